@@ -1,0 +1,34 @@
+"""The connection provider that opens plain driver connections."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_wrapper.host_selectors import selector_for, strategies
+from aws_wrapper.hostinfo import HostInfo, HostRole
+from aws_wrapper.properties import Properties
+
+from .protocols import DriverConnection, DriverDialect
+
+
+class DriverConnectionProvider:
+    """Opens a new driver connection for every request."""
+
+    def accepts(self, host: HostInfo, props: Properties) -> bool:
+        return True
+
+    def accepts_strategy(self, role: HostRole, strategy: str) -> bool:
+        return strategy in strategies()
+
+    def select_host(
+        self, hosts: Sequence[HostInfo], role: HostRole, strategy: str, props: Properties
+    ) -> HostInfo:
+        return selector_for(strategy).select(hosts, role, props)
+
+    async def connect(
+        self, host: HostInfo, props: Properties, driver: DriverDialect
+    ) -> DriverConnection:
+        return await driver.connect(host, props)
+
+    async def release_resources(self) -> None:
+        return None

@@ -1,0 +1,197 @@
+"""The wrapper cursor: a PEP 249 cursor whose calls go through the plugin pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from functools import partial
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from aws_wrapper.errors import ConnectionClosedError, ProgrammingError
+
+if TYPE_CHECKING:
+    from .connection import AsyncAwsWrapperConnection
+
+
+class AsyncAwsWrapperCursor:
+    """A cursor of :class:`AsyncAwsWrapperConnection`.
+
+    It holds a cursor of the current driver connection and makes a new one when a plugin has
+    replaced that connection (after a failover or a read/write switch), so a cursor stays
+    usable across such changes. Rows are the driver's own (tuples by default).
+    """
+
+    __slots__ = ("_args", "_closed", "_conn", "_cur", "_owner")
+
+    def __init__(self, conn: AsyncAwsWrapperConnection, args: tuple[Any, ...], kwargs: Any) -> None:
+        self._conn = conn
+        self._args = (args, kwargs)
+        self._cur: Any = None
+        self._owner: Any = None  # the driver connection self._cur belongs to
+        self._closed = False
+
+    async def _renew(self) -> Any:
+        if self._closed:
+            raise ConnectionClosedError("the cursor is closed")
+        conn = self._conn
+        raw = conn._service.conn
+        if raw is None or conn._closed:
+            raise ConnectionClosedError("the connection is closed")
+        if self._cur is not None:
+            try:
+                await self._cur.close()
+            except Exception:
+                pass  # it belonged to a connection that is gone
+        args, kwargs = self._args
+        chain = conn._manager.chain("Connection.cursor")
+        if chain is None:
+            self._cur = await conn._driver.cursor(raw, *args, **kwargs)
+        else:
+            call = partial(conn._driver.cursor, raw, *args, **kwargs)
+            self._cur = await chain(conn, args, call)
+        self._owner = raw
+        return self._cur
+
+    @property
+    def driver_cursor(self) -> Any:
+        """The underlying driver cursor (None before the first call)."""
+        return self._cur
+
+    @property
+    def connection(self) -> AsyncAwsWrapperConnection:
+        return self._conn
+
+    # -- PEP 249 ---------------------------------------------------------------------------
+
+    async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Self:
+        cur = self._cur
+        if cur is None or self._owner is not self._conn._service.conn:
+            cur = await self._renew()
+        chain = self._conn._ch_execute
+        if chain is None:
+            await cur.execute(query, params, **kwargs)
+        else:
+            await chain(self, (query, params), partial(cur.execute, query, params, **kwargs))
+        return self
+
+    async def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> Self:
+        cur = self._cur
+        if cur is None or self._owner is not self._conn._service.conn:
+            cur = await self._renew()
+        chain = self._conn._manager.chain("Cursor.executemany")
+        if chain is None:
+            await cur.executemany(query, params_seq, **kwargs)
+        else:
+            call = partial(cur.executemany, query, params_seq, **kwargs)
+            await chain(self, (query, params_seq), call)
+        return self
+
+    async def fetchone(self) -> Any:
+        cur = self._current()
+        chain = self._conn._ch_fetchone
+        if chain is None:
+            return await cur.fetchone()
+        return await chain(self, (), cur.fetchone)
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        cur = self._current()
+        chain = self._conn._manager.chain("Cursor.fetchmany")
+        call = partial(cur.fetchmany, size) if size is not None else cur.fetchmany
+        if chain is None:
+            return list(await call())
+        return list(await chain(self, (size,), call))
+
+    async def fetchall(self) -> list[Any]:
+        cur = self._current()
+        chain = self._conn._ch_fetchall
+        if chain is None:
+            return list(await cur.fetchall())
+        return list(await chain(self, (), cur.fetchall))
+
+    async def callproc(self, name: str, params: Sequence[Any] = ()) -> Any:
+        cur = self._cur
+        if cur is None or self._owner is not self._conn._service.conn:
+            cur = await self._renew()
+        return await self._conn._manager.execute(
+            "Cursor.callproc", self, (name, params), partial(cur.callproc, name, params)
+        )
+
+    async def nextset(self) -> bool | None:
+        cur = self._current()
+        result: bool | None = await self._conn._manager.execute(
+            "Cursor.nextset", self, (), cur.nextset
+        )
+        return result
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        cur, self._cur = self._cur, None
+        if cur is not None and self._owner is self._conn._service.conn:
+            await cur.close()
+
+    def _current(self) -> Any:
+        cur = self._cur
+        if cur is None:
+            if self._closed:
+                raise ConnectionClosedError("the cursor is closed")
+            raise ProgrammingError("no results: execute a query first")
+        return cur
+
+    @property
+    def description(self) -> Any:
+        return None if self._cur is None else self._cur.description
+
+    @property
+    def rowcount(self) -> int:
+        return -1 if self._cur is None else int(self._cur.rowcount)
+
+    @property
+    def lastrowid(self) -> Any:
+        return None if self._cur is None else getattr(self._cur, "lastrowid", None)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def arraysize(self) -> int:
+        return 1 if self._cur is None else int(self._cur.arraysize)
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        if self._cur is not None:
+            self._cur.arraysize = value
+
+    def setinputsizes(self, sizes: Any) -> None:
+        return None
+
+    def setoutputsize(self, size: Any, column: Any = None) -> None:
+        return None
+
+    # -- protocols ---------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self
+
+    async def __anext__(self) -> Any:
+        row = await self.fetchone()
+        if row is None:
+            raise StopAsyncIteration
+        return row
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<{type(self).__name__} {state} on {self._conn!r}>"

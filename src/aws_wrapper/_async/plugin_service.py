@@ -1,0 +1,129 @@
+"""The plugin service: one per wrapper connection; what plugins see and act through."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from aws_wrapper.hostinfo import HostInfo
+from aws_wrapper.properties import Properties
+
+from .plugin_manager import PluginManager
+from .protocols import (
+    ConnectionProvider,
+    DatabaseDialect,
+    DriverConnection,
+    DriverDialect,
+    HostListProvider,
+    Plugin,
+)
+
+logger = logging.getLogger("aws_wrapper")
+
+
+class SessionState:
+    """Session settings the application changed through the wrapper, replayed on a new
+    connection when a plugin replaces the current one (failover, read/write switch)."""
+
+    __slots__ = ("autocommit", "read_only")
+
+    def __init__(self) -> None:
+        self.autocommit: bool | None = None
+        self.read_only: bool | None = None
+
+    async def apply(self, driver: DriverDialect, conn: DriverConnection) -> None:
+        if self.autocommit is not None and driver.get_autocommit(conn) != self.autocommit:
+            await driver.set_autocommit(conn, self.autocommit)
+        if self.read_only is not None and driver.get_read_only(conn) != self.read_only:
+            await driver.set_read_only(conn, self.read_only)
+
+
+class PluginServiceImpl:
+    """Implements :class:`~aws_wrapper._async.protocols.PluginService`."""
+
+    def __init__(
+        self,
+        props: Properties,
+        driver_dialect: DriverDialect,
+        dialect: DatabaseDialect,
+        host_list_provider: HostListProvider,
+        connection_provider: ConnectionProvider,
+        initial_host: HostInfo,
+    ) -> None:
+        self.props = props
+        self.driver_dialect = driver_dialect
+        self.dialect = dialect
+        self.host_list_provider = host_list_provider
+        self.connection_provider = connection_provider
+        self.initial_host = initial_host
+        self.session = SessionState()
+        self.manager = PluginManager((), driver_dialect.network_bound_methods)
+        # the hot path reads this attribute directly
+        self.conn: DriverConnection | None = None
+        self._host: HostInfo | None = None
+        self._hosts: Sequence[HostInfo] = (initial_host,)
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def current_connection(self) -> DriverConnection | None:
+        return self.conn
+
+    @property
+    def current_host(self) -> HostInfo | None:
+        return self._host
+
+    @property
+    def hosts(self) -> Sequence[HostInfo]:
+        return self._hosts
+
+    async def set_current_connection(self, conn: DriverConnection, host: HostInfo) -> None:
+        old = self.conn
+        self.conn = conn
+        self._host = host
+        if old is not None and old is not conn:
+            await self.session.apply(self.driver_dialect, conn)
+        self.manager.notify_connection_changed(old, host)
+
+    async def refresh_host_list(self, conn: DriverConnection | None = None) -> None:
+        self._set_hosts(await self.host_list_provider.refresh(conn or self.conn))
+
+    async def force_refresh_host_list(self, conn: DriverConnection | None = None) -> None:
+        self._set_hosts(await self.host_list_provider.force_refresh(conn or self.conn))
+
+    def _set_hosts(self, hosts: Sequence[HostInfo]) -> None:
+        if tuple(hosts) != tuple(self._hosts):
+            self._hosts = tuple(hosts)
+            self.manager.notify_host_list_changed(self._hosts)
+
+    # -- actions -----------------------------------------------------------------------------
+
+    async def connect(
+        self, host: HostInfo, props: Properties | None = None, *, skip: Plugin | None = None
+    ) -> DriverConnection:
+        use = props or self.props
+        return await self.manager.connect(
+            host, use, False, lambda: self._open(host, use), skip=skip
+        )
+
+    async def _open(self, host: HostInfo, props: Properties) -> DriverConnection:
+        """The end of every connect chain: the connection provider."""
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("connecting to %s with %s", host.url, props.masked())
+        return await self.connection_provider.connect(host, props, self.driver_dialect)
+
+    def in_transaction(self) -> bool:
+        conn = self.conn
+        return conn is not None and self.driver_dialect.in_transaction(conn)
+
+    def is_network_error(self, error: BaseException) -> bool:
+        return self.driver_dialect.is_network_error(error)
+
+    def is_login_error(self, error: BaseException) -> bool:
+        return self.driver_dialect.is_login_error(error)
+
+    async def release_resources(self) -> None:
+        await self.manager.release_resources()
+
+    def __repr__(self) -> str:
+        return f"PluginService(host={self._host}, driver={self.driver_dialect.code})"

@@ -1,0 +1,167 @@
+"""The seams between the async and the sync world, written by hand side by side.
+
+Shared code in ``_async/`` uses only the ``A``-prefixed / ``a``-prefixed names below;
+``tools/unasync_build.py`` maps each of them to its sync twin (``AEvent`` -> ``Event``,
+``asleep`` -> ``sleep``, ...) when it generates ``_sync/``.  Every name here is a seam a
+reader has to learn, so keep the list short:
+
+=====================  ==============================  ===============================
+concept                async                           sync
+=====================  ==============================  ===============================
+``AIO``/``AIO_TWIN``   ``True``                        ``False`` (branch on it rarely)
+``asleep``             ``asyncio.sleep``               ``time.sleep``
+``AEvent``             ``asyncio.Event``               ``threading.Event``
+``ALock``              ``asyncio.Lock``                ``threading.Lock``
+``AThreadLock``        no-op (code without ``await``   ``threading.Lock``
+                       is atomic under asyncio)
+``AWorker``/``aspawn`` ``asyncio.Task``                daemon ``threading.Thread``
+``agather``            ``asyncio.gather``              run one after another
+``await_event``        ``wait_for(event.wait(), t)``   ``event.wait(t)``
+``arun_blocking``      ``asyncio.to_thread``           call directly
+``AResult[T]``         ``Awaitable[T]``                ``T``
+=====================  ==============================  ===============================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from types import TracebackType
+from typing import Annotated, Any, Final, TypeAlias, TypeVar
+
+T = TypeVar("T")
+
+AIO: Final = True
+"""True in the async tree; the generator renames it ``AIO_TWIN`` (False) in the sync tree.
+Branch on it only where the two worlds differ in API shape (sync-only property setters)."""
+AIO_TWIN: Final = False
+
+AResult: TypeAlias = Awaitable[T]
+"""What a pipeline step returns: an awaitable of T (async); ``Result[T]`` is T itself (sync)."""
+Result: TypeAlias = Annotated[T, "the sync twin of AResult[T]"]
+
+# ---------------------------------------------------------------------------------------------
+# async halves
+# ---------------------------------------------------------------------------------------------
+
+asleep = asyncio.sleep
+AEvent = asyncio.Event
+ALock = asyncio.Lock
+
+
+class AThreadLock:
+    """A lock for code without ``await`` points: a no-op under asyncio, a real lock in sync."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+
+async def await_event(event: asyncio.Event, timeout: float | None) -> bool:
+    """Wait for ``event`` at most ``timeout`` seconds; True if it was set."""
+    if event.is_set():
+        return True
+    try:
+        async with asyncio.timeout(timeout):
+            await event.wait()
+    except TimeoutError:
+        return event.is_set()
+    return True
+
+
+class AWorker:
+    """A background worker (a monitor): an asyncio task on the running loop."""
+
+    __slots__ = ("_task",)
+
+    def __init__(self, task: asyncio.Task[Any]) -> None:
+        self._task = task
+
+    def is_alive(self) -> bool:
+        return not self._task.done()
+
+    async def join(self, timeout: float | None = None) -> bool:
+        """Wait until the worker ends; True if it did within ``timeout``."""
+        done, _ = await asyncio.wait({self._task}, timeout=timeout)
+        return bool(done)
+
+    def cancel(self) -> None:
+        self._task.cancel()
+
+
+def aspawn(func: Callable[..., Coroutine[Any, Any, Any]], *args: Any, name: str) -> AWorker:
+    """Start ``func(*args)`` in the background on the running loop."""
+    return AWorker(asyncio.get_running_loop().create_task(func(*args), name=name))
+
+
+async def agather(*calls: Callable[[], Awaitable[T]]) -> list[T]:
+    """Run zero-argument callables concurrently and return their results in order."""
+    return list(await asyncio.gather(*(c() for c in calls)))
+
+
+async def arun_blocking(func: Callable[..., T], *args: Any) -> T:
+    """Run a blocking function without blocking the event loop."""
+    return await asyncio.to_thread(func, *args)
+
+
+# ---------------------------------------------------------------------------------------------
+# sync halves
+# ---------------------------------------------------------------------------------------------
+
+sleep = time.sleep
+Event = threading.Event
+Lock = threading.Lock
+ThreadLock = threading.Lock
+
+
+def wait_event(event: threading.Event, timeout: float | None) -> bool:
+    """Wait for ``event`` at most ``timeout`` seconds; True if it was set."""
+    return event.wait(timeout)
+
+
+class Worker:
+    """A background worker (a monitor): a daemon thread."""
+
+    __slots__ = ("_thread",)
+
+    def __init__(self, thread: threading.Thread) -> None:
+        self._thread = thread
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until the worker ends; True if it did within ``timeout``."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def cancel(self) -> None:
+        """Threads cannot be cancelled: workers watch their own stop event."""
+        return None
+
+
+def spawn(func: Callable[..., Any], *args: Any, name: str) -> Worker:
+    """Start ``func(*args)`` in a daemon thread."""
+    thread = threading.Thread(target=func, args=args, name=name, daemon=True)
+    thread.start()
+    return Worker(thread)
+
+
+def gather(*calls: Callable[[], T]) -> list[T]:
+    """Run zero-argument callables one after another and return their results in order."""
+    return [c() for c in calls]
+
+
+def run_blocking(func: Callable[..., T], *args: Any) -> T:
+    return func(*args)

@@ -1,0 +1,380 @@
+# WARNING: this file is generated from src/aws_wrapper/_async/connection.py by tools/unasync_build.py.
+# DO NOT EDIT: change the async source (or the tool's table) and run `make generate`.
+"""The wrapper connection: a PEP 249 connection whose calls go through the plugin pipeline."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
+from types import TracebackType
+from typing import Any, Self
+
+from aws_wrapper._compat import AIO_TWIN
+from aws_wrapper.drivers import driver_dialect_for
+from aws_wrapper.errors import (
+    AwsWrapperError,
+    ConfigurationError,
+    ConnectError,
+    ConnectionClosedError,
+    LoginError,
+)
+from aws_wrapper.hostinfo import HostInfo
+from aws_wrapper.properties import (
+    LOGGER_LEVEL,
+    WRAPPER_DIALECT,
+    Properties,
+    is_secret,
+    parse_properties,
+)
+
+from . import plugins as _plugins  # noqa: F401 - registers the plugin codes
+from .connection_provider import DriverConnectionProvider
+from .cursor import AwsWrapperCursor
+from .dialects import dialect_for, refine_dialect
+from .host_list_provider import StaticHostListProvider
+from .plugin_manager import PluginManager, parse_plugin_codes
+from .plugin_service import PluginServiceImpl
+from .protocols import DriverConnection, DriverDialect
+
+logger = logging.getLogger("aws_wrapper")
+
+
+class AwsWrapperConnection:
+    """A database connection that survives failover, splits reads from writes, detects dead
+    hosts and authenticates with AWS, depending on the plugins it was opened with.
+
+    Open one with :func:`connect` or :meth:`connect`. It behaves like the driver's own
+    connection (PEP 249, psycopg-style ``execute``), and always acts on the *current* driver
+    connection, which plugins may replace.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_ch_commit",
+        "_ch_execute",
+        "_ch_fetchall",
+        "_ch_fetchone",
+        "_ch_rollback",
+        "_closed",
+        "_driver",
+        "_manager",
+        "_service",
+    )
+
+    def __init__(self, service: PluginServiceImpl) -> None:
+        self._service = service
+        self._driver = service.driver_dialect
+        self._manager = service.manager
+        self._closed = False
+        manager = self._manager
+        self._ch_execute = manager.chain("Cursor.execute")
+        self._ch_fetchone = manager.chain("Cursor.fetchone")
+        self._ch_fetchall = manager.chain("Cursor.fetchall")
+        self._ch_commit = manager.chain("Connection.commit")
+        self._ch_rollback = manager.chain("Connection.rollback")
+
+    @classmethod
+    def connect(
+        cls,
+        target: Callable[..., Any] | str | None = None,
+        conninfo: str = "",
+        **kwargs: Any,
+    ) -> Self:
+        """Open a wrapped connection.
+
+        ``target`` is the driver's connect function (``psycopg.AsyncConnection.connect``,
+        ``aiomysql.connect``, ``mysql.connector.aio.connect``) or a driver name; ``conninfo``
+        a libpq connection string (psycopg only). Keyword arguments are wrapper properties
+        (``plugins="failover_v2"``, ...) and driver parameters, told apart by name.
+        """
+        driver = driver_dialect_for(target)
+        raw = driver.parse_target(conninfo, kwargs)
+        props = parse_properties(raw, driver.driver_params(), driver.code)
+        level = props.get(LOGGER_LEVEL)
+        if level is not None:
+            logger.setLevel(level)
+        host = driver.initial_host(props.driver)
+        dialect = dialect_for(props.get(WRAPPER_DIALECT), driver)
+        service = PluginServiceImpl(
+            props,
+            driver,
+            dialect,
+            StaticHostListProvider(host),
+            DriverConnectionProvider(),
+            host,
+        )
+        specs = parse_plugin_codes(props)
+        plugins = [spec.factory(service, props) for spec in specs]
+        service.manager = PluginManager(plugins, driver.network_bound_methods)
+        try:
+            conn = service.manager.connect(host, props, True, partial(service._open, host, props))
+        except AwsWrapperError:
+            raise
+        except Exception as e:
+            raise _connect_error(e, host, driver, props) from e
+        try:
+            if not props.is_set(WRAPPER_DIALECT):
+                service.dialect = refine_dialect(dialect, conn, driver)
+            if service.conn is not conn:
+                service.set_current_connection(conn, host)
+        except BaseException:
+            driver.abort(conn)
+            _close_quietly(driver, conn)
+            raise
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "connected to %s (%s, dialect %s, plugins %s)",
+                host.url,
+                driver.code,
+                service.dialect.code,
+                ",".join(s.code for s in specs) or "none",
+            )
+        return cls(service)
+
+    # -- state -------------------------------------------------------------------------------
+
+    def _raw(self) -> DriverConnection:
+        conn = self._service.conn
+        if conn is None or self._closed:
+            raise ConnectionClosedError("the connection is closed")
+        return conn
+
+    @property
+    def driver_connection(self) -> DriverConnection:
+        """The current driver connection (plugins may replace it; do not keep it)."""
+        return self._raw()
+
+    @property
+    def current_host(self) -> HostInfo | None:
+        """The host the current driver connection is on."""
+        return self._service.current_host
+
+    @property
+    def driver_dialect(self) -> DriverDialect:
+        return self._driver
+
+    @property
+    def dialect_code(self) -> str:
+        """The database dialect in use ('pg', 'mysql', 'mariadb', ...)."""
+        return self._service.dialect.code
+
+    @property
+    def plugin_codes(self) -> list[str]:
+        return [type(p).__name__ for p in self._manager.plugins]
+
+    @property
+    def closed(self) -> bool:
+        conn = self._service.conn
+        return self._closed or conn is None or self._driver.is_closed(conn)
+
+    @property
+    def autocommit(self) -> bool:
+        return self._driver.get_autocommit(self._raw())
+
+    @property
+    def read_only(self) -> bool:
+        return self._driver.get_read_only(self._raw())
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._driver.in_transaction(self._raw())
+
+    def set_autocommit(self, value: bool) -> None:
+        value = _check_bool("autocommit", value)
+        raw = self._raw()
+        self._manager.execute(
+            "Connection.set_autocommit",
+            self,
+            (value,),
+            partial(self._driver.set_autocommit, raw, value),
+        )
+        self._service.session.autocommit = value
+
+    def set_read_only(self, value: bool) -> None:
+        value = _check_bool("read_only", value)
+        raw = self._raw()
+        self._manager.execute(
+            "Connection.set_read_only",
+            self,
+            (value,),
+            partial(self._driver.set_read_only, raw, value),
+        )
+        self._service.session.read_only = value
+
+    if not AIO_TWIN:
+
+        @autocommit.setter
+        def autocommit(self, value: bool) -> None:
+            self.set_autocommit(value)
+
+        @read_only.setter
+        def read_only(self, value: bool) -> None:
+            self.set_read_only(value)
+
+    # -- PEP 249 -----------------------------------------------------------------------------
+
+    def cursor(self, *args: Any, **kwargs: Any) -> AwsWrapperCursor:
+        """A new cursor; arguments go to the driver's ``cursor()``."""
+        self._raw()
+        return AwsWrapperCursor(self, args, kwargs)
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> AwsWrapperCursor:
+        """Run a query on a new cursor and return it (psycopg style)."""
+        cur = AwsWrapperCursor(self, (), {})
+        cur.execute(query, params, **kwargs)
+        return cur
+
+    def commit(self) -> None:
+        raw = self._raw()
+        chain = self._ch_commit
+        if chain is None:
+            self._driver.commit(raw)
+        else:
+            chain(self, (), partial(self._driver.commit, raw))
+
+    def rollback(self) -> None:
+        raw = self._raw()
+        chain = self._ch_rollback
+        if chain is None:
+            self._driver.rollback(raw)
+        else:
+            chain(self, (), partial(self._driver.rollback, raw))
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        raw = self._service.conn
+        try:
+            if raw is not None:
+                self._manager.execute(
+                    "Connection.close", self, (), partial(self._driver.close, raw)
+                )
+        finally:
+            self._service.release_resources()
+
+    def abort(self) -> None:
+        """Break the connection now, from any task or thread: a call blocked on it fails with
+        a network error. The connection is unusable afterwards; close it."""
+        raw = self._service.conn
+        if raw is not None:
+            self._driver.abort(raw)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Self]:
+        """A transaction block: commit on success, roll back on error. Nested blocks use
+        savepoints. Works whatever the autocommit setting."""
+        raw = self._raw()
+        if self._driver.in_transaction(raw):
+            name = f"aws_wrapper_sp_{id(self) % 1000000}_{_next_savepoint()}"
+            self.execute(f"SAVEPOINT {name}")
+            try:
+                yield self
+            except BaseException:
+                self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                raise
+            self.execute(f"RELEASE SAVEPOINT {name}")
+            return
+        explicit = self._driver.get_autocommit(raw)
+        if explicit:
+            self.execute("BEGIN")
+        try:
+            yield self
+        except BaseException:
+            if not self.closed:
+                if explicit:
+                    self.execute("ROLLBACK")
+                else:
+                    self.rollback()
+            raise
+        if explicit:
+            self.execute("COMMIT")
+        else:
+            self.commit()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if not self.closed and not self._driver.get_autocommit(self._raw()):
+                if exc_type is None:
+                    self.commit()
+                else:
+                    self.rollback()
+        finally:
+            self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        host = self._service.current_host
+        where = f" to {host}" if host else ""
+        return f"<{type(self).__name__} {self._driver.code}{where} {state}>"
+
+
+_savepoints = 0
+
+
+def _next_savepoint() -> int:
+    global _savepoints
+    _savepoints += 1
+    return _savepoints
+
+
+def _check_bool(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigurationError(f"{name} must be a bool, got {type(value).__name__}")
+    return value
+
+
+def _scrub(text: str, props: Properties) -> str:
+    for source in (props.driver, props.wrapper):
+        for key, value in source.items():
+            if is_secret(key) and isinstance(value, str) and len(value) >= 3:
+                text = text.replace(value, "***")
+    return text
+
+
+def _connect_error(
+    error: Exception, host: HostInfo, driver: DriverDialect, props: Properties
+) -> AwsWrapperError:
+    detail = _scrub(str(error).strip() or type(error).__name__, props)
+    if isinstance(error, TypeError | ValueError):
+        return ConfigurationError(f"bad connection parameters for {driver.code}: {detail}")
+    if driver.is_login_error(error):
+        return LoginError(f"login to {host.url} ({driver.code}) failed: {detail}", host.url)
+    return ConnectError(f"could not connect to {host.url} ({driver.code}): {detail}", host.url)
+
+
+def _close_quietly(driver: DriverDialect, conn: DriverConnection) -> None:
+    try:
+        driver.close(conn)
+    except Exception:
+        pass
+
+
+def connect(
+    conninfo: str = "",
+    *,
+    driver: Callable[..., Any] | str | None = None,
+    **kwargs: Any,
+) -> AwsWrapperConnection:
+    """Open a wrapped connection.
+
+    ``driver`` is a driver name or the driver's connect function (default psycopg);
+    ``conninfo`` a libpq connection string (psycopg only). Other keyword arguments are wrapper
+    properties and driver parameters::
+
+        conn = await aws_wrapper.aio.connect(
+            "host=db.cluster-xyz.us-east-1.rds.amazonaws.com dbname=app user=app",
+            plugins="failover_v2,host_monitoring_v2",
+        )
+    """
+    return AwsWrapperConnection.connect(driver, conninfo, **kwargs)

@@ -1,0 +1,43 @@
+# WARNING: this file is generated from src/aws_wrapper/_async/plugins/__init__.py by tools/unasync_build.py.
+# DO NOT EDIT: change the async source (or the tool's table) and run `make generate`.
+"""The plugin codes this world knows, each with its factory and ordering weight.
+
+Factories import their plugin on first use, so an unused plugin costs nothing (not even the
+import of its dependencies). Lower weights run first (outermost) when plugins are auto-sorted.
+"""
+
+from __future__ import annotations
+
+from aws_wrapper.properties import Properties
+
+from ..plugin_manager import register_plugin
+from ..protocols import Plugin, PluginService
+
+
+def _connect_time(service: PluginService, props: Properties) -> Plugin:
+    from .timing import ConnectTimePlugin
+
+    return ConnectTimePlugin(service, props)
+
+
+def _execute_time(service: PluginService, props: Properties) -> Plugin:
+    from .timing import ExecuteTimePlugin
+
+    return ExecuteTimePlugin(service, props)
+
+
+def _dev(service: PluginService, props: Properties) -> Plugin:
+    from .dev import DeveloperPlugin
+
+    return DeveloperPlugin(service, props)
+
+
+register_plugin("connect_time", _connect_time, 0, "Measures the time spent opening connections.")
+register_plugin("execute_time", _execute_time, 0, "Measures the time spent in every wrapped call.")
+register_plugin(
+    "dev",
+    _dev,
+    10_000,
+    "Developer plugin: raises a chosen error on the next call or connect (for testing an "
+    "application's error handling).",
+)

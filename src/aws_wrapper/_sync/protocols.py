@@ -1,0 +1,246 @@
+# WARNING: this file is generated from src/aws_wrapper/_async/protocols.py by tools/unasync_build.py.
+# DO NOT EDIT: change the async source (or the tool's table) and run `make generate`.
+"""The extension points of the wrapper, as ``typing.Protocol``s.
+
+Anything that implements one of these (a driver dialect for another driver, a plugin, a host
+selector, ...) can be plugged in; nothing in the wrapper checks for concrete classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from aws_wrapper._compat import Result
+from aws_wrapper.hostinfo import HostInfo, HostRole
+from aws_wrapper.properties import Properties
+
+DriverConnection = Any
+"""A connection object of the underlying driver (psycopg, PyMySQL, ...)."""
+
+Call = Callable[[], Result[Any]]
+"""The rest of a pipeline: call it (and await it in async) to go on to the next plugin."""
+
+ConnectCall = Callable[[], Result[DriverConnection]]
+
+
+@runtime_checkable
+class DriverDialect(Protocol):
+    """What the wrapper needs to know and do with one driver (psycopg, PyMySQL, ...)."""
+
+    code: str
+    """Short name: 'psycopg', 'pymysql', 'aiomysql', 'mysql-connector', ..."""
+    engine: str
+    """'postgresql' or 'mysql'."""
+    network_bound_methods: frozenset[str]
+    """Pipeline method names (``Cursor.execute``, ``Connection.commit``...) that touch the
+    network for this driver. Failure-handling plugins subscribe to these only."""
+
+    def driver_params(self) -> frozenset[str] | None:
+        """Parameter names the connect function accepts (None: it accepts anything)."""
+        ...
+
+    def parse_target(self, conninfo: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        """Merge a conninfo string (psycopg) and keyword arguments into one flat mapping."""
+        ...
+
+    def initial_host(self, driver_props: Mapping[str, Any]) -> HostInfo:
+        """The host the user asked for (with the engine's default port when none is given)."""
+        ...
+
+    def connect(self, host: HostInfo, props: Properties) -> DriverConnection:
+        """Open a driver connection to ``host`` with ``props.driver`` (host/port replaced)."""
+        ...
+
+    def cursor(self, conn: DriverConnection, *args: Any, **kwargs: Any) -> Any: ...
+
+    def commit(self, conn: DriverConnection) -> None: ...
+
+    def rollback(self, conn: DriverConnection) -> None: ...
+
+    def close(self, conn: DriverConnection) -> None: ...
+
+    def abort(self, conn: DriverConnection) -> None:
+        """Break the connection from another task or thread, safely: shut the socket down so
+        a call blocked on it fails with a network error; never free what a reader uses."""
+        ...
+
+    def is_closed(self, conn: DriverConnection) -> bool: ...
+
+    def get_autocommit(self, conn: DriverConnection) -> bool: ...
+
+    def set_autocommit(self, conn: DriverConnection, value: bool) -> None: ...
+
+    def get_read_only(self, conn: DriverConnection) -> bool: ...
+
+    def set_read_only(self, conn: DriverConnection, value: bool) -> None: ...
+
+    def in_transaction(self, conn: DriverConnection) -> bool:
+        """True when a transaction is open (no I/O: from the driver's protocol state)."""
+        ...
+
+    def ping(self, conn: DriverConnection) -> None:
+        """Round trip to the server; raises the driver's error when the connection is dead."""
+        ...
+
+    def fetch(
+        self, conn: DriverConnection, sql: str, params: Sequence[Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Run one query on ``conn`` and return all rows as tuples (for dialect queries)."""
+        ...
+
+    def is_network_error(self, error: BaseException) -> bool:
+        """True when ``error`` means the connection or host is gone (failover material)."""
+        ...
+
+    def is_login_error(self, error: BaseException) -> bool:
+        """True when ``error`` is an authentication failure."""
+        ...
+
+
+@runtime_checkable
+class DatabaseDialect(Protocol):
+    """What the wrapper knows of one kind of database (plain PostgreSQL, Aurora MySQL, ...)."""
+
+    code: str
+    default_port: int
+
+    def matches(self, conn: DriverConnection, driver: DriverDialect) -> bool:
+        """True when the server on ``conn`` is of this kind (dialect detection)."""
+        ...
+
+    def host_id(self, conn: DriverConnection, driver: DriverDialect) -> str | None:
+        """The id of the instance ``conn`` is on (None when the database has no such id)."""
+        ...
+
+    def is_reader(self, conn: DriverConnection, driver: DriverDialect) -> bool: ...
+
+    def update_candidates(self) -> Sequence[str]:
+        """Dialect codes to try after connecting, most specific first."""
+        ...
+
+
+@runtime_checkable
+class HostListProvider(Protocol):
+    """Where the list of hosts (and their roles) comes from."""
+
+    cluster_id: str
+
+    def refresh(self, conn: DriverConnection | None = None) -> Sequence[HostInfo]:
+        """The current hosts, from a cache when it is fresh."""
+        ...
+
+    def force_refresh(self, conn: DriverConnection | None = None) -> Sequence[HostInfo]:
+        """The current hosts, read from the database now."""
+        ...
+
+    def identify(self, conn: DriverConnection) -> HostInfo | None:
+        """The host ``conn`` is on, as the provider knows it."""
+        ...
+
+    def release_resources(self) -> None: ...
+
+
+@runtime_checkable
+class HostSelector(Protocol):
+    """Picks a host of a role among candidates (random, round_robin, ...)."""
+
+    def select(self, hosts: Sequence[HostInfo], role: HostRole, props: Properties) -> HostInfo:
+        """One of ``hosts`` with ``role`` that is available; raises ``ValueError`` if none."""
+        ...
+
+
+@runtime_checkable
+class ConnectionProvider(Protocol):
+    """Opens driver connections (directly, or from internal pools)."""
+
+    def accepts(self, host: HostInfo, props: Properties) -> bool: ...
+
+    def accepts_strategy(self, role: HostRole, strategy: str) -> bool: ...
+
+    def select_host(
+        self, hosts: Sequence[HostInfo], role: HostRole, strategy: str, props: Properties
+    ) -> HostInfo: ...
+
+    def connect(
+        self, host: HostInfo, props: Properties, driver: DriverDialect
+    ) -> DriverConnection: ...
+
+    def release_resources(self) -> None: ...
+
+
+@runtime_checkable
+class Plugin(Protocol):
+    """A link of the pipeline every connect and network-bound call goes through.
+
+    ``subscribed_methods`` names the methods the plugin wants (``"connect"``,
+    ``"Cursor.execute"``, ...) or holds :data:`ALL_METHODS` / :data:`NETWORK_METHODS`. A method
+    that no plugin subscribes to runs straight on the driver, at no cost.
+    Subclass :class:`aws_wrapper._async.plugin.BasePlugin` to implement only what you need.
+    """
+
+    subscribed_methods: frozenset[str]
+
+    def connect(
+        self, host: HostInfo, props: Properties, is_initial: bool, call: ConnectCall
+    ) -> DriverConnection:
+        """Called for every new driver connection; ``await call()`` opens it."""
+        ...
+
+    def execute(self, method: str, target: object, args: tuple[Any, ...], call: Call) -> Any:
+        """Called for each subscribed method; ``await call()`` runs the rest of the chain."""
+        ...
+
+    def notify_connection_changed(self, old: DriverConnection | None, new: HostInfo) -> None:
+        """The plugin service's current connection was replaced."""
+        ...
+
+    def notify_host_list_changed(self, hosts: Sequence[HostInfo]) -> None: ...
+
+    def release_resources(self) -> None: ...
+
+
+class PluginService(Protocol):
+    """What plugins can see and do: the current connection, hosts, dialects, and connecting
+    through the pipeline."""
+
+    props: Properties
+    driver_dialect: DriverDialect
+    dialect: DatabaseDialect
+    host_list_provider: HostListProvider
+    connection_provider: ConnectionProvider
+    initial_host: HostInfo
+
+    @property
+    def current_connection(self) -> DriverConnection | None: ...
+
+    @property
+    def current_host(self) -> HostInfo | None: ...
+
+    @property
+    def hosts(self) -> Sequence[HostInfo]: ...
+
+    def set_current_connection(self, conn: DriverConnection, host: HostInfo) -> None: ...
+
+    def refresh_host_list(self, conn: DriverConnection | None = None) -> None: ...
+
+    def force_refresh_host_list(self, conn: DriverConnection | None = None) -> None: ...
+
+    def connect(
+        self, host: HostInfo, props: Properties | None = None, *, skip: Plugin | None = None
+    ) -> DriverConnection:
+        """Open a connection to ``host`` through the pipeline (every plugin but ``skip``)."""
+        ...
+
+    def in_transaction(self) -> bool: ...
+
+    def is_network_error(self, error: BaseException) -> bool: ...
+
+    def is_login_error(self, error: BaseException) -> bool: ...
+
+
+ALL_METHODS = "*"
+"""Subscribe to every method."""
+NETWORK_METHODS = "<network>"
+"""Subscribe to the driver dialect's network-bound methods."""
+CONNECT = "connect"

@@ -1,0 +1,244 @@
+"""What the driver dialects of both worlds share: parsing, error shapes, socket aborts."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import ssl
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from aws_wrapper.errors import ConfigurationError
+from aws_wrapper.hostinfo import HostInfo
+
+# Errors raised below the drivers (the socket layer) that always mean "connection gone".
+SOCKET_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionError,
+    TimeoutError,
+    asyncio.IncompleteReadError,
+    socket.gaierror,
+    ssl.SSLEOFError,
+    EOFError,
+)
+
+
+def shutdown_fd(fd: int) -> None:
+    """Shut a connected socket down, given its file descriptor, from any thread.
+
+    ``shutdown`` acts on the connection, not the descriptor, so a reader blocked on ``fd``
+    (libpq, PyMySQL, an event loop) wakes up with EOF/ECONNRESET and fails cleanly; the
+    descriptor itself stays valid until its owner closes it. Never ``close()`` it here.
+    """
+    if fd < 0:
+        return
+    try:
+        dup = os.dup(fd)
+    except OSError:
+        return
+    try:
+        s = socket.socket(fileno=dup)
+    except OSError:
+        os.close(dup)
+        return
+    try:
+        s.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    finally:
+        s.close()
+
+
+def shutdown_socket(sock: Any) -> None:
+    """``shutdown_fd`` for a socket-like object (socket, SSLSocket, TransportSocket)."""
+    if sock is None:
+        return
+    try:
+        fd = sock.fileno()
+    except (OSError, ValueError, AttributeError):
+        return
+    shutdown_fd(fd)
+
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL
+# ---------------------------------------------------------------------------------------------
+
+PG_DEFAULT_PORT = 5432
+# SQLSTATE classes/codes that mean the connection or server is gone.
+PG_NETWORK_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "58030"})
+PG_LOGIN_SQLSTATES = frozenset({"28000", "28P01"})
+PG_LOGIN_MESSAGES = (
+    "password authentication failed",
+    "no pg_hba.conf entry",
+    "authentication failed",
+    "role \"",
+    "password is required",
+    "fe_sendauth: no password supplied",
+)
+
+
+def parse_pg_conninfo(conninfo: str) -> dict[str, Any]:
+    """Parse a libpq conninfo string (``key=value ...`` or a ``postgresql://`` URI).
+
+    Done here rather than by libpq so that wrapper properties may stand in it too
+    (``"host=... dbname=app plugins=failover_v2"``).
+    """
+    text = conninfo.strip()
+    if not text:
+        return {}
+    if text.startswith(("postgresql://", "postgres://")):
+        return _parse_pg_uri(text)
+    out: dict[str, Any] = {}
+    i, n = 0, len(text)
+    while i < n:
+        while i < n and text[i].isspace():
+            i += 1
+        if i >= n:
+            break
+        eq = text.find("=", i)
+        if eq < 0:
+            raise ConfigurationError(
+                f"malformed conninfo: expected key=value near {text[i : i + 20]!r}"
+            )
+        key = text[i:eq].strip()
+        if not key or any(c.isspace() for c in key):
+            raise ConfigurationError(f"malformed conninfo: bad key {key!r}")
+        i = eq + 1
+        while i < n and text[i].isspace():
+            i += 1
+        value_chars: list[str] = []
+        if i < n and text[i] == "'":
+            i += 1
+            closed = False
+            while i < n:
+                c = text[i]
+                if c == "\\" and i + 1 < n:
+                    value_chars.append(text[i + 1])
+                    i += 2
+                    continue
+                if c == "'":
+                    closed = True
+                    i += 1
+                    break
+                value_chars.append(c)
+                i += 1
+            if not closed:
+                raise ConfigurationError(f"malformed conninfo: unterminated quote for {key!r}")
+        else:
+            while i < n and not text[i].isspace():
+                c = text[i]
+                if c == "\\" and i + 1 < n:
+                    value_chars.append(text[i + 1])
+                    i += 2
+                    continue
+                value_chars.append(c)
+                i += 1
+        out[key] = "".join(value_chars)
+    return out
+
+
+def _parse_pg_uri(uri: str) -> dict[str, Any]:
+    parts = urlsplit(uri)
+    out: dict[str, Any] = {}
+    if parts.username:
+        out["user"] = unquote(parts.username)
+    if parts.password:
+        out["password"] = unquote(parts.password)
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigurationError(f"malformed conninfo URI: bad port in {parts.netloc!r}") from None
+    if parts.hostname:
+        out["host"] = unquote(parts.hostname)
+    if port:
+        out["port"] = port
+    if parts.path and parts.path != "/":
+        out["dbname"] = unquote(parts.path.lstrip("/"))
+    for k, v in parse_qsl(parts.query, keep_blank_values=True):
+        out[k] = v
+    return out
+
+
+def host_from(
+    params: Mapping[str, Any], default_port: int, host_key: str = "host"
+) -> HostInfo:
+    host = params.get(host_key) or "localhost"
+    if not isinstance(host, str):
+        raise ConfigurationError(f"property '{host_key}' must be a string, got {host!r}")
+    if "," in host:
+        host = host.split(",", 1)[0].strip()
+    raw_port = params.get("port") or default_port
+    if isinstance(raw_port, str) and "," in raw_port:
+        raw_port = raw_port.split(",", 1)[0]
+    try:
+        port = int(raw_port)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"property 'port' must be an integer, got {raw_port!r}") from None
+    if not 0 < port < 65536:
+        raise ConfigurationError(f"property 'port' must be between 1 and 65535, got {port}")
+    return HostInfo(host, port)
+
+
+# ---------------------------------------------------------------------------------------------
+# MySQL / MariaDB
+# ---------------------------------------------------------------------------------------------
+
+MYSQL_DEFAULT_PORT = 3306
+MYSQL_NETWORK_ERRNOS = frozenset(
+    {
+        1053,  # server shutdown in progress
+        1077,  # normal shutdown
+        1152,  # aborted connection
+        1153,  # packet too large (connection dropped)
+        1159,  # net read timeout
+        1160,  # net read error
+        1161,  # net write timeout
+        1927,  # MariaDB: connection was killed
+        2001,  # can't create unix socket
+        2002,  # can't connect through socket
+        2003,  # can't connect to server
+        2004,  # can't create TCP/IP socket
+        2005,  # unknown host
+        2006,  # server has gone away
+        2011,  # via TCP/IP error
+        2012,  # handshake error
+        2013,  # lost connection during query
+        2026,  # SSL connection error
+        2055,  # lost connection (system error)
+        4031,  # disconnected by the server for inactivity
+    }
+)
+MYSQL_LOGIN_ERRNOS = frozenset({1044, 1045, 1698, 1251, 2059, 1129, 1130})
+
+SET_READ_ONLY = "SET SESSION TRANSACTION READ ONLY"
+SET_READ_WRITE = "SET SESSION TRANSACTION READ WRITE"
+
+
+def mysql_errno(error: BaseException) -> int | None:
+    """The MySQL error number of a PyMySQL/aiomysql or mysql.connector error."""
+    errno = getattr(error, "errno", None)
+    if isinstance(errno, int) and errno > 0:
+        return errno
+    args = getattr(error, "args", ())
+    if args and isinstance(args[0], int):
+        return int(args[0])
+    return None
+
+
+def mysql_connect_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Normalize the aliases MySQL drivers accept (db/database, passwd/password)."""
+    out = dict(params)
+    if "db" in out and "database" not in out:
+        out["database"] = out.pop("db")
+    if "passwd" in out and "password" not in out:
+        out["password"] = out.pop("passwd")
+    if "port" in out and isinstance(out["port"], str):
+        try:
+            out["port"] = int(out["port"])
+        except ValueError:
+            raise ConfigurationError(
+                f"property 'port' must be an integer, got {out['port']!r}"
+            ) from None
+    return out

@@ -1,0 +1,236 @@
+"""mysql-connector-python: ``MysqlConnectorDialect`` (``mysql.connector``) and its async twin
+``MysqlConnectorAioDialect`` (``mysql.connector.aio``), side by side.
+
+The two APIs differ more than a renaming can express (``await cnx.cursor()``,
+``await cnx.set_autocommit()``), so both halves are written by hand.
+The sync half asks for the pure-Python connection (``use_pure=True``) unless told otherwise:
+only that one exposes its socket, which aborting a call from another thread needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import mysql.connector
+from mysql.connector import errors as mc_errors
+from mysql.connector.constants import CNX_POOL_ARGS, DEFAULT_CONFIGURATION
+
+from aws_wrapper.errors import ConfigurationError
+from aws_wrapper.hostinfo import HostInfo
+from aws_wrapper.properties import Properties
+
+from ._base import (
+    MYSQL_DEFAULT_PORT,
+    MYSQL_LOGIN_ERRNOS,
+    MYSQL_NETWORK_ERRNOS,
+    SET_READ_ONLY,
+    SET_READ_WRITE,
+    SOCKET_ERRORS,
+    host_from,
+    mysql_connect_params,
+    mysql_errno,
+    shutdown_socket,
+)
+
+_PARAMS = frozenset(DEFAULT_CONFIGURATION) | frozenset(CNX_POOL_ARGS) | {"option_files"}
+_NETWORK_TEXT = ("Connection not available", "Lost connection", "gone away", "Broken pipe")
+
+
+class _MysqlConnectorBase:
+    engine = "mysql"
+    default_port = MYSQL_DEFAULT_PORT
+    network_bound_methods = frozenset(
+        {
+            "Cursor.execute",
+            "Cursor.executemany",
+            "Cursor.callproc",
+            "Cursor.nextset",
+            "Connection.commit",
+            "Connection.rollback",
+            "Connection.set_autocommit",
+            "Connection.set_read_only",
+        }
+    )
+    code: str
+
+    def driver_params(self) -> frozenset[str] | None:
+        return _PARAMS
+
+    def parse_target(self, conninfo: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        if conninfo:
+            raise ConfigurationError(
+                f"{self.code} takes keyword arguments (host=..., user=...), not a conninfo string"
+            )
+        return mysql_connect_params(kwargs)
+
+    def initial_host(self, driver_props: Mapping[str, Any]) -> HostInfo:
+        return host_from(driver_props, MYSQL_DEFAULT_PORT)
+
+    def _connect_kwargs(self, host: HostInfo, props: Properties) -> dict[str, Any]:
+        kwargs = dict(props.driver)
+        kwargs["host"] = host.host
+        kwargs["port"] = host.port
+        return kwargs
+
+    def get_autocommit(self, conn: Any) -> bool:
+        # the driver's own property asks the server; this is the state it tracks
+        return bool(conn._autocommit)
+
+    def get_read_only(self, conn: Any) -> bool:
+        return bool(getattr(conn, "_aws_wrapper_read_only", False))
+
+    def in_transaction(self, conn: Any) -> bool:
+        return bool(conn.in_transaction)
+
+    def is_network_error(self, error: BaseException) -> bool:
+        if isinstance(error, SOCKET_ERRORS):
+            return True
+        if isinstance(error, mc_errors.Error):
+            errno = mysql_errno(error)
+            if errno in MYSQL_NETWORK_ERRNOS:
+                return True
+            if errno in MYSQL_LOGIN_ERRNOS:
+                return False
+            text = str(error)
+            return isinstance(error, mc_errors.InterfaceError | mc_errors.OperationalError) and (
+                any(t in text for t in _NETWORK_TEXT)
+            )
+        return False
+
+    def is_login_error(self, error: BaseException) -> bool:
+        return isinstance(error, mc_errors.Error) and mysql_errno(error) in MYSQL_LOGIN_ERRNOS
+
+
+class MysqlConnectorAioDialect(_MysqlConnectorBase):
+    """mysql-connector-python, async (``mysql.connector.aio``)."""
+
+    code = "mysql-connector-aio"
+
+    def __init__(self, connect_func: Callable[..., Any] | None = None) -> None:
+        import mysql.connector.aio
+
+        self._connect_func = connect_func or mysql.connector.aio.connect
+
+    async def connect(self, host: HostInfo, props: Properties) -> Any:
+        kwargs = self._connect_kwargs(host, props)
+        kwargs.pop("use_pure", None)
+        return await self._connect_func(**kwargs)
+
+    async def cursor(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
+        return await conn.cursor(*args, **kwargs)
+
+    async def commit(self, conn: Any) -> None:
+        await conn.commit()
+
+    async def rollback(self, conn: Any) -> None:
+        await conn.rollback()
+
+    async def close(self, conn: Any) -> None:
+        if not conn.is_socket_connected():
+            return
+        try:
+            async with asyncio.timeout(2.0):
+                await conn.close()
+        except (TimeoutError, *SOCKET_ERRORS, mc_errors.Error):
+            self.abort(conn)
+
+    def abort(self, conn: Any) -> None:
+        sock = getattr(conn, "_socket", None)
+        writer = getattr(sock, "_writer", None)
+        if writer is not None:
+            shutdown_socket(writer.transport.get_extra_info("socket"))
+
+    def is_closed(self, conn: Any) -> bool:
+        return not conn.is_socket_connected()
+
+    async def set_autocommit(self, conn: Any, value: bool) -> None:
+        await conn.set_autocommit(value)
+
+    async def set_read_only(self, conn: Any, value: bool) -> None:
+        await conn.cmd_query(SET_READ_ONLY if value else SET_READ_WRITE)
+        conn._aws_wrapper_read_only = value
+
+    async def ping(self, conn: Any) -> None:
+        await conn.ping(reconnect=False)
+
+    async def fetch(
+        self, conn: Any, sql: str, params: Sequence[Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        idle = not self.in_transaction(conn)
+        cur = await conn.cursor(buffered=True)
+        try:
+            await cur.execute(sql, params)
+            rows = [tuple(r) for r in await cur.fetchall()] if cur.description else []
+        finally:
+            await cur.close()
+        if idle and self.in_transaction(conn):
+            await conn.rollback()
+        return rows
+
+
+class MysqlConnectorDialect(_MysqlConnectorBase):
+    """mysql-connector-python, blocking (``mysql.connector``)."""
+
+    code = "mysql-connector"
+
+    def __init__(self, connect_func: Callable[..., Any] | None = None) -> None:
+        self._connect_func = connect_func or mysql.connector.connect
+
+    def connect(self, host: HostInfo, props: Properties) -> Any:
+        kwargs = self._connect_kwargs(host, props)
+        kwargs.setdefault("use_pure", True)
+        return self._connect_func(**kwargs)
+
+    def cursor(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
+        return conn.cursor(*args, **kwargs)
+
+    def commit(self, conn: Any) -> None:
+        conn.commit()
+
+    def rollback(self, conn: Any) -> None:
+        conn.rollback()
+
+    def close(self, conn: Any) -> None:
+        if self.is_closed(conn):
+            return
+        try:
+            conn.close()
+        except (*SOCKET_ERRORS, mc_errors.Error, OSError):
+            self.abort(conn)
+
+    def abort(self, conn: Any) -> None:
+        sock = getattr(conn, "_socket", None)
+        shutdown_socket(getattr(sock, "sock", None))
+
+    def is_closed(self, conn: Any) -> bool:
+        sock = getattr(conn, "_socket", None)
+        if sock is None or getattr(sock, "sock", None) is None:
+            return True
+        try:
+            return bool(sock.sock.fileno() < 0)
+        except OSError:
+            return True
+
+    def set_autocommit(self, conn: Any, value: bool) -> None:
+        conn.autocommit = value
+
+    def set_read_only(self, conn: Any, value: bool) -> None:
+        conn.cmd_query(SET_READ_ONLY if value else SET_READ_WRITE)
+        conn._aws_wrapper_read_only = value
+
+    def ping(self, conn: Any) -> None:
+        conn.ping(reconnect=False)
+
+    def fetch(self, conn: Any, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        idle = not self.in_transaction(conn)
+        cur = conn.cursor(buffered=True)
+        try:
+            cur.execute(sql, params)
+            rows = [tuple(r) for r in cur.fetchall()] if cur.description else []
+        finally:
+            cur.close()
+        if idle and self.in_transaction(conn):
+            conn.rollback()
+        return rows

@@ -1,0 +1,190 @@
+"""psycopg 3: ``AsyncPsycopgDialect`` (psycopg.AsyncConnection) and ``PsycopgDialect``
+(psycopg.Connection), written side by side."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import psycopg
+from psycopg.pq import TransactionStatus
+from psycopg.rows import tuple_row
+
+from aws_wrapper.hostinfo import HostInfo
+from aws_wrapper.properties import Properties
+
+from ._base import (
+    PG_DEFAULT_PORT,
+    PG_LOGIN_MESSAGES,
+    PG_LOGIN_SQLSTATES,
+    PG_NETWORK_SQLSTATES,
+    SOCKET_ERRORS,
+    host_from,
+    parse_pg_conninfo,
+    shutdown_fd,
+)
+
+_PSYCOPG_KWARGS = frozenset(
+    {"autocommit", "prepare_threshold", "row_factory", "cursor_factory", "context", "conninfo"}
+)
+_params_cache: frozenset[str] | None = None
+
+
+def _libpq_params() -> frozenset[str]:
+    global _params_cache
+    if _params_cache is None:
+        names = {opt.keyword.decode() for opt in psycopg.pq.Conninfo.get_defaults()}
+        _params_cache = frozenset(names | _PSYCOPG_KWARGS)
+    return _params_cache
+
+
+class _PsycopgBase:
+    engine = "postgresql"
+    default_port = PG_DEFAULT_PORT
+    network_bound_methods = frozenset(
+        {"Cursor.execute", "Cursor.executemany", "Connection.commit", "Connection.rollback"}
+    )
+
+    def driver_params(self) -> frozenset[str] | None:
+        return _libpq_params()
+
+    def parse_target(self, conninfo: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        params = parse_pg_conninfo(conninfo)
+        params.update(kwargs)
+        return params
+
+    def initial_host(self, driver_props: Mapping[str, Any]) -> HostInfo:
+        return host_from(driver_props, PG_DEFAULT_PORT)
+
+    def _connect_kwargs(self, host: HostInfo, props: Properties) -> dict[str, Any]:
+        kwargs = dict(props.driver)
+        kwargs.pop("conninfo", None)
+        if kwargs.get("host") != host.host:
+            # hostaddr pins the address of the *given* host; another host must be resolved
+            kwargs.pop("hostaddr", None)
+        kwargs["host"] = host.host
+        kwargs["port"] = host.port
+        return kwargs
+
+    def abort(self, conn: Any) -> None:
+        try:
+            fd = conn.pgconn.socket
+        except (psycopg.OperationalError, AttributeError):
+            return  # already closed
+        shutdown_fd(fd)
+
+    def is_closed(self, conn: Any) -> bool:
+        return bool(conn.closed)
+
+    def get_autocommit(self, conn: Any) -> bool:
+        return bool(conn.autocommit)
+
+    def get_read_only(self, conn: Any) -> bool:
+        return bool(conn.read_only)
+
+    def in_transaction(self, conn: Any) -> bool:
+        return bool(conn.info.transaction_status != TransactionStatus.IDLE)
+
+    def is_network_error(self, error: BaseException) -> bool:
+        if isinstance(error, SOCKET_ERRORS):
+            return True
+        if isinstance(error, psycopg.OperationalError):
+            state = error.sqlstate
+            if state is None:
+                return not self.is_login_error(error)
+            return state.startswith("08") or state in PG_NETWORK_SQLSTATES
+        return False
+
+    def is_login_error(self, error: BaseException) -> bool:
+        if not isinstance(error, psycopg.Error):
+            return False
+        if error.sqlstate in PG_LOGIN_SQLSTATES:
+            return True
+        text = str(error)
+        return any(m in text for m in PG_LOGIN_MESSAGES)
+
+
+class AsyncPsycopgDialect(_PsycopgBase):
+    """psycopg 3, async (``psycopg.AsyncConnection``)."""
+
+    code = "psycopg"
+
+    def __init__(self, connect_func: Callable[..., Awaitable[Any]] | None = None) -> None:
+        self._connect_func = connect_func or psycopg.AsyncConnection.connect
+
+    async def connect(self, host: HostInfo, props: Properties) -> Any:
+        return await self._connect_func(**self._connect_kwargs(host, props))
+
+    async def cursor(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
+        return conn.cursor(*args, **kwargs)
+
+    async def commit(self, conn: Any) -> None:
+        await conn.commit()
+
+    async def rollback(self, conn: Any) -> None:
+        await conn.rollback()
+
+    async def close(self, conn: Any) -> None:
+        await conn.close()
+
+    async def set_autocommit(self, conn: Any, value: bool) -> None:
+        await conn.set_autocommit(value)
+
+    async def set_read_only(self, conn: Any, value: bool) -> None:
+        await conn.set_read_only(value)
+
+    async def ping(self, conn: Any) -> None:
+        await conn.execute("")
+
+    async def fetch(
+        self, conn: Any, sql: str, params: Sequence[Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        idle = not self.in_transaction(conn)
+        async with conn.cursor(row_factory=tuple_row) as cur:
+            await cur.execute(sql, params)
+            rows = list(await cur.fetchall()) if cur.description else []
+        if idle and self.in_transaction(conn):
+            await conn.rollback()
+        return rows
+
+
+class PsycopgDialect(_PsycopgBase):
+    """psycopg 3, blocking (``psycopg.Connection``)."""
+
+    code = "psycopg"
+
+    def __init__(self, connect_func: Callable[..., Any] | None = None) -> None:
+        self._connect_func = connect_func or psycopg.Connection.connect
+
+    def connect(self, host: HostInfo, props: Properties) -> Any:
+        return self._connect_func(**self._connect_kwargs(host, props))
+
+    def cursor(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
+        return conn.cursor(*args, **kwargs)
+
+    def commit(self, conn: Any) -> None:
+        conn.commit()
+
+    def rollback(self, conn: Any) -> None:
+        conn.rollback()
+
+    def close(self, conn: Any) -> None:
+        conn.close()
+
+    def set_autocommit(self, conn: Any, value: bool) -> None:
+        conn.set_autocommit(value)
+
+    def set_read_only(self, conn: Any, value: bool) -> None:
+        conn.set_read_only(value)
+
+    def ping(self, conn: Any) -> None:
+        conn.execute("")
+
+    def fetch(self, conn: Any, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        idle = not self.in_transaction(conn)
+        with conn.cursor(row_factory=tuple_row) as cur:
+            cur.execute(sql, params)
+            rows = list(cur.fetchall()) if cur.description else []
+        if idle and self.in_transaction(conn):
+            conn.rollback()
+        return rows

@@ -1,0 +1,145 @@
+"""Exceptions: the PEP 249 hierarchy and the wrapper's own errors.
+
+Errors raised by the driver itself (``psycopg.OperationalError``, ``pymysql.err.*``,
+``mysql.connector.errors.*``) pass through unchanged, so existing ``except`` clauses keep
+working. Errors raised by the wrapper belong to this module's hierarchy and also subclass the
+matching PEP 249 class, so ``except aws_wrapper.OperationalError`` catches a failover error.
+
+Failover errors an application must handle:
+
+* :class:`FailoverSuccessError` - the connection failed and was replaced by a connection to a
+  healthy host; no transaction was open. Session state was restored; re-run the statement.
+* :class:`TransactionResolutionUnknownError` - as above, but a transaction was open: whether it
+  committed is unknown. Re-run the whole transaction if it is idempotent or check first.
+* :class:`FailoverFailedError` - no healthy host was found within ``failover_timeout_sec``.
+"""
+
+from __future__ import annotations
+
+
+class Warning(Exception):  # noqa: A001 - the PEP 249 name
+    """PEP 249 Warning."""
+
+
+class Error(Exception):
+    """PEP 249 base class of all errors."""
+
+
+class InterfaceError(Error):
+    """An error related to the interface rather than the database."""
+
+
+class DatabaseError(Error):
+    """An error related to the database."""
+
+
+class DataError(DatabaseError):
+    pass
+
+
+class OperationalError(DatabaseError):
+    pass
+
+
+class IntegrityError(DatabaseError):
+    pass
+
+
+class InternalError(DatabaseError):
+    pass
+
+
+class ProgrammingError(DatabaseError):
+    pass
+
+
+class NotSupportedError(DatabaseError):
+    pass
+
+
+class AwsWrapperError(Error):
+    """Base class of every error the wrapper raises itself."""
+
+
+class ConfigurationError(AwsWrapperError, InterfaceError):
+    """Bad connection configuration: unknown or malformed property, unknown plugin code,
+    unknown driver. The message names the offending property or value."""
+
+
+class PropertyError(ConfigurationError):
+    """A connection property is unknown or has a bad value."""
+
+    def __init__(self, message: str, prop: str) -> None:
+        super().__init__(message)
+        self.prop = prop
+
+
+class UnknownPluginError(ConfigurationError):
+    """A plugin code in ``plugins=`` is not known."""
+
+
+class UnsupportedDriverError(ConfigurationError):
+    """The connect function or driver name does not belong to a supported driver."""
+
+
+class ConnectError(AwsWrapperError, OperationalError):
+    """A connection to a host could not be opened. Names the host; never the password."""
+
+    def __init__(self, message: str, host: str | None = None) -> None:
+        super().__init__(message)
+        self.host = host
+
+
+class LoginError(ConnectError):
+    """The server rejected the credentials."""
+
+
+class ConnectionClosedError(AwsWrapperError, InterfaceError):
+    """An operation was attempted on a closed wrapper connection or cursor."""
+
+
+class FailoverError(AwsWrapperError, OperationalError):
+    """Base class of the errors raised by the failover plugins."""
+
+
+class FailoverSuccessError(FailoverError):
+    """The connection was replaced by a connection to a healthy host; re-run the statement."""
+
+
+class TransactionResolutionUnknownError(FailoverError):
+    """The connection was replaced during a transaction whose outcome is unknown."""
+
+
+class FailoverFailedError(FailoverError):
+    """No healthy host was reached within the failover timeout."""
+
+
+class ReadWriteSplittingError(AwsWrapperError, OperationalError):
+    """A read/write switch was refused or could not be made."""
+
+
+__all__ = [
+    "AwsWrapperError",
+    "ConfigurationError",
+    "ConnectError",
+    "ConnectionClosedError",
+    "DataError",
+    "DatabaseError",
+    "Error",
+    "FailoverError",
+    "FailoverFailedError",
+    "FailoverSuccessError",
+    "IntegrityError",
+    "InterfaceError",
+    "InternalError",
+    "LoginError",
+    "NotSupportedError",
+    "OperationalError",
+    "ProgrammingError",
+    "PropertyError",
+    "ReadWriteSplittingError",
+    "TransactionResolutionUnknownError",
+    "UnknownPluginError",
+    "UnsupportedDriverError",
+    "Warning",
+]

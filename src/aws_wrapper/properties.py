@@ -1,0 +1,319 @@
+"""One typed registry of every wrapper connection property.
+
+Each property is declared once, next to the code that uses it, with its name, type, default and
+documentation::
+
+    FAILOVER_TIMEOUT = register(Prop("failover_timeout_sec", float, 300.0, "..."))
+
+At connect the wrapper splits what the user passed into wrapper properties (parsed and checked
+here, once) and driver properties (passed to the driver untouched). A name that is neither a
+wrapper property nor a parameter the driver accepts fails at connect with a message naming it.
+Plugins read their typed values with ``props.get(FAILOVER_TIMEOUT)`` when they are built, never
+on the hot path.
+
+Secrets (passwords, tokens, secret values) are masked in every repr and log line.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar, cast
+
+from .errors import PropertyError
+
+T = TypeVar("T")
+
+MASK = "***"
+
+_TRUE = frozenset({"true", "1", "yes", "on", "t", "y"})
+_FALSE = frozenset({"false", "0", "no", "off", "f", "n"})
+
+_SECRET_WORDS = ("password", "passwd", "secret", "token", "assertion", "credential")
+
+
+def is_secret(name: str) -> bool:
+    """True for property names whose values must never be shown."""
+    low = name.lower()
+    if low in ("secrets_manager_secret_id", "secrets_manager_secret_username_key"):
+        return False
+    return any(word in low for word in _SECRET_WORDS) or low in ("pwd", "key", "ssl_key")
+
+
+@dataclass(frozen=True, slots=True)
+class Prop(Generic[T]):
+    """A wrapper connection property."""
+
+    name: str
+    type: type[T]
+    default: T
+    doc: str
+    choices: tuple[str, ...] | None = None
+    minimum: float | None = None
+    secret: bool = False
+
+    def parse(self, raw: object) -> T:
+        """Convert ``raw`` (a typed value or a string from a URL/conninfo) to this type."""
+        value = _convert(self, raw)
+        if self.choices is not None and value not in self.choices:
+            raise PropertyError(
+                f"property '{self.name}': {self._show(raw)} is not one of "
+                f"{', '.join(self.choices)}",
+                self.name,
+            )
+        if (
+            self.minimum is not None
+            and isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and value < self.minimum
+        ):
+            raise PropertyError(
+                f"property '{self.name}': {self._show(raw)} is below the minimum {self.minimum:g}",
+                self.name,
+            )
+        return value
+
+    def _show(self, raw: object) -> str:
+        return MASK if self.secret or is_secret(self.name) else repr(raw)
+
+
+def _convert(prop: Prop[T], raw: object) -> T:
+    kind: type[Any] = prop.type
+    bad = PropertyError(
+        f"property '{prop.name}' expects {_kind_name(kind)}, got {prop._show(raw)}"
+        f" ({type(raw).__name__})",
+        prop.name,
+    )
+    if raw is None:
+        if prop.default is None:
+            return cast(T, None)
+        raise bad
+    if kind is bool:
+        if isinstance(raw, bool):
+            return cast(T, raw)
+        if isinstance(raw, str):
+            low = raw.strip().lower()
+            if low in _TRUE:
+                return cast(T, True)
+            if low in _FALSE:
+                return cast(T, False)
+        if isinstance(raw, int) and raw in (0, 1):
+            return cast(T, bool(raw))
+        raise bad
+    if kind is int:
+        if isinstance(raw, bool):
+            raise bad
+        if isinstance(raw, int):
+            return cast(T, raw)
+        if isinstance(raw, str):
+            try:
+                return cast(T, int(raw.strip()))
+            except ValueError:
+                raise bad from None
+        raise bad
+    if kind is float:
+        if isinstance(raw, bool):
+            raise bad
+        if isinstance(raw, int | float):
+            return cast(T, float(raw))
+        if isinstance(raw, str):
+            try:
+                return cast(T, float(raw.strip()))
+            except ValueError:
+                raise bad from None
+        raise bad
+    if kind is str:
+        if isinstance(raw, str):
+            return cast(T, raw)
+        raise bad
+    if isinstance(raw, kind):
+        return cast(T, raw)
+    raise bad
+
+
+def _kind_name(kind: type[Any]) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}.get(
+        kind, f"a {kind.__name__}"
+    )
+
+
+_REGISTRY: dict[str, Prop[Any]] = {}
+_PREFIXES: dict[str, str] = {}
+
+
+def register(prop: Prop[T]) -> Prop[T]:
+    """Declare a wrapper property. Declaring the same name twice is a bug."""
+    existing = _REGISTRY.get(prop.name)
+    if existing is not None and existing != prop:
+        raise RuntimeError(f"property {prop.name!r} registered twice")
+    _REGISTRY[prop.name] = prop
+    return prop
+
+
+def register_prefix(prefix: str, doc: str) -> str:
+    """Declare a family of properties: ``<prefix><driver property>`` (e.g. ``monitoring-``)."""
+    _PREFIXES[prefix] = doc
+    return prefix
+
+
+def registry() -> Mapping[str, Prop[Any]]:
+    """Every declared wrapper property, by name."""
+    return dict(_REGISTRY)
+
+
+def lookup(name: str) -> Prop[Any] | None:
+    return _REGISTRY.get(name)
+
+
+class Properties:
+    """Connection properties after validation: parsed wrapper values and driver pass-through."""
+
+    __slots__ = ("driver", "wrapper")
+
+    def __init__(self, wrapper: dict[str, Any], driver: dict[str, Any]) -> None:
+        self.wrapper = wrapper
+        self.driver = driver
+
+    def get(self, prop: Prop[T]) -> T:
+        value = self.wrapper.get(prop.name, _MISSING)
+        if value is _MISSING:
+            return prop.default
+        return cast(T, value)
+
+    def is_set(self, prop: Prop[Any]) -> bool:
+        return prop.name in self.wrapper
+
+    def with_prefix(self, prefix: str) -> dict[str, Any]:
+        """Values given as ``<prefix>name`` (prefix stripped), e.g. monitoring connection props."""
+        n = len(prefix)
+        return {k[n:]: v for k, v in self.wrapper.items() if k.startswith(prefix)}
+
+    def copy(
+        self, *, wrapper: Mapping[str, Any] | None = None, driver: Mapping[str, Any] | None = None
+    ) -> Properties:
+        """A copy with some values replaced (values given here are already validated)."""
+        w = dict(self.wrapper)
+        d = dict(self.driver)
+        if wrapper:
+            w.update(wrapper)
+        if driver:
+            d.update(driver)
+        return Properties(w, d)
+
+    def masked(self) -> dict[str, Any]:
+        """All values, secrets masked: what may be logged or shown."""
+        return {**mask(self.driver), **mask(self.wrapper)}
+
+    def __repr__(self) -> str:
+        return f"Properties({self.masked()!r})"
+
+
+_MISSING: Any = object()
+
+
+def mask(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``values`` with secret values replaced by ``***``."""
+    out: dict[str, Any] = {}
+    for k, v in values.items():
+        prop = _REGISTRY.get(k)
+        secret = is_secret(k) or (prop is not None and prop.secret)
+        out[k] = MASK if secret and v not in (None, "") else v
+    return out
+
+
+def parse_properties(
+    raw: Mapping[str, Any],
+    driver_params: frozenset[str] | None,
+    driver_name: str,
+) -> Properties:
+    """Split and validate what the user passed.
+
+    ``driver_params`` is the set of parameter names the driver accepts (None when the driver
+    accepts arbitrary names; then unknown names are passed to it and it decides).
+    """
+    wrapper: dict[str, Any] = {}
+    driver: dict[str, Any] = {}
+    for name, value in raw.items():
+        prop = _REGISTRY.get(name)
+        if prop is not None:
+            wrapper[name] = prop.parse(value)
+            continue
+        prefix = next((p for p in _PREFIXES if name.startswith(p)), None)
+        if prefix is not None:
+            wrapper[name] = value
+            continue
+        if driver_params is None or name in driver_params:
+            driver[name] = value
+            continue
+        raise PropertyError(_unknown_message(name, driver_params, driver_name), name)
+    return Properties(wrapper, driver)
+
+
+def _unknown_message(name: str, driver_params: Iterable[str], driver_name: str) -> str:
+    candidates = list(_REGISTRY) + list(driver_params)
+    close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.75)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return (
+        f"unknown connection property '{name}': it is neither an aws_wrapper property nor a "
+        f"{driver_name} connection parameter{hint}"
+    )
+
+
+def describe() -> str:
+    """A plain-text table of every wrapper property (for docs and ``--help`` output)."""
+    lines = []
+    for name in sorted(_REGISTRY):
+        p = _REGISTRY[name]
+        lines.append(f"{name} ({_kind_name(p.type)}, default {p.default!r}): {p.doc}")
+    for prefix, doc in sorted(_PREFIXES.items()):
+        lines.append(f"{prefix}<name>: {doc}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# core properties
+# ---------------------------------------------------------------------------------------------
+
+PLUGINS: Prop[str | None] = register(
+    Prop(
+        "plugins",
+        cast(type[str | None], str),
+        None,
+        "Comma-separated plugin codes, e.g. 'failover_v2,host_monitoring_v2'. Unset: the "
+        "default plugins. Empty string: no plugins.",
+    )
+)
+AUTO_SORT_PLUGIN_ORDER = register(
+    Prop(
+        "auto_sort_wrapper_plugin_order",
+        bool,
+        True,
+        "Order plugins by their built-in weights instead of the order given in 'plugins'.",
+    )
+)
+WRAPPER_DIALECT: Prop[str | None] = register(
+    Prop(
+        "wrapper_dialect",
+        cast(type[str | None], str),
+        None,
+        "Database dialect code (e.g. 'pg', 'mysql', 'mariadb'); unset: detected.",
+    )
+)
+WRAPPER_DRIVER_DIALECT: Prop[str | None] = register(
+    Prop(
+        "wrapper_driver_dialect",
+        cast(type[str | None], str),
+        None,
+        "Driver dialect code; unset: chosen from the connect function.",
+    )
+)
+LOGGER_LEVEL: Prop[str | None] = register(
+    Prop(
+        "wrapper_logger_level",
+        cast(type[str | None], str),
+        None,
+        "Level for the 'aws_wrapper' logger (DEBUG, INFO, WARNING, ...); unset: unchanged.",
+        choices=("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"),
+    )
+)

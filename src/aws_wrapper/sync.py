@@ -1,0 +1,33 @@
+"""aws_wrapper for blocking code (PEP 249). The same as the top-level ``aws_wrapper``."""
+
+from __future__ import annotations
+
+from aws_wrapper._sync.connection import (
+    AwsWrapperConnection,
+    connect,
+)
+from aws_wrapper._sync.cursor import AwsWrapperCursor
+from aws_wrapper._sync.plugin import BasePlugin
+from aws_wrapper._sync.plugin_manager import register_plugin
+from aws_wrapper._sync.plugins.dev import simulator as error_simulator
+from aws_wrapper._sync.resources import release_resources
+from aws_wrapper.errors import *  # noqa: F403
+from aws_wrapper.errors import __all__ as _errors_all
+
+apilevel = "2.0"
+threadsafety = 1
+paramstyle = "pyformat"
+
+__all__ = [
+    "AwsWrapperConnection",
+    "AwsWrapperCursor",
+    "BasePlugin",
+    "apilevel",
+    "connect",
+    "error_simulator",
+    "paramstyle",
+    "register_plugin",
+    "release_resources",
+    "threadsafety",
+    *_errors_all,
+]

@@ -1,0 +1,246 @@
+"""The behavioural matrix every driver runs through, against real servers.
+
+Written once for asyncio; tests/_sync/test_driver_matrix.py is generated from it and runs the
+same checks on the blocking drivers (psycopg, PyMySQL, mysql.connector).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from aws_wrapper import aio as aw
+from aws_wrapper._compat import asleep, aspawn
+from aws_wrapper.aio import AsyncAwsWrapperConnection
+from tests.drivers import ENGINES, AsyncConnectFunctions
+
+
+@pytest.fixture(params=["psycopg", "aiomysql", "mysql-connector"])
+def driver(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def conn(driver: str, db_params: dict[str, Any]) -> Any:
+    c = await aw.connect(driver=driver, plugins="", **db_params)
+    yield c
+    await c.close()
+
+
+@pytest.fixture
+async def table(conn: AsyncAwsWrapperConnection, driver: str) -> Any:
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    await conn.set_autocommit(True)
+    await conn.execute(f"CREATE TABLE {name} (id INT PRIMARY KEY, v VARCHAR(20))")
+    await conn.set_autocommit(False)
+    yield name
+    if not conn.closed:
+        await conn.rollback()
+        await conn.set_autocommit(True)
+        await conn.execute(f"DROP TABLE {name}")
+
+
+def sleep_sql(driver: str, seconds: float) -> str:
+    if ENGINES[driver] == "postgresql":
+        return f"SELECT pg_sleep({seconds})"
+    return f"SELECT SLEEP({seconds})"
+
+
+async def count(conn: AsyncAwsWrapperConnection, table: str) -> int:
+    cur = await conn.execute(f"SELECT COUNT(*) FROM {table}")
+    row = await cur.fetchone()
+    return int(row[0])
+
+
+async def test_connect_execute_fetch(conn: AsyncAwsWrapperConnection) -> None:
+    cur = conn.cursor()
+    await cur.execute("SELECT 1, 'two'")
+    assert await cur.fetchone() == (1, "two")
+    assert await cur.fetchone() is None
+    assert cur.description is not None and len(cur.description) == 2
+    await cur.close()
+    assert cur.closed
+
+
+async def test_fetchmany_fetchall_and_iteration(
+    conn: AsyncAwsWrapperConnection, table: str
+) -> None:
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            f"INSERT INTO {table} (id, v) VALUES (%s, %s)", [(i, f"v{i}") for i in range(5)]
+        )
+        await cur.execute(f"SELECT id, v FROM {table} ORDER BY id")
+        assert await cur.fetchmany(2) == [(0, "v0"), (1, "v1")]
+        assert await cur.fetchall() == [(2, "v2"), (3, "v3"), (4, "v4")]
+        await cur.execute(f"SELECT id FROM {table} WHERE id >= %s ORDER BY id", (3,))
+        assert [row async for row in cur] == [(3,), (4,)]
+
+
+async def test_commit_and_rollback(
+    conn: AsyncAwsWrapperConnection, table: str, driver: str, db_params: dict[str, Any]
+) -> None:
+    assert conn.autocommit is False
+    await conn.execute(f"INSERT INTO {table} VALUES (1, 'a')")
+    assert conn.in_transaction
+    await conn.rollback()
+    assert await count(conn, table) == 0
+    await conn.execute(f"INSERT INTO {table} VALUES (2, 'b')")
+    await conn.commit()
+    async with await aw.connect(driver=driver, plugins="", **db_params) as other:
+        assert await count(other, table) == 1
+
+
+async def test_autocommit(
+    conn: AsyncAwsWrapperConnection, table: str, driver: str, db_params: dict[str, Any]
+) -> None:
+    await conn.set_autocommit(True)
+    assert conn.autocommit is True
+    await conn.execute(f"INSERT INTO {table} VALUES (1, 'a')")
+    assert not conn.in_transaction
+    async with await aw.connect(driver=driver, plugins="", **db_params) as other:
+        assert await count(other, table) == 1
+    await conn.set_autocommit(False)
+    assert conn.autocommit is False
+
+
+async def test_read_only(conn: AsyncAwsWrapperConnection, table: str) -> None:
+    await conn.set_read_only(True)
+    assert conn.read_only is True
+    with pytest.raises(Exception) as info:
+        await conn.execute(f"INSERT INTO {table} VALUES (1, 'a')")
+    assert "read" in str(info.value).lower() and "only" in str(info.value).lower()
+    await conn.rollback()
+    await conn.set_read_only(False)
+    assert conn.read_only is False
+    await conn.execute(f"INSERT INTO {table} VALUES (1, 'a')")
+    await conn.commit()
+    assert await count(conn, table) == 1
+
+
+async def test_transaction_block(conn: AsyncAwsWrapperConnection, table: str) -> None:
+    await conn.set_autocommit(True)
+    async with conn.transaction():
+        await conn.execute(f"INSERT INTO {table} VALUES (1, 'a')")
+    with pytest.raises(ZeroDivisionError):
+        async with conn.transaction():
+            await conn.execute(f"INSERT INTO {table} VALUES (2, 'b')")
+            raise ZeroDivisionError
+    assert await count(conn, table) == 1
+    await conn.set_autocommit(False)
+    async with conn.transaction():
+        await conn.execute(f"INSERT INTO {table} VALUES (3, 'c')")
+        with pytest.raises(KeyError):
+            async with conn.transaction():  # nested: a savepoint
+                await conn.execute(f"INSERT INTO {table} VALUES (4, 'd')")
+                raise KeyError
+    assert not conn.in_transaction
+    assert await count(conn, table) == 2
+
+
+async def test_abort_from_another_worker(conn: AsyncAwsWrapperConnection, driver: str) -> None:
+    """A call blocked on the server is broken by abort() from another task/thread, cleanly."""
+
+    async def abort_soon() -> None:
+        await asleep(0.5)
+        conn.abort()
+
+    worker = aspawn(abort_soon, name="aborter")
+    start = time.monotonic()
+    with pytest.raises(Exception) as info:
+        await conn.execute(sleep_sql(driver, 10))
+    elapsed = time.monotonic() - start
+    await worker.join(5)
+    assert elapsed < 5, f"abort took {elapsed:.1f} s"
+    assert conn.driver_dialect.is_network_error(info.value), repr(info.value)
+    # the connection is unusable afterwards, and says so
+    if not conn.closed:
+        with pytest.raises(Exception) as again:
+            await conn.execute("SELECT 1")
+        assert conn.driver_dialect.is_network_error(again.value), repr(again.value)
+
+
+async def test_closed_detection(conn: AsyncAwsWrapperConnection) -> None:
+    assert not conn.closed
+    await conn.close()
+    assert conn.closed
+    with pytest.raises(aw.InterfaceError):
+        conn.cursor()
+    with pytest.raises(aw.ConnectionClosedError):
+        await conn.execute("SELECT 1")
+    await conn.close()  # idempotent
+
+
+async def test_driver_errors_pass_through(conn: AsyncAwsWrapperConnection) -> None:
+    with pytest.raises(Exception) as info:
+        await conn.execute("SELECT * FROM no_such_table_here")
+    assert not isinstance(info.value, aw.AwsWrapperError)
+    assert not conn.driver_dialect.is_network_error(info.value)
+    await conn.rollback()
+    cur = await conn.execute("SELECT 1")
+    assert await cur.fetchone() == (1,)
+
+
+async def test_migration_form(driver: str, db_params: dict[str, Any]) -> None:
+    """``AsyncAwsWrapperConnection.connect(<driver connect function>, ...)`` as in the AWS
+    wrapper; the driver dialect follows the function."""
+    target = AsyncConnectFunctions[driver]
+    if driver == "psycopg":
+        conninfo = " ".join(f"{k}={v}" for k, v in db_params.items())
+        conn = await AsyncAwsWrapperConnection.connect(target, conninfo, plugins="")
+    else:
+        conn = await AsyncAwsWrapperConnection.connect(target, plugins="", **db_params)
+    try:
+        assert conn.driver_dialect.engine == ENGINES[driver]
+        cur = await conn.execute("SELECT 1")
+        assert await cur.fetchone() == (1,)
+    finally:
+        await conn.close()
+
+
+async def test_wrong_password_is_a_clear_login_error(
+    driver: str, db_params: dict[str, Any]
+) -> None:
+    params = {**db_params, "password": "not-the-password-42"}
+    with pytest.raises(aw.LoginError) as info:
+        await aw.connect(driver=driver, plugins="", **params)
+    text = str(info.value)
+    assert f"{params['host']}:{params['port']}" in text
+    assert "not-the-password-42" not in text
+    assert isinstance(info.value, aw.OperationalError)
+
+
+async def test_unreachable_host_names_the_host(driver: str, db_params: dict[str, Any]) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound but not listening: refused
+    params = {**db_params, "port": port}
+    with pytest.raises(aw.ConnectError) as info:
+        await aw.connect(driver=driver, plugins="", **params)
+    assert f"127.0.0.1:{port}" in str(info.value)
+    assert str(db_params["password"]) not in str(info.value)
+
+
+async def test_bad_input_is_named(driver: str, db_params: dict[str, Any]) -> None:
+    with pytest.raises(aw.UnknownPluginError) as plugin_info:
+        await aw.connect(driver=driver, plugins="failover_v3", **db_params)
+    assert "failover_v3" in str(plugin_info.value) and "dev" in str(plugin_info.value)
+    with pytest.raises(aw.PropertyError) as prop_info:
+        await aw.connect(driver=driver, auto_sort_wrapper_plugin_order="maybe", **db_params)
+    assert prop_info.value.prop == "auto_sort_wrapper_plugin_order"
+    with pytest.raises(aw.PropertyError) as unknown_info:
+        await aw.connect(driver=driver, auto_sort_wraper_plugin_order=True, **db_params)
+    assert "auto_sort_wrapper_plugin_order" in str(unknown_info.value)
+    with pytest.raises(aw.ConfigurationError) as port_info:
+        await aw.connect(driver=driver, **{**db_params, "port": "fifty"})
+    assert "port" in str(port_info.value)
+    assert str(db_params["password"]) not in str(port_info.value)
+
+
+async def test_dialect_follows_the_server(conn: AsyncAwsWrapperConnection, driver: str) -> None:
+    expected = "pg" if ENGINES[driver] == "postgresql" else "mariadb"
+    assert conn.dialect_code == expected

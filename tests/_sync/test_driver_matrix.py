@@ -1,0 +1,244 @@
+# WARNING: this file is generated from tests/_async/test_driver_matrix.py by tools/unasync_build.py.
+# DO NOT EDIT: change the async source (or the tool's table) and run `make generate`.
+"""The behavioural matrix every driver runs through, against real servers.
+
+Written once for asyncio; tests/_sync/test_driver_matrix.py is generated from it and runs the
+same checks on the blocking drivers (psycopg, PyMySQL, mysql.connector).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from aws_wrapper import sync as aw
+from aws_wrapper._compat import sleep, spawn
+from aws_wrapper.sync import AwsWrapperConnection
+from tests.drivers import ENGINES, ConnectFunctions
+
+
+@pytest.fixture(params=["psycopg", "pymysql", "mysql-connector"])
+def driver(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def conn(driver: str, db_params: dict[str, Any]) -> Any:
+    c = aw.connect(driver=driver, plugins="", **db_params)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def table(conn: AwsWrapperConnection, driver: str) -> Any:
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    conn.set_autocommit(True)
+    conn.execute(f"CREATE TABLE {name} (id INT PRIMARY KEY, v VARCHAR(20))")
+    conn.set_autocommit(False)
+    yield name
+    if not conn.closed:
+        conn.rollback()
+        conn.set_autocommit(True)
+        conn.execute(f"DROP TABLE {name}")
+
+
+def sleep_sql(driver: str, seconds: float) -> str:
+    if ENGINES[driver] == "postgresql":
+        return f"SELECT pg_sleep({seconds})"
+    return f"SELECT SLEEP({seconds})"
+
+
+def count(conn: AwsWrapperConnection, table: str) -> int:
+    cur = conn.execute(f"SELECT COUNT(*) FROM {table}")
+    row = cur.fetchone()
+    return int(row[0])
+
+
+def test_connect_execute_fetch(conn: AwsWrapperConnection) -> None:
+    cur = conn.cursor()
+    cur.execute("SELECT 1, 'two'")
+    assert cur.fetchone() == (1, "two")
+    assert cur.fetchone() is None
+    assert cur.description is not None and len(cur.description) == 2
+    cur.close()
+    assert cur.closed
+
+
+def test_fetchmany_fetchall_and_iteration(conn: AwsWrapperConnection, table: str) -> None:
+    with conn.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO {table} (id, v) VALUES (%s, %s)", [(i, f"v{i}") for i in range(5)]
+        )
+        cur.execute(f"SELECT id, v FROM {table} ORDER BY id")
+        assert cur.fetchmany(2) == [(0, "v0"), (1, "v1")]
+        assert cur.fetchall() == [(2, "v2"), (3, "v3"), (4, "v4")]
+        cur.execute(f"SELECT id FROM {table} WHERE id >= %s ORDER BY id", (3,))
+        assert [row for row in cur] == [(3,), (4,)]
+
+
+def test_commit_and_rollback(
+    conn: AwsWrapperConnection, table: str, driver: str, db_params: dict[str, Any]
+) -> None:
+    assert conn.autocommit is False
+    conn.execute(f"INSERT INTO {table} VALUES (1, 'a')")
+    assert conn.in_transaction
+    conn.rollback()
+    assert count(conn, table) == 0
+    conn.execute(f"INSERT INTO {table} VALUES (2, 'b')")
+    conn.commit()
+    with aw.connect(driver=driver, plugins="", **db_params) as other:
+        assert count(other, table) == 1
+
+
+def test_autocommit(
+    conn: AwsWrapperConnection, table: str, driver: str, db_params: dict[str, Any]
+) -> None:
+    conn.set_autocommit(True)
+    assert conn.autocommit is True
+    conn.execute(f"INSERT INTO {table} VALUES (1, 'a')")
+    assert not conn.in_transaction
+    with aw.connect(driver=driver, plugins="", **db_params) as other:
+        assert count(other, table) == 1
+    conn.set_autocommit(False)
+    assert conn.autocommit is False
+
+
+def test_read_only(conn: AwsWrapperConnection, table: str) -> None:
+    conn.set_read_only(True)
+    assert conn.read_only is True
+    with pytest.raises(Exception) as info:
+        conn.execute(f"INSERT INTO {table} VALUES (1, 'a')")
+    assert "read" in str(info.value).lower() and "only" in str(info.value).lower()
+    conn.rollback()
+    conn.set_read_only(False)
+    assert conn.read_only is False
+    conn.execute(f"INSERT INTO {table} VALUES (1, 'a')")
+    conn.commit()
+    assert count(conn, table) == 1
+
+
+def test_transaction_block(conn: AwsWrapperConnection, table: str) -> None:
+    conn.set_autocommit(True)
+    with conn.transaction():
+        conn.execute(f"INSERT INTO {table} VALUES (1, 'a')")
+    with pytest.raises(ZeroDivisionError):
+        with conn.transaction():
+            conn.execute(f"INSERT INTO {table} VALUES (2, 'b')")
+            raise ZeroDivisionError
+    assert count(conn, table) == 1
+    conn.set_autocommit(False)
+    with conn.transaction():
+        conn.execute(f"INSERT INTO {table} VALUES (3, 'c')")
+        with pytest.raises(KeyError):
+            with conn.transaction():  # nested: a savepoint
+                conn.execute(f"INSERT INTO {table} VALUES (4, 'd')")
+                raise KeyError
+    assert not conn.in_transaction
+    assert count(conn, table) == 2
+
+
+def test_abort_from_another_worker(conn: AwsWrapperConnection, driver: str) -> None:
+    """A call blocked on the server is broken by abort() from another task/thread, cleanly."""
+
+    def abort_soon() -> None:
+        sleep(0.5)
+        conn.abort()
+
+    worker = spawn(abort_soon, name="aborter")
+    start = time.monotonic()
+    with pytest.raises(Exception) as info:
+        conn.execute(sleep_sql(driver, 10))
+    elapsed = time.monotonic() - start
+    worker.join(5)
+    assert elapsed < 5, f"abort took {elapsed:.1f} s"
+    assert conn.driver_dialect.is_network_error(info.value), repr(info.value)
+    # the connection is unusable afterwards, and says so
+    if not conn.closed:
+        with pytest.raises(Exception) as again:
+            conn.execute("SELECT 1")
+        assert conn.driver_dialect.is_network_error(again.value), repr(again.value)
+
+
+def test_closed_detection(conn: AwsWrapperConnection) -> None:
+    assert not conn.closed
+    conn.close()
+    assert conn.closed
+    with pytest.raises(aw.InterfaceError):
+        conn.cursor()
+    with pytest.raises(aw.ConnectionClosedError):
+        conn.execute("SELECT 1")
+    conn.close()  # idempotent
+
+
+def test_driver_errors_pass_through(conn: AwsWrapperConnection) -> None:
+    with pytest.raises(Exception) as info:
+        conn.execute("SELECT * FROM no_such_table_here")
+    assert not isinstance(info.value, aw.AwsWrapperError)
+    assert not conn.driver_dialect.is_network_error(info.value)
+    conn.rollback()
+    cur = conn.execute("SELECT 1")
+    assert cur.fetchone() == (1,)
+
+
+def test_migration_form(driver: str, db_params: dict[str, Any]) -> None:
+    """``AsyncAwsWrapperConnection.connect(<driver connect function>, ...)`` as in the AWS
+    wrapper; the driver dialect follows the function."""
+    target = ConnectFunctions[driver]
+    if driver == "psycopg":
+        conninfo = " ".join(f"{k}={v}" for k, v in db_params.items())
+        conn = AwsWrapperConnection.connect(target, conninfo, plugins="")
+    else:
+        conn = AwsWrapperConnection.connect(target, plugins="", **db_params)
+    try:
+        assert conn.driver_dialect.engine == ENGINES[driver]
+        cur = conn.execute("SELECT 1")
+        assert cur.fetchone() == (1,)
+    finally:
+        conn.close()
+
+
+def test_wrong_password_is_a_clear_login_error(driver: str, db_params: dict[str, Any]) -> None:
+    params = {**db_params, "password": "not-the-password-42"}
+    with pytest.raises(aw.LoginError) as info:
+        aw.connect(driver=driver, plugins="", **params)
+    text = str(info.value)
+    assert f"{params['host']}:{params['port']}" in text
+    assert "not-the-password-42" not in text
+    assert isinstance(info.value, aw.OperationalError)
+
+
+def test_unreachable_host_names_the_host(driver: str, db_params: dict[str, Any]) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound but not listening: refused
+    params = {**db_params, "port": port}
+    with pytest.raises(aw.ConnectError) as info:
+        aw.connect(driver=driver, plugins="", **params)
+    assert f"127.0.0.1:{port}" in str(info.value)
+    assert str(db_params["password"]) not in str(info.value)
+
+
+def test_bad_input_is_named(driver: str, db_params: dict[str, Any]) -> None:
+    with pytest.raises(aw.UnknownPluginError) as plugin_info:
+        aw.connect(driver=driver, plugins="failover_v3", **db_params)
+    assert "failover_v3" in str(plugin_info.value) and "dev" in str(plugin_info.value)
+    with pytest.raises(aw.PropertyError) as prop_info:
+        aw.connect(driver=driver, auto_sort_wrapper_plugin_order="maybe", **db_params)
+    assert prop_info.value.prop == "auto_sort_wrapper_plugin_order"
+    with pytest.raises(aw.PropertyError) as unknown_info:
+        aw.connect(driver=driver, auto_sort_wraper_plugin_order=True, **db_params)
+    assert "auto_sort_wrapper_plugin_order" in str(unknown_info.value)
+    with pytest.raises(aw.ConfigurationError) as port_info:
+        aw.connect(driver=driver, **{**db_params, "port": "fifty"})
+    assert "port" in str(port_info.value)
+    assert str(db_params["password"]) not in str(port_info.value)
+
+
+def test_dialect_follows_the_server(conn: AwsWrapperConnection, driver: str) -> None:
+    expected = "pg" if ENGINES[driver] == "postgresql" else "mariadb"
+    assert conn.dialect_code == expected

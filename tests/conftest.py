@@ -1,0 +1,74 @@
+"""Shared pytest fixtures: real database servers on loopback (see aws_wrapper.devcluster)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+import pytest
+
+from aws_wrapper.devcluster import (
+    BinaryNotFoundError,
+    DatabaseServer,
+    MariaDBServer,
+    PostgresServer,
+)
+
+_S = TypeVar("_S", bound=DatabaseServer)
+
+
+@pytest.fixture(scope="session")
+def devcluster_log(pytestconfig: pytest.Config) -> Callable[[str], None]:
+    """Progress lines from the server harness, on stderr even when output is captured."""
+    capman = pytestconfig.pluginmanager.getplugin("capturemanager")
+
+    def log(message: str) -> None:
+        if capman is None:
+            print(f"[devcluster] {message}", file=sys.stderr, flush=True)
+            return
+        with capman.global_and_fixture_disabled():
+            sys.stderr.write(f"\n[devcluster] {message}")
+            sys.stderr.flush()
+
+    return log
+
+
+def serve(server: _S) -> Iterator[_S]:
+    """Start ``server`` for a fixture and always stop it afterwards.
+
+    Missing server binaries skip the tests locally but fail them in CI.
+    """
+    try:
+        server.start()
+    except BinaryNotFoundError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_server(devcluster_log: Callable[[str], None]) -> Iterator[PostgresServer]:
+    yield from serve(PostgresServer(log=devcluster_log))
+
+
+@pytest.fixture(scope="session")
+def mariadb_server(devcluster_log: Callable[[str], None]) -> Iterator[MariaDBServer]:
+    yield from serve(MariaDBServer(log=devcluster_log))
+
+
+@pytest.fixture
+def db_params(request: pytest.FixtureRequest, driver: str) -> dict[str, object]:
+    """Connect parameters of the app user on the server for ``driver``'s engine.
+
+    Test modules define the ``driver`` fixture (usually parametrized over drivers)."""
+    from tests.drivers import ENGINES
+
+    name = "pg_server" if ENGINES[driver] == "postgresql" else "mariadb_server"
+    server = request.getfixturevalue(name)
+    return dict(server.conn_params())
