@@ -57,8 +57,8 @@ REPLACEMENTS: dict[str, str] = {
 }
 
 HEADER = (
-    "# WARNING: this file is generated from {src} by tools/unasync_build.py.\n"
-    "# DO NOT EDIT: change the async source (or the tool's table) and run `make generate`.\n"
+    "# WARNING: generated file, DO NOT EDIT. Source: {src}\n"
+    "# Change the async source (or the table in tools/unasync_build.py), then `make generate`.\n"
 )
 
 # Names that must never appear in the sync tree (as Python NAME tokens).
@@ -197,9 +197,10 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.rmtree(target)
             if (out / dst_dir).exists():
                 shutil.copytree(out / dst_dir, target)
-        print(f"generated {sum(len(_files(ROOT, d)) for _, d in TREES)} files" + (
-            f" ({len(changed)} changed)" if changed else " (no change)"
-        ))
+        print(
+            f"generated {sum(len(_files(ROOT, d)) for _, d in TREES)} files"
+            + (f" ({len(changed)} changed)" if changed else " (no change)")
+        )
         return 0
 
 

@@ -17,7 +17,7 @@ Failover errors an application must handle:
 from __future__ import annotations
 
 
-class Warning(Exception):  # noqa: A001 - the PEP 249 name
+class Warning(Exception):  # the PEP 249 name, shadowing the builtin on purpose
     """PEP 249 Warning."""
 
 

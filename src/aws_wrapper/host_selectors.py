@@ -11,9 +11,7 @@ from .properties import Properties
 
 def candidates(hosts: Sequence[HostInfo], role: HostRole) -> list[HostInfo]:
     """Available hosts with ``role``; raises ValueError naming the role when there are none."""
-    found = [
-        h for h in hosts if h.role is role and h.availability is HostAvailability.AVAILABLE
-    ]
+    found = [h for h in hosts if h.role is role and h.availability is HostAvailability.AVAILABLE]
     if not found:
         raise ValueError(f"no available {role.value} among {len(hosts)} hosts")
     return found

@@ -1,5 +1,5 @@
-# WARNING: this file is generated from tests/_async/test_driver_matrix.py by tools/unasync_build.py.
-# DO NOT EDIT: change the async source (or the tool's table) and run `make generate`.
+# WARNING: generated file, DO NOT EDIT. Source: tests/_async/test_driver_matrix.py
+# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
 """The behavioural matrix every driver runs through, against real servers.
 
 Written once for asyncio; tests/_sync/test_driver_matrix.py is generated from it and runs the

@@ -173,9 +173,27 @@ class AsyncAwsWrapperConnection:
     def autocommit(self) -> bool:
         return self._driver.get_autocommit(self._raw())
 
+    @autocommit.setter
+    def autocommit(self, value: bool) -> None:
+        if AIO:
+            raise AttributeError(
+                "'autocommit' is read-only on async connections: use "
+                "'await conn.set_autocommit(value)'"
+            )
+        self.set_autocommit(value)
+
     @property
     def read_only(self) -> bool:
         return self._driver.get_read_only(self._raw())
+
+    @read_only.setter
+    def read_only(self, value: bool) -> None:
+        if AIO:
+            raise AttributeError(
+                "'read_only' is read-only on async connections: use "
+                "'await conn.set_read_only(value)'"
+            )
+        self.set_read_only(value)
 
     @property
     def in_transaction(self) -> bool:
@@ -202,16 +220,6 @@ class AsyncAwsWrapperConnection:
             partial(self._driver.set_read_only, raw, value),
         )
         self._service.session.read_only = value
-
-    if not AIO:
-
-        @autocommit.setter
-        def autocommit(self, value: bool) -> None:
-            self.set_autocommit(value)
-
-        @read_only.setter
-        def read_only(self, value: bool) -> None:
-            self.set_read_only(value)
 
     # -- PEP 249 -----------------------------------------------------------------------------
 

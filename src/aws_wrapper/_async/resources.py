@@ -10,7 +10,7 @@ class Releasable(Protocol):
     async def release_resources(self) -> None: ...
 
 
-_resources: weakref.WeakSet[Releasable] = weakref.WeakSet()  # type: ignore[type-var]
+_resources: weakref.WeakSet[Releasable] = weakref.WeakSet()
 
 
 def register_resource(resource: Releasable) -> None:

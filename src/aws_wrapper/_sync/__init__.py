@@ -1,2 +1,2 @@
-# WARNING: this file is generated from src/aws_wrapper/_async/__init__.py by tools/unasync_build.py.
-# DO NOT EDIT: change the async source (or the tool's table) and run `make generate`.
+# WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/__init__.py
+# Change the async source (or the table in tools/unasync_build.py), then `make generate`.

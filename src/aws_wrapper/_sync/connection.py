@@ -1,5 +1,5 @@
-# WARNING: this file is generated from src/aws_wrapper/_async/connection.py by tools/unasync_build.py.
-# DO NOT EDIT: change the async source (or the tool's table) and run `make generate`.
+# WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/connection.py
+# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
 """The wrapper connection: a PEP 249 connection whose calls go through the plugin pipeline."""
 
 from __future__ import annotations
@@ -173,9 +173,27 @@ class AwsWrapperConnection:
     def autocommit(self) -> bool:
         return self._driver.get_autocommit(self._raw())
 
+    @autocommit.setter
+    def autocommit(self, value: bool) -> None:
+        if AIO_TWIN:
+            raise AttributeError(
+                "'autocommit' is read-only on async connections: use "
+                "'await conn.set_autocommit(value)'"
+            )
+        self.set_autocommit(value)
+
     @property
     def read_only(self) -> bool:
         return self._driver.get_read_only(self._raw())
+
+    @read_only.setter
+    def read_only(self, value: bool) -> None:
+        if AIO_TWIN:
+            raise AttributeError(
+                "'read_only' is read-only on async connections: use "
+                "'await conn.set_read_only(value)'"
+            )
+        self.set_read_only(value)
 
     @property
     def in_transaction(self) -> bool:
@@ -202,16 +220,6 @@ class AwsWrapperConnection:
             partial(self._driver.set_read_only, raw, value),
         )
         self._service.session.read_only = value
-
-    if not AIO_TWIN:
-
-        @autocommit.setter
-        def autocommit(self, value: bool) -> None:
-            self.set_autocommit(value)
-
-        @read_only.setter
-        def read_only(self, value: bool) -> None:
-            self.set_read_only(value)
 
     # -- PEP 249 -----------------------------------------------------------------------------
 

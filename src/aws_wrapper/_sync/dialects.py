@@ -1,5 +1,5 @@
-# WARNING: this file is generated from src/aws_wrapper/_async/dialects.py by tools/unasync_build.py.
-# DO NOT EDIT: change the async source (or the tool's table) and run `make generate`.
+# WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/dialects.py
+# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
 """Database dialects: what the wrapper knows of each kind of database server.
 
 Here: plain PostgreSQL, MySQL and MariaDB. A dialect is chosen from ``wrapper_dialect`` or,

@@ -1,5 +1,5 @@
-# WARNING: this file is generated from src/aws_wrapper/_async/host_list_provider.py by tools/unasync_build.py.
-# DO NOT EDIT: change the async source (or the tool's table) and run `make generate`.
+# WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/host_list_provider.py
+# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
 """The host list provider for a single server: the host the application named, nothing more."""
 
 from __future__ import annotations

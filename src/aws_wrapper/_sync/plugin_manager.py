@@ -1,5 +1,5 @@
-# WARNING: this file is generated from src/aws_wrapper/_async/plugin_manager.py by tools/unasync_build.py.
-# DO NOT EDIT: change the async source (or the tool's table) and run `make generate`.
+# WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/plugin_manager.py
+# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
 """The plugin pipeline: plugin codes, ordering, and the chains calls go through.
 
 A chain is built once per method name, at connect, from the plugins that subscribe to it. A

@@ -1,5 +1,5 @@
-# WARNING: this file is generated from src/aws_wrapper/_async/protocols.py by tools/unasync_build.py.
-# DO NOT EDIT: change the async source (or the tool's table) and run `make generate`.
+# WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/protocols.py
+# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
 """The extension points of the wrapper, as ``typing.Protocol``s.
 
 Anything that implements one of these (a driver dialect for another driver, a plugin, a host

@@ -1,5 +1,5 @@
-# WARNING: this file is generated from src/aws_wrapper/_async/resources.py by tools/unasync_build.py.
-# DO NOT EDIT: change the async source (or the tool's table) and run `make generate`.
+# WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/resources.py
+# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
 """Process-wide resources (shared monitors, pools) and how to release them all."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ class Releasable(Protocol):
     def release_resources(self) -> None: ...
 
 
-_resources: weakref.WeakSet[Releasable] = weakref.WeakSet()  # type: ignore[type-var]
+_resources: weakref.WeakSet[Releasable] = weakref.WeakSet()
 
 
 def register_resource(resource: Releasable) -> None:

@@ -73,7 +73,7 @@ PG_LOGIN_MESSAGES = (
     "password authentication failed",
     "no pg_hba.conf entry",
     "authentication failed",
-    "role \"",
+    'role "',
     "password is required",
     "fe_sendauth: no password supplied",
 )
@@ -161,9 +161,7 @@ def _parse_pg_uri(uri: str) -> dict[str, Any]:
     return out
 
 
-def host_from(
-    params: Mapping[str, Any], default_port: int, host_key: str = "host"
-) -> HostInfo:
+def host_from(params: Mapping[str, Any], default_port: int, host_key: str = "host") -> HostInfo:
     host = params.get(host_key) or "localhost"
     if not isinstance(host, str):
         raise ConfigurationError(f"property '{host_key}' must be a string, got {host!r}")

@@ -38,6 +38,8 @@ _PARAMS = frozenset(DEFAULT_CONFIGURATION) | frozenset(CNX_POOL_ARGS) | {"option
 _NETWORK_TEXT = ("Connection not available", "Lost connection", "gone away", "Broken pipe")
 
 
+_CLOSE_ERRORS: tuple[type[BaseException], ...] = (TimeoutError, OSError, *SOCKET_ERRORS, mc_errors.Error)
+
 class _MysqlConnectorBase:
     engine = "mysql"
     default_port = MYSQL_DEFAULT_PORT
@@ -133,7 +135,7 @@ class MysqlConnectorAioDialect(_MysqlConnectorBase):
         try:
             async with asyncio.timeout(2.0):
                 await conn.close()
-        except (TimeoutError, *SOCKET_ERRORS, mc_errors.Error):
+        except _CLOSE_ERRORS:
             self.abort(conn)
 
     def abort(self, conn: Any) -> None:
@@ -197,7 +199,7 @@ class MysqlConnectorDialect(_MysqlConnectorBase):
             return
         try:
             conn.close()
-        except (*SOCKET_ERRORS, mc_errors.Error, OSError):
+        except _CLOSE_ERRORS:
             self.abort(conn)
 
     def abort(self, conn: Any) -> None:
@@ -223,7 +225,9 @@ class MysqlConnectorDialect(_MysqlConnectorBase):
     def ping(self, conn: Any) -> None:
         conn.ping(reconnect=False)
 
-    def fetch(self, conn: Any, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+    def fetch(
+        self, conn: Any, sql: str, params: Sequence[Any] | None = None
+    ) -> list[tuple[Any, ...]]:
         idle = not self.in_transaction(conn)
         cur = conn.cursor(buffered=True)
         try:

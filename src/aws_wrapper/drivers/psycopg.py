@@ -180,7 +180,9 @@ class PsycopgDialect(_PsycopgBase):
     def ping(self, conn: Any) -> None:
         conn.execute("")
 
-    def fetch(self, conn: Any, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+    def fetch(
+        self, conn: Any, sql: str, params: Sequence[Any] | None = None
+    ) -> list[tuple[Any, ...]]:
         idle = not self.in_transaction(conn)
         with conn.cursor(row_factory=tuple_row) as cur:
             cur.execute(sql, params)

@@ -41,6 +41,8 @@ def _signature_params(func: Callable[..., Any]) -> frozenset[str]:
     )
 
 
+_CLOSE_ERRORS: tuple[type[BaseException], ...] = (TimeoutError, OSError, *SOCKET_ERRORS, pymysql.err.Error)
+
 class _MySQLBase:
     engine = "mysql"
     default_port = MYSQL_DEFAULT_PORT
@@ -139,7 +141,7 @@ class AiomysqlDialect(_MySQLBase):
         try:
             async with asyncio.timeout(2.0):
                 await conn.ensure_closed()
-        except (TimeoutError, *SOCKET_ERRORS, pymysql.err.Error):
+        except _CLOSE_ERRORS:
             conn.close()
 
     def abort(self, conn: Any) -> None:
@@ -200,7 +202,7 @@ class PyMySQLDialect(_MySQLBase):
             return
         try:
             conn.close()
-        except (*SOCKET_ERRORS, pymysql.err.Error, OSError):
+        except _CLOSE_ERRORS:
             conn._force_close()
 
     def abort(self, conn: Any) -> None:
@@ -220,7 +222,9 @@ class PyMySQLDialect(_MySQLBase):
     def ping(self, conn: Any) -> None:
         conn.ping(reconnect=False)
 
-    def fetch(self, conn: Any, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+    def fetch(
+        self, conn: Any, sql: str, params: Sequence[Any] | None = None
+    ) -> list[tuple[Any, ...]]:
         idle = not self.in_transaction(conn)
         with conn.cursor(pymysql.cursors.Cursor) as cur:
             cur.execute(sql, params)

@@ -30,12 +30,8 @@ def _dev(service: PluginService, props: Properties) -> Plugin:
     return DeveloperPlugin(service, props)
 
 
-register_plugin(
-    "connect_time", _connect_time, 0, "Measures the time spent opening connections."
-)
-register_plugin(
-    "execute_time", _execute_time, 0, "Measures the time spent in every wrapped call."
-)
+register_plugin("connect_time", _connect_time, 0, "Measures the time spent opening connections.")
+register_plugin("execute_time", _execute_time, 0, "Measures the time spent in every wrapped call.")
 register_plugin(
     "dev",
     _dev,

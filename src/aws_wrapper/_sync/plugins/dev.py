@@ -1,5 +1,5 @@
-# WARNING: this file is generated from src/aws_wrapper/_async/plugins/dev.py by tools/unasync_build.py.
-# DO NOT EDIT: change the async source (or the tool's table) and run `make generate`.
+# WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/plugins/dev.py
+# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
 """``dev``: make the next call or connect fail with an error of your choice.
 
 For testing how an application (or another plugin) handles errors without breaking a server::

@@ -1,5 +1,5 @@
-# WARNING: this file is generated from src/aws_wrapper/_async/plugins/timing.py by tools/unasync_build.py.
-# DO NOT EDIT: change the async source (or the tool's table) and run `make generate`.
+# WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/plugins/timing.py
+# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
 """``connect_time`` and ``execute_time``: how long connects and calls take.
 
 Totals are kept per process (all connections), readable with :meth:`totals` and reset with
