@@ -8,6 +8,7 @@ import socket
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pymysql
@@ -245,3 +246,22 @@ def _read_marker(server: DatabaseServer) -> int:
     assert row is not None
     value: int = row[0]
     return value
+
+
+def test_mysql_connector_aio_works_without_server_tls() -> None:
+    """mysql.connector.aio crashes after logging in to a server without TLS; the wrapper's
+    dialect retries that login explicitly without TLS (the session was plain either way)."""
+    import asyncio
+
+    import aws_wrapper.aio
+
+    async def query(params: dict[str, Any]) -> Any:
+        conn = await aws_wrapper.aio.connect(driver="mysql-connector", plugins="", **params)
+        try:
+            cur = await conn.execute("SELECT 1")
+            return await cur.fetchone()
+        finally:
+            await conn.close()
+
+    with MariaDBServer(tls=False) as server:
+        assert asyncio.run(query(server.conn_params())) == (1,)

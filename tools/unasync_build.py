@@ -43,6 +43,8 @@ TREES: list[tuple[str, str]] = [
 ]
 
 REPLACEMENTS: dict[str, str] = {
+    # package layout
+    "_async": "_sync",
     # the twin primitives of aws_wrapper._compat (add the others as shared code needs them)
     "AIO": "AIO_TWIN",
     "AThreadLock": "ThreadLock",
@@ -63,7 +65,7 @@ HEADER = (
 
 # Names that must never appear in the sync tree (as Python NAME tokens).
 FORBIDDEN = re.compile(
-    r"^(asyncio|aiomysql|aiobotocore|aiohttp|create_task|pytest_asyncio|AsyncConnection"
+    r"^(_async|asyncio|aiomysql|aiobotocore|aiohttp|create_task|pytest_asyncio|AsyncConnection"
     r"|AsyncCursor|Sync[A-Z]\w*)$"
 )
 

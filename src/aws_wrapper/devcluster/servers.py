@@ -965,7 +965,8 @@ class MariaDBServer(DatabaseServer):
     Binary logging with GTIDs is on (``server_id=1``, ``gtid_strict_mode``);
     the harness' own setup statements are not written to the binary log, so
     replicas set up later start from an empty GTID position.  ``root`` has no
-    password and is reachable only over the unix socket.
+    password and is reachable only over the unix socket. With ``tls`` (the default) the server
+    offers TLS with a self-signed certificate (:attr:`tls_cert`), as RDS does.
     """
 
     kind = "mariadb"
@@ -980,9 +981,11 @@ class MariaDBServer(DatabaseServer):
         name: str = "mariadb",
         log: LogFn | None = None,
         server_id: int = 1,
+        tls: bool = True,
     ) -> None:
         super().__init__(host=host, port=port, base_dir=base_dir, name=name, log=log)
         self.server_id = server_id
+        self.tls = tls
         self._binaries: tuple[Path, Path] | None = None
 
     @property
@@ -1052,6 +1055,39 @@ class MariaDBServer(DatabaseServer):
             "mariadb-install-db",
             deadline,
         )
+        if self.tls:
+            self._make_tls_cert(deadline)
+
+    @property
+    def tls_cert(self) -> Path:
+        """The server's self-signed TLS certificate (also its CA, for clients that verify)."""
+        return self.data_dir / "tls-cert.pem"
+
+    def _make_tls_cert(self, deadline: float) -> None:
+        # Like RDS, the server offers TLS: drivers that use it by default (mysql.connector)
+        # take that path, and IAM's cleartext login needs it.
+        self._run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "3650",
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                f"subjectAltName=DNS:localhost,IP:{self._host}",
+                "-keyout",
+                str(self.data_dir / "tls-key.pem"),
+                "-out",
+                str(self.tls_cert),
+            ],
+            "openssl (TLS certificate)",
+            deadline,
+        )
 
     def _server_argv(self) -> list[str]:
         server, _install_db = self.binaries
@@ -1077,6 +1113,11 @@ class MariaDBServer(DatabaseServer):
             f"--server-id={self.server_id}",
             "--gtid-strict-mode=ON",
             "--max-connections=500",
+            *(
+                [f"--ssl-cert={self.tls_cert}", f"--ssl-key={self.data_dir / 'tls-key.pem'}"]
+                if self.tls_cert.exists()
+                else []
+            ),
         ]
 
     def _ping(self) -> None:

@@ -38,7 +38,13 @@ _PARAMS = frozenset(DEFAULT_CONFIGURATION) | frozenset(CNX_POOL_ARGS) | {"option
 _NETWORK_TEXT = ("Connection not available", "Lost connection", "gone away", "Broken pipe")
 
 
-_CLOSE_ERRORS: tuple[type[BaseException], ...] = (TimeoutError, OSError, *SOCKET_ERRORS, mc_errors.Error)
+_CLOSE_ERRORS: tuple[type[BaseException], ...] = (
+    TimeoutError,
+    OSError,
+    *SOCKET_ERRORS,
+    mc_errors.Error,
+)
+
 
 class _MysqlConnectorBase:
     engine = "mysql"
@@ -118,7 +124,15 @@ class MysqlConnectorAioDialect(_MysqlConnectorBase):
     async def connect(self, host: HostInfo, props: Properties) -> Any:
         kwargs = self._connect_kwargs(host, props)
         kwargs.pop("use_pure", None)
-        return await self._connect_func(**kwargs)
+        try:
+            return await self._connect_func(**kwargs)
+        except TypeError as e:
+            # mysql.connector.aio (up to at least 9.x/26.x) logs in without TLS when the
+            # server offers none, then fails reading the TLS cipher of the plain socket. The
+            # session it had was unencrypted either way: ask for that explicitly.
+            if "ssl_disabled" in kwargs or "NoneType" not in str(e):
+                raise
+            return await self._connect_func(**kwargs, ssl_disabled=True)
 
     async def cursor(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
         return await conn.cursor(*args, **kwargs)

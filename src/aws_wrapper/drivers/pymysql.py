@@ -41,7 +41,13 @@ def _signature_params(func: Callable[..., Any]) -> frozenset[str]:
     )
 
 
-_CLOSE_ERRORS: tuple[type[BaseException], ...] = (TimeoutError, OSError, *SOCKET_ERRORS, pymysql.err.Error)
+_CLOSE_ERRORS: tuple[type[BaseException], ...] = (
+    TimeoutError,
+    OSError,
+    *SOCKET_ERRORS,
+    pymysql.err.Error,
+)
+
 
 class _MySQLBase:
     engine = "mysql"

@@ -1,0 +1,200 @@
+# WARNING: generated file, DO NOT EDIT. Source: tests/_async/test_plugin_pipeline.py
+# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+"""The plugin pipeline on real connections: subscription, ordering, connect chain, the dev
+and timing plugins, and plugins that replace the current connection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from aws_wrapper import sync as aw
+from aws_wrapper._sync.plugins.timing import ExecuteTimePlugin
+from aws_wrapper._sync.protocols import NETWORK_METHODS, Call, ConnectCall, PluginService
+from aws_wrapper.hostinfo import HostInfo
+from aws_wrapper.properties import Properties
+from aws_wrapper.sync import AwsWrapperConnection
+
+EVENTS: list[tuple[str, str]] = []
+
+
+class Recorder(aw.BasePlugin):
+    """Records what it sees; ``name`` tells instances apart."""
+
+    name = "rec"
+    subscribed_methods = frozenset({"connect", "Cursor.execute", "Connection.commit"})
+
+    def connect(
+        self, host: HostInfo, props: Properties, is_initial: bool, call: ConnectCall
+    ) -> Any:
+        EVENTS.append((self.name, f"connect {host.url} initial={is_initial}"))
+        return call()
+
+    def execute(self, method: str, target: object, args: tuple[Any, ...], call: Call) -> Any:
+        EVENTS.append((self.name, f"{method} {args[0] if args else ''}".strip()))
+        try:
+            return call()
+        finally:
+            EVENTS.append((self.name, f"done {method}"))
+
+
+class Outer(Recorder):
+    name = "outer"
+
+
+class Network(Recorder):
+    name = "net"
+    subscribed_methods = frozenset({NETWORK_METHODS})
+
+
+class Switched(Exception):
+    pass
+
+
+class Switcher(aw.BasePlugin):
+    """On ``SELECT 'switch'`` opens a new connection through the pipeline, makes it current
+    and raises, as failover does."""
+
+    subscribed_methods = frozenset({"Cursor.execute"})
+
+    def execute(self, method: str, target: object, args: tuple[Any, ...], call: Call) -> Any:
+        if args and args[0] == "SELECT 'switch'":
+            service: PluginService = self.service
+            host = service.current_host
+            assert host is not None
+            new = service.connect(host)
+            old = service.current_connection
+            service.set_current_connection(new, host)
+            service.driver_dialect.close(old)
+            raise Switched
+        return call()
+
+
+def _factory(cls: type[aw.BasePlugin]) -> Any:
+    def make(service: PluginService, props: Properties) -> aw.BasePlugin:
+        return cls(service, props)
+
+    return make
+
+
+aw.register_plugin("test_recorder", _factory(Recorder), 500, "test")
+aw.register_plugin("test_outer", _factory(Outer), 100, "test")
+aw.register_plugin("test_network", _factory(Network), 600, "test")
+aw.register_plugin("test_switcher", _factory(Switcher), 700, "test")
+
+
+@pytest.fixture(params=["psycopg", "pymysql", "mysql-connector"])
+def driver(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(autouse=True)
+def clear_events() -> None:
+    EVENTS.clear()
+    aw.error_simulator.clear()
+
+
+def test_no_plugins_means_no_chains(driver: str, db_params: dict[str, Any]) -> None:
+    with aw.connect(driver=driver, plugins="", **db_params) as conn:
+        assert conn._ch_execute is None and conn._ch_fetchone is None
+        assert conn._ch_commit is None and conn._manager.chain("Connection.close") is None
+        cur = conn.execute("SELECT 1")
+        assert cur.fetchone() == (1,)
+
+
+def test_subscribed_methods_only(driver: str, db_params: dict[str, Any]) -> None:
+    with aw.connect(driver=driver, plugins="test_recorder", **db_params) as conn:
+        url = f"{db_params['host']}:{db_params['port']}"
+        assert [("rec", f"connect {url} initial=True")] == EVENTS
+        EVENTS.clear()
+        cur = conn.execute("SELECT 1")
+        cur.fetchone()
+        conn.commit()
+        conn.rollback()
+        assert EVENTS == [
+            ("rec", "Cursor.execute SELECT 1"),
+            ("rec", "done Cursor.execute"),
+            ("rec", "Connection.commit"),
+            ("rec", "done Connection.commit"),
+        ]
+        assert conn._manager.chain("Cursor.execute") is conn._ch_execute  # built once
+
+
+def test_network_methods_follow_the_driver(driver: str, db_params: dict[str, Any]) -> None:
+    with aw.connect(driver=driver, plugins="test_network", **db_params) as conn:
+        conn.set_autocommit(True)
+        cur = conn.execute("SELECT 1")
+        cur.fetchall()
+        seen = {e for _, e in EVENTS if not e.startswith("done")}
+        assert "Cursor.execute SELECT 1" in seen
+        assert not any("fetch" in e for e in seen)
+        network = conn.driver_dialect.network_bound_methods
+        assert ("Connection.set_autocommit True" in seen) == (
+            "Connection.set_autocommit" in network
+        )
+
+
+@pytest.mark.parametrize(
+    ("plugins", "auto_sort", "expected"),
+    [
+        ("test_recorder,test_outer", True, ["outer", "rec", "rec", "outer"]),
+        ("test_recorder,test_outer", False, ["rec", "outer", "outer", "rec"]),
+        ("test_outer,test_recorder", False, ["outer", "rec", "rec", "outer"]),
+    ],
+)
+def test_plugin_order(
+    driver: str, db_params: dict[str, Any], plugins: str, auto_sort: bool, expected: list[str]
+) -> None:
+    with aw.connect(
+        driver=driver, plugins=plugins, auto_sort_wrapper_plugin_order=auto_sort, **db_params
+    ) as conn:
+        EVENTS.clear()
+        cur = conn.execute("SELECT 1")
+        assert [name for name, _ in EVENTS] == expected
+        cur.fetchall()  # mysql.connector: no commit with unread results
+
+
+def test_dev_plugin_simulates_errors(driver: str, db_params: dict[str, Any]) -> None:
+    with aw.connect(driver=driver, plugins="dev", **db_params) as conn:
+        aw.error_simulator.raise_on_next_call(RuntimeError("simulated"), "Cursor.execute")
+        with pytest.raises(RuntimeError, match="simulated"):
+            conn.execute("SELECT 1")
+        cur = conn.execute("SELECT 1")  # one shot
+        assert cur.fetchone() == (1,)
+    aw.error_simulator.raise_on_next_connect(RuntimeError("no route (simulated)"))
+    with pytest.raises(aw.ConnectError) as info:
+        aw.connect(driver=driver, plugins="dev", **db_params)
+    assert "no route (simulated)" in str(info.value)
+    assert isinstance(info.value.__cause__, RuntimeError)
+
+
+def test_execute_time_counts_calls(driver: str, db_params: dict[str, Any]) -> None:
+    ExecuteTimePlugin.reset()
+    with aw.connect(driver=driver, plugins="execute_time", **db_params) as conn:
+        cur = conn.execute("SELECT 1")
+        cur.fetchone()
+        conn.commit()
+    calls, total_ns = ExecuteTimePlugin.totals()
+    assert calls >= 4  # execute, fetchone, commit, close (+ commit on exit)
+    assert total_ns > 0
+
+
+def test_replaced_connection_is_followed(driver: str, db_params: dict[str, Any]) -> None:
+    """After a plugin replaces the driver connection, the wrapper, its cursors and the
+    session state follow it (no call reaches the old connection)."""
+    conn: AwsWrapperConnection
+    with aw.connect(driver=driver, plugins="test_switcher", **db_params) as conn:
+        conn.set_autocommit(True)
+        first = conn.driver_connection
+        cur = conn.cursor()
+        cur.execute("SELECT 1")
+        assert cur.fetchone() == (1,)
+        with pytest.raises(Switched):
+            cur.execute("SELECT 'switch'")
+        assert conn.driver_connection is not first
+        assert conn.driver_dialect.is_closed(first)
+        assert conn.autocommit is True  # replayed on the new connection
+        cur.execute("SELECT 2")
+        assert cur.fetchone() == (2,)
+        conn.commit()

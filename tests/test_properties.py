@@ -1,0 +1,153 @@
+"""The property registry: parsing, validation, masking (pure logic)."""
+
+from __future__ import annotations
+
+import pytest
+
+from aws_wrapper.drivers._base import parse_pg_conninfo
+from aws_wrapper.errors import ConfigurationError, PropertyError
+from aws_wrapper.properties import (
+    AUTO_SORT_PLUGIN_ORDER,
+    LOGGER_LEVEL,
+    PLUGINS,
+    Prop,
+    Properties,
+    describe,
+    is_secret,
+    mask,
+    parse_properties,
+    register,
+    registry,
+)
+
+DRIVER = frozenset({"host", "port", "user", "password", "dbname"})
+
+
+def test_split_wrapper_and_driver_properties() -> None:
+    props = parse_properties(
+        {"host": "h", "password": "pw", "plugins": "dev", "auto_sort_wrapper_plugin_order": "no"},
+        DRIVER,
+        "psycopg",
+    )
+    assert props.driver == {"host": "h", "password": "pw"}
+    assert props.get(PLUGINS) == "dev"
+    assert props.get(AUTO_SORT_PLUGIN_ORDER) is False
+    assert props.is_set(PLUGINS) and not props.is_set(LOGGER_LEVEL)
+    assert props.get(LOGGER_LEVEL) is None  # the default
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("true", True), ("FALSE", False), ("1", True), ("off", False), (True, True), (0, False)],
+)
+def test_bool_values(raw: object, expected: bool) -> None:
+    assert AUTO_SORT_PLUGIN_ORDER.parse(raw) is expected
+
+
+@pytest.mark.parametrize("raw", ["maybe", 2, 1.5, None, "  "])
+def test_bad_bool_names_the_property(raw: object) -> None:
+    with pytest.raises(PropertyError) as info:
+        AUTO_SORT_PLUGIN_ORDER.parse(raw)
+    assert info.value.prop == "auto_sort_wrapper_plugin_order"
+    assert "auto_sort_wrapper_plugin_order" in str(info.value)
+    assert "a boolean" in str(info.value)
+
+
+def test_numbers_choices_and_minimum() -> None:
+    count = Prop("test_count_prop", int, 3, "test", minimum=1)
+    ratio = Prop("test_ratio_prop", float, 0.5, "test")
+    mode = Prop("test_mode_prop", str, "a", "test", choices=("a", "b"))
+    assert count.parse("7") == 7 and ratio.parse("2") == 2.0 and ratio.parse(3) == 3.0
+    assert mode.parse("b") == "b"
+    for prop, bad in ((count, "x"), (count, True), (count, 2.5), (ratio, "nan-ish"), (mode, 1)):
+        with pytest.raises(PropertyError, match=prop.name):
+            prop.parse(bad)
+    with pytest.raises(PropertyError, match="below the minimum"):
+        count.parse(0)
+    with pytest.raises(PropertyError, match="not one of a, b"):
+        mode.parse("c")
+
+
+def test_unknown_property_suggests_the_close_name() -> None:
+    with pytest.raises(PropertyError) as info:
+        parse_properties({"plugin": "dev"}, DRIVER, "psycopg")
+    assert info.value.prop == "plugin"
+    assert "'plugins'" in str(info.value) and "psycopg" in str(info.value)
+    with pytest.raises(PropertyError, match="'dbname'"):
+        parse_properties({"dbnam": "x"}, DRIVER, "psycopg")
+
+
+def test_driver_accepting_anything_gets_unknown_names() -> None:
+    props = parse_properties({"whatever": 1}, None, "custom")
+    assert props.driver == {"whatever": 1}
+
+
+def test_secrets_are_masked_everywhere() -> None:
+    secret = Prop("test_api_key_prop", str, "", "test", secret=True)
+    register(secret)
+    props = Properties(
+        {"test_api_key_prop": "k3y-value", "plugins": "dev"},
+        {"password": "hunter2", "user": "app", "sslpassword": "x1y2"},
+    )
+    shown = repr(props) + str(props.masked())
+    for value in ("k3y-value", "hunter2", "x1y2"):
+        assert value not in shown
+    assert "app" in shown and "dev" in shown
+    assert mask({"idp_password": "p", "secrets_manager_secret_id": "arn:x"}) == {
+        "idp_password": "***",
+        "secrets_manager_secret_id": "arn:x",
+    }
+    assert is_secret("password") and is_secret("iam_token") and not is_secret("user")
+    with pytest.raises(PropertyError) as info:
+        Prop("db_password_prop", int, 0, "test").parse("hunter2")
+    assert "hunter2" not in str(info.value)
+
+
+def test_registry_describes_every_property() -> None:
+    text = describe()
+    for name in registry():
+        assert name in text
+    with pytest.raises(RuntimeError):
+        register(Prop("plugins", int, 0, "a second, different declaration"))
+
+
+def test_copy_and_prefix() -> None:
+    props = Properties({"monitoring-connect_timeout": "3", "plugins": "dev"}, {"user": "u"})
+    assert props.with_prefix("monitoring-") == {"connect_timeout": "3"}
+    other = props.copy(driver={"user": "v"})
+    assert other.driver["user"] == "v" and props.driver["user"] == "u"
+
+
+@pytest.mark.parametrize(
+    ("conninfo", "expected"),
+    [
+        ("host=h port=5433 dbname=app", {"host": "h", "port": "5433", "dbname": "app"}),
+        (
+            "host = h  password='a b\\'c' plugins=dev",
+            {"host": "h", "password": "a b'c", "plugins": "dev"},
+        ),
+        ("password=p\\ q", {"password": "p q"}),
+        ("", {}),
+        (
+            "postgresql://u:p%40ss@db.example:6543/app?sslmode=disable&plugins=dev",
+            {
+                "user": "u",
+                "password": "p@ss",
+                "host": "db.example",
+                "port": 6543,
+                "dbname": "app",
+                "sslmode": "disable",
+                "plugins": "dev",
+            },
+        ),
+        ("postgres://[::1]/db", {"host": "::1", "dbname": "db"}),
+    ],
+)
+def test_pg_conninfo(conninfo: str, expected: dict[str, object]) -> None:
+    assert parse_pg_conninfo(conninfo) == expected
+
+
+@pytest.mark.parametrize("bad", ["host", "host=h 'x'", "password='unterminated", "a b=c"])
+def test_malformed_conninfo_is_a_configuration_error(bad: str) -> None:
+    with pytest.raises(ConfigurationError, match="conninfo"):
+        parse_pg_conninfo(bad)
