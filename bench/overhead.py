@@ -43,6 +43,7 @@ from aws_wrapper.devcluster import PostgresServer
 SELECT_ONE = "SELECT 1"
 ROWS_QUERY = "SELECT generate_series(1, 1000)"
 ROWS = 1000
+BACKEND_PID = "SELECT pg_backend_pid()"
 TARGET = 1.05
 """The wrapper/raw ratio the wrapper aims to stay under for ``SELECT 1``."""
 
@@ -55,7 +56,7 @@ ROWS_LABEL = f"{ROWS} rows"
 
 DEFAULT_ROUNDS = 15
 DEFAULT_CALLS = 2000
-QUICK_ROUNDS = 5
+QUICK_ROUNDS = 7
 QUICK_CALLS = 500
 ROWS_CALLS_DIVISOR = 4
 """The 1,000-row fetch runs ``calls // 4`` times per round: each call is ~4x a SELECT 1."""
@@ -139,8 +140,17 @@ def async_rows(cur: AsyncCursor) -> AsyncRun:
     return run
 
 
-def check_sync(cur: SyncCursor, label: str) -> None:
-    """Fail loudly if a variant does not return what the raw driver returns."""
+def backend_pid(row: object, label: str) -> int:
+    if not (isinstance(row, tuple) and len(row) == 1 and isinstance(row[0], int)):
+        raise RuntimeError(f"{label}: SELECT pg_backend_pid() returned {row!r}")
+    return row[0]
+
+
+def check_sync(cur: SyncCursor, label: str) -> int:
+    """Fail loudly if a variant does not return what the raw driver returns; return the pid
+    of the server backend of the cursor's connection."""
+    cur.execute(BACKEND_PID)
+    pid = backend_pid(cur.fetchone(), label)
     cur.execute(SELECT_ONE)
     row = cur.fetchone()
     if row != (1,):
@@ -149,9 +159,12 @@ def check_sync(cur: SyncCursor, label: str) -> None:
     rows = cur.fetchall()
     if len(rows) != ROWS:
         raise RuntimeError(f"{label}: the row fetch returned {len(rows)} rows, not {ROWS}")
+    return pid
 
 
-async def check_async(cur: AsyncCursor, label: str) -> None:
+async def check_async(cur: AsyncCursor, label: str) -> int:
+    await cur.execute(BACKEND_PID)
+    pid = backend_pid(await cur.fetchone(), label)
     await cur.execute(SELECT_ONE)
     row = await cur.fetchone()
     if row != (1,):
@@ -160,9 +173,47 @@ async def check_async(cur: AsyncCursor, label: str) -> None:
     rows = await cur.fetchall()
     if len(rows) != ROWS:
         raise RuntimeError(f"{label}: the row fetch returned {len(rows)} rows, not {ROWS}")
+    return pid
+
+
+def pin_to_one_cpu(backend_pids: Sequence[int]) -> str:
+    """Pin this process and the given server backends to one CPU; say what was done.
+
+    A round trip whose two ends sit on different CPUs pays a cross-CPU wake-up whose cost
+    varies a lot (on VMs it swings the latency of SELECT 1 between ~30 and ~100 us from one
+    second to the next). With both ends on one CPU a round trip is a plain hand-off and the
+    timings are steady, so a difference of 1 us per call becomes visible.
+    """
+    if not hasattr(os, "sched_setaffinity"):
+        return "not pinned (no sched_setaffinity on this platform)"
+    mine = os.sched_getaffinity(0)
+    cpu = max(mine)
+    done: list[int] = []
+    try:
+        for pid in backend_pids:
+            os.sched_setaffinity(pid, {cpu})
+            done.append(pid)
+        os.sched_setaffinity(0, {cpu})
+    except OSError as e:
+        for pid in done:
+            try:
+                os.sched_setaffinity(pid, mine)
+            except OSError:
+                pass
+        return f"not pinned ({e})"
+    return f"pinned: this process and backends {list(backend_pids)} on CPU {cpu}"
 
 
 # -- bookkeeping -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    rounds: int
+    calls: int
+    """SELECT 1 calls per variant per round; the row fetch makes calls // ROWS_CALLS_DIVISOR."""
+    warmup: int
+    pin: bool
 
 
 @dataclass(eq=False)
@@ -237,7 +288,7 @@ def round_line(world: str, index: int, rounds: int, groups: Sequence[Group]) -> 
 # -- the two worlds --------------------------------------------------------------------------
 
 
-def run_sync(params: dict[str, Any], rounds: int, calls: int, warmup: int) -> Sequence[Group]:
+def run_sync(params: dict[str, Any], cfg: Settings) -> Sequence[Group]:
     log("sync: connecting (raw psycopg, wrapper default plugins, wrapper execute_time)")
     raw = psycopg.Connection.connect(**params, autocommit=True)
     try:
@@ -252,7 +303,7 @@ def run_sync(params: dict[str, Any], rounds: int, calls: int, warmup: int) -> Se
                 log(f"  execute_time plugins: {timed.plugin_codes}")
                 if not timed.plugin_codes:
                     raise RuntimeError("plugins='execute_time' loaded no plugin")
-                return _sync_rounds(raw, wrapper, timed, rounds, calls, warmup)
+                return _sync_rounds(raw, wrapper, timed, cfg)
             finally:
                 timed.close()
         finally:
@@ -265,31 +316,32 @@ def _sync_rounds(
     raw: psycopg.Connection[tuple[object, ...]],
     wrapper: aws_wrapper.AwsWrapperConnection,
     timed: aws_wrapper.AwsWrapperConnection,
-    rounds: int,
-    calls: int,
-    warmup: int,
+    cfg: Settings,
 ) -> Sequence[Group]:
-    one = SyncGroup("sync", SELECT_ONE, calls)
-    rows = SyncGroup("sync", ROWS_LABEL, max(1, calls // ROWS_CALLS_DIVISOR))
+    one = SyncGroup("sync", SELECT_ONE, cfg.calls)
+    rows = SyncGroup("sync", ROWS_LABEL, max(1, cfg.calls // ROWS_CALLS_DIVISOR))
     cursors: list[tuple[str, SyncCursor]] = [
         (RAW, raw.cursor()),
         (WRAPPER, wrapper.cursor()),
         (WRAPPER_ET, timed.cursor()),
     ]
+    pids = []
     for label, cur in cursors:
-        check_sync(cur, f"sync {label}")
+        pids.append(check_sync(cur, f"sync {label}"))
         one.add(label, label == RAW, sync_select_one(cur))
+    if cfg.pin:
+        log(f"  {pin_to_one_cpu(pids)}")
     for label, cur in cursors[:2]:
         rows.add(label, label == RAW, sync_rows(cur))
     groups = [one, rows]
 
-    log(f"sync: warm-up ({warmup} calls per variant)")
+    log(f"sync: warm-up ({cfg.warmup} calls per variant)")
     for group in groups:
         for _, run in group.runs:
-            run(max(1, warmup * group.calls // calls))
+            run(max(1, cfg.warmup * group.calls // cfg.calls))
 
-    log(f"sync: {rounds} rounds x {one.calls} calls (rows: {rows.calls} calls)")
-    for r in range(rounds):
+    log(f"sync: {cfg.rounds} rounds x {one.calls} calls (rows: {rows.calls} calls)")
+    for r in range(cfg.rounds):
         for group in groups:
             for variant, run in rotated(group.runs, r):
                 gc.collect()
@@ -299,11 +351,11 @@ def _sync_rounds(
                 finally:
                     gc.enable()
                 variant.per_call_ns.append(elapsed / group.calls)
-        log(round_line("sync", r, rounds, groups))
+        log(round_line("sync", r, cfg.rounds, groups))
     return groups
 
 
-def run_async(params: dict[str, Any], rounds: int, calls: int, warmup: int) -> Sequence[Group]:
+def run_async(params: dict[str, Any], cfg: Settings) -> Sequence[Group]:
     # One loop for every async variant; a plain selector loop, never uvloop.
     with asyncio.Runner(loop_factory=asyncio.SelectorEventLoop) as runner:
         loop = runner.get_loop()
@@ -311,12 +363,10 @@ def run_async(params: dict[str, Any], rounds: int, calls: int, warmup: int) -> S
         if "uvloop" in kind:
             raise RuntimeError(f"expected asyncio's own event loop, got {kind}")
         log(f"async: event loop {kind}")
-        return runner.run(_async_main(params, rounds, calls, warmup))
+        return runner.run(_async_main(params, cfg))
 
 
-async def _async_main(
-    params: dict[str, Any], rounds: int, calls: int, warmup: int
-) -> Sequence[Group]:
+async def _async_main(params: dict[str, Any], cfg: Settings) -> Sequence[Group]:
     log("async: connecting (raw psycopg, wrapper default plugins, wrapper execute_time)")
     raw = await psycopg.AsyncConnection.connect(**params, autocommit=True)
     try:
@@ -326,11 +376,12 @@ async def _async_main(
                 "", driver="psycopg", plugins="execute_time", **params, autocommit=True
             )
             try:
+                log(f"  server: PostgreSQL {raw.info.server_version}")
                 log(f"  default plugins: {wrapper.plugin_codes or 'none'}")
                 log(f"  execute_time plugins: {timed.plugin_codes}")
                 if not timed.plugin_codes:
                     raise RuntimeError("plugins='execute_time' loaded no plugin")
-                return await _async_rounds(raw, wrapper, timed, rounds, calls, warmup)
+                return await _async_rounds(raw, wrapper, timed, cfg)
             finally:
                 await timed.close()
         finally:
@@ -343,31 +394,32 @@ async def _async_rounds(
     raw: psycopg.AsyncConnection[tuple[object, ...]],
     wrapper: aws_wrapper.aio.AsyncAwsWrapperConnection,
     timed: aws_wrapper.aio.AsyncAwsWrapperConnection,
-    rounds: int,
-    calls: int,
-    warmup: int,
+    cfg: Settings,
 ) -> Sequence[Group]:
-    one = AsyncGroup("async", SELECT_ONE, calls)
-    rows = AsyncGroup("async", ROWS_LABEL, max(1, calls // ROWS_CALLS_DIVISOR))
+    one = AsyncGroup("async", SELECT_ONE, cfg.calls)
+    rows = AsyncGroup("async", ROWS_LABEL, max(1, cfg.calls // ROWS_CALLS_DIVISOR))
     cursors: list[tuple[str, AsyncCursor]] = [
         (RAW, raw.cursor()),
         (WRAPPER, wrapper.cursor()),
         (WRAPPER_ET, timed.cursor()),
     ]
+    pids = []
     for label, cur in cursors:
-        await check_async(cur, f"async {label}")
+        pids.append(await check_async(cur, f"async {label}"))
         one.add(label, label == RAW, async_select_one(cur))
+    if cfg.pin:
+        log(f"  {pin_to_one_cpu(pids)}")
     for label, cur in cursors[:2]:
         rows.add(label, label == RAW, async_rows(cur))
     groups = [one, rows]
 
-    log(f"async: warm-up ({warmup} calls per variant)")
+    log(f"async: warm-up ({cfg.warmup} calls per variant)")
     for group in groups:
         for _, run in group.runs:
-            await run(max(1, warmup * group.calls // calls))
+            await run(max(1, cfg.warmup * group.calls // cfg.calls))
 
-    log(f"async: {rounds} rounds x {one.calls} calls (rows: {rows.calls} calls)")
-    for r in range(rounds):
+    log(f"async: {cfg.rounds} rounds x {one.calls} calls (rows: {rows.calls} calls)")
+    for r in range(cfg.rounds):
         for group in groups:
             for variant, run in rotated(group.runs, r):
                 gc.collect()
@@ -377,7 +429,7 @@ async def _async_rounds(
                 finally:
                     gc.enable()
                 variant.per_call_ns.append(elapsed / group.calls)
-        log(round_line("async", r, rounds, groups))
+        log(round_line("async", r, cfg.rounds, groups))
     return groups
 
 
@@ -459,6 +511,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         choices=("sync", "async"),
         help="measure only one world (default both)",
     )
+    parser.add_argument(
+        "--no-pin",
+        dest="pin",
+        action="store_false",
+        help="do not pin this process and the server backends to one CPU (noisier numbers)",
+    )
     args = parser.parse_args(argv)
     if args.rounds is None:
         args.rounds = QUICK_ROUNDS if args.quick else DEFAULT_ROUNDS
@@ -469,9 +527,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    rounds: int = args.rounds
     calls: int = args.calls
-    warmup = max(50, calls // 2)
+    cfg = Settings(rounds=args.rounds, calls=calls, warmup=max(50, calls // 2), pin=args.pin)
     started = time.monotonic()
     log(
         f"aws_wrapper {aws_wrapper.__version__}, psycopg {psycopg.__version__} "
@@ -479,15 +536,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Python {platform.python_version()} ({platform.python_implementation()}), "
         f"{os.cpu_count()} CPUs"
     )
-    log(f"rounds {rounds}, calls {calls}, warm-up {warmup}, worlds {args.only or 'sync, async'}")
+    log(
+        f"rounds {cfg.rounds}, calls {cfg.calls}, warm-up {cfg.warmup}, "
+        f"pin {'on' if cfg.pin else 'off'}, worlds {args.only or 'sync, async'}"
+    )
     groups: list[Group] = []
+    affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
     try:
         with PostgresServer(log=lambda m: log(f"  [pg] {m}")) as server:
             params: dict[str, Any] = server.conn_params()
             if args.only in (None, "sync"):
-                groups += run_sync(params, rounds, calls, warmup)
+                groups += run_sync(params, cfg)
             if args.only in (None, "async"):
-                groups += run_async(params, rounds, calls, warmup)
+                groups += run_async(params, cfg)
     except KeyboardInterrupt:
         print("overhead.py: interrupted", file=sys.stderr)
         return 130
@@ -495,7 +556,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         traceback.print_exc()
         print(f"overhead.py: error: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
-    report(groups, rounds)
+    finally:
+        if affinity is not None:
+            os.sched_setaffinity(0, affinity)
+    report(groups, cfg.rounds)
     log(f"done in {time.monotonic() - started:.1f} s")
     return 0
 

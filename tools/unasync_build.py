@@ -107,15 +107,15 @@ def _check_names(path: Path, text: str) -> list[str]:
     return problems
 
 
-def generate(out_root: Path) -> list[str]:
+def generate(out_root: Path, root: Path = ROOT) -> list[str]:
     """Write the sync trees below ``out_root``; return problems found (empty when fine)."""
     problems: list[str] = []
     used: set[str] = set()
     written: list[Path] = []
     for src_dir, dst_dir in TREES:
         rule = _Rule(src_dir, dst_dir)
-        for src in sorted((ROOT / src_dir).rglob("*.py")):
-            rel = src.relative_to(ROOT / src_dir)
+        for src in sorted((root / src_dir).rglob("*.py")):
+            rel = src.relative_to(root / src_dir)
             dst = out_root / dst_dir / rel
             dst.parent.mkdir(parents=True, exist_ok=True)
             body = _convert_text(rule, src.read_text(encoding="utf-8"))
@@ -133,14 +133,14 @@ def generate(out_root: Path) -> list[str]:
     if unused:
         problems.append(f"replacement table entries never used (remove them): {unused}")
     if written:
-        _ruff(["check", "--fix-only", "--select", "I,F401", "--quiet"], written)
-        _ruff(["format", "--quiet"], written)
+        _ruff(root, ["check", "--fix-only", "--select", "I,F401", "--quiet"], written)
+        _ruff(root, ["format", "--quiet"], written)
     return problems
 
 
-def _ruff(args: list[str], files: list[Path]) -> None:
-    cmd = [sys.executable, "-m", "ruff", *args, "--config", str(ROOT / "pyproject.toml")]
-    subprocess.run([*cmd, *map(str, files)], check=True, cwd=ROOT)
+def _ruff(root: Path, args: list[str], files: list[Path]) -> None:
+    cmd = [sys.executable, "-m", "ruff", *args, "--config", str(root / "pyproject.toml")]
+    subprocess.run([*cmd, *map(str, files)], check=True, cwd=root)
 
 
 def _files(root: Path, rel_dir: str) -> dict[str, Path]:
@@ -157,17 +157,21 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="do not write; exit 1 if the generated trees are stale, hand-edited or orphaned",
     )
+    parser.add_argument(
+        "--root", type=Path, default=ROOT, help="repository root (default: this checkout)"
+    )
     args = parser.parse_args(argv)
+    root: Path = args.root.resolve()
     with tempfile.TemporaryDirectory(prefix="unasync-") as tmp:
         out = Path(tmp)
-        problems = generate(out)
+        problems = generate(out, root)
         if problems:
             print("\n".join(problems), file=sys.stderr)
             return 1
         changed: list[str] = []
         for _, dst_dir in TREES:
             new = _files(out, dst_dir)
-            old = _files(ROOT, dst_dir)
+            old = _files(root, dst_dir)
             for rel in sorted(set(new) | set(old)):
                 name = f"{dst_dir}/{rel}"
                 if rel not in old:
@@ -194,15 +198,13 @@ def main(argv: list[str] | None = None) -> int:
             print("generated sync code is up to date")
             return 0
         for _, dst_dir in TREES:
-            target = ROOT / dst_dir
+            target = root / dst_dir
             if target.exists():
                 shutil.rmtree(target)
             if (out / dst_dir).exists():
                 shutil.copytree(out / dst_dir, target)
-        print(
-            f"generated {sum(len(_files(ROOT, d)) for _, d in TREES)} files"
-            + (f" ({len(changed)} changed)" if changed else " (no change)")
-        )
+        total = sum(len(_files(root, d)) for _, d in TREES)
+        print(f"generated {total} files ({len(changed)} changed)")
         return 0
 
 

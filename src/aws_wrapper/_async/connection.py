@@ -316,7 +316,10 @@ class AsyncAwsWrapperConnection:
                 if exc_type is None:
                     await self.commit()
                 else:
-                    await self.rollback()
+                    try:
+                        await self.rollback()
+                    except Exception:
+                        pass  # the error that ended the block is the one to report
         finally:
             await self.close()
 

@@ -316,7 +316,10 @@ class AwsWrapperConnection:
                 if exc_type is None:
                     self.commit()
                 else:
-                    self.rollback()
+                    try:
+                        self.rollback()
+                    except Exception:
+                        pass  # the error that ended the block is the one to report
         finally:
             self.close()
 

@@ -10,6 +10,7 @@ only that one exposes its socket, which aborting a call from another thread need
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -62,6 +63,10 @@ class _MysqlConnectorBase:
         }
     )
     code: str
+
+    def __init__(self) -> None:
+        # mysql.connector keeps believing an aborted socket is connected: remember them
+        self._aborted: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def driver_params(self) -> frozenset[str] | None:
         return _PARAMS
@@ -119,6 +124,7 @@ class MysqlConnectorAioDialect(_MysqlConnectorBase):
     def __init__(self, connect_func: Callable[..., Any] | None = None) -> None:
         import mysql.connector.aio
 
+        super().__init__()
         self._connect_func = connect_func or mysql.connector.aio.connect
 
     async def connect(self, host: HostInfo, props: Properties) -> Any:
@@ -144,22 +150,25 @@ class MysqlConnectorAioDialect(_MysqlConnectorBase):
         await conn.rollback()
 
     async def close(self, conn: Any) -> None:
-        if not conn.is_socket_connected():
+        if getattr(conn, "_socket", None) is None:
             return
         try:
             async with asyncio.timeout(2.0):
                 await conn.close()
         except _CLOSE_ERRORS:
-            self.abort(conn)
+            writer = getattr(getattr(conn, "_socket", None), "_writer", None)
+            if writer is not None:
+                writer.transport.abort()  # release the socket without a goodbye
 
     def abort(self, conn: Any) -> None:
+        self._aborted.add(conn)
         sock = getattr(conn, "_socket", None)
         writer = getattr(sock, "_writer", None)
         if writer is not None:
             shutdown_socket(writer.transport.get_extra_info("socket"))
 
     def is_closed(self, conn: Any) -> bool:
-        return not conn.is_socket_connected()
+        return conn in self._aborted or not conn.is_socket_connected()
 
     async def set_autocommit(self, conn: Any, value: bool) -> None:
         await conn.set_autocommit(value)
@@ -192,6 +201,7 @@ class MysqlConnectorDialect(_MysqlConnectorBase):
     code = "mysql-connector"
 
     def __init__(self, connect_func: Callable[..., Any] | None = None) -> None:
+        super().__init__()
         self._connect_func = connect_func or mysql.connector.connect
 
     def connect(self, host: HostInfo, props: Properties) -> Any:
@@ -209,18 +219,22 @@ class MysqlConnectorDialect(_MysqlConnectorBase):
         conn.rollback()
 
     def close(self, conn: Any) -> None:
-        if self.is_closed(conn):
+        sock = getattr(conn, "_socket", None)
+        if sock is None:
             return
         try:
             conn.close()
         except _CLOSE_ERRORS:
-            self.abort(conn)
+            sock.close_connection()  # release the socket without a goodbye
 
     def abort(self, conn: Any) -> None:
+        self._aborted.add(conn)
         sock = getattr(conn, "_socket", None)
         shutdown_socket(getattr(sock, "sock", None))
 
     def is_closed(self, conn: Any) -> bool:
+        if conn in self._aborted:
+            return True
         sock = getattr(conn, "_socket", None)
         if sock is None or getattr(sock, "sock", None) is None:
             return True
