@@ -1,40 +1,51 @@
-# aws-wrapper developer commands. `make test` is what CI runs.
-PY ?= $(if $(wildcard .venv/bin/python),.venv/bin/python,python3)
+# aws-wrapper developer commands.
+#   make demo   - set up .venv and run the demo against a local server it starts
+#   make test   - set up .venv and run everything CI checks
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SOURCES := src tests tools bench examples
 
-.PHONY: help setup generate check-generated lint typecheck test test-fast bench demo clean
+.PHONY: help setup generate check-generated lint format typecheck test pytest bench demo clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-setup:  ## create .venv and install the project with its test extras
-	test -x .venv/bin/python || python3 -m venv .venv
-	.venv/bin/pip install -q --upgrade pip
-	.venv/bin/pip install -q -e '.[test]'
+$(STAMP): pyproject.toml
+	@command -v python3 >/dev/null || { echo "python3 (>= 3.11) is required"; exit 1; }
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
 
-generate:  ## regenerate src/aws_wrapper/_sync and tests/_sync from the async sources
+setup: $(STAMP)  ## create .venv and install the project with its test extras
+
+generate: $(STAMP)  ## regenerate src/aws_wrapper/_sync and tests/_sync from the async sources
 	$(PY) tools/unasync_build.py
 
-check-generated:  ## fail if the generated sync code is stale or hand-edited
+check-generated: $(STAMP)  ## fail if the generated sync code is stale or hand-edited
 	$(PY) tools/unasync_build.py --check
 
-lint:  ## ruff lint and format check
-	$(PY) -m ruff check src tests tools bench examples
-	$(PY) -m ruff format --check src tests tools bench examples
+lint: $(STAMP)  ## ruff lint and format check
+	$(PY) -m ruff check $(SOURCES)
+	$(PY) -m ruff format --check $(SOURCES)
 
-typecheck:  ## mypy --strict on both trees, tests and tools
+format: $(STAMP)  ## apply ruff formatting (never to generated files: run `make generate`)
+	$(PY) -m ruff format $(SOURCES)
+
+typecheck: $(STAMP)  ## mypy --strict on both trees, tests, tools, bench and examples
 	$(PY) -m mypy
 
-test: check-generated lint typecheck  ## everything CI checks: generated code, lint, types, tests
+pytest: $(STAMP)  ## only the tests
 	$(PY) -m pytest -q
 
-test-fast:  ## only the tests
-	$(PY) -m pytest -q -x
+test: check-generated lint typecheck pytest  ## everything CI checks
 
-bench:  ## wrapper vs raw driver per-call overhead (prints ratios)
+bench: $(STAMP)  ## wrapper vs raw driver per-call overhead, one run (prints ratios)
 	$(PY) bench/overhead.py
 
-demo:  ## start a local PostgreSQL and run a query through the wrapper, sync and async
+demo: $(STAMP)  ## start a local PostgreSQL and query it through the wrapper, sync and async
 	$(PY) examples/demo.py
 
-clean:
+clean:  ## remove caches (not .venv)
 	rm -rf .mypy_cache .ruff_cache .pytest_cache build dist

@@ -151,3 +151,44 @@ def test_pg_conninfo(conninfo: str, expected: dict[str, object]) -> None:
 def test_malformed_conninfo_is_a_configuration_error(bad: str) -> None:
     with pytest.raises(ConfigurationError, match="conninfo"):
         parse_pg_conninfo(bad)
+
+
+def test_pep249_module_surface() -> None:
+    import datetime
+
+    import aws_wrapper
+    import aws_wrapper.aio
+    from aws_wrapper import errors
+
+    for face in (aws_wrapper, aws_wrapper.aio):
+        assert face.apilevel == "2.0" and face.paramstyle == "pyformat"
+        for name in (
+            "Warning",
+            "Error",
+            "InterfaceError",
+            "DatabaseError",
+            "DataError",
+            "OperationalError",
+            "IntegrityError",
+            "InternalError",
+            "ProgrammingError",
+            "NotSupportedError",
+        ):
+            assert getattr(face, name) is getattr(errors, name)
+        assert face.Date(2024, 1, 2) == datetime.date(2024, 1, 2)
+        assert face.NUMBER == "int8" and face.STRING != "int8"
+    assert issubclass(errors.FailoverSuccessError, errors.OperationalError)
+    assert issubclass(errors.TransactionResolutionUnknownError, errors.FailoverError)
+    assert issubclass(errors.FailoverFailedError, errors.AwsWrapperError)
+    assert issubclass(errors.PropertyError, errors.InterfaceError)
+    assert issubclass(errors.LoginError, errors.ConnectError)
+
+
+def test_docs_list_every_property() -> None:
+    from pathlib import Path
+
+    import aws_wrapper.aio  # noqa: F401 - every module that declares properties is loaded
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "properties.md").read_text()
+    missing = [name for name in registry() if f"`{name}`" not in page and "_prop" not in name]
+    assert not missing, f"docs/properties.md does not describe {missing}"

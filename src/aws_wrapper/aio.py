@@ -25,23 +25,19 @@ from aws_wrapper._async.plugin import BasePlugin
 from aws_wrapper._async.plugin_manager import register_plugin
 from aws_wrapper._async.plugins.dev import simulator as error_simulator
 from aws_wrapper._async.resources import release_resources
+from aws_wrapper.dbapi import *  # noqa: F403
+from aws_wrapper.dbapi import __all__ as _dbapi_all
 from aws_wrapper.errors import *  # noqa: F403
 from aws_wrapper.errors import __all__ as _errors_all
-
-apilevel = "2.0"
-threadsafety = 1
-paramstyle = "pyformat"
 
 __all__ = [
     "AsyncAwsWrapperConnection",
     "AsyncAwsWrapperCursor",
     "BasePlugin",
-    "apilevel",
     "connect",
     "error_simulator",
-    "paramstyle",
     "register_plugin",
     "release_resources",
-    "threadsafety",
+    *_dbapi_all,
     *_errors_all,
 ]

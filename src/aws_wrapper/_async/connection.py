@@ -118,7 +118,8 @@ class AsyncAwsWrapperConnection:
             if not props.is_set(WRAPPER_DIALECT):
                 service.dialect = await refine_dialect(dialect, conn, driver)
             if service.conn is not conn:
-                await service.set_current_connection(conn, host)
+                known = await service.host_list_provider.identify(conn)
+                await service.set_current_connection(conn, known or host)
         except BaseException:
             driver.abort(conn)
             await _close_quietly(driver, conn)
@@ -159,10 +160,6 @@ class AsyncAwsWrapperConnection:
     def dialect_code(self) -> str:
         """The database dialect in use ('pg', 'mysql', 'mariadb', ...)."""
         return self._service.dialect.code
-
-    @property
-    def plugin_codes(self) -> list[str]:
-        return [type(p).__name__ for p in self._manager.plugins]
 
     @property
     def closed(self) -> bool:
