@@ -34,12 +34,11 @@ def run_sync(driver: str, params: dict[str, Any]) -> None:
         conn.execute("DROP TABLE IF EXISTS demo_orders")
         conn.execute("CREATE TABLE demo_orders (id INT PRIMARY KEY, item VARCHAR(40))")
         conn.autocommit = False
-        with conn.transaction():
-            with conn.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO demo_orders VALUES (%s, %s)",
-                    [(1, "coffee"), (2, "tea"), (3, "cake")],
-                )
+        with conn.transaction(), conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO demo_orders VALUES (%s, %s)",
+                [(1, "coffee"), (2, "tea"), (3, "cake")],
+            )
         with conn.cursor() as cur:
             cur.execute("SELECT id, item FROM demo_orders ORDER BY id")
             rows = cur.fetchall()
@@ -77,9 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     with ExitStack() as stack:
         say("starting a local PostgreSQL ...")
         pg = stack.enter_context(PostgresServer(log=lambda m: say(f"  {m}")))
-        engines: list[tuple[str, str, dict[str, Any]]] = [
-            ("psycopg", "psycopg", pg.conn_params())
-        ]
+        engines: list[tuple[str, str, dict[str, Any]]] = [("psycopg", "psycopg", pg.conn_params())]
         if args.mysql:
             say("starting a local MariaDB ...")
             maria = stack.enter_context(MariaDBServer(log=lambda m: say(f"  {m}")))

@@ -52,7 +52,9 @@ class AsyncAwsWrapperConnection:
         "__weakref__",
         "_ch_commit",
         "_ch_execute",
+        "_ch_executemany",
         "_ch_fetchall",
+        "_ch_fetchmany",
         "_ch_fetchone",
         "_ch_rollback",
         "_closed",
@@ -68,7 +70,9 @@ class AsyncAwsWrapperConnection:
         self._closed = False
         manager = self._manager
         self._ch_execute = manager.chain("Cursor.execute")
+        self._ch_executemany = manager.chain("Cursor.executemany")
         self._ch_fetchone = manager.chain("Cursor.fetchone")
+        self._ch_fetchmany = manager.chain("Cursor.fetchmany")
         self._ch_fetchall = manager.chain("Cursor.fetchall")
         self._ch_commit = manager.chain("Connection.commit")
         self._ch_rollback = manager.chain("Connection.rollback")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from functools import partial
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, NoReturn, Self
 
 from aws_wrapper.errors import ConnectionClosedError, ProgrammingError
 
@@ -78,7 +78,7 @@ class AsyncAwsWrapperCursor:
         cur = self._cur
         if cur is None or self._owner is not self._conn._service.conn:
             cur = await self._renew()
-        chain = self._conn._manager.chain("Cursor.executemany")
+        chain = self._conn._ch_executemany
         if chain is None:
             await cur.executemany(query, params_seq, **kwargs)
         else:
@@ -87,26 +87,33 @@ class AsyncAwsWrapperCursor:
         return self
 
     async def fetchone(self) -> Any:
-        cur = self._current()
+        cur = self._cur
+        if cur is None:
+            self._no_results()
         chain = self._conn._ch_fetchone
         if chain is None:
             return await cur.fetchone()
         return await chain(self, (), cur.fetchone)
 
     async def fetchmany(self, size: int | None = None) -> list[Any]:
-        cur = self._current()
-        chain = self._conn._manager.chain("Cursor.fetchmany")
-        call = partial(cur.fetchmany, size) if size is not None else cur.fetchmany
+        cur = self._cur
+        if cur is None:
+            self._no_results()
+        chain = self._conn._ch_fetchmany
         if chain is None:
-            return list(await call())
-        return list(await chain(self, (size,), call))
+            rows = await (cur.fetchmany() if size is None else cur.fetchmany(size))
+        else:
+            call = cur.fetchmany if size is None else partial(cur.fetchmany, size)
+            rows = await chain(self, (size,), call)
+        return rows if type(rows) is list else list(rows)
 
     async def fetchall(self) -> list[Any]:
-        cur = self._current()
+        cur = self._cur
+        if cur is None:
+            self._no_results()
         chain = self._conn._ch_fetchall
-        if chain is None:
-            return list(await cur.fetchall())
-        return list(await chain(self, (), cur.fetchall))
+        rows = await (cur.fetchall() if chain is None else chain(self, (), cur.fetchall))
+        return rows if type(rows) is list else list(rows)
 
     async def callproc(self, name: str, params: Sequence[Any] = ()) -> Any:
         cur = self._cur
@@ -117,7 +124,9 @@ class AsyncAwsWrapperCursor:
         )
 
     async def nextset(self) -> bool | None:
-        cur = self._current()
+        cur = self._cur
+        if cur is None:
+            self._no_results()
         result: bool | None = await self._conn._manager.execute(
             "Cursor.nextset", self, (), cur.nextset
         )
@@ -131,13 +140,10 @@ class AsyncAwsWrapperCursor:
         if cur is not None and self._owner is self._conn._service.conn:
             await cur.close()
 
-    def _current(self) -> Any:
-        cur = self._cur
-        if cur is None:
-            if self._closed:
-                raise ConnectionClosedError("the cursor is closed")
-            raise ProgrammingError("no results: execute a query first")
-        return cur
+    def _no_results(self) -> NoReturn:
+        if self._closed:
+            raise ConnectionClosedError("the cursor is closed")
+        raise ProgrammingError("no results: execute a query first")
 
     @property
     def description(self) -> Any:

@@ -104,12 +104,7 @@ def _build_chain(method: str, plugins: Sequence[Plugin]) -> Chain | None:
     if not plugins:
         return None
     if len(plugins) == 1:
-        only = plugins[0].execute
-
-        async def one(target: object, args: tuple[Any, ...], call: Call) -> Any:
-            return await only(method, target, args, call)
-
-        return one
+        return partial(plugins[0].execute, method)
     first = plugins[0].execute
     rest = tuple(p.execute for p in reversed(plugins[1:]))
 

@@ -54,7 +54,9 @@ class AwsWrapperConnection:
         "__weakref__",
         "_ch_commit",
         "_ch_execute",
+        "_ch_executemany",
         "_ch_fetchall",
+        "_ch_fetchmany",
         "_ch_fetchone",
         "_ch_rollback",
         "_closed",
@@ -70,7 +72,9 @@ class AwsWrapperConnection:
         self._closed = False
         manager = self._manager
         self._ch_execute = manager.chain("Cursor.execute")
+        self._ch_executemany = manager.chain("Cursor.executemany")
         self._ch_fetchone = manager.chain("Cursor.fetchone")
+        self._ch_fetchmany = manager.chain("Cursor.fetchmany")
         self._ch_fetchall = manager.chain("Cursor.fetchall")
         self._ch_commit = manager.chain("Connection.commit")
         self._ch_rollback = manager.chain("Connection.rollback")
@@ -118,7 +122,8 @@ class AwsWrapperConnection:
             if not props.is_set(WRAPPER_DIALECT):
                 service.dialect = refine_dialect(dialect, conn, driver)
             if service.conn is not conn:
-                service.set_current_connection(conn, host)
+                known = service.host_list_provider.identify(conn)
+                service.set_current_connection(conn, known or host)
         except BaseException:
             driver.abort(conn)
             _close_quietly(driver, conn)
@@ -159,10 +164,6 @@ class AwsWrapperConnection:
     def dialect_code(self) -> str:
         """The database dialect in use ('pg', 'mysql', 'mariadb', ...)."""
         return self._service.dialect.code
-
-    @property
-    def plugin_codes(self) -> list[str]:
-        return [type(p).__name__ for p in self._manager.plugins]
 
     @property
     def closed(self) -> bool:
