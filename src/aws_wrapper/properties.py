@@ -305,7 +305,8 @@ WRAPPER_DRIVER_DIALECT: Prop[str | None] = register(
         "wrapper_driver_dialect",
         cast(type[str | None], str),
         None,
-        "Driver dialect code; unset: chosen from the connect function.",
+        "Driver dialect ('psycopg', 'pymysql', 'aiomysql', 'mysql-connector'); unset: chosen "
+        "from the connect function. Needed for a custom connect function.",
     )
 )
 LOGGER_LEVEL: Prop[str | None] = register(

@@ -15,6 +15,7 @@ import pytest
 from aws_wrapper import aio as aw
 from aws_wrapper._compat import asleep, aspawn
 from aws_wrapper.aio import AsyncAwsWrapperConnection
+from aws_wrapper.drivers import adriver_dialect_for
 from tests.drivers import ENGINES, AsyncConnectFunctions
 
 
@@ -200,6 +201,26 @@ async def test_migration_form(driver: str, db_params: dict[str, Any]) -> None:
         await conn.close()
 
 
+async def test_custom_connect_function(driver: str, db_params: dict[str, Any]) -> None:
+    """A connect function the wrapper cannot recognise needs ``wrapper_driver_dialect``."""
+    target = AsyncConnectFunctions[driver]
+    calls = []
+
+    async def my_connect(**kwargs: Any) -> Any:
+        calls.append(kwargs["host"])
+        return await target(**kwargs)
+
+    with pytest.raises(aw.UnsupportedDriverError, match="wrapper_driver_dialect"):
+        await AsyncAwsWrapperConnection.connect(my_connect, plugins="", **db_params)
+    conn = await AsyncAwsWrapperConnection.connect(
+        my_connect, plugins="", wrapper_driver_dialect=driver, **db_params
+    )
+    async with conn:
+        cur = await conn.execute("SELECT 1")
+        assert await cur.fetchone() == (1,)
+    assert calls == [db_params["host"]]
+
+
 async def test_wrong_password_is_a_clear_login_error(
     driver: str, db_params: dict[str, Any]
 ) -> None:
@@ -210,6 +231,23 @@ async def test_wrong_password_is_a_clear_login_error(
     assert f"{params['host']}:{params['port']}" in text
     assert "not-the-password-42" not in text
     assert isinstance(info.value, aw.OperationalError)
+
+
+async def test_unknown_database_is_not_a_network_error(
+    driver: str, db_params: dict[str, Any]
+) -> None:
+    key = "dbname" if "dbname" in db_params else "database"
+    with pytest.raises(aw.ConnectError) as info:
+        await aw.connect(driver=driver, plugins="", **{**db_params, key: "no_such_db"})
+    cause = info.value.__cause__
+    assert cause is not None and "no_such_db" in str(info.value)
+    classifier = adriver_dialect_for(driver)  # the driver dialect classifies driver errors
+    assert not classifier.is_network_error(cause)
+    # PostgreSQL says the database does not exist; MariaDB denies a non-privileged user
+    # access to it (1044), which counts as a login error.
+    expect_login = ENGINES[driver] == "mysql"
+    assert classifier.is_login_error(cause) is expect_login
+    assert isinstance(info.value, aw.LoginError) is expect_login
 
 
 async def test_unreachable_host_names_the_host(driver: str, db_params: dict[str, Any]) -> None:

@@ -93,7 +93,8 @@ class AwsWrapperConnection:
         a libpq connection string (psycopg only). Keyword arguments are wrapper properties
         (``plugins="failover_v2"``, ...) and driver parameters, told apart by name.
         """
-        driver = driver_dialect_for(target)
+        override = kwargs.get("wrapper_driver_dialect")
+        driver = driver_dialect_for(target, str(override) if override is not None else None)
         raw = driver.parse_target(conninfo, kwargs)
         props = parse_properties(raw, driver.driver_params(), driver.code)
         level = props.get(LOGGER_LEVEL)

@@ -38,62 +38,85 @@ SYNC_DRIVERS = {
     "mysql-connector": "mysql-connector",
     "mysql.connector": "mysql-connector",
 }
-_SYNC_TWIN = {"aiomysql": "pymysql", "mysql-connector-aio": "mysql-connector"}
+
+# what _code_for_callable finds -> the dialect code, per face
+_ASYNC_CALLABLES = {
+    "psycopg-async": "psycopg",
+    "aiomysql": "aiomysql",
+    "mysql-connector-aio": "mysql-connector-aio",
+}
+_SYNC_CALLABLES = {"psycopg": "psycopg", "pymysql": "pymysql", "mysql-connector": "mysql-connector"}
 
 
-def _module_of(target: Callable[..., Any]) -> str:
+def _origins(target: Callable[..., Any]) -> list[str]:
+    """Where a connect function comes from: its module, or its class and base classes
+    (so a subclass of ``psycopg.AsyncConnection`` is recognised)."""
     owner = getattr(target, "__self__", None)
     if isinstance(owner, type):
-        return owner.__module__ + "." + owner.__name__
-    return str(getattr(target, "__module__", "") or "")
+        return [f"{c.__module__}.{c.__name__}" for c in owner.__mro__]
+    return [str(getattr(target, "__module__", "") or "")]
 
 
 def _code_for_callable(target: Callable[..., Any]) -> str | None:
-    where = _module_of(target)
-    if where.startswith("psycopg"):
-        return "psycopg-async" if "Async" in where else "psycopg"
-    if where.startswith("aiomysql"):
-        return "aiomysql"
-    if where.startswith("pymysql"):
-        return "pymysql"
-    if where.startswith("mysql.connector.aio"):
-        return "mysql-connector-aio"
-    if where.startswith("mysql.connector"):
-        return "mysql-connector"
+    for where in _origins(target):
+        if where.startswith("psycopg"):
+            return "psycopg-async" if "Async" in where else "psycopg"
+        for prefix, code in (
+            ("aiomysql", "aiomysql"),
+            ("pymysql", "pymysql"),
+            ("mysql.connector.aio", "mysql-connector-aio"),
+            ("mysql.connector", "mysql-connector"),
+        ):
+            if where.startswith(prefix):
+                return code
     return None
 
 
-def adriver_dialect_for(
-    target: Callable[..., Any] | str | None, default: str = "psycopg"
-) -> AsyncDriverDialect:
-    """The async driver dialect for a connect function or driver name."""
-    func: Callable[..., Any] | None = None
-    if target is None or isinstance(target, str):
-        name = (target or default).strip().lower()
-        code = ASYNC_DRIVERS.get(name)
+def _resolve(
+    target: Callable[..., Any] | str | None, override: str | None, aio: bool
+) -> tuple[str, Callable[..., Any] | None]:
+    """(dialect code, connect function or None) for a face (aio or blocking)."""
+    names, others = (ASYNC_DRIVERS, SYNC_DRIVERS) if aio else (SYNC_DRIVERS, ASYNC_DRIVERS)
+    face = "aws_wrapper.aio" if aio else "aws_wrapper"
+    func = None if target is None or isinstance(target, str) else target
+    name = override if override is not None else (None if func else (target or "psycopg"))
+    if isinstance(name, str):
+        key = name.strip().lower()
+        code = names.get(key)
         if code is None:
-            hint = (
-                f" ('{name}' is a blocking driver: use it with aws_wrapper, not aws_wrapper.aio)"
-                if name in SYNC_DRIVERS
-                else ""
-            )
+            hint = ""
+            if key in others and key != "psycopg":
+                other_face = "aws_wrapper" if aio else "aws_wrapper.aio"
+                hint = f" ('{key}' is a driver for {other_face}, not {face})"
+            what = "property 'wrapper_driver_dialect'" if override is not None else "driver"
             raise UnsupportedDriverError(
-                f"unknown async driver {name!r}{hint}; expected one of: "
-                + ", ".join(sorted(set(ASYNC_DRIVERS)))
+                f"{what}: unknown driver {key!r} for {face}{hint}; expected one of: "
+                + ", ".join(sorted(set(names)))
             )
-    else:
-        func = target
-        found = _code_for_callable(target)
-        if found == "psycopg-async":
-            code = "psycopg"
-        elif found in ("aiomysql", "mysql-connector-aio"):
-            code = found
-        else:
-            raise UnsupportedDriverError(
-                f"{_describe(target)} is not an async connect function of a supported driver "
-                "(psycopg.AsyncConnection.connect, aiomysql.connect, mysql.connector.aio.connect)"
-                + ("; blocking drivers go with aws_wrapper, not aws_wrapper.aio" if found else "")
-            )
+        return code, func
+    assert func is not None
+    found = _code_for_callable(func)
+    code = (_ASYNC_CALLABLES if aio else _SYNC_CALLABLES).get(found or "")
+    if code is not None:
+        return code, func
+    expected = (
+        "psycopg.AsyncConnection.connect, aiomysql.connect, mysql.connector.aio.connect"
+        if aio
+        else "psycopg.Connection.connect, pymysql.connect, mysql.connector.connect"
+    )
+    hint = f"; it belongs with {'aws_wrapper' if aio else 'aws_wrapper.aio'}" if found else ""
+    raise UnsupportedDriverError(
+        f"{_describe(func)} is not a connect function {face} knows ({expected}){hint}; for "
+        "a custom connect function, name its driver with wrapper_driver_dialect=..."
+    )
+
+
+def adriver_dialect_for(
+    target: Callable[..., Any] | str | None, override: str | None = None
+) -> AsyncDriverDialect:
+    """The async driver dialect for a connect function or driver name (``override``: the
+    ``wrapper_driver_dialect`` property, for connect functions the wrapper cannot recognise)."""
+    code, func = _resolve(target, override, aio=True)
     if code == "psycopg":
         from .psycopg import AsyncPsycopgDialect
 
@@ -108,36 +131,10 @@ def adriver_dialect_for(
 
 
 def driver_dialect_for(
-    target: Callable[..., Any] | str | None, default: str = "psycopg"
+    target: Callable[..., Any] | str | None, override: str | None = None
 ) -> SyncDriverDialect:
     """The blocking driver dialect for a connect function or driver name."""
-    func: Callable[..., Any] | None = None
-    if target is None or isinstance(target, str):
-        name = (target or default).strip().lower()
-        code = SYNC_DRIVERS.get(name)
-        if code is None:
-            async_code = ASYNC_DRIVERS.get(name)
-            hint = (
-                f" ('{name}' is an async driver: use aws_wrapper.aio, or its blocking twin "
-                f"'{_SYNC_TWIN.get(async_code, async_code)}')"
-                if async_code and name not in ("psycopg",)
-                else ""
-            )
-            raise UnsupportedDriverError(
-                f"unknown driver {name!r}{hint}; expected one of: "
-                + ", ".join(sorted(set(SYNC_DRIVERS)))
-            )
-    else:
-        func = target
-        found = _code_for_callable(target)
-        if found in ("psycopg", "pymysql", "mysql-connector"):
-            code = found
-        else:
-            raise UnsupportedDriverError(
-                f"{_describe(target)} is not a blocking connect function of a supported driver "
-                "(psycopg.Connection.connect, pymysql.connect, mysql.connector.connect)"
-                + ("; async drivers go with aws_wrapper.aio" if found else "")
-            )
+    code, func = _resolve(target, override, aio=False)
     if code == "psycopg":
         from .psycopg import PsycopgDialect
 
@@ -152,5 +149,6 @@ def driver_dialect_for(
 
 
 def _describe(target: object) -> str:
+    module = getattr(target, "__module__", None) or type(target).__module__
     name = getattr(target, "__qualname__", None) or type(target).__name__
-    return f"{_module_of(target) if callable(target) else ''}:{name}".lstrip(":")
+    return f"{module}.{name}"

@@ -69,6 +69,8 @@ PG_DEFAULT_PORT = 5432
 # SQLSTATE classes/codes that mean the connection or server is gone.
 PG_NETWORK_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "58030"})
 PG_LOGIN_SQLSTATES = frozenset({"28000", "28P01"})
+# connect failures psycopg reports without SQLSTATE that are not about the network
+PG_NOT_NETWORK_MESSAGES = ("does not exist", "permission denied", "is not permitted")
 PG_LOGIN_MESSAGES = (
     "password authentication failed",
     "no pg_hba.conf entry",

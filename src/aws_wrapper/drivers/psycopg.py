@@ -18,6 +18,7 @@ from ._base import (
     PG_LOGIN_MESSAGES,
     PG_LOGIN_SQLSTATES,
     PG_NETWORK_SQLSTATES,
+    PG_NOT_NETWORK_MESSAGES,
     SOCKET_ERRORS,
     host_from,
     parse_pg_conninfo,
@@ -90,8 +91,11 @@ class _PsycopgBase:
             return True
         if isinstance(error, psycopg.OperationalError):
             state = error.sqlstate
-            if state is None:
-                return not self.is_login_error(error)
+            if state is None:  # a client-side failure: connect, or a connection lost
+                text = str(error)
+                return not self.is_login_error(error) and not any(
+                    m in text for m in PG_NOT_NETWORK_MESSAGES
+                )
             return state.startswith("08") or state in PG_NETWORK_SQLSTATES
         return False
 
