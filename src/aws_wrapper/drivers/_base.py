@@ -6,12 +6,14 @@ import asyncio
 import os
 import socket
 import ssl
+import weakref
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from aws_wrapper.errors import ConfigurationError
 from aws_wrapper.hostinfo import HostInfo
+from aws_wrapper.properties import Properties
 
 # Errors raised below the drivers (the socket layer) that always mean "connection gone".
 SOCKET_ERRORS: tuple[type[BaseException], ...] = (
@@ -214,6 +216,50 @@ MYSQL_LOGIN_ERRNOS = frozenset({1044, 1045, 1698, 1251, 2059, 1129, 1130})
 
 SET_READ_ONLY = "SET SESSION TRANSACTION READ ONLY"
 SET_READ_WRITE = "SET SESSION TRANSACTION READ WRITE"
+
+
+class MySQLDialectBase:
+    """What every MySQL driver dialect shares: keyword parameters, default port, the
+    network-bound methods (autocommit and read-only switches are statements in MySQL)."""
+
+    engine = "mysql"
+    default_port = MYSQL_DEFAULT_PORT
+    network_bound_methods = frozenset(
+        {
+            "Cursor.execute",
+            "Cursor.executemany",
+            "Cursor.callproc",
+            "Cursor.nextset",
+            "Connection.commit",
+            "Connection.rollback",
+            "Connection.set_autocommit",
+            "Connection.set_read_only",
+        }
+    )
+    code: str
+
+    def __init__(self) -> None:
+        # MySQL drivers do not track the session's read-only mode: the dialect does
+        self._read_only: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+    def get_read_only(self, conn: Any) -> bool:
+        return self._read_only.get(conn, False)
+
+    def parse_target(self, conninfo: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        if conninfo:
+            raise ConfigurationError(
+                f"{self.code} takes keyword arguments (host=..., user=...), not a conninfo string"
+            )
+        return mysql_connect_params(kwargs)
+
+    def initial_host(self, driver_props: Mapping[str, Any]) -> HostInfo:
+        return host_from(driver_props, MYSQL_DEFAULT_PORT)
+
+    def _connect_kwargs(self, host: HostInfo, props: Properties) -> dict[str, Any]:
+        kwargs = dict(props.driver)
+        kwargs["host"] = host.host
+        kwargs["port"] = host.port
+        return kwargs
 
 
 def mysql_errno(error: BaseException) -> int | None:

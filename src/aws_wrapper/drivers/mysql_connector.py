@@ -11,26 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import mysql.connector
 from mysql.connector import errors as mc_errors
 from mysql.connector.constants import CNX_POOL_ARGS, DEFAULT_CONFIGURATION
 
-from aws_wrapper.errors import ConfigurationError
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import Properties
 
 from ._base import (
-    MYSQL_DEFAULT_PORT,
     MYSQL_LOGIN_ERRNOS,
     MYSQL_NETWORK_ERRNOS,
     SET_READ_ONLY,
     SET_READ_WRITE,
     SOCKET_ERRORS,
-    host_from,
-    mysql_connect_params,
+    MySQLDialectBase,
     mysql_errno,
     shutdown_socket,
 )
@@ -47,52 +44,18 @@ _CLOSE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-class _MysqlConnectorBase:
-    engine = "mysql"
-    default_port = MYSQL_DEFAULT_PORT
-    network_bound_methods = frozenset(
-        {
-            "Cursor.execute",
-            "Cursor.executemany",
-            "Cursor.callproc",
-            "Cursor.nextset",
-            "Connection.commit",
-            "Connection.rollback",
-            "Connection.set_autocommit",
-            "Connection.set_read_only",
-        }
-    )
-    code: str
-
+class _MysqlConnectorBase(MySQLDialectBase):
     def __init__(self) -> None:
+        super().__init__()
         # mysql.connector keeps believing an aborted socket is connected: remember them
         self._aborted: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def driver_params(self) -> frozenset[str] | None:
         return _PARAMS
 
-    def parse_target(self, conninfo: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
-        if conninfo:
-            raise ConfigurationError(
-                f"{self.code} takes keyword arguments (host=..., user=...), not a conninfo string"
-            )
-        return mysql_connect_params(kwargs)
-
-    def initial_host(self, driver_props: Mapping[str, Any]) -> HostInfo:
-        return host_from(driver_props, MYSQL_DEFAULT_PORT)
-
-    def _connect_kwargs(self, host: HostInfo, props: Properties) -> dict[str, Any]:
-        kwargs = dict(props.driver)
-        kwargs["host"] = host.host
-        kwargs["port"] = host.port
-        return kwargs
-
     def get_autocommit(self, conn: Any) -> bool:
         # the driver's own property asks the server; this is the state it tracks
         return bool(conn._autocommit)
-
-    def get_read_only(self, conn: Any) -> bool:
-        return bool(getattr(conn, "_aws_wrapper_read_only", False))
 
     def in_transaction(self, conn: Any) -> bool:
         return bool(conn.in_transaction)
@@ -175,7 +138,7 @@ class MysqlConnectorAioDialect(_MysqlConnectorBase):
 
     async def set_read_only(self, conn: Any, value: bool) -> None:
         await conn.cmd_query(SET_READ_ONLY if value else SET_READ_WRITE)
-        conn._aws_wrapper_read_only = value
+        self._read_only[conn] = value
 
     async def ping(self, conn: Any) -> None:
         await conn.ping(reconnect=False)
@@ -248,7 +211,7 @@ class MysqlConnectorDialect(_MysqlConnectorBase):
 
     def set_read_only(self, conn: Any, value: bool) -> None:
         conn.cmd_query(SET_READ_ONLY if value else SET_READ_WRITE)
-        conn._aws_wrapper_read_only = value
+        self._read_only[conn] = value
 
     def ping(self, conn: Any) -> None:
         conn.ping(reconnect=False)

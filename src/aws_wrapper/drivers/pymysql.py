@@ -8,26 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pymysql
 from pymysql.constants import SERVER_STATUS
 
-from aws_wrapper.errors import ConfigurationError
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import Properties
 
 from ._base import (
-    MYSQL_DEFAULT_PORT,
     MYSQL_LOGIN_ERRNOS,
     MYSQL_NETWORK_ERRNOS,
     SET_READ_ONLY,
     SET_READ_WRITE,
     SOCKET_ERRORS,
-    host_from,
-    mysql_connect_params,
+    MySQLDialectBase,
     mysql_errno,
     shutdown_socket,
 )
@@ -49,51 +45,14 @@ _CLOSE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-class _MySQLBase:
-    engine = "mysql"
-    default_port = MYSQL_DEFAULT_PORT
-    network_bound_methods = frozenset(
-        {
-            "Cursor.execute",
-            "Cursor.executemany",
-            "Cursor.callproc",
-            "Cursor.nextset",
-            "Connection.commit",
-            "Connection.rollback",
-            "Connection.set_autocommit",
-            "Connection.set_read_only",
-        }
-    )
-    code: str
+class _MySQLBase(MySQLDialectBase):
     _params: frozenset[str]
-
-    def __init__(self) -> None:
-        self._read_only: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 
     def driver_params(self) -> frozenset[str] | None:
         return self._params
 
-    def parse_target(self, conninfo: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
-        if conninfo:
-            raise ConfigurationError(
-                f"{self.code} takes keyword arguments (host=..., user=...), not a conninfo string"
-            )
-        return mysql_connect_params(kwargs)
-
-    def initial_host(self, driver_props: Mapping[str, Any]) -> HostInfo:
-        return host_from(driver_props, MYSQL_DEFAULT_PORT)
-
-    def _connect_kwargs(self, host: HostInfo, props: Properties) -> dict[str, Any]:
-        kwargs = dict(props.driver)
-        kwargs["host"] = host.host
-        kwargs["port"] = host.port
-        return kwargs
-
     def get_autocommit(self, conn: Any) -> bool:
         return bool(conn.get_autocommit())
-
-    def get_read_only(self, conn: Any) -> bool:
-        return self._read_only.get(conn, False)
 
     def in_transaction(self, conn: Any) -> bool:
         return bool(conn.server_status & SERVER_STATUS.SERVER_STATUS_IN_TRANS)
