@@ -192,3 +192,23 @@ def test_docs_list_every_property() -> None:
     page = (Path(__file__).resolve().parent.parent / "docs" / "properties.md").read_text()
     missing = [name for name in registry() if f"`{name}`" not in page and "_prop" not in name]
     assert not missing, f"docs/properties.md does not describe {missing}"
+
+
+def test_hosts_file_parsing(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    from aws_wrapper import hostsfile
+
+    assert hostsfile.parse("# c\n127.0.5.1 a.example  A2.example # x\n\n127.0.5.2 a.example") == {
+        "a.example": ("127.0.5.1", "127.0.5.2"),
+        "a2.example": ("127.0.5.1",),
+    }
+    first, second = Path(str(tmp_path)) / "h1", Path(str(tmp_path)) / "h2"
+    first.write_text("127.0.9.1 one.example\n")
+    second.write_text("127.0.9.2 two.example\n127.0.9.3 one.example\n")
+    monkeypatch.setenv(hostsfile.ENV_VAR, f"{first}:{second}:{tmp_path}/missing")
+    assert hostsfile.addresses("ONE.example") == ("127.0.9.1", "127.0.9.3")
+    assert hostsfile.lookup("two.example") == "127.0.9.2"
+    assert hostsfile.lookup("three.example") is None
+    monkeypatch.delenv(hostsfile.ENV_VAR)
+    assert hostsfile.lookup("two.example") is None

@@ -279,6 +279,26 @@ async def test_bad_input_is_named(driver: str, db_params: dict[str, Any]) -> Non
     assert str(db_params["password"]) not in str(port_info.value)
 
 
+async def test_hosts_file_names_resolve(
+    driver: str, db_params: dict[str, Any], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Names listed in AWS_WRAPPER_HOSTS_FILE (how devcluster names resolve) reach the
+    listed address; the file is re-read when it changes."""
+    hosts = tmp_path / "hosts"
+    hosts.write_text(f"{db_params['host']} db-1.devcluster.invalid\n")
+    monkeypatch.setenv("AWS_WRAPPER_HOSTS_FILE", str(hosts))
+    params = {**db_params, "host": "db-1.devcluster.invalid"}
+    async with await aw.connect(driver=driver, plugins="", **params) as conn:
+        cur = await conn.execute("SELECT 1")
+        assert await cur.fetchone() == (1,)
+        assert conn.current_host is not None
+        assert conn.current_host.host == "db-1.devcluster.invalid"
+    hosts.write_text("127.0.0.1 someone-else.invalid\n")
+    with pytest.raises(aw.ConnectError) as info:
+        await aw.connect(driver=driver, plugins="", **params)
+    assert "db-1.devcluster.invalid" in str(info.value)
+
+
 async def test_dialect_follows_the_server(conn: AsyncAwsWrapperConnection, driver: str) -> None:
     expected = "pg" if ENGINES[driver] == "postgresql" else "mariadb"
     assert conn.dialect_code == expected

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from aws_wrapper import hostsfile
 from aws_wrapper.errors import ConfigurationError
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import Properties
@@ -257,7 +258,7 @@ class MySQLDialectBase:
 
     def _connect_kwargs(self, host: HostInfo, props: Properties) -> dict[str, Any]:
         kwargs = dict(props.driver)
-        kwargs["host"] = host.host
+        kwargs["host"] = hostsfile.lookup(host.host) or host.host
         kwargs["port"] = host.port
         return kwargs
 

@@ -10,6 +10,7 @@ import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg.rows import tuple_row
 
+from aws_wrapper import hostsfile
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import Properties
 
@@ -65,6 +66,9 @@ class _PsycopgBase:
             kwargs.pop("hostaddr", None)
         kwargs["host"] = host.host
         kwargs["port"] = host.port
+        address = hostsfile.lookup(host.host)
+        if address is not None:
+            kwargs["hostaddr"] = address
         return kwargs
 
     def abort(self, conn: Any) -> None:
