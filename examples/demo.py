@@ -1,92 +1,188 @@
-"""The aws_wrapper demo: a local PostgreSQL, queried through the wrapper, blocking and async.
+"""The aws_wrapper failover demo, on a local Aurora-like cluster.
 
-    make demo                      # or: .venv/bin/python examples/demo.py
-    python examples/demo.py --mysql   # also MariaDB through PyMySQL and aiomysql
+    make demo          # or: .venv/bin/python examples/demo.py [--crash] [--engine mysql]
 
-It starts its own server(s) on 127.0.0.1 (as an unprivileged user, in a temporary
-directory), runs a few statements through ``aws_wrapper`` and ``aws_wrapper.aio``, and stops
-everything it started.
+It starts a devcluster (1 writer + 2 readers, real streaming replication), runs two small
+applications against the cluster endpoint through the wrapper — one blocking, one asyncio —
+each committing a write every 20 ms, fails the writer over, and reports how long each
+application could not write and where it ended up. Everything it starts is stopped at the end.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
+import threading
 import time
-from contextlib import ExitStack
+from dataclasses import dataclass, field
 from typing import Any
 
 import aws_wrapper
 import aws_wrapper.aio
-from aws_wrapper.devcluster import MariaDBServer, PostgresServer
+from aws_wrapper.devcluster import Cluster
+
+WRITE_EVERY_S = 0.02
 
 
 def say(message: str) -> None:
     print(f"[demo] {message}", flush=True)
 
 
-def run_sync(driver: str, params: dict[str, Any]) -> None:
-    start = time.perf_counter()
-    with aws_wrapper.connect(driver=driver, **params) as conn:
-        say(f"sync  {driver:<16} connected: {conn!r} (dialect {conn.dialect_code})")
-        conn.autocommit = True
-        conn.execute("DROP TABLE IF EXISTS demo_orders")
-        conn.execute("CREATE TABLE demo_orders (id INT PRIMARY KEY, item VARCHAR(40))")
-        conn.autocommit = False
-        with conn.transaction(), conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO demo_orders VALUES (%s, %s)",
-                [(1, "coffee"), (2, "tea"), (3, "cake")],
-            )
-        with conn.cursor() as cur:
-            cur.execute("SELECT id, item FROM demo_orders ORDER BY id")
-            rows = cur.fetchall()
-        conn.commit()
-    say(f"sync  {driver:<16} read back {rows} in {1000 * (time.perf_counter() - start):.0f} ms")
+@dataclass
+class Report:
+    name: str
+    writes: int = 0
+    errors: list[str] = field(default_factory=list)
+    first_error: float | None = None
+    recovered: float | None = None
+    instance: str = "?"
+
+    def failed(self, error: BaseException) -> None:
+        if self.first_error is None:
+            self.first_error = time.monotonic()
+            say(f"{self.name}: write failed: {type(error).__name__}: {str(error)[:90]}")
+        self.errors.append(type(error).__name__)
+
+    def succeeded(self) -> None:
+        self.writes += 1
+        if self.first_error is not None and self.recovered is None:
+            self.recovered = time.monotonic()
+            say(f"{self.name}: writing again after {self.outage_ms:.0f} ms")
+
+    @property
+    def outage_ms(self) -> float:
+        if self.first_error is None or self.recovered is None:
+            return 0.0
+        return 1000 * (self.recovered - self.first_error)
 
 
-async def run_async(driver: str, params: dict[str, Any]) -> None:
-    start = time.perf_counter()
-    async with await aws_wrapper.aio.connect(driver=driver, **params) as conn:
-        say(f"async {driver:<16} connected: {conn!r}")
-        cur = await conn.execute("SELECT COUNT(*) FROM demo_orders")
-        (count,) = await cur.fetchone()
-        async with conn.transaction():
-            await conn.execute("INSERT INTO demo_orders VALUES (%s, %s)", (4 + count, "scone"))
-        results = await asyncio.gather(
-            *(one_query(driver, params, n) for n in range(1, 6)),
-        )
-    elapsed = 1000 * (time.perf_counter() - start)
-    say(f"async {driver:<16} {count} rows found; 5 concurrent connections said {results}")
-    say(f"async {driver:<16} done in {elapsed:.0f} ms")
+def instance_sql(engine: str) -> str:
+    if engine == "postgresql":
+        return "SELECT pg_catalog.aurora_db_instance_identifier()"
+    return "SELECT @@aurora_server_id"
 
 
-async def one_query(driver: str, params: dict[str, Any], n: int) -> int:
-    async with await aws_wrapper.aio.connect(driver=driver, **params) as conn:
-        cur = await conn.execute("SELECT %s * 10", (n,))
-        row = await cur.fetchone()
-        return int(row[0])
+def sync_app(
+    params: dict[str, Any], driver: str, engine: str, stop: threading.Event, report: Report
+) -> None:
+    conn: Any = None
+    while not stop.is_set():
+        try:
+            if conn is None:
+                conn = aws_wrapper.connect(driver=driver, connect_timeout=2, **params)
+                conn.autocommit = True
+            conn.execute("INSERT INTO demo_writes (app) VALUES ('sync')")
+            report.succeeded()
+        except aws_wrapper.Error as e:  # wrapper errors: connect, failover
+            report.failed(e)
+            conn = None
+        except Exception as e:  # the driver's own errors pass through unchanged
+            report.failed(e)
+            if conn is not None:
+                conn.close()
+            conn = None
+        time.sleep(WRITE_EVERY_S)
+    if conn is not None:
+        cur = conn.execute(instance_sql(engine))
+        report.instance = str(cur.fetchone()[0])
+        conn.close()
+
+
+async def async_app(
+    params: dict[str, Any], driver: str, engine: str, stop: threading.Event, report: Report
+) -> None:
+    conn: Any = None
+    while not stop.is_set():
+        try:
+            if conn is None:
+                conn = await aws_wrapper.aio.connect(driver=driver, connect_timeout=2, **params)
+                await conn.set_autocommit(True)
+            await conn.execute("INSERT INTO demo_writes (app) VALUES ('async')")
+            report.succeeded()
+        except Exception as e:
+            report.failed(e)
+            if conn is not None:
+                await conn.close()
+            conn = None
+        await asyncio.sleep(WRITE_EVERY_S)
+    if conn is not None:
+        cur = await conn.execute(instance_sql(engine))
+        report.instance = str((await cur.fetchone())[0])
+        await conn.close()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mysql", action="store_true", help="also run against MariaDB")
+    parser.add_argument("--engine", choices=["postgresql", "mysql"], default="postgresql")
+    parser.add_argument("--crash", action="store_true", help="kill the writer (default: stop)")
     args = parser.parse_args(argv)
-    with ExitStack() as stack:
-        say("starting a local PostgreSQL ...")
-        pg = stack.enter_context(PostgresServer(log=lambda m: say(f"  {m}")))
-        engines: list[tuple[str, str, dict[str, Any]]] = [("psycopg", "psycopg", pg.conn_params())]
-        if args.mysql:
-            say("starting a local MariaDB ...")
-            maria = stack.enter_context(MariaDBServer(log=lambda m: say(f"  {m}")))
-            engines.append(("pymysql", "aiomysql", maria.conn_params()))
-            engines.append(("mysql-connector", "mysql-connector", maria.conn_params()))
-        for sync_driver, async_driver, params in engines:
-            run_sync(sync_driver, params)
-            asyncio.run(run_async(async_driver, params))
-        say("stopping the server(s)")
-    say("done")
+    engine = args.engine
+    sync_driver, async_driver = (
+        ("psycopg", "psycopg")
+        if engine == "postgresql"
+        else (
+            "pymysql",
+            "aiomysql",
+        )
+    )
+    started = time.monotonic()
+    say(f"starting a local {engine} devcluster ...")
+    cluster = Cluster.up(
+        engine, readers=2, name="demo", log=lambda m: say(f"  {m}"), tie_to_this_process=True
+    )
+    say(f"cluster ready in {time.monotonic() - started:.1f} s: {cluster.cluster_host}")
+    os.environ.update(cluster.env())  # the RDS-shaped names resolve for the wrapper
+    try:
+        params = cluster.conn_params()
+        with aws_wrapper.connect(driver=sync_driver, **params) as conn:
+            conn.autocommit = True
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS demo_writes (id SERIAL PRIMARY KEY, app TEXT)"
+                if engine == "postgresql"
+                else "CREATE TABLE IF NOT EXISTS demo_writes "
+                "(id INT AUTO_INCREMENT PRIMARY KEY, app VARCHAR(10))"
+            )
+        stop = threading.Event()
+        reports = [Report("sync app "), Report("async app")]
+        threads = [
+            threading.Thread(target=sync_app, args=(params, sync_driver, engine, stop, reports[0])),
+            threading.Thread(
+                target=lambda: asyncio.run(
+                    async_app(params, async_driver, engine, stop, reports[1])
+                )
+            ),
+        ]
+        for t in threads:
+            t.start()
+        say("two apps are writing through the cluster endpoint (every 20 ms) ...")
+        time.sleep(2.0)
+        say(f"failing over the writer ({'crash' if args.crash else 'clean stop'}) ...")
+        result = cluster.failover(crash=args.crash)
+        say(
+            f"devcluster: {result['old_writer']} -> {result['new_writer']} in "
+            f"{result['total_s']:.2f} s (promotion {result['promote_s']:.2f} s)"
+        )
+        time.sleep(3.0)
+        stop.set()
+        for t in threads:
+            t.join(30)
+        say("results:")
+        for r in reports:
+            say(
+                f"  {r.name}: {r.writes} writes, {len(r.errors)} failed "
+                f"({', '.join(sorted(set(r.errors))) or 'none'}), interrupted for "
+                f"{r.outage_ms:.0f} ms, now on {r.instance}"
+            )
+        say(
+            "(the apps reconnect by themselves here; with the failover plugin the wrapper "
+            "does it for them)"
+        )
+    finally:
+        say("stopping the devcluster")
+        cluster.down()
+    say(f"done in {time.monotonic() - started:.1f} s")
     return 0
 
 

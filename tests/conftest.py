@@ -16,6 +16,8 @@ from aws_wrapper.devcluster import (
     PostgresServer,
 )
 
+pytest_plugins = ["aws_wrapper.devcluster.pytest_plugin"]
+
 _S = TypeVar("_S", bound=DatabaseServer)
 
 

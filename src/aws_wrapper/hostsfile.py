@@ -2,8 +2,9 @@
 resolve without touching the machine's ``/etc/hosts``.
 
 When the environment variable ``AWS_WRAPPER_HOSTS_FILE`` names a file in ``/etc/hosts``
-format (or several, separated by ``:``), every connection the wrapper opens to a host listed there goes to the listed address
-(psycopg gets it as ``hostaddr`` and keeps the name; MySQL drivers get the address), and the
+format (or several, separated by ``:``), every connection the wrapper opens to a host listed
+there goes to the listed address (psycopg gets it as ``hostaddr`` and keeps the name; MySQL
+drivers get the address), and the
 wrapper's own DNS lookups see it too. The devcluster writes such a file and rewrites it on
 failover; ``python -m aws_wrapper.devcluster env`` prints the variable to export.
 

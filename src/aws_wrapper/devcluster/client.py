@@ -1,0 +1,397 @@
+"""The devcluster API: start, inspect, break and fail over a local Aurora-like cluster.
+
+::
+
+    from aws_wrapper.devcluster import Cluster
+
+    cluster = Cluster.up("postgresql", readers=2, log=print)   # or attach to a running one
+    os.environ.update(cluster.env())          # RDS-shaped names resolve for the wrapper
+    conn = aws_wrapper.connect(**cluster.conn_params())        # the cluster (writer) endpoint
+    cluster.failover(crash=True)             # kill the writer, promote a reader
+    cluster.blackhole("devcluster-2"); cluster.heal()
+    cluster.down()
+
+Every call is a request to the cluster's daemon (:mod:`.daemon`), so a cluster started by the
+CLI can be driven from Python and the reverse.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from aws_wrapper.hostsfile import ENV_VAR
+
+from .cluster import READY, load_spec
+from .model import Engine
+from .servers import ADMIN_PASSWORD, ADMIN_USER, APP_DATABASE, APP_PASSWORD, APP_USER, ServerError
+
+LogFn = Callable[[str], None]
+
+
+class DevclusterError(ServerError):
+    """A devcluster operation failed; the message says which and why."""
+
+
+def default_state_dir(name: str) -> Path:
+    return Path(tempfile.gettempdir()) / f"awswrapper-devcluster-{name}"
+
+
+class Cluster:
+    """A handle on a running devcluster (its daemon)."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        spec = load_spec(state_dir)
+        if spec is None:
+            raise DevclusterError(f"no devcluster in {state_dir} (start one with `up`)")
+        self.spec = spec
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @classmethod
+    def up(
+        cls,
+        engine: str | Engine = Engine.POSTGRESQL,
+        *,
+        readers: int = 2,
+        name: str = "devcluster",
+        state_dir: Path | None = None,
+        port: int | None = None,
+        log: LogFn | None = None,
+        tie_to_this_process: bool = False,
+        timeout: float = 180.0,
+    ) -> Cluster:
+        """Start a cluster (1 writer + ``readers`` readers), or attach to the running one
+        with the same state directory. Progress lines go to ``log``."""
+        engine = Engine(engine if not isinstance(engine, str) else _engine_name(engine))
+        state_dir = state_dir or default_state_dir(name)
+        if _alive(state_dir):
+            cluster = cls(state_dir)
+            if cluster.spec.engine is not engine:
+                raise DevclusterError(
+                    f"a {cluster.spec.engine.value} devcluster named {name!r} is already running "
+                    f"in {state_dir}; stop it first (down) or use another --name"
+                )
+            if log:
+                log(f"devcluster {name} is already running ({state_dir})")
+            return cluster
+        _cleanup(state_dir)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(state_dir, 0o755)
+        log_path = state_dir / "daemon.log"
+        argv = [
+            sys.executable,
+            "-m",
+            "aws_wrapper.devcluster.daemon",
+            "--state-dir",
+            str(state_dir),
+            "--engine",
+            engine.value,
+            "--readers",
+            str(readers),
+            "--name",
+            name,
+        ]
+        if port is not None:
+            argv += ["--port", str(port)]
+        if tie_to_this_process:
+            argv += ["--parent-pid", str(os.getpid())]
+        with open(log_path, "ab") as out:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        (state_dir / "daemon.pid").write_text(str(proc.pid))
+        deadline = time.monotonic() + timeout
+        offset = 0
+        while True:
+            offset, lines = _read_new(log_path, offset)
+            for line in lines:
+                if log:
+                    log(line)
+                if line.endswith(READY):
+                    return cls(state_dir)
+            if proc.poll() is not None:
+                raise DevclusterError(
+                    f"the devcluster daemon exited with code {proc.returncode}; its log:\n"
+                    + _tail(log_path)
+                )
+            if time.monotonic() > deadline:
+                proc.terminate()
+                raise DevclusterError(f"the devcluster did not start within {timeout:.0f} s")
+            time.sleep(0.05)
+
+    @classmethod
+    def attach(cls, name: str = "devcluster", state_dir: Path | None = None) -> Cluster:
+        state_dir = state_dir or default_state_dir(name)
+        if not _alive(state_dir):
+            raise DevclusterError(f"no running devcluster named {name!r} ({state_dir})")
+        return cls(state_dir)
+
+    def down(self, timeout: float = 60.0) -> None:
+        """Stop the cluster and remove its files (idempotent)."""
+        stop(self.state_dir, timeout)
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def request(self, op: str, timeout: float = 300.0, **args: Any) -> Any:
+        path = self.state_dir / "control.sock"
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(timeout)
+                s.connect(str(path))
+                s.sendall((json.dumps({"op": op, "args": args}) + "\n").encode())
+                data = b""
+                while not data.endswith(b"\n"):
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+        except OSError as e:
+            raise DevclusterError(
+                f"devcluster {self.spec.name} does not answer ({path}): {e}"
+            ) from None
+        if not data:
+            raise DevclusterError(f"devcluster {self.spec.name} closed the connection on {op!r}")
+        response = json.loads(data)
+        if not response.get("ok"):
+            raise DevclusterError(f"{op}: {response.get('error')}")
+        return response.get("result")
+
+    def status(self, check: bool = False) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("status", check=check)
+        return result
+
+    def failover(
+        self,
+        target: str | None = None,
+        *,
+        crash: bool = False,
+        delay: float = 0.0,
+        dns: bool = True,
+    ) -> dict[str, Any]:
+        """Stop (``crash``: kill) the writer, promote ``target`` (default: the first reader)
+        after ``delay`` seconds; ``dns=False`` keeps the cluster endpoint on the old writer.
+        Returns timings in seconds."""
+        result: dict[str, Any] = self.request(
+            "failover", target=target, crash=crash, delay=delay, dns=dns
+        )
+        return result
+
+    def switchover(self, target: str | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("switchover", target=target)
+        return result
+
+    def blackhole(self, instance: str) -> None:
+        self.request("fault", instance=instance, kind="blackhole")
+
+    def reject(self, instance: str) -> None:
+        self.request("fault", instance=instance, kind="reject")
+
+    def latency(self, instance: str, ms: int) -> None:
+        self.request("fault", instance=instance, kind="latency", latency_ms=ms)
+
+    def heal(self, instance: str | None = None) -> None:
+        self.request("heal", instance=instance)
+
+    def edit_topology(self, **edits: Any) -> None:
+        """See :meth:`ClusterRuntime.edit_topology`: ``instance=``, ``age_s=``, ``lag_ms=``,
+        ``missing=``, ``writer=``, ``view=[{...}]``, ``clear=True``."""
+        self.request("topology", **edits)
+
+    def freeze_dns(self, frozen: bool = True, cluster_target: str | None = None) -> None:
+        """Keep (or stop keeping) the cluster endpoint where it is (DNS lag)."""
+        self.request("dns", frozen=frozen, cluster_target=cluster_target)
+
+    def wait_rejoins(self, timeout: float = 120.0) -> None:
+        self.request("wait_rejoins", timeout=timeout)
+
+    def reset(self) -> None:
+        """Healthy again: faults healed, topology edits and DNS lag cleared, every instance
+        running and replicating (the writer stays where it is)."""
+        self.request("reset")
+
+    def metadata(self, instance: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("metadata", instance=instance)
+        return result
+
+    def direct_params(self, instance: str, admin: bool = False) -> dict[str, Any]:
+        """Parameters for the instance's real server, bypassing its proxy (for the harness)."""
+        result: dict[str, Any] = self.request("direct_params", instance=instance, admin=admin)
+        return result
+
+    # -- names and parameters ----------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def engine(self) -> Engine:
+        return self.spec.engine
+
+    @property
+    def port(self) -> int:
+        return self.spec.port
+
+    @property
+    def cluster_host(self) -> str:
+        return self.spec.cluster_host
+
+    @property
+    def reader_host(self) -> str:
+        return self.spec.reader_host
+
+    @property
+    def instance_template(self) -> str:
+        return self.spec.instance_template
+
+    @property
+    def instance_ids(self) -> list[str]:
+        return [s.id for s in self.spec.instances]
+
+    def instance_host(self, instance_id: str) -> str:
+        return self.spec.instance_host(instance_id)
+
+    @property
+    def writer(self) -> str:
+        return str(self.status()["writer"])
+
+    @property
+    def hosts_file(self) -> Path:
+        return self.state_dir / "hosts"
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that make the cluster's names resolve for the wrapper."""
+        return {ENV_VAR: str(self.hosts_file)}
+
+    def conn_params(self, endpoint: str = "cluster", *, admin: bool = False) -> dict[str, Any]:
+        """Keyword arguments for ``aws_wrapper.connect`` (and the drivers): ``endpoint`` is
+        ``cluster``, ``reader`` or an instance id."""
+        if endpoint == "cluster":
+            host = self.cluster_host
+        elif endpoint == "reader":
+            host = self.reader_host
+        else:
+            host = self.spec.instance_host(self.spec.instance(endpoint).id)
+        params: dict[str, Any] = {
+            "host": host,
+            "port": self.port,
+            "user": ADMIN_USER if admin else APP_USER,
+            "password": ADMIN_PASSWORD if admin else APP_PASSWORD,
+        }
+        if self.engine is Engine.POSTGRESQL:
+            params["dbname"] = "postgres" if admin else APP_DATABASE
+        elif not admin:
+            params["database"] = APP_DATABASE
+        return params
+
+    def address_of(self, instance_id: str) -> str:
+        return self.spec.instance(instance_id).address
+
+    def __repr__(self) -> str:
+        return f"<Cluster {self.name} {self.engine.value} {self.cluster_host}:{self.port}>"
+
+
+def _engine_name(name: str) -> str:
+    low = name.strip().lower()
+    aliases = {"pg": "postgresql", "postgres": "postgresql", "mariadb": "mysql"}
+    return aliases.get(low, low)
+
+
+def _alive(state_dir: Path) -> bool:
+    path = state_dir / "control.sock"
+    if not path.exists():
+        return False
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(2)
+        try:
+            s.connect(str(path))
+        except OSError:
+            return False
+    return True
+
+
+def _pid(state_dir: Path) -> int | None:
+    try:
+        return int((state_dir / "daemon.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def stop(state_dir: Path, timeout: float = 60.0) -> bool:
+    """Stop the daemon of ``state_dir`` (if any) and remove the directory. True if a daemon
+    was running."""
+    was_running = False
+    if _alive(state_dir):
+        was_running = True
+        with contextlib.suppress(DevclusterError, OSError):
+            Cluster(state_dir).request("down", timeout=10)
+    pid = _pid(state_dir)
+    if pid is not None:
+        deadline = time.monotonic() + timeout
+        while _process_exists(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _process_exists(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+    _cleanup(state_dir)
+    return was_running
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie child of ours counts as gone
+    with contextlib.suppress(ChildProcessError):
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
+    return True
+
+
+def _cleanup(state_dir: Path) -> None:
+    import shutil
+
+    if state_dir.exists():
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
+def _read_new(path: Path, offset: int) -> tuple[int, list[str]]:
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            data = f.read()
+    except OSError:
+        return offset, []
+    end = data.rfind(b"\n")
+    if end < 0:
+        return offset, []
+    chunk = data[: end + 1]
+    return offset + len(chunk), chunk.decode("utf-8", "replace").splitlines()
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"

@@ -1,0 +1,565 @@
+"""The running devcluster, inside its daemon: instances, proxies, roles, topology, DNS, faults.
+
+Everything here runs on the daemon's event loop; the database backends' blocking calls run in
+worker threads. The daemon (:mod:`.daemon`) exposes these operations over a control socket to
+the :class:`~aws_wrapper.devcluster.client.Cluster` API and the CLI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .model import (
+    AURORA_MYSQL_VERSION,
+    AURORA_PG_VERSION,
+    HEALTHY,
+    WRITER_SESSION_ID,
+    Engine,
+    EngineBackend,
+    Fault,
+    FaultKind,
+    InstanceMetadata,
+    InstanceSpec,
+    Role,
+    TopologyRow,
+)
+from .servers import ServerError, free_port
+
+if TYPE_CHECKING:
+    from .proxy import FaultProxy, StreamTransform
+
+LogFn = Callable[[str], None]
+REGION = "us-east-1"
+READY = "devcluster ready"
+"""The daemon's log line that says the cluster accepts connections and requests."""
+STATE_FILE = "cluster.json"
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSpec:
+    """Names and addresses of a cluster: fixed for its lifetime."""
+
+    name: str
+    engine: Engine
+    port: int
+    slot: int
+    instances: tuple[InstanceSpec, ...]
+
+    @property
+    def rds_id(self) -> str:
+        return hashlib.sha1(self.name.encode()).hexdigest()[:12]
+
+    @property
+    def cluster_host(self) -> str:
+        return f"{self.name}.cluster-{self.rds_id}.{REGION}.rds.amazonaws.com"
+
+    @property
+    def reader_host(self) -> str:
+        return f"{self.name}.cluster-ro-{self.rds_id}.{REGION}.rds.amazonaws.com"
+
+    @property
+    def instance_template(self) -> str:
+        """``cluster_instance_host_pattern`` for the wrapper: ``?`` is the instance id."""
+        return f"?.{self.rds_id}.{REGION}.rds.amazonaws.com"
+
+    def instance_host(self, instance_id: str) -> str:
+        return self.instance_template.replace("?", instance_id)
+
+    def instance(self, instance_id: str) -> InstanceSpec:
+        for spec in self.instances:
+            if spec.id == instance_id:
+                return spec
+        known = ", ".join(s.id for s in self.instances)
+        raise ValueError(f"no instance {instance_id!r} in cluster {self.name} ({known})")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "engine": self.engine.value,
+            "port": self.port,
+            "slot": self.slot,
+            "instances": [
+                {
+                    "id": s.id,
+                    "index": s.index,
+                    "address": s.address,
+                    "port": s.port,
+                    "server_port": s.server_port,
+                    "base_dir": str(s.base_dir),
+                }
+                for s in self.instances
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ClusterSpec:
+        return cls(
+            name=data["name"],
+            engine=Engine(data["engine"]),
+            port=int(data["port"]),
+            slot=int(data["slot"]),
+            instances=tuple(
+                InstanceSpec(
+                    id=i["id"],
+                    index=int(i["index"]),
+                    address=i["address"],
+                    port=int(i["port"]),
+                    server_port=int(i["server_port"]),
+                    base_dir=Path(i["base_dir"]),
+                )
+                for i in data["instances"]
+            ),
+        )
+
+
+def load_spec(state_dir: Path) -> ClusterSpec | None:
+    """The spec a daemon wrote in ``state_dir`` (None when there is none)."""
+    try:
+        return ClusterSpec.from_json(json.loads((state_dir / STATE_FILE).read_text()))
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def plan(name: str, engine: Engine, readers: int, state_dir: Path, port: int | None) -> ClusterSpec:
+    """Pick addresses and ports for a new cluster of 1 writer + ``readers`` readers."""
+    if not 0 <= readers <= 15:
+        raise ValueError(f"readers must be between 0 and 15, got {readers}")
+    count = readers + 1
+    start = 10 + int(hashlib.sha1(f"{name}:{engine}".encode()).hexdigest(), 16) % 200
+    for attempt in range(50):
+        slot = 10 + (start - 10 + attempt) % 240
+        addresses = [f"127.0.{slot}.{i}" for i in range(1, count + 1)]
+        chosen = port or free_port()
+        if _bindable(addresses, chosen):
+            break
+        if port is not None and attempt > 3:
+            raise ServerError(f"port {port} is not free on {addresses}")
+    else:  # pragma: no cover - 50 busy address ranges
+        raise ServerError("no free loopback address range for the devcluster")
+    instances = tuple(
+        InstanceSpec(
+            id=f"{name}-{i}",
+            index=i,
+            address=addresses[i - 1],
+            port=chosen,
+            server_port=free_port(),
+            base_dir=state_dir / "instances" / f"{name}-{i}",
+        )
+        for i in range(1, count + 1)
+    )
+    return ClusterSpec(name, engine, chosen, slot, instances)
+
+
+def _bindable(addresses: Sequence[str], port: int) -> bool:
+    socks = []
+    try:
+        for address in addresses:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            socks.append(s)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((address, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        for s in socks:
+            s.close()
+
+
+@dataclass
+class TopologyEdits:
+    """What the harness changes on top of the real topology (stale rows, lag, ...)."""
+
+    age_s: dict[str, float] = field(default_factory=dict)
+    lag_ms: dict[str, float] = field(default_factory=dict)
+    missing: set[str] = field(default_factory=set)
+    extra_writers: set[str] = field(default_factory=set)
+    views: dict[str, list[TopologyRow]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "age_s": self.age_s,
+            "lag_ms": self.lag_ms,
+            "missing": sorted(self.missing),
+            "extra_writers": sorted(self.extra_writers),
+            "views": {k: [r.to_json() for r in v] for k, v in self.views.items()},
+        }
+
+
+class ClusterRuntime:
+    """A cluster's live state and operations (inside the daemon)."""
+
+    def __init__(
+        self, spec: ClusterSpec, backend: EngineBackend, state_dir: Path, log: LogFn
+    ) -> None:
+        self.spec = spec
+        self.backend = backend
+        self.state_dir = state_dir
+        self.log = log
+        self.writer = spec.instances[0].id
+        self.faults: dict[str, Fault] = {s.id: HEALTHY for s in spec.instances}
+        self.dns_frozen = False
+        self.dns_cluster_target = self.writer
+        self.edits = TopologyEdits()
+        self.down: set[str] = set()  # instances whose server is stopped
+        self.rejoining: set[str] = set()
+        self.proxies: dict[str, FaultProxy] = {}
+        self._rejoin_tasks: set[asyncio.Task[None]] = set()
+        self._lock = asyncio.Lock()  # one topology-changing operation at a time
+        self.last_failover: dict[str, Any] | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        started = time.monotonic()
+        self.log(
+            f"creating {self.spec.engine.value} cluster {self.spec.name}: "
+            f"1 writer + {len(self.spec.instances) - 1} readers"
+        )
+        await asyncio.to_thread(self.backend.create, self.spec.instances, self.writer)
+        self.publish_all()
+        from .proxy import FaultProxy
+
+        for spec in self.spec.instances:
+            proxy = FaultProxy(
+                spec.address,
+                spec.port,
+                "127.0.0.1",
+                spec.server_port,
+                name=spec.id,
+                transform_factory=self._transform_factory(spec.id),
+            )
+            await proxy.start()
+            self.proxies[spec.id] = proxy
+        self.write_hosts()
+        self.log(
+            f"cluster {self.spec.name} up in {time.monotonic() - started:.1f} s: "
+            f"{self.spec.cluster_host}:{self.spec.port}"
+        )
+
+    def _transform_factory(self, instance_id: str) -> Callable[[], StreamTransform] | None:
+        if self.spec.engine is not Engine.MYSQL:
+            return None
+        from .mysql_relay import MySQLRelay
+
+        def make() -> StreamTransform:
+            return MySQLRelay(lambda: self.metadata_for(instance_id))
+
+        return make
+
+    async def shutdown(self) -> None:
+        for task in list(self._rejoin_tasks):
+            task.cancel()
+        for proxy in self.proxies.values():
+            await proxy.stop()
+        self.proxies.clear()
+        await asyncio.to_thread(self.backend.destroy)
+        hosts = self.hosts_path
+        hosts.unlink(missing_ok=True)
+
+    # -- topology and DNS --------------------------------------------------------------------
+
+    def metadata_for(self, instance_id: str) -> InstanceMetadata:
+        version = (
+            AURORA_PG_VERSION if self.spec.engine is Engine.POSTGRESQL else AURORA_MYSQL_VERSION
+        )
+        view = self.edits.views.get(instance_id)
+        if view is not None:
+            return InstanceMetadata(instance_id, tuple(view), version)
+        rows = []
+        for spec in self.spec.instances:
+            sid = spec.id
+            if sid in self.edits.missing or sid in self.down or sid in self.rejoining:
+                continue
+            writer = sid == self.writer or sid in self.edits.extra_writers
+            rows.append(
+                TopologyRow(
+                    server_id=sid,
+                    session_id=WRITER_SESSION_ID if writer else f"{sid}-session",
+                    cpu=1.0 + spec.index / 10,
+                    replica_lag_in_msec=None if writer else self.edits.lag_ms.get(sid, 0.0),
+                    age_s=self.edits.age_s.get(sid, 0.0),
+                )
+            )
+        return InstanceMetadata(instance_id, tuple(rows), version)
+
+    def publish_all(self) -> None:
+        for spec in self.spec.instances:
+            self.backend.publish_metadata(spec.id, self.metadata_for(spec.id))
+
+    @property
+    def hosts_path(self) -> Path:
+        return self.state_dir / "hosts"
+
+    def readers(self) -> list[str]:
+        return [
+            s.id
+            for s in self.spec.instances
+            if s.id != self.writer and s.id not in self.down and s.id not in self.rejoining
+        ]
+
+    def write_hosts(self) -> None:
+        spec = self.spec
+        lines = [f"# devcluster {spec.name} ({spec.engine.value}): generated, do not edit"]
+        for s in spec.instances:
+            lines.append(f"{s.address} {spec.instance_host(s.id)}")
+        target = self.dns_cluster_target if self.dns_frozen else self.writer
+        self.dns_cluster_target = target
+        lines.append(f"{spec.instance(target).address} {spec.cluster_host}")
+        readers = self.readers() or [self.writer]
+        for r in readers:
+            lines.append(f"{spec.instance(r).address} {spec.reader_host}")
+        tmp = self.hosts_path.with_suffix(".tmp")
+        tmp.write_text("\n".join(lines) + "\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, self.hosts_path)
+
+    def set_dns(self, frozen: bool | None = None, cluster_target: str | None = None) -> None:
+        if frozen is not None:
+            self.dns_frozen = frozen
+        if cluster_target is not None:
+            self.spec.instance(cluster_target)
+            self.dns_cluster_target = cluster_target
+            self.dns_frozen = True
+        self.write_hosts()
+
+    def edit_topology(
+        self,
+        *,
+        instance: str | None = None,
+        age_s: float | None = None,
+        lag_ms: float | None = None,
+        missing: bool | None = None,
+        writer: bool | None = None,
+        view: list[dict[str, Any]] | None = None,
+        clear: bool = False,
+    ) -> None:
+        """Change what the metadata says (not the real roles). ``instance`` names the row
+        edited (age, lag, missing, also-writer) or, with ``view``, the instance whose whole
+        view is replaced."""
+        if clear:
+            self.edits = TopologyEdits()
+        if instance is not None:
+            self.spec.instance(instance)
+            if age_s is not None:
+                self.edits.age_s[instance] = age_s
+            if lag_ms is not None:
+                self.edits.lag_ms[instance] = lag_ms
+            if missing is not None:
+                (self.edits.missing.add if missing else self.edits.missing.discard)(instance)
+            if writer is not None:
+                extra = self.edits.extra_writers
+                (extra.add if writer else extra.discard)(instance)
+            if view is not None:
+                self.edits.views[instance] = [_row(r) for r in view]
+        self.publish_all()
+
+    # -- faults ------------------------------------------------------------------------------
+
+    def set_fault(self, instance: str | None, fault: Fault) -> None:
+        targets = [instance] if instance is not None else [s.id for s in self.spec.instances]
+        for target in targets:
+            self.spec.instance(target)
+            self.faults[target] = fault
+            self.proxies[target].set_fault(fault)
+
+    # -- failover ----------------------------------------------------------------------------
+
+    async def wait_rejoins(self, timeout: float = 120.0) -> None:
+        tasks = list(self._rejoin_tasks)
+        if tasks:
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout)
+
+    async def failover(
+        self,
+        target: str | None = None,
+        *,
+        crash: bool = False,
+        delay: float = 0.0,
+        dns: bool = True,
+    ) -> dict[str, Any]:
+        """Stop (or kill) the writer, promote a reader, repoint the others, update topology
+        and DNS; the old writer rejoins as a reader in the background."""
+        async with self._lock:
+            await self.wait_rejoins()
+            old = self.writer
+            candidates = self.readers()
+            if target is None:
+                if not candidates:
+                    raise ServerError("failover needs a reader to promote; the cluster has none")
+                target = candidates[0]
+            self.spec.instance(target)
+            if target == old:
+                raise ServerError(f"{target} is already the writer")
+            if target not in candidates:
+                raise ServerError(f"{target} is not a running reader; readers: {candidates}")
+            started = time.monotonic()
+            self.log(f"failover: {old} -> {target}{' (crash)' if crash else ''}")
+            if not crash:
+                await asyncio.to_thread(self.backend.wait_caught_up, target, old, 30.0)
+            self.down.add(old)
+            self.publish_all()  # the writer's row is gone: clients see no writer
+            await asyncio.to_thread(self.backend.stop, old, crash=crash)
+            self.proxies[old].reset_connections()
+            stopped = time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await asyncio.to_thread(self.backend.promote, target)
+            promoted = time.monotonic()
+            self.writer = target
+            for reader in self.readers():
+                await asyncio.to_thread(self.backend.follow, reader, target)
+            self.publish_all()
+            if not dns:  # DNS lag: the cluster endpoint stays on the old writer until unfrozen
+                self.dns_frozen = True
+            self.write_hosts()
+            done = time.monotonic()
+            result = {
+                "old_writer": old,
+                "new_writer": target,
+                "crash": crash,
+                "stop_s": round(stopped - started, 3),
+                "promote_s": round(promoted - stopped - delay, 3),
+                "total_s": round(done - started, 3),
+            }
+            self.last_failover = result
+            self.log(
+                f"failover done in {result['total_s']:.2f} s "
+                f"(stop {result['stop_s']:.2f} s, promote {result['promote_s']:.2f} s); "
+                f"{old} rejoins as a reader"
+            )
+            self.down.discard(old)
+            self.rejoining.add(old)
+            task = asyncio.create_task(self._rejoin(old, target))
+            self._rejoin_tasks.add(task)
+            task.add_done_callback(self._rejoin_tasks.discard)
+            return result
+
+    async def _rejoin(self, old: str, writer: str) -> None:
+        started = time.monotonic()
+        try:
+            await asyncio.to_thread(self.backend.rejoin, old, writer)
+        except Exception as e:  # keep the daemon alive; status shows it
+            self.log(f"rejoin of {old} failed: {e}")
+            self.rejoining.discard(old)
+            self.down.add(old)
+            raise
+        self.rejoining.discard(old)
+        self.publish_all()
+        self.write_hosts()
+        self.log(f"{old} rejoined as a reader of {writer} in {time.monotonic() - started:.1f} s")
+
+    async def switchover(self, target: str | None = None) -> dict[str, Any]:
+        """A planned failover: clean stop, no delay."""
+        return await self.failover(target, crash=False, delay=0.0)
+
+    async def reset(self) -> None:
+        """Back to a healthy cluster (faults healed, topology edits and DNS freeze cleared,
+        every instance running and replicating); the writer stays where it is."""
+        await self.wait_rejoins()
+        self.set_fault(None, HEALTHY)
+        self.edits = TopologyEdits()
+        self.dns_frozen = False
+        for instance in sorted(self.down):
+            await asyncio.to_thread(self.backend.rejoin, instance, self.writer)
+            self.down.discard(instance)
+        self.publish_all()
+        self.write_hosts()
+
+    # -- status ------------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        instances = []
+        for s in self.spec.instances:
+            if s.id in self.down:
+                state = "stopped"
+            elif s.id in self.rejoining:
+                state = "rejoining"
+            else:
+                state = "running"
+            instances.append(
+                {
+                    "id": s.id,
+                    "role": "writer" if s.id == self.writer else "reader",
+                    "state": state,
+                    "host": self.spec.instance_host(s.id),
+                    "address": s.address,
+                    "port": s.port,
+                    "server_port": s.server_port,
+                    "fault": str(self.faults[s.id]),
+                    "connections": self.proxies[s.id].active_connections
+                    if s.id in self.proxies
+                    else 0,
+                }
+            )
+        return {
+            "name": self.spec.name,
+            "engine": self.spec.engine.value,
+            "cluster_host": self.spec.cluster_host,
+            "reader_host": self.spec.reader_host,
+            "instance_template": self.spec.instance_template,
+            "port": self.spec.port,
+            "writer": self.writer,
+            "dns": {
+                "frozen": self.dns_frozen,
+                "cluster": self.dns_cluster_target,
+                "hosts_file": str(self.hosts_path),
+            },
+            "instances": instances,
+            "topology_edits": self.edits.to_json(),
+            "last_failover": self.last_failover,
+        }
+
+    async def check(self) -> dict[str, Any]:
+        """Roles and replication as the servers report them (for tests and `status`)."""
+        report: dict[str, Any] = {}
+        for s in self.spec.instances:
+            if s.id in self.down or s.id in self.rejoining:
+                report[s.id] = {"role": None, "replicating": None}
+                continue
+            role = await asyncio.to_thread(self.backend.server_role, s.id)
+            replicating = (
+                None
+                if role is Role.WRITER
+                else await asyncio.to_thread(self.backend.replicating, s.id)
+            )
+            report[s.id] = {"role": role.value, "replicating": replicating}
+        return report
+
+
+def _row(data: dict[str, Any]) -> TopologyRow:
+    return TopologyRow(
+        server_id=str(data["server_id"]),
+        session_id=str(data.get("session_id") or f"{data['server_id']}-session"),
+        cpu=float(data.get("cpu", 1.0)),
+        replica_lag_in_msec=(
+            None if data.get("replica_lag_in_msec") is None else float(data["replica_lag_in_msec"])
+        ),
+        age_s=float(data.get("age_s", 0.0)),
+    )
+
+
+def parse_fault(kind: str, latency_ms: int | None = None) -> Fault:
+    try:
+        fault_kind = FaultKind(kind)
+    except ValueError:
+        valid = ", ".join(k.value for k in FaultKind)
+        raise ValueError(f"unknown fault {kind!r}; valid: {valid}") from None
+    if fault_kind is FaultKind.LATENCY:
+        if latency_ms is None or latency_ms < 0:
+            raise ValueError("latency needs a number of milliseconds >= 0")
+        return Fault(fault_kind, latency_ms)
+    return Fault(fault_kind)
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, default=str)

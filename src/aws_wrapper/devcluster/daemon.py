@@ -1,0 +1,173 @@
+"""The devcluster daemon: one process per cluster that owns its servers and proxies.
+
+Started by :meth:`aws_wrapper.devcluster.client.Cluster.up` (or ``python -m
+aws_wrapper.devcluster up``) as::
+
+    python -m aws_wrapper.devcluster.daemon --state-dir DIR --engine postgresql --readers 2
+
+It answers JSON requests, one per connection, on ``DIR/control.sock``, writes progress
+lines to stdout (the client points it at ``DIR/daemon.log`` and shows them), and stops
+everything it started on ``down``, on SIGTERM/SIGINT, or when the process named by
+``--parent-pid`` is gone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from .cluster import READY, STATE_FILE, ClusterRuntime, dumps, parse_fault, plan
+from .model import HEALTHY, Engine, EngineBackend
+
+
+def _backend(engine: Engine, log: Any) -> EngineBackend:
+    if engine is Engine.POSTGRESQL:
+        from .pg import PgBackend
+
+        return PgBackend(log=log)
+    from .mariadb import MariaDBBackend
+
+    return MariaDBBackend(log=log)
+
+
+class Daemon:
+    def __init__(self, state_dir: Path, parent_pid: int | None) -> None:
+        self.state_dir = state_dir
+        self.parent_pid = parent_pid
+        self.runtime: ClusterRuntime | None = None
+        self.stopping = asyncio.Event()
+
+    def log(self, message: str) -> None:
+        # stdout is DIR/daemon.log (the client shows it while the cluster starts)
+        print(f"{time.strftime('%H:%M:%S')} {message}", flush=True)
+
+    async def run(self, engine: Engine, readers: int, name: str, port: int | None) -> int:
+        spec = plan(name, engine, readers, self.state_dir, port)
+        (self.state_dir / STATE_FILE).write_text(json.dumps(spec.to_json(), indent=2))
+        runtime = ClusterRuntime(spec, _backend(engine, self.log), self.state_dir, self.log)
+        self.runtime = runtime
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
+        sock_path = self.state_dir / "control.sock"
+        sock_path.unlink(missing_ok=True)
+        try:
+            await runtime.start()
+            server = await asyncio.start_unix_server(self._serve, path=str(sock_path))
+            os.chmod(sock_path, 0o600)
+            self.log(READY)
+            watcher = asyncio.create_task(self._watch_parent())
+            async with server:
+                await self.stopping.wait()
+            watcher.cancel()
+        except Exception as e:
+            self.log(f"devcluster failed: {e}")
+            traceback.print_exc()
+            return 1
+        finally:
+            self.log("stopping the cluster")
+            with contextlib.suppress(Exception):
+                await runtime.shutdown()
+            sock_path.unlink(missing_ok=True)
+            self.log("devcluster stopped")
+        return 0
+
+    async def _watch_parent(self) -> None:
+        if self.parent_pid is None:
+            return
+        while not self.stopping.is_set():
+            try:
+                os.kill(self.parent_pid, 0)
+            except ProcessLookupError:
+                self.log(f"parent process {self.parent_pid} is gone")
+                self.stopping.set()
+                return
+            await asyncio.sleep(0.5)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            line = await reader.readline()
+            request = json.loads(line)
+            result = await self.handle(request)
+            response: dict[str, Any] = {"ok": True, "result": result}
+        except Exception as e:
+            response = {"ok": False, "error": str(e) or type(e).__name__}
+        try:
+            writer.write((dumps(response) + "\n").encode())
+            await writer.drain()
+        finally:
+            writer.close()
+
+    async def handle(self, request: dict[str, Any]) -> Any:
+        rt = self.runtime
+        assert rt is not None
+        op = request.get("op")
+        args = request.get("args", {})
+        if op == "status":
+            status = rt.status()
+            if args.get("check"):
+                status["check"] = await rt.check()
+            return status
+        if op == "failover":
+            return await rt.failover(
+                args.get("target"),
+                crash=bool(args.get("crash", False)),
+                delay=float(args.get("delay", 0.0)),
+                dns=bool(args.get("dns", True)),
+            )
+        if op == "switchover":
+            return await rt.switchover(args.get("target"))
+        if op == "fault":
+            rt.set_fault(args.get("instance"), parse_fault(args["kind"], args.get("latency_ms")))
+            return rt.status()
+        if op == "heal":
+            rt.set_fault(args.get("instance"), HEALTHY)
+            return rt.status()
+        if op == "topology":
+            rt.edit_topology(**args)
+            return rt.status()
+        if op == "dns":
+            rt.set_dns(frozen=args.get("frozen"), cluster_target=args.get("cluster_target"))
+            return rt.status()
+        if op == "wait_rejoins":
+            await rt.wait_rejoins(float(args.get("timeout", 120.0)))
+            return rt.status()
+        if op == "reset":
+            await rt.reset()
+            return rt.status()
+        if op == "metadata":
+            return rt.metadata_for(args["instance"]).to_json()
+        if op == "direct_params":
+            return rt.backend.direct_params(args["instance"], admin=bool(args.get("admin")))
+        if op == "down":
+            self.stopping.set()
+            return {"stopping": True}
+        raise ValueError(f"unknown operation {op!r}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="The devcluster daemon (started by the CLI).")
+    parser.add_argument("--state-dir", type=Path, required=True)
+    parser.add_argument("--engine", choices=[e.value for e in Engine], default="postgresql")
+    parser.add_argument("--readers", type=int, default=2)
+    parser.add_argument("--name", default="devcluster")
+    parser.add_argument("--port", type=int, default=None)
+    parser.add_argument("--parent-pid", type=int, default=None)
+    args = parser.parse_args(argv)
+    state_dir: Path = args.state_dir
+    state_dir.mkdir(parents=True, exist_ok=True)
+    daemon = Daemon(state_dir, args.parent_pid)
+    return asyncio.run(daemon.run(Engine(args.engine), args.readers, args.name, args.port))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
