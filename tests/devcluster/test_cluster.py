@@ -220,3 +220,42 @@ def test_start_and_failover_durations_are_reported(fresh_cluster: Cluster) -> No
     result = fresh_cluster.failover()
     assert 0 < result["total_s"] < 10
     print(f"start: {[line for line in log.splitlines() if 'up in' in line]}; failover {result}")
+
+
+def topology_rows(cluster: Cluster, instance: str) -> list[tuple[Any, ...]]:
+    query = q.PG_TOPOLOGY if cluster.engine.value == "postgresql" else q.MYSQL_TOPOLOGY
+    with connect(cluster, instance) as conn:
+        return fetch(conn, query.sql)
+
+
+def test_topology_edits(cluster: Cluster) -> None:
+    """Stale rows, lag, missing rows, two writers and per-instance views, as the dialect's
+    topology query (with its 300 s rule) sees them."""
+    writer = cluster.writer
+    r1, r2 = (i for i in cluster.instance_ids if i != writer)
+    # a stale reader row is dropped by the 300 s rule; a stale writer row is kept
+    cluster.edit_topology(instance=r1, age_s=400)
+    cluster.edit_topology(instance=writer, age_s=400)
+    ids = sorted(row[0] for row in topology_rows(cluster, r2))
+    assert ids == sorted([writer, r2])
+    cluster.edit_topology(clear=True)
+    # lag
+    cluster.edit_topology(instance=r1, lag_ms=1234)
+    lags = {row[0]: float(row[3] or 0) for row in topology_rows(cluster, writer)}
+    assert lags[r1] == 1234 and lags[r2] == 0
+    # a missing row, and a second row claiming writer
+    cluster.edit_topology(instance=r2, missing=True)
+    cluster.edit_topology(instance=r1, writer=True)
+    rows = topology_rows(cluster, writer)
+    assert sorted(row[0] for row in rows) == sorted([writer, r1])
+    assert sorted(row[0] for row in rows if row[1]) == sorted([writer, r1])
+    cluster.edit_topology(clear=True)
+    # one instance reports a view of its own (e.g. stale after a failover)
+    cluster.edit_topology(
+        instance=r2,
+        view=[{"server_id": r2, "session_id": "MASTER_SESSION_ID"}, {"server_id": writer}],
+    )
+    assert [row[0] for row in topology_rows(cluster, r2) if row[1]] == [r2]
+    assert [row[0] for row in topology_rows(cluster, r1) if row[1]] == [writer]
+    cluster.reset()  # clears every edit
+    assert len(topology_rows(cluster, r2)) == 3
