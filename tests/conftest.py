@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
@@ -19,22 +18,6 @@ from aws_wrapper.devcluster import (
 pytest_plugins = ["aws_wrapper.devcluster.pytest_plugin"]
 
 _S = TypeVar("_S", bound=DatabaseServer)
-
-
-@pytest.fixture(scope="session")
-def devcluster_log(pytestconfig: pytest.Config) -> Callable[[str], None]:
-    """Progress lines from the server harness, on stderr even when output is captured."""
-    capman = pytestconfig.pluginmanager.getplugin("capturemanager")
-
-    def log(message: str) -> None:
-        if capman is None:
-            print(f"[devcluster] {message}", file=sys.stderr, flush=True)
-            return
-        with capman.global_and_fixture_disabled():
-            sys.stderr.write(f"\n[devcluster] {message}")
-            sys.stderr.flush()
-
-    return log
 
 
 def serve(server: _S) -> Iterator[_S]:

@@ -61,7 +61,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 from aws_wrapper.devcluster.model import (
     WRITER_SESSION_ID,
@@ -72,7 +72,6 @@ from aws_wrapper.devcluster.model import (
     TopologyRow,
 )
 from aws_wrapper.devcluster.servers import (
-    _CONFIGURED_MARKER,
     ADMIN_PASSWORD,
     ADMIN_USER,
     APP_DATABASE,
@@ -384,13 +383,6 @@ class _PgInstance(PostgresServer):
                 f"CREATE ROLE {REPLICATION_USER} LOGIN REPLICATION"
                 f" PASSWORD '{REPLICATION_PASSWORD}'"
             )
-
-    def start(self, timeout: float = 90.0) -> Self:
-        super().start(timeout)
-        # The harness writes its marker as root: hand it over, or pg_rewind of this data
-        # directory could not overwrite it later.
-        self.give_to_server_user(self.data_dir / _CONFIGURED_MARKER)
-        return self
 
     # -- crash -----------------------------------------------------------------------------
 

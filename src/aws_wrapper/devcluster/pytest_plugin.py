@@ -6,6 +6,9 @@ Enable in a ``conftest.py``::
 
 Fixtures:
 
+``devcluster_log``
+    Progress lines on stderr, shown even while pytest captures output.
+
 ``devcluster_pg`` / ``devcluster_mysql``
     A running cluster (1 writer + 2 readers), reset to healthy before each test (faults
     healed, topology edits and DNS lag cleared, stopped instances back as readers). The
@@ -26,7 +29,8 @@ from aws_wrapper.hostsfile import ENV_VAR
 from .client import Cluster
 
 
-def _log(config: pytest.Config) -> Callable[[str], None]:
+def progress_logger(config: pytest.Config) -> Callable[[str], None]:
+    """Print progress lines on stderr even while pytest captures output."""
     capman = config.pluginmanager.getplugin("capturemanager")
 
     def log(message: str) -> None:
@@ -45,7 +49,7 @@ def _session_cluster(config: pytest.Config, engine: str, short: str) -> Iterator
         engine,
         readers=2,
         name=f"t{os.getpid()}{short}",
-        log=_log(config),
+        log=progress_logger(config),
         tie_to_this_process=True,
     )
     previous = os.environ.get(ENV_VAR)
@@ -59,6 +63,12 @@ def _session_cluster(config: pytest.Config, engine: str, short: str) -> Iterator
             os.environ.pop(ENV_VAR, None)
         else:
             os.environ[ENV_VAR] = previous
+
+
+@pytest.fixture(scope="session")
+def devcluster_log(pytestconfig: pytest.Config) -> Callable[[str], None]:
+    """A progress logger that writes to stderr even while pytest captures output."""
+    return progress_logger(pytestconfig)
 
 
 @pytest.fixture(scope="session")

@@ -464,7 +464,11 @@ class DatabaseServer:
                         self._log(f"port {old} taken meanwhile, retrying on {self._port}")
                 if fresh:
                     self._configure()
-                    (self.data_dir / _CONFIGURED_MARKER).write_text("configured\n")
+                    marker = self.data_dir / _CONFIGURED_MARKER
+                    marker.write_text("configured\n")
+                    account = self._acct()
+                    if account.switch:  # the server's tools (pg_rewind) rewrite the data dir
+                        os.chown(marker, account.uid, account.gid)
             except BaseException:
                 self.stop()
                 raise
