@@ -90,6 +90,8 @@ def test_status_env_and_operations(running: str) -> None:
     assert f"{NAME}-1 -> {NAME}-2" in out
     checked = cli("status", "--check").stdout
     assert "server-role" in checked
+    back = cli("switchover", "--target", f"{NAME}-1").stdout
+    assert f"{NAME}-2 -> {NAME}-1" in back
 
 
 def test_clear_errors(running: str) -> None:

@@ -192,6 +192,17 @@ def test_dns_lag_keeps_the_cluster_endpoint_on_the_old_writer(cluster: Cluster) 
         assert fetch(conn, host_id.sql) == [(new,)]
 
 
+def test_reader_endpoint_leads_to_readers(cluster: Cluster) -> None:
+    is_reader = q.PG_IS_READER if cluster.engine.value == "postgresql" else q.MYSQL_IS_READER
+    host_id = q.PG_HOST_ID if cluster.engine.value == "postgresql" else q.MYSQL_HOST_ID
+    seen = set()
+    for _ in range(24):  # random among two readers: both seen but with odds of 2**-23
+        with connect(cluster, "reader") as conn:
+            assert int(fetch(conn, is_reader.sql)[0][0]) == 1
+            seen.add(fetch(conn, host_id.sql)[0][0])
+    assert cluster.writer not in seen and len(seen) == 2  # both readers, at random
+
+
 def test_latency_slows_round_trips(cluster: Cluster) -> None:
     with connect(cluster) as conn:
         fetch(conn, "SELECT 1")
