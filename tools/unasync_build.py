@@ -51,6 +51,11 @@ REPLACEMENTS: dict[str, str] = {
     "AResult": "Result",
     "asleep": "sleep",
     "aspawn": "spawn",
+    "agather": "gather",
+    "AEvent": "Event",
+    "AWorker": "Worker",
+    "await_event": "wait_event",
+    "amonitor_scope": "monitor_scope",
     # drivers: the async dialect factory and its blocking twin
     "adriver_dialect_for": "driver_dialect_for",
     "aiomysql": "pymysql",

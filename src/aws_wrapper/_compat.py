@@ -15,7 +15,8 @@ concept                async                           sync
 ``AThreadLock``        no-op (code without ``await``   ``threading.Lock``
                        is atomic under asyncio)
 ``AWorker``/``aspawn`` ``asyncio.Task``                daemon ``threading.Thread``
-``agather``            ``asyncio.gather``              run one after another
+``agather``            ``asyncio.gather``              threads, concurrently
+``amonitor_scope``     the running loop                the process
 ``await_event``        ``wait_for(event.wait(), t)``   ``event.wait(t)``
 ``arun_blocking``      ``asyncio.to_thread``           call directly
 ``AResult[T]``         ``Awaitable[T]``                ``T``
@@ -110,6 +111,12 @@ async def agather(*calls: Callable[[], Awaitable[T]]) -> list[T]:
     return list(await asyncio.gather(*(c() for c in calls)))
 
 
+def amonitor_scope() -> object:
+    """What shared monitors are keyed by: the running event loop (a monitor's task lives on
+    one loop, so an app with several loops gets one monitor per loop)."""
+    return asyncio.get_running_loop()
+
+
 async def arun_blocking(func: Callable[..., T], *args: Any) -> T:
     """Run a blocking function without blocking the event loop."""
     return await asyncio.to_thread(func, *args)
@@ -159,8 +166,27 @@ def spawn(func: Callable[..., Any], *args: Any, name: str) -> Worker:
 
 
 def gather(*calls: Callable[[], T]) -> list[T]:
-    """Run zero-argument callables one after another and return their results in order."""
-    return [c() for c in calls]
+    """Run zero-argument callables concurrently, in threads, and return their results in
+    order (the first error is raised, after every call has ended)."""
+    if len(calls) <= 1:
+        return [c() for c in calls]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(calls), thread_name_prefix="aws-wrapper") as pool:
+        futures = [pool.submit(c) for c in calls]
+    return [f.result() for f in futures]
+
+
+class _ProcessScope:
+    """The sync world's single scope (weak-referenceable, unlike a bare object())."""
+
+
+_PROCESS_SCOPE = _ProcessScope()
+
+
+def monitor_scope() -> object:
+    """What shared monitors are keyed by: the whole process (threads)."""
+    return _PROCESS_SCOPE
 
 
 def run_blocking(func: Callable[..., T], *args: Any) -> T:

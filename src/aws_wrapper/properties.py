@@ -318,3 +318,99 @@ LOGGER_LEVEL: Prop[str | None] = register(
         choices=("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"),
     )
 )
+
+# ---------------------------------------------------------------------------------------------
+# cluster topology and failover
+# ---------------------------------------------------------------------------------------------
+
+CLUSTER_ID: Prop[str | None] = register(
+    Prop(
+        "cluster_id",
+        cast(type[str | None], str),
+        None,
+        "Identifies the cluster: connections with the same id share one topology monitor. "
+        "Unset: derived from the cluster endpoint (or host:port).",
+    )
+)
+CLUSTER_INSTANCE_HOST_PATTERN: Prop[str | None] = register(
+    Prop(
+        "cluster_instance_host_pattern",
+        cast(type[str | None], str),
+        None,
+        "Host template of the instances, with '?' for the instance id (e.g. "
+        "'?.abc123.us-east-1.rds.amazonaws.com'); needed when connecting by IP or custom DNS.",
+    )
+)
+TOPOLOGY_REFRESH_MS = register(
+    Prop(
+        "topology_refresh_ms",
+        int,
+        30000,
+        "How often the topology monitor reads the topology while the writer is known.",
+        minimum=1,
+    )
+)
+HIGH_REFRESH_RATE_MS = register(
+    Prop(
+        "cluster_topology_high_refresh_rate_ms",
+        int,
+        100,
+        "How often the topology monitor probes every instance while the writer is unknown "
+        "(panic mode, e.g. during a failover).",
+        minimum=1,
+    )
+)
+FAILOVER_MODE: Prop[str | None] = register(
+    Prop(
+        "failover_mode",
+        cast(type[str | None], str),
+        None,
+        "Where failover goes: strict_writer, strict_reader or reader_or_writer. Unset: "
+        "reader_or_writer for a reader cluster endpoint, else strict_writer.",
+        choices=("strict_writer", "strict_reader", "reader_or_writer"),
+    )
+)
+FAILOVER_TIMEOUT_SEC = register(
+    Prop(
+        "failover_timeout_sec",
+        float,
+        300.0,
+        "How long failover may look for a new host before raising FailoverFailedError.",
+        minimum=0,
+    )
+)
+ENABLE_CONNECT_FAILOVER = register(
+    Prop(
+        "enable_connect_failover",
+        bool,
+        False,
+        "Also fail over when opening the connection fails with a network error.",
+    )
+)
+FAILOVER_READER_STRATEGY = register(
+    Prop(
+        "failover_reader_host_selector_strategy",
+        str,
+        "random",
+        "Host selector used to pick a reader during reader failover.",
+    )
+)
+CONNECTION_RETRY_MAX_ATTEMPTS = register(
+    Prop(
+        "connection_retry_max_attempts",
+        int,
+        3,
+        "Attempts to open a connection to a new host after a failover when it is rejected "
+        "transiently (refused or reset while the instance finishes promotion).",
+        minimum=1,
+    )
+)
+CONNECTION_RETRY_MAX_BACKOFF_S = register(
+    Prop(
+        "connection_retry_max_backoff_s",
+        float,
+        1.0,
+        "Longest wait between those attempts (the backoff doubles from 50 ms).",
+        minimum=0,
+    )
+)

@@ -9,6 +9,7 @@ from functools import partial
 from types import TracebackType
 from typing import Any, Self
 
+from aws_wrapper import rds_utils
 from aws_wrapper._compat import AIO
 from aws_wrapper.drivers import adriver_dialect_for
 from aws_wrapper.errors import (
@@ -30,8 +31,8 @@ from aws_wrapper.properties import (
 from . import plugins as _plugins  # noqa: F401 - registers the plugin codes
 from .connection_provider import DriverConnectionProvider
 from .cursor import AsyncAwsWrapperCursor
-from .dialects import dialect_for, refine_dialect
-from .host_list_provider import StaticHostListProvider
+from .dialects import detect, dialect_for
+from .host_list_provider import RdsHostListProvider, StaticHostListProvider
 from .plugin_manager import PluginManager, parse_plugin_codes
 from .plugin_service import PluginServiceImpl
 from .protocols import DriverConnection, DriverDialect
@@ -99,7 +100,8 @@ class AsyncAwsWrapperConnection:
         if level is not None:
             logger.setLevel(level)
         host = driver.initial_host(props.driver)
-        dialect = dialect_for(props.get(WRAPPER_DIALECT), driver)
+        cluster_endpoint = rds_utils.classify(host.host).is_rds_cluster
+        dialect = dialect_for(props.get(WRAPPER_DIALECT), driver, cluster_endpoint)
         service = PluginServiceImpl(
             props,
             driver,
@@ -121,7 +123,13 @@ class AsyncAwsWrapperConnection:
             raise _connect_error(e, host, driver, props) from e
         try:
             if not props.is_set(WRAPPER_DIALECT):
-                service.dialect = await refine_dialect(dialect, conn, driver)
+                service.dialect = await detect(conn, driver, host.url)
+            if service.dialect.has_topology and any(
+                getattr(p, "needs_topology", False) for p in plugins
+            ):
+                service.host_list_provider = RdsHostListProvider(
+                    host, service.dialect, driver, service.connection_provider, props
+                )
             if service.conn is not conn:
                 known = await service.host_list_provider.identify(conn)
                 await service.set_current_connection(conn, known or host)

@@ -1,94 +1,168 @@
 """Database dialects: what the wrapper knows of each kind of database server.
 
-Here: plain PostgreSQL, MySQL and MariaDB. A dialect is chosen from ``wrapper_dialect`` or,
-when unset, from the driver's engine and what the server says about itself after connecting.
+A dialect is chosen from ``wrapper_dialect`` or detected: a first guess from the host name and
+the driver's engine, then the metadata queries of ``aws_wrapper.aurora_queries`` on the first
+connection (once per endpoint per process: the answer is cached).
+
+=====================  =========================================================
+code                   detected by
+=====================  =========================================================
+``aurora-pg``          ``rds.extensions`` lists ``aurora_stat_utils``
+``global-aurora-pg``   aurora-pg whose global database spans more than one region
+``rds-pg``             ``rds.extensions`` lists ``rds_tools`` (not Aurora)
+``multi-az-pg``        rds-pg with ``rds_tools.show_topology()``
+``pg``                 none of the above
+``aurora-mysql``       ``SHOW VARIABLES LIKE 'aurora_version'`` answers
+``global-aurora-mysql`` aurora-mysql whose global database spans more than one region
+``rds-mysql``          ``@@version_comment = 'Source distribution'``, ``@@report_host`` set
+``multi-az-mysql``     rds-mysql with ``mysql.rds_topology (id, endpoint, port)``
+``mariadb``            ``VERSION()`` says MariaDB
+``mysql``              none of the above
+=====================  =========================================================
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
+from aws_wrapper import aurora_queries as q
 from aws_wrapper.errors import ConfigurationError
+from aws_wrapper.topology import TopologyEntry, entry_from_row
 
 from .protocols import DatabaseDialect, DriverConnection, DriverDialect
 
 
-class PgDialect:
+class _Dialect:
+    code = "?"
+    engine = "?"
+    default_port = 0
+    host_id_sql: str | None = None
+    is_reader_sql = ""
+    topology_sql: str | None = None
+
+    @property
+    def has_topology(self) -> bool:
+        return self.topology_sql is not None
+
+    async def host_id(self, conn: DriverConnection, driver: DriverDialect) -> str | None:
+        if self.host_id_sql is None:
+            return None
+        rows = await driver.fetch(conn, self.host_id_sql)
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    async def is_reader(self, conn: DriverConnection, driver: DriverDialect) -> bool:
+        rows = await driver.fetch(conn, self.is_reader_sql)
+        value = rows[0][0] if rows else False
+        return bool(value) if isinstance(value, bool) else str(value) not in ("0", "OFF", "")
+
+    async def topology(
+        self, conn: DriverConnection, driver: DriverDialect
+    ) -> list[TopologyEntry] | None:
+        """The cluster's instances as this instance reports them; None: no topology here."""
+        if self.topology_sql is None:
+            return None
+        return [entry_from_row(row) for row in await driver.fetch(conn, self.topology_sql)]
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.code}>"
+
+
+class PgDialect(_Dialect):
     """Plain PostgreSQL (community, or anything speaking it without RDS extensions)."""
 
     code = "pg"
     engine = "postgresql"
     default_port = 5432
-
-    async def matches(self, conn: DriverConnection, driver: DriverDialect) -> bool:
-        return driver.engine == "postgresql"
-
-    async def host_id(self, conn: DriverConnection, driver: DriverDialect) -> str | None:
-        return None
-
-    async def is_reader(self, conn: DriverConnection, driver: DriverDialect) -> bool:
-        rows = await driver.fetch(conn, "SELECT pg_catalog.pg_is_in_recovery()")
-        return bool(rows and rows[0][0])
-
-    def update_candidates(self) -> Sequence[str]:
-        return ()
+    is_reader_sql = q.PG_IS_READER.sql
 
 
-class MysqlDialect:
+class RdsPgDialect(PgDialect):
+    code = "rds-pg"
+
+
+class MultiAzPgDialect(RdsPgDialect):
+    """RDS Multi-AZ DB cluster (PostgreSQL): topology from ``rds_tools.show_topology()``."""
+
+    code = "multi-az-pg"
+    host_id_sql = "SELECT dbi_resource_id FROM rds_tools.dbi_resource_id()"
+
+
+class AuroraPgDialect(PgDialect):
+    code = "aurora-pg"
+    host_id_sql = q.PG_HOST_ID.sql
+    topology_sql = q.PG_TOPOLOGY.sql
+
+
+class GlobalAuroraPgDialect(AuroraPgDialect):
+    code = "global-aurora-pg"
+
+
+class MysqlDialect(_Dialect):
     """Plain MySQL."""
 
     code = "mysql"
     engine = "mysql"
     default_port = 3306
-
-    async def matches(self, conn: DriverConnection, driver: DriverDialect) -> bool:
-        if driver.engine != "mysql":
-            return False
-        rows = await driver.fetch(conn, "SELECT VERSION()")
-        return bool(rows) and "mariadb" not in str(rows[0][0]).lower()
-
-    async def host_id(self, conn: DriverConnection, driver: DriverDialect) -> str | None:
-        return None
-
-    async def is_reader(self, conn: DriverConnection, driver: DriverDialect) -> bool:
-        rows = await driver.fetch(conn, "SELECT @@read_only")
-        return bool(rows and int(rows[0][0]))
-
-    def update_candidates(self) -> Sequence[str]:
-        return ("mariadb",)
+    is_reader_sql = "SELECT @@read_only"
 
 
 class MariaDBDialect(MysqlDialect):
-    """MariaDB."""
-
     code = "mariadb"
 
-    async def matches(self, conn: DriverConnection, driver: DriverDialect) -> bool:
-        if driver.engine != "mysql":
-            return False
-        rows = await driver.fetch(conn, "SELECT VERSION()")
-        return bool(rows) and "mariadb" in str(rows[0][0]).lower()
 
-    def update_candidates(self) -> Sequence[str]:
-        return ()
+class RdsMysqlDialect(MysqlDialect):
+    code = "rds-mysql"
 
 
-_DIALECTS: dict[str, type[PgDialect] | type[MysqlDialect]] = {
-    "pg": PgDialect,
-    "mysql": MysqlDialect,
-    "mariadb": MariaDBDialect,
+class MultiAzMysqlDialect(RdsMysqlDialect):
+    code = "multi-az-mysql"
+    host_id_sql = "SELECT @@server_id"
+
+
+class AuroraMysqlDialect(MysqlDialect):
+    code = "aurora-mysql"
+    host_id_sql = q.MYSQL_HOST_ID.sql
+    is_reader_sql = q.MYSQL_IS_READER.sql
+    topology_sql = q.MYSQL_TOPOLOGY.sql
+
+
+class GlobalAuroraMysqlDialect(AuroraMysqlDialect):
+    code = "global-aurora-mysql"
+
+
+_DIALECTS: dict[str, type[_Dialect]] = {
+    cls.code: cls
+    for cls in (
+        PgDialect,
+        RdsPgDialect,
+        MultiAzPgDialect,
+        AuroraPgDialect,
+        GlobalAuroraPgDialect,
+        MysqlDialect,
+        MariaDBDialect,
+        RdsMysqlDialect,
+        MultiAzMysqlDialect,
+        AuroraMysqlDialect,
+        GlobalAuroraMysqlDialect,
+    )
 }
 _ENGINE_DEFAULT = {"postgresql": "pg", "mysql": "mysql"}
+_AURORA_GUESS = {"postgresql": "aurora-pg", "mysql": "aurora-mysql"}
+
+# endpoint (host:port) -> dialect code detected there: detection runs once per process
+_detected: dict[str, str] = {}
 
 
 def dialect_codes() -> list[str]:
     return sorted(_DIALECTS)
 
 
-def dialect_for(code: str | None, driver: DriverDialect) -> DatabaseDialect:
-    """The dialect named ``code`` (``wrapper_dialect``), or the engine's starting guess."""
+def dialect_for(
+    code: str | None, driver: DriverDialect, host_is_rds_cluster: bool = False
+) -> DatabaseDialect:
+    """The dialect named ``code`` (``wrapper_dialect``), or the first guess: Aurora for an RDS
+    cluster endpoint, else the engine's plain dialect."""
     if code is None:
-        return _DIALECTS[_ENGINE_DEFAULT[driver.engine]]()
+        guess = _AURORA_GUESS if host_is_rds_cluster else _ENGINE_DEFAULT
+        return _DIALECTS[guess[driver.engine]]()
     cls = _DIALECTS.get(code)
     if cls is None:
         raise ConfigurationError(
@@ -103,12 +177,75 @@ def dialect_for(code: str | None, driver: DriverDialect) -> DatabaseDialect:
     return cls()
 
 
-async def refine_dialect(
-    dialect: DatabaseDialect, conn: DriverConnection, driver: DriverDialect
-) -> DatabaseDialect:
-    """After connecting: the most specific dialect whose detection query matches."""
-    for code in dialect.update_candidates():
-        candidate = _DIALECTS[code]()
-        if await candidate.matches(conn, driver):
-            return candidate
-    return dialect
+async def detect(conn: DriverConnection, driver: DriverDialect, endpoint: str) -> DatabaseDialect:
+    """The dialect of the server on ``conn`` (cached per ``endpoint``)."""
+    code = _detected.get(endpoint)
+    if code is None:
+        code = await (
+            _detect_pg(conn, driver)
+            if driver.engine == "postgresql"
+            else _detect_mysql(conn, driver)
+        )
+        _detected[endpoint] = code
+    return _DIALECTS[code]()
+
+
+async def _detect_pg(conn: DriverConnection, driver: DriverDialect) -> str:
+    rows = await driver.fetch(conn, q.PG_IS_RDS.sql)
+    if not rows:
+        return "pg"
+    rds_tools, aurora = (bool(v) for v in rows[0])
+    if aurora:
+        regions = await _optional(
+            driver,
+            conn,
+            "SELECT COUNT(DISTINCT aws_region) FROM aurora_global_db_instance_status()",
+        )
+        return "global-aurora-pg" if regions > 1 else "aurora-pg"
+    if rds_tools:
+        found = await _optional(
+            driver,
+            conn,
+            "SELECT COUNT(*) FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n "
+            "ON n.oid = p.pronamespace WHERE n.nspname = 'rds_tools' "
+            "AND p.proname = 'show_topology'",
+        )
+        return "multi-az-pg" if found else "rds-pg"
+    return "pg"
+
+
+async def _detect_mysql(conn: DriverConnection, driver: DriverDialect) -> str:
+    if await driver.fetch(conn, q.MYSQL_IS_AURORA.sql):
+        regions = await _optional(
+            driver,
+            conn,
+            "SELECT COUNT(DISTINCT AWS_REGION) "
+            "FROM information_schema.aurora_global_db_instance_status",
+        )
+        return "global-aurora-mysql" if regions > 1 else "aurora-mysql"
+    rows = await driver.fetch(conn, "SELECT VERSION(), @@version_comment, @@report_host")
+    version, comment, report_host = (str(v or "") for v in rows[0])
+    if "mariadb" in version.lower():
+        return "mariadb"
+    if comment == "Source distribution" and report_host:
+        found = await _optional(
+            driver,
+            conn,
+            "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = 'mysql' "
+            "AND table_name = 'rds_topology' AND column_name = 'id'",
+        )
+        return "multi-az-mysql" if found else "rds-mysql"
+    return "mysql"
+
+
+async def _optional(driver: DriverDialect, conn: DriverConnection, sql: str) -> int:
+    """A count from a query that may not exist on this server (0 then)."""
+    try:
+        rows = await driver.fetch(conn, sql)
+    except Exception as e:
+        if driver.is_network_error(e):
+            raise
+        if driver.in_transaction(conn):
+            await driver.rollback(conn)
+        return 0
+    return int(rows[0][0] or 0) if rows else 0

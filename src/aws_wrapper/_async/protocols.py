@@ -12,6 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 from aws_wrapper._compat import AResult
 from aws_wrapper.hostinfo import HostInfo, HostRole
 from aws_wrapper.properties import Properties
+from aws_wrapper.topology import TopologyEntry
 
 DriverConnection = Any
 """A connection object of the underlying driver (psycopg, PyMySQL, ...)."""
@@ -101,10 +102,12 @@ class DatabaseDialect(Protocol):
     """What the wrapper knows of one kind of database (plain PostgreSQL, Aurora MySQL, ...)."""
 
     code: str
+    engine: str
     default_port: int
 
-    async def matches(self, conn: DriverConnection, driver: DriverDialect) -> bool:
-        """True when the server on ``conn`` is of this kind (dialect detection)."""
+    @property
+    def has_topology(self) -> bool:
+        """True when :meth:`topology` answers (Aurora, Multi-AZ): failover is possible."""
         ...
 
     async def host_id(self, conn: DriverConnection, driver: DriverDialect) -> str | None:
@@ -113,8 +116,11 @@ class DatabaseDialect(Protocol):
 
     async def is_reader(self, conn: DriverConnection, driver: DriverDialect) -> bool: ...
 
-    def update_candidates(self) -> Sequence[str]:
-        """Dialect codes to try after connecting, most specific first."""
+    async def topology(
+        self, conn: DriverConnection, driver: DriverDialect
+    ) -> list[TopologyEntry] | None:
+        """The cluster's instances as ``conn``'s instance reports them (None: this kind of
+        database has no topology; the wrapper then treats it as a single server)."""
         ...
 
 

@@ -5,23 +5,29 @@ from __future__ import annotations
 import weakref
 from typing import Protocol
 
+from aws_wrapper._compat import amonitor_scope
+
 
 class Releasable(Protocol):
     async def release_resources(self) -> None: ...
 
 
-_resources: weakref.WeakSet[Releasable] = weakref.WeakSet()
+# resource -> the scope it lives in (an event loop in asyncio, the process in sync code)
+_resources: weakref.WeakKeyDictionary[Releasable, object] = weakref.WeakKeyDictionary()
 
 
 def register_resource(resource: Releasable) -> None:
-    """Track a shared resource so :func:`release_resources` stops it."""
-    _resources.add(resource)
+    """Track a shared resource of the current scope so :func:`release_resources` stops it."""
+    _resources[resource] = amonitor_scope()
 
 
 async def release_resources() -> None:
-    """Stop every shared monitor and close every internal pool of this process.
+    """Stop every shared monitor and close every internal pool of this scope (in asyncio:
+    of the running event loop; blocking: of the process).
 
     Call it once when the application shuts down (after closing its connections)."""
-    for resource in list(_resources):
-        await resource.release_resources()
-        _resources.discard(resource)
+    scope = amonitor_scope()
+    for resource, owner in list(_resources.items()):
+        if owner is scope:
+            await resource.release_resources()
+            _resources.pop(resource, None)

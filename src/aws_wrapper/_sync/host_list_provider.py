@@ -1,14 +1,30 @@
 # WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/host_list_provider.py
 # Change the async source (or the table in tools/unasync_build.py), then `make generate`.
-"""The host list provider for a single server: the host the application named, nothing more."""
+"""Host list providers: a single server (static), or an Aurora cluster (topology)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from aws_wrapper import rds_utils
+from aws_wrapper.errors import ConfigurationError
 from aws_wrapper.hostinfo import HostInfo, HostRole
+from aws_wrapper.properties import (
+    CLUSTER_ID,
+    CLUSTER_INSTANCE_HOST_PATTERN,
+    HIGH_REFRESH_RATE_MS,
+    TOPOLOGY_REFRESH_MS,
+    Properties,
+)
+from aws_wrapper.topology import build_hosts
 
-from .protocols import DriverConnection
+from .protocols import (
+    ConnectionProvider,
+    DatabaseDialect,
+    DriverConnection,
+    DriverDialect,
+)
+from .topology_monitor import ClusterTopologyMonitor, monitor_for
 
 
 class StaticHostListProvider:
@@ -29,3 +45,99 @@ class StaticHostListProvider:
 
     def release_resources(self) -> None:
         return None
+
+
+class RdsHostListProvider:
+    """Hosts of an Aurora cluster, from the shared :class:`ClusterTopologyMonitor`.
+
+    The instance host names come from ``cluster_instance_host_pattern`` or, by default, from
+    the RDS endpoint the application connected to (``?.<id>.<region>.rds.amazonaws.com``).
+    """
+
+    def __init__(
+        self,
+        initial_host: HostInfo,
+        dialect: DatabaseDialect,
+        driver: DriverDialect,
+        provider: ConnectionProvider,
+        props: Properties,
+    ) -> None:
+        self.initial_host = initial_host
+        self.dialect = dialect
+        self.driver = driver
+        pattern = props.get(CLUSTER_INSTANCE_HOST_PATTERN)
+        if pattern is not None:
+            template, port = rds_utils.parse_instance_host_pattern(pattern, initial_host.port)
+        else:
+            derived = rds_utils.instance_host_template(initial_host.host)
+            if derived is None:
+                raise ConfigurationError(
+                    f"cannot tell the instance host names of the cluster behind "
+                    f"'{initial_host.host}' (not an RDS endpoint): set the property "
+                    "'cluster_instance_host_pattern' (e.g. '?.abc123.us-east-1.rds.amazonaws.com')"
+                )
+            template, port = derived, initial_host.port
+        self.template = template
+        self.port = port
+        # the writer endpoint names one cluster everywhere (a bare cluster name does not)
+        self.cluster_id = (
+            props.get(CLUSTER_ID)
+            or rds_utils.writer_cluster_host(initial_host.host)
+            or initial_host.url
+        )
+        refresh_s = props.get(TOPOLOGY_REFRESH_MS) / 1000
+        high_s = props.get(HIGH_REFRESH_RATE_MS) / 1000
+        self.monitor = monitor_for(
+            self.cluster_id,
+            lambda: ClusterTopologyMonitor(
+                self.cluster_id,
+                template,
+                port,
+                dialect,
+                driver,
+                provider,
+                props,
+                initial_host,
+                refresh_s,
+                high_s,
+                probe_timeout_s=2,
+            ),
+        )
+
+    def refresh(self, conn: DriverConnection | None = None) -> Sequence[HostInfo]:
+        hosts = self.monitor.hosts
+        if hosts:
+            return hosts
+        return self.force_refresh(conn)
+
+    def force_refresh(self, conn: DriverConnection | None = None) -> Sequence[HostInfo]:
+        """The topology now: read on ``conn`` when given (the monitor keeps it), else the
+        monitor's next refresh."""
+        if conn is not None:
+            try:
+                entries = self.dialect.topology(conn, self.driver)
+            except Exception as e:
+                if not self.driver.is_network_error(e):
+                    raise
+            else:
+                hosts = build_hosts(entries or (), self.template, self.port)
+                if hosts:
+                    return hosts
+        return self.monitor.wait_for_topology(verify_writer=False, timeout=5.0)
+
+    def writer_verified(self, timeout: float) -> Sequence[HostInfo]:
+        """The topology once the monitor has confirmed the writer (after a failover)."""
+        return self.monitor.wait_for_topology(verify_writer=True, timeout=timeout)
+
+    def identify(self, conn: DriverConnection) -> HostInfo | None:
+        host_id = self.dialect.host_id(conn, self.driver)
+        if host_id is None:
+            return None
+        for hosts in (self.monitor.hosts, self.force_refresh(conn)):
+            for host in hosts:
+                if host.host_id == host_id:
+                    return host
+        return HostInfo(rds_utils.instance_host(self.template, host_id), self.port, host_id=host_id)
+
+    def release_resources(self) -> None:
+        return None  # the monitor is shared: release_resources() of the module stops it

@@ -88,7 +88,8 @@ class _PsycopgBase:
         return bool(conn.read_only)
 
     def in_transaction(self, conn: Any) -> bool:
-        return bool(conn.info.transaction_status != TransactionStatus.IDLE)
+        # pgconn, not conn.info (a new object on every access): this runs on every call
+        return bool(conn.pgconn.transaction_status != TransactionStatus.IDLE)
 
     def is_network_error(self, error: BaseException) -> bool:
         if isinstance(error, SOCKET_ERRORS):

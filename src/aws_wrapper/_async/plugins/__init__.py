@@ -24,6 +24,12 @@ def _execute_time(service: PluginService, props: Properties) -> Plugin:
     return ExecuteTimePlugin(service, props)
 
 
+def _failover(service: PluginService, props: Properties) -> Plugin:
+    from .failover import FailoverPlugin
+
+    return FailoverPlugin(service, props)
+
+
 def _dev(service: PluginService, props: Properties) -> Plugin:
     from .dev import DeveloperPlugin
 
@@ -32,6 +38,14 @@ def _dev(service: PluginService, props: Properties) -> Plugin:
 
 register_plugin("connect_time", _connect_time, 0, "Measures the time spent opening connections.")
 register_plugin("execute_time", _execute_time, 0, "Measures the time spent in every wrapped call.")
+register_plugin(
+    "failover_v2",
+    _failover,
+    400,
+    "Failover: on a network error, move the connection to the new writer (or a reader) and "
+    "raise FailoverSuccessError / TransactionResolutionUnknownError.",
+    aliases=("failover",),
+)
 register_plugin(
     "dev",
     _dev,

@@ -1,0 +1,248 @@
+# WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/plugins/failover.py
+# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+"""``failover_v2`` (alias ``failover``): survive the loss of the instance a connection is on.
+
+When a network-bound call fails with a network error, the plugin
+
+1. notes whether a transaction was open *before* the call,
+2. asks the cluster's shared topology monitor for the new writer (it probes every instance
+   until one confirms it is the writer) — or picks a reader, per ``failover_mode``,
+3. opens a connection there through the pipeline (so authentication plugins run), retrying
+   transient rejections with backoff, and verifies its role,
+4. makes it the wrapper's connection (autocommit, read-only, isolation level and schema are
+   replayed by the plugin service), and
+5. raises :class:`FailoverSuccessError` — or :class:`TransactionResolutionUnknownError` when a
+   transaction was open — so the application re-runs its statement or transaction.
+
+:class:`FailoverFailedError` is raised when no suitable host answers within
+``failover_timeout_sec``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from aws_wrapper import rds_utils
+from aws_wrapper._compat import sleep
+from aws_wrapper.errors import (
+    FailoverFailedError,
+    FailoverSuccessError,
+    PropertyError,
+    TransactionResolutionUnknownError,
+)
+from aws_wrapper.host_selectors import selector_for
+from aws_wrapper.hostinfo import HostInfo, HostRole
+from aws_wrapper.properties import (
+    CONNECTION_RETRY_MAX_ATTEMPTS,
+    CONNECTION_RETRY_MAX_BACKOFF_S,
+    ENABLE_CONNECT_FAILOVER,
+    FAILOVER_MODE,
+    FAILOVER_READER_STRATEGY,
+    FAILOVER_TIMEOUT_SEC,
+    Properties,
+)
+from aws_wrapper.topology import writer_of
+
+from ..host_list_provider import RdsHostListProvider
+from ..plugin import BasePlugin
+from ..protocols import (
+    CONNECT,
+    NETWORK_METHODS,
+    Call,
+    ConnectCall,
+    DriverConnection,
+    PluginService,
+)
+
+logger = logging.getLogger("aws_wrapper")
+
+STRICT_WRITER = "strict_writer"
+STRICT_READER = "strict_reader"
+READER_OR_WRITER = "reader_or_writer"
+
+
+class FailoverPlugin(BasePlugin):
+    subscribed_methods = frozenset({NETWORK_METHODS, CONNECT})
+    needs_topology = True
+
+    def __init__(self, service: PluginService, props: Properties) -> None:
+        super().__init__(service, props)
+        self._driver = service.driver_dialect
+        self._timeout = props.get(FAILOVER_TIMEOUT_SEC)
+        self._connect_failover = props.get(ENABLE_CONNECT_FAILOVER)
+        self._attempts = props.get(CONNECTION_RETRY_MAX_ATTEMPTS)
+        self._max_backoff = props.get(CONNECTION_RETRY_MAX_BACKOFF_S)
+        strategy = props.get(FAILOVER_READER_STRATEGY)
+        try:
+            self._selector = selector_for(strategy)
+        except ValueError as e:
+            raise PropertyError(
+                f"property 'failover_reader_host_selector_strategy': {e}",
+                "failover_reader_host_selector_strategy",
+            ) from None
+        mode = props.get(FAILOVER_MODE)
+        if mode is None:
+            reader_endpoint = rds_utils.RdsUrlType.RDS_READER_CLUSTER
+            kind = rds_utils.classify(service.initial_host.host)
+            mode = READER_OR_WRITER if kind is reader_endpoint else STRICT_WRITER
+        self.mode = mode
+        self.failovers = 0
+
+    # -- hooks -------------------------------------------------------------------------------
+
+    def execute(self, method: str, target: object, args: tuple[Any, ...], call: Call) -> Any:
+        conn = self.service.current_connection
+        in_transaction = conn is not None and self._driver.in_transaction(conn)
+        try:
+            return call()
+        except Exception as error:
+            provider = self.service.host_list_provider
+            if (
+                method == "Connection.close"
+                or not isinstance(provider, RdsHostListProvider)
+                or not self._driver.is_network_error(error)
+            ):
+                raise
+            self._failover(provider, in_transaction, error)
+            raise  # not reached: _failover always raises
+
+    def connect(
+        self, host: HostInfo, props: Properties, is_initial: bool, call: ConnectCall
+    ) -> DriverConnection:
+        if not (is_initial and self._connect_failover):
+            return call()
+        try:
+            return call()
+        except Exception as error:
+            dialect = self.service.dialect
+            if not self._driver.is_network_error(error) or not dialect.has_topology:
+                raise
+            provider = RdsHostListProvider(
+                host, dialect, self._driver, self.service.connection_provider, props
+            )
+            logger.info("connect to %s failed (%s): failing over", host.url, error)
+            deadline = time.monotonic() + self._timeout
+            provider.monitor.report_failure(None)
+            conn, _ = self._find(provider, deadline, failed=host, cause=error)
+            return conn
+
+    # -- failover ----------------------------------------------------------------------------
+
+    def _failover(
+        self, provider: RdsHostListProvider, in_transaction: bool, error: BaseException
+    ) -> None:
+        started = time.monotonic()
+        old_conn = self.service.current_connection
+        old_host = self.service.current_host
+        if old_conn is not None:
+            self._driver.abort(old_conn)
+        provider.monitor.report_failure(old_host)
+        conn, host = self._find(provider, started + self._timeout, failed=old_host, cause=error)
+        self.service.set_current_connection(conn, host)
+        if old_conn is not None:
+            try:
+                self._driver.close(old_conn)
+            except Exception:
+                pass
+        self.failovers += 1
+        elapsed = time.monotonic() - started
+        was = old_host.url if old_host else "the failed host"
+        if in_transaction:
+            raise TransactionResolutionUnknownError(
+                f"the connection to {was} failed during a transaction; it is now connected to "
+                f"{host.url} ({host.role.value}, after {elapsed:.2f} s). Whether the "
+                "transaction committed is unknown: check, or re-run it if it is idempotent."
+            ) from error
+        raise FailoverSuccessError(
+            f"the connection to {was} failed and was replaced by one to {host.url} "
+            f"({host.role.value}, after {elapsed:.2f} s); session state was restored. "
+            "Re-run the statement."
+        ) from error
+
+    def _find(
+        self,
+        provider: RdsHostListProvider,
+        deadline: float,
+        *,
+        failed: HostInfo | None,
+        cause: BaseException,
+    ) -> tuple[DriverConnection, HostInfo]:
+        """A verified connection per the failover mode, or FailoverFailedError."""
+        avoid = failed.url if failed is not None else None
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise FailoverFailedError(
+                    f"failover ({self.mode}) found no healthy host within "
+                    f"{self._timeout:g} s (failover_timeout_sec)"
+                ) from cause
+            if self.mode == STRICT_WRITER:
+                hosts = provider.writer_verified(remaining)
+                writer = writer_of(hosts)
+                if writer is None or provider.monitor.in_panic():
+                    continue
+                found = self._open(provider, writer, deadline, want_reader=False)
+                if found is not None:
+                    return found, writer
+                provider.monitor.report_failure(None)
+                continue
+            found_reader = self._reader(provider, deadline, avoid)
+            if found_reader is not None:
+                return found_reader
+            sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+
+    def _reader(
+        self, provider: RdsHostListProvider, deadline: float, avoid: str | None
+    ) -> tuple[DriverConnection, HostInfo] | None:
+        hosts = list(provider.refresh())
+        readers = [h for h in hosts if h.role is HostRole.READER and h.url != avoid]
+        while readers:
+            choice = self._selector.select(readers, HostRole.READER, self.props)
+            readers.remove(choice)
+            conn = self._open(provider, choice, deadline, want_reader=True)
+            if conn is not None:
+                return conn, choice
+        if self.mode == READER_OR_WRITER:
+            writer = writer_of(hosts)
+            if writer is not None and writer.url != avoid:
+                conn = self._open(provider, writer, deadline, want_reader=None)
+                if conn is not None:
+                    return conn, writer
+        return None
+
+    def _open(
+        self,
+        provider: RdsHostListProvider,
+        host: HostInfo,
+        deadline: float,
+        *,
+        want_reader: bool | None,
+    ) -> DriverConnection | None:
+        """Connect (retrying transient rejections with backoff) and check the role."""
+        backoff = 0.05
+        for attempt in range(self._attempts):
+            try:
+                conn = self.service.connect(host, skip=self)
+            except Exception as e:
+                if self._driver.is_login_error(e):
+                    raise FailoverFailedError(
+                        f"failover reached {host.url} but the login failed: {e}"
+                    ) from e
+                if attempt + 1 >= self._attempts or time.monotonic() + backoff > deadline:
+                    return None
+                sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+                continue
+            try:
+                reader = provider.dialect.is_reader(conn, self._driver)
+            except Exception:
+                self._driver.abort(conn)
+                return None
+            if want_reader is None or reader == want_reader:
+                return conn
+            self._driver.abort(conn)
+            self._driver.close(conn)
+            return None
+        return None

@@ -1,0 +1,298 @@
+# WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/topology_monitor.py
+# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+"""The cluster topology monitor: ONE per cluster per process (per event loop in asyncio).
+
+It keeps its own monitoring connection (never an application's) to the writer and reads the
+topology every ``topology_refresh_ms``. When the writer is unknown — its connection failed,
+the topology names no writer, or a failover asks — it enters *panic mode*: every
+``cluster_topology_high_refresh_rate_ms`` it probes every known instance in parallel, on
+connections of its own, until one says it is the writer (``is_reader`` false) and its own
+topology agrees. Waiters (failover) are woken by every new topology.
+
+Every connection to the cluster shares the monitor's topology, so an application with a
+thousand connections still has one monitoring connection per cluster.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+from aws_wrapper._compat import (
+    Event,
+    ThreadLock,
+    Worker,
+    gather,
+    monitor_scope,
+    spawn,
+    wait_event,
+)
+from aws_wrapper.hostinfo import HostInfo, HostRole
+from aws_wrapper.properties import Properties
+from aws_wrapper.topology import build_hosts, writer_of
+
+from .protocols import ConnectionProvider, DatabaseDialect, DriverConnection, DriverDialect
+from .resources import register_resource
+
+logger = logging.getLogger("aws_wrapper")
+
+WriterChanged = Callable[[HostInfo | None, HostInfo], None]
+
+
+class ClusterTopologyMonitor:
+    """Shared topology of one cluster; see the module documentation."""
+
+    def __init__(
+        self,
+        cluster_id: str,
+        template: str,
+        port: int,
+        dialect: DatabaseDialect,
+        driver: DriverDialect,
+        provider: ConnectionProvider,
+        props: Properties,
+        initial_host: HostInfo,
+        refresh_s: float,
+        high_refresh_s: float,
+        probe_timeout_s: int,
+    ) -> None:
+        self.cluster_id = cluster_id
+        self.template = template
+        self.port = port
+        self.dialect = dialect
+        self.driver = driver
+        self.provider = provider
+        self.initial_host = initial_host
+        self.refresh_s = refresh_s
+        self.high_refresh_s = high_refresh_s
+        self._props = props.copy(driver={"connect_timeout": probe_timeout_s})
+        self.hosts: tuple[HostInfo, ...] = ()
+        self.updated_at = 0.0
+        self.version = 0
+        self._changed = Event()
+        self._wake = Event()
+        self._stop = Event()
+        self._panic = True  # until a writer is confirmed
+        self._conn: DriverConnection | None = None
+        self._conn_host: HostInfo | None = None
+        self._worker: Worker | None = None
+        self._lock = ThreadLock()
+        self._listeners: weakref.WeakSet[Any] = weakref.WeakSet()
+        self.probes = 0
+
+    # -- life --------------------------------------------------------------------------------
+
+    def ensure_started(self) -> None:
+        with self._lock:
+            if self._worker is None or not self._worker.is_alive():
+                self._stop = Event()
+                self._worker = spawn(self._run, name=f"aws-wrapper-topology-{self.cluster_id}")
+
+    @property
+    def running(self) -> bool:
+        return self._worker is not None and self._worker.is_alive()
+
+    def release_resources(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        worker = self._worker
+        if worker is not None and not worker.join(5.0):
+            worker.cancel()
+            worker.join(1.0)
+        self._worker = None
+        self._close_conn()
+        forget(self)
+
+    # -- API ---------------------------------------------------------------------------------
+
+    def add_listener(self, listener: Any) -> None:
+        """``listener.writer_changed(old, new)`` is called when the writer moves."""
+        self._listeners.add(listener)
+
+    def report_failure(self, host: HostInfo | None) -> None:
+        """A connection to ``host`` failed: if it was the writer, look for a new one now."""
+        if host is None or (self.hosts and writer_of(self.hosts) == host) or not self.hosts:
+            self._panic = True
+            self._wake.set()
+
+    def wait_for_topology(
+        self, *, verify_writer: bool, timeout: float, newer_than: int | None = None
+    ) -> tuple[HostInfo, ...]:
+        """The topology after the next refresh (``verify_writer``: after the writer was
+        confirmed by panic-mode probing). Returns the current topology on timeout."""
+        self.ensure_started()
+        if verify_writer:
+            self._panic = True
+        start_version = self.version if newer_than is None else newer_than
+        self._wake.set()
+        deadline = time.monotonic() + timeout
+        while self.version == start_version or (verify_writer and self._panic):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            wait_event(self._changed, remaining)
+        return self.hosts
+
+    def in_panic(self) -> bool:
+        return self._panic
+
+    # -- the worker --------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                try:
+                    if self._panic:
+                        self._panic_round()
+                    else:
+                        self._normal_round()
+                except Exception as e:  # keep monitoring whatever happens
+                    logger.warning("topology monitor %s: %s", self.cluster_id, e)
+                    self._close_conn()
+                    self._panic = True
+                interval = self.high_refresh_s if self._panic else self.refresh_s
+                wait_event(self._wake, interval)
+                self._wake.clear()
+        finally:
+            self._close_conn()
+
+    def _normal_round(self) -> None:
+        if self._conn is None or self.driver.is_closed(self._conn):
+            self._panic = True
+            return
+        try:
+            entries = self.dialect.topology(self._conn, self.driver)
+        except Exception as e:
+            if not self.driver.is_network_error(e):
+                raise
+            self._close_conn()
+            self._panic = True
+            return
+        hosts = build_hosts(entries or (), self.template, self.port)
+        writer = writer_of(hosts)
+        if writer is None or self._conn_host is None or writer.host_id != self._conn_host.host_id:
+            # the writer moved (or is unknown): confirm it by probing
+            self._panic = True
+            return
+        self._publish(hosts)
+
+    def _panic_round(self) -> None:
+        candidates = self._candidates()
+        self.probes += 1
+        results = gather(*(partial(self._probe, h) for h in candidates))
+        for found in results:
+            if found is not None:
+                conn, host, hosts = found
+                self._close_conn()
+                self._conn, self._conn_host = conn, host
+                self._panic = False
+                self._publish(hosts)
+                break
+        for found in results:
+            if found is not None and found[0] is not self._conn:
+                self._close_quietly(found[0])
+
+    def _candidates(self) -> list[HostInfo]:
+        seen: dict[str, HostInfo] = {}
+        for h in (*self.hosts, self.initial_host):
+            seen.setdefault(h.url, h)
+        return list(seen.values())
+
+    def _probe(self, host: HostInfo) -> tuple[DriverConnection, HostInfo, list[HostInfo]] | None:
+        """Connect to ``host``; if it is the writer and its topology agrees, the connection,
+        the host (as the topology names it) and the topology."""
+        try:
+            conn = self.provider.connect(host, self._props, self.driver)
+        except Exception:
+            return None
+        try:
+            if self.dialect.is_reader(conn, self.driver):
+                self._close_quietly(conn)
+                return None
+            host_id = self.dialect.host_id(conn, self.driver)
+            entries = self.dialect.topology(conn, self.driver)
+            hosts = build_hosts(entries or (), self.template, self.port)
+            writer = writer_of(hosts)
+            if writer is None or writer.host_id != host_id:
+                self._close_quietly(conn)
+                return None
+            return conn, writer, hosts
+        except Exception:
+            self._close_quietly(conn)
+            return None
+
+    def _publish(self, hosts: Sequence[HostInfo]) -> None:
+        old_writer = writer_of(self.hosts)
+        new = tuple(hosts)
+        self.updated_at = time.monotonic()
+        if new != self.hosts:
+            self.hosts = new
+            new_writer = writer_of(new)
+            if new_writer is not None and (old_writer is None or old_writer.url != new_writer.url):
+                if old_writer is not None and logger.isEnabledFor(logging.INFO):
+                    logger.info(
+                        "cluster %s: writer is now %s (was %s)",
+                        self.cluster_id,
+                        new_writer.url,
+                        old_writer.url,
+                    )
+                for listener in list(self._listeners):
+                    listener.writer_changed(old_writer, new_writer)
+        self.version += 1
+        changed, self._changed = self._changed, Event()
+        changed.set()
+
+    def _close_conn(self) -> None:
+        conn, self._conn = self._conn, None
+        self._conn_host = None
+        if conn is not None:
+            self._close_quietly(conn)
+
+    def _close_quietly(self, conn: DriverConnection) -> None:
+        try:
+            self.driver.close(conn)
+        except Exception:
+            self.driver.abort(conn)
+
+
+# -- the registry: one monitor per (event loop | process, cluster) --------------------------
+
+_registry: weakref.WeakKeyDictionary[Any, dict[str, ClusterTopologyMonitor]] = (
+    weakref.WeakKeyDictionary()
+)
+_registry_lock = ThreadLock()
+
+
+def monitor_for(
+    cluster_id: str, make: Callable[[], ClusterTopologyMonitor]
+) -> ClusterTopologyMonitor:
+    """The monitor of ``cluster_id`` in this scope, created (and started) on first use."""
+    scope = monitor_scope()
+    with _registry_lock:
+        monitors = _registry.setdefault(scope, {})
+        monitor = monitors.get(cluster_id)
+        if monitor is None:
+            monitor = monitors[cluster_id] = make()
+            register_resource(monitor)
+    monitor.ensure_started()
+    return monitor
+
+
+def monitors() -> list[ClusterTopologyMonitor]:
+    """The monitors of this scope (for tests and diagnostics)."""
+    with _registry_lock:
+        return list(_registry.get(monitor_scope(), {}).values())
+
+
+def forget(monitor: ClusterTopologyMonitor) -> None:
+    with _registry_lock:
+        for found in _registry.values():
+            if found.get(monitor.cluster_id) is monitor:
+                del found[monitor.cluster_id]
+
+
+__all__ = ["ClusterTopologyMonitor", "HostRole", "monitor_for", "monitors"]
