@@ -56,6 +56,7 @@ REPLACEMENTS: dict[str, str] = {
     "AWorker": "Worker",
     "await_event": "wait_event",
     "amonitor_scope": "monitor_scope",
+    "arun_blocking": "run_blocking",
     # drivers: the async dialect factory and its blocking twin
     "adriver_dialect_for": "driver_dialect_for",
     "aiomysql": "pymysql",

@@ -120,6 +120,7 @@ class RdsHostListProvider:
             else:
                 hosts = build_hosts(entries or (), self.template, self.port)
                 if hosts:
+                    self.monitor.learn(hosts)
                     return hosts
         return await self.monitor.wait_for_topology(verify_writer=False, timeout=5.0)
 
@@ -131,10 +132,12 @@ class RdsHostListProvider:
         host_id = await self.dialect.host_id(conn, self.driver)
         if host_id is None:
             return None
-        for hosts in (self.monitor.hosts, await self.force_refresh(conn)):
-            for host in hosts:
-                if host.host_id == host_id:
-                    return host
+        hosts = self.monitor.hosts
+        if not any(h.host_id == host_id for h in hosts):
+            hosts = await self.force_refresh(conn)
+        for host in hosts:
+            if host.host_id == host_id:
+                return host
         return HostInfo(rds_utils.instance_host(self.template, host_id), self.port, host_id=host_id)
 
     async def release_resources(self) -> None:

@@ -31,6 +31,8 @@ class DriverDialect(Protocol):
     """Short name: 'psycopg', 'pymysql', 'aiomysql', 'mysql-connector', ..."""
     engine: str
     """'postgresql' or 'mysql'."""
+    connect_timeout_param: str
+    """The connect parameter that bounds how long opening a connection may take (seconds)."""
     network_bound_methods: frozenset[str]
     """Pipeline method names (``Cursor.execute``, ``Connection.commit``...) that touch the
     network for this driver. Failure-handling plugins subscribe to these only."""

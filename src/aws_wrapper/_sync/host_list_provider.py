@@ -122,6 +122,7 @@ class RdsHostListProvider:
             else:
                 hosts = build_hosts(entries or (), self.template, self.port)
                 if hosts:
+                    self.monitor.learn(hosts)
                     return hosts
         return self.monitor.wait_for_topology(verify_writer=False, timeout=5.0)
 
@@ -133,10 +134,12 @@ class RdsHostListProvider:
         host_id = self.dialect.host_id(conn, self.driver)
         if host_id is None:
             return None
-        for hosts in (self.monitor.hosts, self.force_refresh(conn)):
-            for host in hosts:
-                if host.host_id == host_id:
-                    return host
+        hosts = self.monitor.hosts
+        if not any(h.host_id == host_id for h in hosts):
+            hosts = self.force_refresh(conn)
+        for host in hosts:
+            if host.host_id == host_id:
+                return host
         return HostInfo(rds_utils.instance_host(self.template, host_id), self.port, host_id=host_id)
 
     def release_resources(self) -> None:

@@ -69,7 +69,7 @@ class ClusterTopologyMonitor:
         self.initial_host = initial_host
         self.refresh_s = refresh_s
         self.high_refresh_s = high_refresh_s
-        self._props = props.copy(driver={"connect_timeout": probe_timeout_s})
+        self._props = props.copy(driver={driver.connect_timeout_param: probe_timeout_s})
         self.hosts: tuple[HostInfo, ...] = ()
         self.updated_at = 0.0
         self.version = 0
@@ -136,6 +136,12 @@ class ClusterTopologyMonitor:
                 break
             wait_event(self._changed, remaining)
         return self.hosts
+
+    def learn(self, hosts: Sequence[HostInfo]) -> None:
+        """A topology read on an application connection: adopted while the monitor knows
+        none yet, so it knows which instances to probe even before its first round."""
+        if hosts and not self.hosts:
+            self._publish(hosts)
 
     def in_panic(self) -> bool:
         return self._panic

@@ -225,6 +225,7 @@ class MySQLDialectBase:
 
     engine = "mysql"
     default_port = MYSQL_DEFAULT_PORT
+    connect_timeout_param = "connect_timeout"
     network_bound_methods = frozenset(
         {
             "Cursor.execute",

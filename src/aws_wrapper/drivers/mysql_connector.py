@@ -45,6 +45,10 @@ _CLOSE_ERRORS: tuple[type[BaseException], ...] = (
 
 
 class _MysqlConnectorBase(MySQLDialectBase):
+    connect_timeout_param = "connection_timeout"  # the aio API knows no connect_timeout
+    # cursor() checks the connection and fails on a lost one: it counts as network-bound
+    network_bound_methods = MySQLDialectBase.network_bound_methods | {"Connection.cursor"}
+
     def __init__(self) -> None:
         super().__init__()
         # mysql.connector keeps believing an aborted socket is connected: remember them

@@ -43,6 +43,7 @@ def _libpq_params() -> frozenset[str]:
 class _PsycopgBase:
     engine = "postgresql"
     default_port = PG_DEFAULT_PORT
+    connect_timeout_param = "connect_timeout"  # libpq: whole seconds, at least 2
     network_bound_methods = frozenset(
         {"Cursor.execute", "Cursor.executemany", "Connection.commit", "Connection.rollback"}
     )

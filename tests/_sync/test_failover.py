@@ -1,0 +1,247 @@
+# WARNING: generated file, DO NOT EDIT. Source: tests/_async/test_failover.py
+# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+"""failover_v2 on the devcluster: both engines, every driver, clean and crash failovers.
+
+Written for asyncio; tests/_sync/test_failover.py is generated from it.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from functools import partial
+from typing import Any
+
+import pytest
+
+from aws_wrapper import sync as aw
+from aws_wrapper._compat import AIO_TWIN, gather, run_blocking, sleep, spawn
+from aws_wrapper._sync.topology_monitor import monitors
+from aws_wrapper.devcluster import Cluster
+from aws_wrapper.sync import AwsWrapperConnection
+
+ENGINE_OF = {"psycopg": "pg", "pymysql": "mysql", "mysql-connector": "mysql"}
+
+
+@pytest.fixture(params=["psycopg", "pymysql", "mysql-connector"])
+def driver(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def cluster(request: pytest.FixtureRequest, driver: str) -> Cluster:
+    name = "devcluster_pg" if ENGINE_OF[driver] == "pg" else "devcluster_mysql"
+    c: Cluster = request.getfixturevalue(name)
+    return c
+
+
+@pytest.fixture(autouse=True)
+def release_monitors() -> Any:
+    """Monitors live per event loop (per process in sync code): stop them after each test."""
+    yield
+    aw.release_resources()
+
+
+@pytest.fixture
+def table(cluster: Cluster, driver: str) -> Any:
+    name = f"fo_{uuid.uuid4().hex[:8]}"
+    with connect(cluster, driver, plugins="") as conn:
+        conn.set_autocommit(True)
+        conn.execute(f"CREATE TABLE {name} (id INT PRIMARY KEY, worker INT)")
+    return name
+
+
+def connect(
+    cluster: Cluster, driver: str, endpoint: str = "cluster", **props: Any
+) -> AwsWrapperConnection:
+    props.setdefault("plugins", "failover_v2")
+    props.setdefault("failover_timeout_sec", 30)
+    return aw.connect(driver=driver, **cluster.conn_params(endpoint), **props)
+
+
+def instance_of(conn: AwsWrapperConnection) -> str:
+    sql = (
+        "SELECT pg_catalog.aurora_db_instance_identifier()"
+        if conn.driver_dialect.engine == "postgresql"
+        else "SELECT @@aurora_server_id"
+    )
+    cur = conn.execute(sql)
+    row = cur.fetchone()
+    cur.fetchall()
+    return str(row[0])
+
+
+def count(conn: AwsWrapperConnection, table: str) -> int:
+    cur = conn.execute(f"SELECT COUNT(*) FROM {table}")
+    row = cur.fetchone()
+    cur.fetchall()
+    return int(row[0])
+
+
+@pytest.mark.parametrize("crash", [False, True], ids=["clean", "crash"])
+def test_autocommit_writes_across_failover(
+    cluster: Cluster, driver: str, table: str, crash: bool
+) -> None:
+    conn = connect(cluster, driver)
+    try:
+        conn.set_autocommit(True)
+        old = instance_of(conn)
+        assert old == cluster.writer
+        conn.execute(f"INSERT INTO {table} VALUES (1, 0)")
+        result = run_blocking(partial(cluster.failover, crash=crash))
+        with pytest.raises(aw.FailoverSuccessError) as info:
+            conn.execute(f"INSERT INTO {table} VALUES (2, 0)")
+        assert result["new_writer"] in str(info.value)
+        assert conn.current_host is not None
+        assert conn.current_host.host_id == result["new_writer"]
+        assert instance_of(conn) == result["new_writer"]
+        assert conn.autocommit is True  # session state replayed
+        conn.execute(f"INSERT INTO {table} VALUES (2, 0)")  # the following write works
+        assert count(conn, table) == 2
+    finally:
+        conn.close()
+
+
+def test_inside_a_transaction_the_outcome_is_unknown(
+    cluster: Cluster, driver: str, table: str
+) -> None:
+    conn = connect(cluster, driver)
+    try:
+        conn.execute(f"INSERT INTO {table} VALUES (1, 0)")
+        assert conn.in_transaction
+        run_blocking(partial(cluster.failover, crash=True))
+        with pytest.raises(aw.TransactionResolutionUnknownError):
+            conn.execute(f"INSERT INTO {table} VALUES (2, 0)")
+        assert not conn.in_transaction
+        assert conn.autocommit is False
+        with conn.transaction():  # the application re-runs its transaction
+            conn.execute(f"INSERT INTO {table} VALUES (3, 0)")
+        assert count(conn, table) == 1  # the uncommitted insert is gone
+    finally:
+        conn.close()
+
+
+def test_dns_lag_does_not_matter(cluster: Cluster, driver: str, table: str) -> None:
+    """The cluster endpoint keeps resolving to the old writer, yet failover lands on the
+    real writer: it follows the topology, not DNS."""
+    conn = connect(cluster, driver)
+    try:
+        conn.set_autocommit(True)
+        result = run_blocking(partial(cluster.failover, dns=False))
+        with pytest.raises(aw.FailoverSuccessError):
+            conn.execute(f"INSERT INTO {table} VALUES (1, 0)")
+        assert instance_of(conn) == result["new_writer"]
+        conn.execute(f"INSERT INTO {table} VALUES (1, 0)")
+    finally:
+        conn.close()
+
+
+def test_failover_failed_error_after_the_timeout(cluster: Cluster, driver: str, table: str) -> None:
+    conn = connect(cluster, driver, failover_timeout_sec=1.5)
+    try:
+        conn.set_autocommit(True)
+        writer = cluster.writer
+        for instance in cluster.instance_ids:  # nothing will answer
+            run_blocking(partial(cluster.reject, instance))
+        start = time.monotonic()
+        with pytest.raises(aw.FailoverFailedError) as info:
+            conn.execute(f"INSERT INTO {table} VALUES (1, 0)")
+        elapsed = time.monotonic() - start
+        assert 1.4 < elapsed < 10, elapsed
+        assert "failover_timeout_sec" in str(info.value)
+        assert writer in cluster.instance_ids
+    finally:
+        run_blocking(cluster.heal)
+        conn.close()
+
+
+def test_one_topology_monitor_per_cluster(cluster: Cluster, driver: str) -> None:
+    conns = [connect(cluster, driver) for _ in range(12)]
+    try:
+        mine = [m for m in monitors() if cluster.name in m.cluster_id]
+        assert len(mine) == 1
+        assert mine[0].running
+        sessions = server_sessions(cluster, driver)
+        # 12 app connections + 1 monitoring connection + the counting one
+        assert sessions == 12 + 1 + 1, sessions
+    finally:
+        for c in conns:
+            c.close()
+    aw.release_resources()
+    assert not [m for m in monitors() if cluster.name in m.cluster_id]
+
+
+def server_sessions(cluster: Cluster, driver: str) -> int:
+    with connect(cluster, driver, plugins="") as conn:
+        sql = (
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE usename = 'app' "
+            "AND backend_type = 'client backend'"
+            if conn.driver_dialect.engine == "postgresql"
+            else "SELECT COUNT(*) FROM information_schema.processlist WHERE user = 'app'"
+        )
+        for _ in range(50):  # let connections that were just closed disappear
+            cur = conn.execute(sql)
+            row = cur.fetchone()
+            cur.fetchall()
+            conn.rollback()
+            found = int(row[0])
+            if found <= 14:
+                return found
+            sleep(0.1)
+        return found
+
+
+WORKERS = 50 if AIO_TWIN else 8
+
+
+def test_many_workers_across_five_failovers(cluster: Cluster, driver: str, table: str) -> None:
+    """WORKERS concurrent connections run transactions while the cluster fails over five
+    times: every error is a documented failover error, every reported commit is there, nothing
+    hangs, and nothing leaks."""
+    if driver == "mysql-connector":
+        pytest.skip("one MySQL driver per world is enough for the load test")
+    timeout = 20.0
+    committed: list[int] = []
+    errors: list[str] = []
+    stop = {"now": False}
+    before = server_sessions(cluster, driver)
+
+    def worker(n: int) -> None:
+        conn = connect(cluster, driver, failover_timeout_sec=timeout)
+        next_id = n * 1_000_000
+        try:
+            while not stop["now"]:
+                next_id += 1
+                started = time.monotonic()
+                try:
+                    with conn.transaction():
+                        conn.execute(f"INSERT INTO {table} VALUES ({next_id}, {n})")
+                    committed.append(next_id)
+                except (aw.FailoverSuccessError, aw.TransactionResolutionUnknownError) as e:
+                    errors.append(type(e).__name__)
+                    assert time.monotonic() - started < timeout + 5
+                sleep(0.01)
+        finally:
+            conn.close()
+
+    def failovers() -> None:
+        for i in range(5):
+            sleep(1.0)
+            run_blocking(partial(cluster.failover, crash=i % 2 == 1))
+            run_blocking(cluster.wait_rejoins)
+        sleep(1.0)
+        stop["now"] = True
+
+    failover_worker = spawn(failovers, name="failovers")
+    gather(*(partial(worker, n) for n in range(WORKERS)))
+    failover_worker.join(60)
+    assert stop["now"], "the failovers did not finish"
+    assert committed and errors
+    assert set(errors) <= {"FailoverSuccessError", "TransactionResolutionUnknownError"}
+    with connect(cluster, driver) as conn:
+        cur = conn.execute(f"SELECT id FROM {table}")
+        present = {int(r[0]) for r in cur.fetchall()}
+    missing = set(committed) - present
+    assert not missing, f"{len(missing)} committed rows are missing"
+    aw.release_resources()
+    assert server_sessions(cluster, driver) <= before
