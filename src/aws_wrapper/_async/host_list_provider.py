@@ -132,7 +132,7 @@ class RdsHostListProvider:
         host_id = await self.dialect.host_id(conn, self.driver)
         if host_id is None:
             return None
-        hosts = self.monitor.hosts
+        hosts: Sequence[HostInfo] = self.monitor.hosts
         if not any(h.host_id == host_id for h in hosts):
             hosts = await self.force_refresh(conn)
         for host in hosts:

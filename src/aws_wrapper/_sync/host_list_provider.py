@@ -134,7 +134,7 @@ class RdsHostListProvider:
         host_id = self.dialect.host_id(conn, self.driver)
         if host_id is None:
             return None
-        hosts = self.monitor.hosts
+        hosts: Sequence[HostInfo] = self.monitor.hosts
         if not any(h.host_id == host_id for h in hosts):
             hosts = self.force_refresh(conn)
         for host in hosts:
