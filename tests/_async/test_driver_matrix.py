@@ -121,6 +121,29 @@ async def test_read_only(conn: AsyncAwsWrapperConnection, table: str) -> None:
     assert await count(conn, table) == 1
 
 
+async def test_isolation_level_and_schema(conn: AsyncAwsWrapperConnection, driver: str) -> None:
+    pg = ENGINES[driver] == "postgresql"
+    assert conn.isolation_level is None and conn.schema is None
+    await conn.set_isolation_level("repeatable_read")
+    assert conn.isolation_level == "REPEATABLE READ"
+    cur = await conn.execute("SHOW transaction_isolation" if pg else "SELECT @@tx_isolation")
+    assert str((await cur.fetchone())[0]).upper().replace("-", " ") == "REPEATABLE READ"
+    await conn.rollback()
+    with pytest.raises(aw.ConfigurationError, match="isolation level"):
+        await conn.set_isolation_level("sometimes")
+    if pg:
+        await conn.set_autocommit(True)
+        await conn.execute('CREATE SCHEMA IF NOT EXISTS "Odd ""schema"""')
+        await conn.set_autocommit(False)
+        await conn.set_schema('Odd "schema"')
+        cur = await conn.execute("SELECT current_schema()")
+    else:
+        await conn.set_schema("app")
+        cur = await conn.execute("SELECT DATABASE()")
+    assert (await cur.fetchone())[0] == conn.schema
+    await conn.rollback()
+
+
 async def test_transaction_block(conn: AsyncAwsWrapperConnection, table: str) -> None:
     await conn.set_autocommit(True)
     async with conn.transaction():

@@ -83,6 +83,8 @@ async def test_autocommit_writes_across_failover(
     conn = await connect(cluster, driver)
     try:
         await conn.set_autocommit(True)
+        await conn.set_isolation_level("SERIALIZABLE")
+        await conn.set_schema("public" if driver == "psycopg" else "app")
         old = await instance_of(conn)
         assert old == cluster.writer
         await conn.execute(f"INSERT INTO {table} VALUES (1, 0)")
@@ -94,6 +96,13 @@ async def test_autocommit_writes_across_failover(
         assert conn.current_host.host_id == result["new_writer"]
         assert await instance_of(conn) == result["new_writer"]
         assert conn.autocommit is True  # session state replayed
+        assert conn.isolation_level == "SERIALIZABLE"
+        isolation = "SHOW transaction_isolation" if driver == "psycopg" else "SELECT @@tx_isolation"
+        await conn.set_autocommit(False)  # psycopg applies the isolation level at BEGIN
+        cur = await conn.execute(isolation)
+        assert str((await cur.fetchone())[0]).upper() == "SERIALIZABLE"
+        await conn.rollback()
+        await conn.set_autocommit(True)
         await conn.execute(f"INSERT INTO {table} VALUES (2, 0)")  # the following write works
         assert await count(conn, table) == 2
     finally:

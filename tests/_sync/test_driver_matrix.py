@@ -121,6 +121,29 @@ def test_read_only(conn: AwsWrapperConnection, table: str) -> None:
     assert count(conn, table) == 1
 
 
+def test_isolation_level_and_schema(conn: AwsWrapperConnection, driver: str) -> None:
+    pg = ENGINES[driver] == "postgresql"
+    assert conn.isolation_level is None and conn.schema is None
+    conn.set_isolation_level("repeatable_read")
+    assert conn.isolation_level == "REPEATABLE READ"
+    cur = conn.execute("SHOW transaction_isolation" if pg else "SELECT @@tx_isolation")
+    assert str((cur.fetchone())[0]).upper().replace("-", " ") == "REPEATABLE READ"
+    conn.rollback()
+    with pytest.raises(aw.ConfigurationError, match="isolation level"):
+        conn.set_isolation_level("sometimes")
+    if pg:
+        conn.set_autocommit(True)
+        conn.execute('CREATE SCHEMA IF NOT EXISTS "Odd ""schema"""')
+        conn.set_autocommit(False)
+        conn.set_schema('Odd "schema"')
+        cur = conn.execute("SELECT current_schema()")
+    else:
+        conn.set_schema("app")
+        cur = conn.execute("SELECT DATABASE()")
+    assert (cur.fetchone())[0] == conn.schema
+    conn.rollback()
+
+
 def test_transaction_block(conn: AwsWrapperConnection, table: str) -> None:
     conn.set_autocommit(True)
     with conn.transaction():

@@ -85,6 +85,8 @@ def test_autocommit_writes_across_failover(
     conn = connect(cluster, driver)
     try:
         conn.set_autocommit(True)
+        conn.set_isolation_level("SERIALIZABLE")
+        conn.set_schema("public" if driver == "psycopg" else "app")
         old = instance_of(conn)
         assert old == cluster.writer
         conn.execute(f"INSERT INTO {table} VALUES (1, 0)")
@@ -96,6 +98,13 @@ def test_autocommit_writes_across_failover(
         assert conn.current_host.host_id == result["new_writer"]
         assert instance_of(conn) == result["new_writer"]
         assert conn.autocommit is True  # session state replayed
+        assert conn.isolation_level == "SERIALIZABLE"
+        isolation = "SHOW transaction_isolation" if driver == "psycopg" else "SELECT @@tx_isolation"
+        conn.set_autocommit(False)  # psycopg applies the isolation level at BEGIN
+        cur = conn.execute(isolation)
+        assert str((cur.fetchone())[0]).upper() == "SERIALIZABLE"
+        conn.rollback()
+        conn.set_autocommit(True)
         conn.execute(f"INSERT INTO {table} VALUES (2, 0)")  # the following write works
         assert count(conn, table) == 2
     finally:

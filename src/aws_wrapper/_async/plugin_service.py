@@ -25,17 +25,23 @@ class SessionState:
     """Session settings the application changed through the wrapper, replayed on a new
     connection when a plugin replaces the current one (failover, read/write switch)."""
 
-    __slots__ = ("autocommit", "read_only")
+    __slots__ = ("autocommit", "isolation_level", "read_only", "schema")
 
     def __init__(self) -> None:
         self.autocommit: bool | None = None
         self.read_only: bool | None = None
+        self.isolation_level: str | None = None
+        self.schema: str | None = None
 
     async def apply(self, driver: DriverDialect, conn: DriverConnection) -> None:
         if self.autocommit is not None and driver.get_autocommit(conn) != self.autocommit:
             await driver.set_autocommit(conn, self.autocommit)
         if self.read_only is not None and driver.get_read_only(conn) != self.read_only:
             await driver.set_read_only(conn, self.read_only)
+        if self.isolation_level is not None:
+            await driver.set_isolation_level(conn, self.isolation_level)
+        if self.schema is not None:
+            await driver.set_schema(conn, self.schema)
 
 
 class PluginServiceImpl:

@@ -14,6 +14,7 @@ from typing import Any, Self
 from aws_wrapper import rds_utils
 from aws_wrapper._compat import AIO_TWIN
 from aws_wrapper.drivers import driver_dialect_for
+from aws_wrapper.drivers._base import isolation_level
 from aws_wrapper.errors import (
     AwsWrapperError,
     ConfigurationError,
@@ -204,6 +205,39 @@ class AwsWrapperConnection:
                 "'await conn.set_read_only(value)'"
             )
         self.set_read_only(value)
+
+    @property
+    def isolation_level(self) -> str | None:
+        """The isolation level set through :meth:`set_isolation_level` (None: the server's
+        default)."""
+        return self._service.session.isolation_level
+
+    def set_isolation_level(self, level: str) -> None:
+        """'READ UNCOMMITTED', 'READ COMMITTED', 'REPEATABLE READ' or 'SERIALIZABLE' for the
+        following transactions; kept across failover and read/write switches."""
+        normalized = isolation_level(level)
+        raw = self._raw()
+        self._manager.execute(
+            "Connection.set_isolation_level",
+            self,
+            (normalized,),
+            partial(self._driver.set_isolation_level, raw, normalized),
+        )
+        self._service.session.isolation_level = normalized
+
+    @property
+    def schema(self) -> str | None:
+        """The schema set through :meth:`set_schema` (None: the connection's default)."""
+        return self._service.session.schema
+
+    def set_schema(self, schema: str) -> None:
+        """The default schema (PostgreSQL ``search_path``) or database (MySQL); kept across
+        failover and read/write switches."""
+        raw = self._raw()
+        self._manager.execute(
+            "Connection.set_schema", self, (schema,), partial(self._driver.set_schema, raw, schema)
+        )
+        self._service.session.schema = schema
 
     @property
     def in_transaction(self) -> bool:

@@ -78,6 +78,14 @@ class DriverDialect(Protocol):
 
     def set_read_only(self, conn: DriverConnection, value: bool) -> None: ...
 
+    def set_isolation_level(self, conn: DriverConnection, level: str) -> None:
+        """'READ COMMITTED', 'REPEATABLE READ', ... for the session's next transactions."""
+        ...
+
+    def set_schema(self, conn: DriverConnection, schema: str) -> None:
+        """The default schema (PostgreSQL ``search_path``) or database (MySQL ``USE``)."""
+        ...
+
     def in_transaction(self, conn: DriverConnection) -> bool:
         """True when a transaction is open (no I/O: from the driver's protocol state)."""
         ...

@@ -215,6 +215,27 @@ MYSQL_NETWORK_ERRNOS = frozenset(
 )
 MYSQL_LOGIN_ERRNOS = frozenset({1044, 1045, 1698, 1251, 2059, 1129, 1130})
 
+ISOLATION_LEVELS = ("READ UNCOMMITTED", "READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE")
+
+
+def isolation_level(level: object) -> str:
+    """'READ COMMITTED' etc. from a string (any case, '_' or ' ') or psycopg's enum."""
+    name = getattr(level, "name", level)
+    text = str(name).strip().upper().replace("_", " ")
+    if text not in ISOLATION_LEVELS:
+        raise ConfigurationError(
+            f"isolation level {level!r} is not one of {', '.join(ISOLATION_LEVELS)}"
+        )
+    return text
+
+
+def quote_ident(name: str, quote: str) -> str:
+    """An identifier quoted for SQL (``"`` for PostgreSQL, a backtick for MySQL)."""
+    if not isinstance(name, str) or not name:
+        raise ConfigurationError(f"schema name must be a non-empty string, got {name!r}")
+    return quote + name.replace(quote, quote * 2) + quote
+
+
 SET_READ_ONLY = "SET SESSION TRANSACTION READ ONLY"
 SET_READ_WRITE = "SET SESSION TRANSACTION READ WRITE"
 
@@ -236,6 +257,8 @@ class MySQLDialectBase:
             "Connection.rollback",
             "Connection.set_autocommit",
             "Connection.set_read_only",
+            "Connection.set_isolation_level",
+            "Connection.set_schema",
         }
     )
     code: str

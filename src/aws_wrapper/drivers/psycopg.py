@@ -22,7 +22,9 @@ from ._base import (
     PG_NOT_NETWORK_MESSAGES,
     SOCKET_ERRORS,
     host_from,
+    isolation_level,
     parse_pg_conninfo,
+    quote_ident,
     shutdown_fd,
 )
 
@@ -45,7 +47,13 @@ class _PsycopgBase:
     default_port = PG_DEFAULT_PORT
     connect_timeout_param = "connect_timeout"  # libpq: whole seconds, at least 2
     network_bound_methods = frozenset(
-        {"Cursor.execute", "Cursor.executemany", "Connection.commit", "Connection.rollback"}
+        {
+            "Cursor.execute",
+            "Cursor.executemany",
+            "Connection.commit",
+            "Connection.rollback",
+            "Connection.set_schema",
+        }
     )
 
     def driver_params(self) -> frozenset[str] | None:
@@ -143,6 +151,16 @@ class AsyncPsycopgDialect(_PsycopgBase):
     async def set_read_only(self, conn: Any, value: bool) -> None:
         await conn.set_read_only(value)
 
+    async def set_isolation_level(self, conn: Any, level: str) -> None:
+        name = isolation_level(level).replace(" ", "_")
+        await conn.set_isolation_level(psycopg.IsolationLevel[name])
+
+    async def set_schema(self, conn: Any, schema: str) -> None:
+        idle = not self.in_transaction(conn)
+        await conn.execute(f"SET search_path TO {quote_ident(schema, chr(34))}")
+        if idle and self.in_transaction(conn):
+            await conn.commit()  # SET is transactional: keep it
+
     async def ping(self, conn: Any) -> None:
         await conn.execute("")
 
@@ -186,6 +204,16 @@ class PsycopgDialect(_PsycopgBase):
 
     def set_read_only(self, conn: Any, value: bool) -> None:
         conn.set_read_only(value)
+
+    def set_isolation_level(self, conn: Any, level: str) -> None:
+        name = isolation_level(level).replace(" ", "_")
+        conn.set_isolation_level(psycopg.IsolationLevel[name])
+
+    def set_schema(self, conn: Any, schema: str) -> None:
+        idle = not self.in_transaction(conn)
+        conn.execute(f"SET search_path TO {quote_ident(schema, chr(34))}")
+        if idle and self.in_transaction(conn):
+            conn.commit()  # SET is transactional: keep it
 
     def ping(self, conn: Any) -> None:
         conn.execute("")

@@ -24,7 +24,9 @@ from ._base import (
     SET_READ_WRITE,
     SOCKET_ERRORS,
     MySQLDialectBase,
+    isolation_level,
     mysql_errno,
+    quote_ident,
     shutdown_socket,
 )
 
@@ -125,6 +127,12 @@ class AiomysqlDialect(_MySQLBase):
             await cur.execute(SET_READ_ONLY if value else SET_READ_WRITE)
         self._read_only[conn] = value
 
+    async def set_isolation_level(self, conn: Any, level: str) -> None:
+        await self.fetch(conn, f"SET SESSION TRANSACTION ISOLATION LEVEL {isolation_level(level)}")
+
+    async def set_schema(self, conn: Any, schema: str) -> None:
+        await self.fetch(conn, f"USE {quote_ident(schema, '`')}")
+
     async def ping(self, conn: Any) -> None:
         await conn.ping(reconnect=False)
 
@@ -183,6 +191,12 @@ class PyMySQLDialect(_MySQLBase):
         with conn.cursor() as cur:
             cur.execute(SET_READ_ONLY if value else SET_READ_WRITE)
         self._read_only[conn] = value
+
+    def set_isolation_level(self, conn: Any, level: str) -> None:
+        self.fetch(conn, f"SET SESSION TRANSACTION ISOLATION LEVEL {isolation_level(level)}")
+
+    def set_schema(self, conn: Any, schema: str) -> None:
+        self.fetch(conn, f"USE {quote_ident(schema, '`')}")
 
     def ping(self, conn: Any) -> None:
         conn.ping(reconnect=False)
