@@ -414,3 +414,30 @@ CONNECTION_RETRY_MAX_BACKOFF_S = register(
         minimum=0,
     )
 )
+OPEN_CONNECTION_RETRY_TIMEOUT_MS = register(
+    Prop(
+        "open_connection_retry_timeout_ms",
+        int,
+        30000,
+        "initial_connection: how long to keep trying to open a connection of the right role "
+        "through a cluster endpoint.",
+        minimum=0,
+    )
+)
+OPEN_CONNECTION_RETRY_INTERVAL_MS = register(
+    Prop(
+        "open_connection_retry_interval_ms",
+        int,
+        1000,
+        "initial_connection: wait between those attempts.",
+        minimum=0,
+    )
+)
+READER_INITIAL_STRATEGY = register(
+    Prop(
+        "reader_initial_connection_host_selector_strategy",
+        str,
+        "random",
+        "initial_connection: host selector that picks the reader behind a reader endpoint.",
+    )
+)

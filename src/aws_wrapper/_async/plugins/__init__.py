@@ -30,6 +30,24 @@ def _failover(service: PluginService, props: Properties) -> Plugin:
     return FailoverPlugin(service, props)
 
 
+def _tracker(service: PluginService, props: Properties) -> Plugin:
+    from .aurora import AuroraConnectionTrackerPlugin
+
+    return AuroraConnectionTrackerPlugin(service, props)
+
+
+def _stale_dns(service: PluginService, props: Properties) -> Plugin:
+    from .aurora import StaleDnsPlugin
+
+    return StaleDnsPlugin(service, props)
+
+
+def _initial_connection(service: PluginService, props: Properties) -> Plugin:
+    from .aurora import InitialConnectionPlugin
+
+    return InitialConnectionPlugin(service, props)
+
+
 def _dev(service: PluginService, props: Properties) -> Plugin:
     from .dev import DeveloperPlugin
 
@@ -38,6 +56,26 @@ def _dev(service: PluginService, props: Properties) -> Plugin:
 
 register_plugin("connect_time", _connect_time, 0, "Measures the time spent opening connections.")
 register_plugin("execute_time", _execute_time, 0, "Measures the time spent in every wrapped call.")
+register_plugin(
+    "aurora_connection_tracker",
+    _tracker,
+    100,
+    "Aborts connections still open to the old writer as soon as the writer moves.",
+)
+register_plugin(
+    "initial_connection",
+    _initial_connection,
+    150,
+    "Aurora initial connection strategy: through a cluster endpoint, connect to an instance "
+    "of the right role (retrying), picking readers from the topology.",
+)
+register_plugin(
+    "stale_dns",
+    _stale_dns,
+    200,
+    "Replaces a connection that the writer endpoint's stale DNS sent to a reader with one to "
+    "the real writer.",
+)
 register_plugin(
     "failover_v2",
     _failover,
