@@ -41,8 +41,9 @@ pytest: $(STAMP)  ## only the tests
 
 test: check-generated lint typecheck pytest  ## everything CI checks
 
-bench: $(STAMP)  ## wrapper vs raw driver per-call overhead, one run (prints ratios)
+bench: $(STAMP)  ## per-call overhead vs the raw driver (ratios), then failover times on the devcluster
 	$(PY) bench/overhead.py
+	$(PY) bench/failover.py --engine both
 
 demo: $(STAMP)  ## start a local PostgreSQL and query it through the wrapper, sync and async
 	$(PY) examples/demo.py

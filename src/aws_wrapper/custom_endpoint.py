@@ -174,17 +174,32 @@ class CustomEndpointInfo:
             return host_id in self.static_members
         return host_id not in self.excluded_members
 
+    def includes(self, host: HostInfo) -> bool:
+        """True when ``host`` is a member instance, or the custom endpoint itself (DNS routes
+        it to a member). A host whose instance is unknown (no ``host_id``, not an RDS instance
+        name: a cluster endpoint, an IP address) is not: it may lead anywhere."""
+        instance = instance_id_of(host)
+        if instance is None:
+            return bool(self.endpoint) and _normalize(host.host) == _normalize(self.endpoint)
+        return self.allows(instance)
+
     def filter_hosts(self, hosts: Iterable[HostInfo]) -> list[HostInfo]:
-        """The hosts that belong to the endpoint, in their order (possibly none)."""
-        return [h for h in hosts if self.allows(instance_id_of(h))]
+        """The hosts that belong to the endpoint (see :meth:`includes`), in their order; possibly
+        none."""
+        return [h for h in hosts if self.includes(h)]
 
 
-def instance_id_of(host: HostInfo) -> str:
-    """The instance id of ``host``: its ``host_id`` (from the topology), else the first label
-    of its host name (``<instance>.<id>.<region>.rds.amazonaws.com``)."""
+def instance_id_of(host: HostInfo) -> str | None:
+    """The instance id of ``host``: its ``host_id`` (from the topology), else the instance name
+    of an RDS instance host (``<instance>.<id>.<region>.rds.amazonaws.com``), else None."""
     if host.host_id:
         return host.host_id
-    return host.host.strip().lower().split(".", 1)[0]
+    return rds_utils.instance_id_from_host(host.host)
+
+
+def _normalize(host: str) -> str:
+    host = host.strip().lower()
+    return host[:-1] if host.endswith(".") else host
 
 
 def filter_hosts(hosts: Sequence[HostInfo], info: CustomEndpointInfo | None) -> list[HostInfo]:
@@ -272,10 +287,11 @@ class Boto3CustomEndpointSource:
             return client
 
     def fetch(self, endpoint_id: str, region: str) -> CustomEndpointInfo:
+        client = self._client(region)  # first: ConfigurationError without boto3
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            response = self._client(region).describe_db_cluster_endpoints(
+            response = client.describe_db_cluster_endpoints(
                 DBClusterEndpointIdentifier=endpoint_id,
                 Filters=[{"Name": "db-cluster-endpoint-type", "Values": ["custom"]}],
             )
@@ -343,7 +359,9 @@ def custom_endpoint_source(endpoint_url: str | None = None) -> CustomEndpointSou
     source = _source
     if source is not None:
         return source
-    url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_RDS") or os.environ.get("AWS_ENDPOINT_URL")
+    url = (
+        endpoint_url or os.environ.get("AWS_ENDPOINT_URL_RDS") or os.environ.get("AWS_ENDPOINT_URL")
+    )
     with _source_lock:
         default = _defaults.get(url)
         if default is None:

@@ -149,6 +149,7 @@ class ClusterTopologyMonitor:
     async def _run(self) -> None:
         try:
             while not self._stop.is_set():
+                started = time.monotonic()
                 try:
                     if self._panic:
                         await self._panic_round()
@@ -158,8 +159,11 @@ class ClusterTopologyMonitor:
                     logger.warning("topology monitor %s: %s", self.cluster_id, e)
                     await self._close_conn()
                     self._panic = True
+                # rounds start every interval (a slow round does not push the next one back)
                 interval = self.high_refresh_s if self._panic else self.refresh_s
-                await await_event(self._wake, interval)
+                pause = interval - (time.monotonic() - started)
+                if pause > 0:
+                    await await_event(self._wake, pause)
                 self._wake.clear()
         finally:
             await self._close_conn()

@@ -151,6 +151,7 @@ class ClusterTopologyMonitor:
     def _run(self) -> None:
         try:
             while not self._stop.is_set():
+                started = time.monotonic()
                 try:
                     if self._panic:
                         self._panic_round()
@@ -160,8 +161,11 @@ class ClusterTopologyMonitor:
                     logger.warning("topology monitor %s: %s", self.cluster_id, e)
                     self._close_conn()
                     self._panic = True
+                # rounds start every interval (a slow round does not push the next one back)
                 interval = self.high_refresh_s if self._panic else self.refresh_s
-                wait_event(self._wake, interval)
+                pause = interval - (time.monotonic() - started)
+                if pause > 0:
+                    wait_event(self._wake, pause)
                 self._wake.clear()
         finally:
             self._close_conn()

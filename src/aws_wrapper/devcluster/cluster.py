@@ -416,12 +416,15 @@ class ClusterRuntime:
             await asyncio.to_thread(self.backend.promote, target)
             promoted = time.monotonic()
             self.writer = target
-            for reader in self.readers():
-                await asyncio.to_thread(self.backend.follow, reader, target)
+            # as on Aurora, the new writer's metadata says so as soon as it accepts writes;
+            # the other readers follow it afterwards
             self.publish_all()
             if not dns:  # DNS lag: the cluster endpoint stays on the old writer until unfrozen
                 self.dns_frozen = True
             self.write_hosts()
+            for reader in self.readers():
+                await asyncio.to_thread(self.backend.follow, reader, target)
+            self.publish_all()
             done = time.monotonic()
             result = {
                 "old_writer": old,
