@@ -46,8 +46,8 @@ class PluginSpec:
 _SPECS: dict[str, PluginSpec] = {}
 _ALIASES: dict[str, str] = {}
 
-DEFAULT_PLUGINS: tuple[str, ...] = ()
-"""The plugins used when ``plugins`` is not given. (Filled as the HA plugins land.)"""
+DEFAULT_PLUGINS: tuple[str, ...] = ("aurora_connection_tracker", "failover_v2")
+"""The plugins used when ``plugins`` is not given (host_monitoring_v2 joins when it lands)."""
 
 
 def register_plugin(

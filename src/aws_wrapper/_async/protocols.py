@@ -193,7 +193,11 @@ class Plugin(Protocol):
     Subclass :class:`aws_wrapper._async.plugin.BasePlugin` to implement only what you need.
     """
 
-    subscribed_methods: frozenset[str]
+    @property
+    def subscribed_methods(self) -> frozenset[str]:
+        """Read when the chains are built (after connect): a plugin may subscribe to less
+        on a connection where it has nothing to do (failover on a single server)."""
+        ...
 
     async def connect(
         self, host: HostInfo, props: Properties, is_initial: bool, call: ConnectCall

@@ -404,12 +404,17 @@ class ClusterRuntime:
                 raise ServerError(f"{target} is not a running reader; readers: {candidates}")
             started = time.monotonic()
             self.log(f"failover: {old} -> {target}{' (crash)' if crash else ''}")
-            if not crash:
-                await asyncio.to_thread(self.backend.wait_caught_up, target, old, 30.0)
+            if crash:
+                # Aurora loses no acknowledged commit in a crash (shared storage). Emulate it:
+                # cut every client off first (connections reset, connects refused), let the
+                # target apply what the writer has, then kill the writer.
+                self.proxies[old].set_fault(Fault(FaultKind.REJECT))
+            await asyncio.to_thread(self.backend.wait_caught_up, target, old, 30.0)
             self.down.add(old)
             self.publish_all()  # the writer's row is gone: clients see no writer
             await asyncio.to_thread(self.backend.stop, old, crash=crash)
             self.proxies[old].reset_connections()
+            self.proxies[old].set_fault(self.faults[old])
             stopped = time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)

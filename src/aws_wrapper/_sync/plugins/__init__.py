@@ -8,6 +8,7 @@ import of its dependencies). Lower weights run first (outermost) when plugins ar
 
 from __future__ import annotations
 
+from aws_wrapper import custom_endpoint as _custom_endpoint  # noqa: F401 - declares its properties
 from aws_wrapper.properties import Properties
 
 from ..plugin_manager import register_plugin
@@ -50,6 +51,12 @@ def _initial_connection(service: PluginService, props: Properties) -> Plugin:
     return InitialConnectionPlugin(service, props)
 
 
+def _custom_endpoint_plugin(service: PluginService, props: Properties) -> Plugin:
+    from .custom_endpoint import CustomEndpointPlugin
+
+    return CustomEndpointPlugin(service, props)
+
+
 def _dev(service: PluginService, props: Properties) -> Plugin:
     from .dev import DeveloperPlugin
 
@@ -77,6 +84,13 @@ register_plugin(
     200,
     "Replaces a connection that the writer endpoint's stale DNS sent to a reader with one to "
     "the real writer.",
+)
+register_plugin(
+    "custom_endpoint",
+    _custom_endpoint_plugin,
+    380,
+    "Aurora custom endpoints: learns the endpoint's members from RDS (one shared monitor per "
+    "endpoint) so plugins that pick an instance stay among them.",
 )
 register_plugin(
     "failover_v2",

@@ -55,6 +55,7 @@ from ..protocols import (
     DriverConnection,
     PluginService,
 )
+from .custom_endpoint import filter_hosts_for
 
 logger = logging.getLogger("aws_wrapper")
 
@@ -63,9 +64,19 @@ STRICT_READER = "strict_reader"
 READER_OR_WRITER = "reader_or_writer"
 
 
+_ACTIVE = frozenset({NETWORK_METHODS, CONNECT})
+_CONNECT_ONLY = frozenset({CONNECT})
+
+
 class FailoverPlugin(BasePlugin):
-    subscribed_methods = frozenset({NETWORK_METHODS, CONNECT})
     needs_topology = True
+
+    @property
+    def subscribed_methods(self) -> frozenset[str]:  # type: ignore[override]
+        # without a topology (a single server) there is nowhere to fail over to: stay off the
+        # call path entirely
+        active = isinstance(self.service.host_list_provider, RdsHostListProvider)
+        return _ACTIVE if active else _CONNECT_ONLY
 
     def __init__(self, service: PluginService, props: Properties) -> None:
         super().__init__(service, props)
@@ -196,7 +207,8 @@ class FailoverPlugin(BasePlugin):
     def _reader(
         self, provider: RdsHostListProvider, deadline: float, avoid: str | None
     ) -> tuple[DriverConnection, HostInfo] | None:
-        hosts = list(provider.refresh())
+        # a connection through a custom endpoint stays among its members
+        hosts = filter_hosts_for(self.service, provider.refresh())
         readers = [h for h in hosts if h.role is HostRole.READER and h.url != avoid]
         while readers:
             choice = self._selector.select(readers, HostRole.READER, self.props)
