@@ -17,6 +17,7 @@ from aws_wrapper._async.topology_monitor import monitors
 from aws_wrapper._compat import AIO, agather, arun_blocking, asleep, aspawn
 from aws_wrapper.aio import AsyncAwsWrapperConnection
 from aws_wrapper.devcluster import Cluster
+from tests.helpers import live_workers
 
 ENGINE_OF = {"psycopg": "pg", "aiomysql": "mysql", "mysql-connector": "mysql"}
 
@@ -109,6 +110,48 @@ async def test_autocommit_writes_across_failover(
         await conn.close()
 
 
+async def test_dialect_is_detected(cluster: Cluster, driver: str) -> None:
+    async with await connect(cluster, driver) as conn:
+        expected = "aurora-pg" if ENGINE_OF[driver] == "pg" else "aurora-mysql"
+        assert conn.dialect_code == expected
+
+
+@pytest.mark.parametrize("mode", ["strict_reader", "reader_or_writer"])
+async def test_reader_failover(cluster: Cluster, driver: str, mode: str) -> None:
+    """A connection on a reader whose instance fails moves to another reader."""
+    conn = await connect(cluster, driver, "reader", failover_mode=mode)
+    try:
+        await conn.set_autocommit(True)
+        first = await instance_of(conn)
+        assert first != cluster.writer
+        await arun_blocking(partial(cluster.reject, first))  # the reader goes away
+        with pytest.raises(aw.FailoverSuccessError):
+            await instance_of(conn)
+        now = await instance_of(conn)
+        assert now != first
+        if mode == "strict_reader":
+            assert now != cluster.writer
+    finally:
+        await conn.close()
+
+
+async def test_connect_failover(cluster: Cluster, driver: str) -> None:
+    """enable_connect_failover: the endpoint leads to a dead instance; the connect still lands
+    on the writer through the topology the process already knows."""
+    known = await connect(cluster, driver)  # the process learns the topology
+    try:
+        reader = next(i for i in cluster.instance_ids if i != cluster.writer)
+        await arun_blocking(partial(cluster.freeze_dns, True, reader))
+        await arun_blocking(partial(cluster.reject, reader))
+        with pytest.raises(aw.ConnectError):
+            await connect(cluster, driver)
+        conn = await connect(cluster, driver, enable_connect_failover=True)
+        async with conn:
+            assert await instance_of(conn) == cluster.writer
+    finally:
+        await known.close()
+
+
 async def test_inside_a_transaction_the_outcome_is_unknown(
     cluster: Cluster, driver: str, table: str
 ) -> None:
@@ -178,6 +221,7 @@ async def test_one_topology_monitor_per_cluster(cluster: Cluster, driver: str) -
             await c.close()
     await aw.release_resources()
     assert not [m for m in monitors() if cluster.name in m.cluster_id]
+    assert live_workers() == []
 
 
 async def server_sessions(cluster: Cluster, driver: str) -> int:
@@ -255,4 +299,5 @@ async def test_many_workers_across_five_failovers(
     missing = set(committed) - present
     assert not missing, f"{len(missing)} committed rows are missing"
     await aw.release_resources()
+    assert live_workers() == []
     assert await server_sessions(cluster, driver) <= before

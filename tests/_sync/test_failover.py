@@ -19,6 +19,7 @@ from aws_wrapper._compat import AIO_TWIN, gather, run_blocking, sleep, spawn
 from aws_wrapper._sync.topology_monitor import monitors
 from aws_wrapper.devcluster import Cluster
 from aws_wrapper.sync import AwsWrapperConnection
+from tests.helpers import live_workers
 
 ENGINE_OF = {"psycopg": "pg", "pymysql": "mysql", "mysql-connector": "mysql"}
 
@@ -111,6 +112,48 @@ def test_autocommit_writes_across_failover(
         conn.close()
 
 
+def test_dialect_is_detected(cluster: Cluster, driver: str) -> None:
+    with connect(cluster, driver) as conn:
+        expected = "aurora-pg" if ENGINE_OF[driver] == "pg" else "aurora-mysql"
+        assert conn.dialect_code == expected
+
+
+@pytest.mark.parametrize("mode", ["strict_reader", "reader_or_writer"])
+def test_reader_failover(cluster: Cluster, driver: str, mode: str) -> None:
+    """A connection on a reader whose instance fails moves to another reader."""
+    conn = connect(cluster, driver, "reader", failover_mode=mode)
+    try:
+        conn.set_autocommit(True)
+        first = instance_of(conn)
+        assert first != cluster.writer
+        run_blocking(partial(cluster.reject, first))  # the reader goes away
+        with pytest.raises(aw.FailoverSuccessError):
+            instance_of(conn)
+        now = instance_of(conn)
+        assert now != first
+        if mode == "strict_reader":
+            assert now != cluster.writer
+    finally:
+        conn.close()
+
+
+def test_connect_failover(cluster: Cluster, driver: str) -> None:
+    """enable_connect_failover: the endpoint leads to a dead instance; the connect still lands
+    on the writer through the topology the process already knows."""
+    known = connect(cluster, driver)  # the process learns the topology
+    try:
+        reader = next(i for i in cluster.instance_ids if i != cluster.writer)
+        run_blocking(partial(cluster.freeze_dns, True, reader))
+        run_blocking(partial(cluster.reject, reader))
+        with pytest.raises(aw.ConnectError):
+            connect(cluster, driver)
+        conn = connect(cluster, driver, enable_connect_failover=True)
+        with conn:
+            assert instance_of(conn) == cluster.writer
+    finally:
+        known.close()
+
+
 def test_inside_a_transaction_the_outcome_is_unknown(
     cluster: Cluster, driver: str, table: str
 ) -> None:
@@ -178,6 +221,7 @@ def test_one_topology_monitor_per_cluster(cluster: Cluster, driver: str) -> None
             c.close()
     aw.release_resources()
     assert not [m for m in monitors() if cluster.name in m.cluster_id]
+    assert live_workers() == []
 
 
 def server_sessions(cluster: Cluster, driver: str) -> int:
@@ -253,4 +297,5 @@ def test_many_workers_across_five_failovers(cluster: Cluster, driver: str, table
     missing = set(committed) - present
     assert not missing, f"{len(missing)} committed rows are missing"
     aw.release_resources()
+    assert live_workers() == []
     assert server_sessions(cluster, driver) <= before
