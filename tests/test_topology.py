@@ -152,3 +152,41 @@ def test_a_lost_connection_during_detection_is_not_swallowed() -> None:
     answers = {"rds.extensions": [(False, True)], "aws_region": ConnectionError("gone")}
     with pytest.raises(ConnectionError):
         asyncio.run(_detect_pg(None, Answers(answers)))  # type: ignore[arg-type]
+
+
+def test_multi_az_pg_topology_names_the_source_as_writer() -> None:
+    from aws_wrapper._async.dialects import MultiAzPgDialect
+
+    members = [
+        ("db-a", "a.abc.us-east-1.rds.amazonaws.com", 5432),
+        ("db-b", "b.abc.us-east-1.rds.amazonaws.com", 5432),
+    ]
+    on_reader = Answers({"show_topology": members, "source_dbi_resource_id()": [("db-a",)]})
+    on_writer = Answers(
+        {
+            "show_topology": members,
+            "source_dbi_resource_id()": [(None,)],
+            "dbi_resource_id()": [("db-a",)],
+        }
+    )
+    for answers in (on_reader, on_writer):
+        entries = asyncio.run(MultiAzPgDialect().topology(None, answers))  # type: ignore[arg-type]
+        assert entries is not None
+        hosts = build_hosts(entries, "?.unused", 1, NOW)
+        assert [(h.host, h.role) for h in hosts] == [
+            ("a.abc.us-east-1.rds.amazonaws.com", HostRole.WRITER),
+            ("b.abc.us-east-1.rds.amazonaws.com", HostRole.READER),
+        ]
+
+
+def test_multi_az_mysql_topology() -> None:
+    from aws_wrapper._async.dialects import MultiAzMysqlDialect
+
+    members = [(11, "a.example", 3306), (12, "b.example", 3306)]
+    status = tuple([None] * 39 + [11])
+    fake: Any = Answers({"rds_topology": members, "REPLICA STATUS": [status]})
+    entries = asyncio.run(MultiAzMysqlDialect().topology(None, fake))
+    assert entries is not None
+    assert [(e.host_id, e.is_writer) for e in entries] == [("11", True), ("12", False)]
+    alone: Any = Answers({"REPLICA STATUS": [], "@@server_id": [(12,)]})
+    assert asyncio.run(MultiAzMysqlDialect()._writer_id(None, alone)) == "12"

@@ -25,6 +25,10 @@ class TopologyEntry:
     cpu: float = 0.0
     lag_ms: float = 0.0
     last_update: datetime.datetime | None = None
+    endpoint: str | None = None
+    """The instance's host name when the database reports it (Multi-AZ DB clusters);
+    otherwise it is made from the instance template."""
+    port: int | None = None
 
 
 def entry_from_row(row: Sequence[object]) -> TopologyEntry:
@@ -97,8 +101,8 @@ def build_hosts(
 def _host(e: TopologyEntry, template: str, port: int, role: HostRole) -> HostInfo:
     stamp = e.last_update.timestamp() if e.last_update is not None else None
     return HostInfo(
-        host=instance_host(template, e.host_id),
-        port=port,
+        host=e.endpoint or instance_host(template, e.host_id),
+        port=e.port or port,
         role=role,
         host_id=e.host_id,
         weight=max(1, int(e.lag_ms * 100 + e.cpu * 10)),

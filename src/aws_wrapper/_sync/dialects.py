@@ -78,11 +78,53 @@ class RdsPgDialect(PgDialect):
     code = "rds-pg"
 
 
-class MultiAzPgDialect(RdsPgDialect):
+class _MultiAzTopology:
+    """Multi-AZ DB clusters list every instance with its endpoint; the writer is the one
+    the current instance replicates from, or the current instance when it replicates from
+    none."""
+
+    code: str
+    host_id_sql: str | None
+    members_sql = ""
+    source_sql = ""
+
+    @property
+    def has_topology(self) -> bool:
+        return True
+
+    def topology(self, conn: DriverConnection, driver: DriverDialect) -> list[TopologyEntry] | None:
+        members = driver.fetch(conn, self.members_sql)
+        writer = self._writer_id(conn, driver)
+        return [
+            TopologyEntry(
+                host_id=str(row[0]),
+                is_writer=str(row[0]) == writer,
+                endpoint=str(row[1]),
+                port=int(row[2]) if row[2] is not None else None,
+            )
+            for row in members
+        ]
+
+    def _writer_id(self, conn: DriverConnection, driver: DriverDialect) -> str | None:
+        rows = driver.fetch(conn, self.source_sql)
+        source = rows[0][0] if rows else None
+        if source:
+            return str(source)
+        assert self.host_id_sql is not None
+        own = driver.fetch(conn, self.host_id_sql)
+        return str(own[0][0]) if own else None
+
+
+class MultiAzPgDialect(_MultiAzTopology, RdsPgDialect):
     """RDS Multi-AZ DB cluster (PostgreSQL): topology from ``rds_tools.show_topology()``."""
 
     code = "multi-az-pg"
     host_id_sql = "SELECT dbi_resource_id FROM rds_tools.dbi_resource_id()"
+    members_sql = "SELECT id, endpoint, port FROM rds_tools.show_topology('aws_wrapper')"
+    source_sql = (
+        "SELECT multi_az_db_cluster_source_dbi_resource_id "
+        "FROM rds_tools.multi_az_db_cluster_source_dbi_resource_id()"
+    )
 
 
 class AuroraPgDialect(PgDialect):
@@ -112,9 +154,21 @@ class RdsMysqlDialect(MysqlDialect):
     code = "rds-mysql"
 
 
-class MultiAzMysqlDialect(RdsMysqlDialect):
+class MultiAzMysqlDialect(_MultiAzTopology, RdsMysqlDialect):
+    """RDS Multi-AZ DB cluster (MySQL): topology from ``mysql.rds_topology``."""
+
     code = "multi-az-mysql"
     host_id_sql = "SELECT @@server_id"
+    members_sql = "SELECT id, endpoint, port FROM mysql.rds_topology"
+    source_sql = "SHOW REPLICA STATUS"
+
+    def _writer_id(self, conn: DriverConnection, driver: DriverDialect) -> str | None:
+        # SHOW REPLICA STATUS: Source_Server_Id is the 40th column of MySQL 8's answer
+        rows = driver.fetch(conn, self.source_sql)
+        if rows and len(rows[0]) > 39 and rows[0][39]:
+            return str(rows[0][39])
+        own = driver.fetch(conn, "SELECT @@server_id")
+        return str(own[0][0]) if own else None
 
 
 class AuroraMysqlDialect(MysqlDialect):
