@@ -27,10 +27,10 @@ from ._base import (
     SET_READ_ONLY,
     SET_READ_WRITE,
     SOCKET_ERRORS,
+    AsyncMySQLSessionStatements,
     MySQLDialectBase,
-    isolation_level,
+    MySQLSessionStatements,
     mysql_errno,
-    quote_ident,
     shutdown_socket,
 )
 
@@ -85,7 +85,7 @@ class _MysqlConnectorBase(MySQLDialectBase):
         return isinstance(error, mc_errors.Error) and mysql_errno(error) in MYSQL_LOGIN_ERRNOS
 
 
-class MysqlConnectorAioDialect(_MysqlConnectorBase):
+class MysqlConnectorAioDialect(AsyncMySQLSessionStatements, _MysqlConnectorBase):
     """mysql-connector-python, async (``mysql.connector.aio``)."""
 
     code = "mysql-connector-aio"
@@ -146,12 +146,6 @@ class MysqlConnectorAioDialect(_MysqlConnectorBase):
         await conn.cmd_query(SET_READ_ONLY if value else SET_READ_WRITE)
         self._read_only[conn] = value
 
-    async def set_isolation_level(self, conn: Any, level: str) -> None:
-        await self.fetch(conn, f"SET SESSION TRANSACTION ISOLATION LEVEL {isolation_level(level)}")
-
-    async def set_schema(self, conn: Any, schema: str) -> None:
-        await self.fetch(conn, f"USE {quote_ident(schema, '`')}")
-
     async def ping(self, conn: Any) -> None:
         await conn.ping(reconnect=False)
 
@@ -170,7 +164,7 @@ class MysqlConnectorAioDialect(_MysqlConnectorBase):
         return rows
 
 
-class MysqlConnectorDialect(_MysqlConnectorBase):
+class MysqlConnectorDialect(MySQLSessionStatements, _MysqlConnectorBase):
     """mysql-connector-python, blocking (``mysql.connector``)."""
 
     code = "mysql-connector"
@@ -224,12 +218,6 @@ class MysqlConnectorDialect(_MysqlConnectorBase):
     def set_read_only(self, conn: Any, value: bool) -> None:
         conn.cmd_query(SET_READ_ONLY if value else SET_READ_WRITE)
         self._read_only[conn] = value
-
-    def set_isolation_level(self, conn: Any, level: str) -> None:
-        self.fetch(conn, f"SET SESSION TRANSACTION ISOLATION LEVEL {isolation_level(level)}")
-
-    def set_schema(self, conn: Any, schema: str) -> None:
-        self.fetch(conn, f"USE {quote_ident(schema, '`')}")
 
     def ping(self, conn: Any) -> None:
         conn.ping(reconnect=False)

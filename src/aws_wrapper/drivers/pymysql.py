@@ -23,10 +23,10 @@ from ._base import (
     SET_READ_ONLY,
     SET_READ_WRITE,
     SOCKET_ERRORS,
+    AsyncMySQLSessionStatements,
     MySQLDialectBase,
-    isolation_level,
+    MySQLSessionStatements,
     mysql_errno,
-    quote_ident,
     shutdown_socket,
 )
 
@@ -74,7 +74,7 @@ class _MySQLBase(MySQLDialectBase):
         return isinstance(error, pymysql.err.Error) and mysql_errno(error) in MYSQL_LOGIN_ERRNOS
 
 
-class AiomysqlDialect(_MySQLBase):
+class AiomysqlDialect(AsyncMySQLSessionStatements, _MySQLBase):
     """aiomysql (async PyMySQL)."""
 
     code = "aiomysql"
@@ -127,12 +127,6 @@ class AiomysqlDialect(_MySQLBase):
             await cur.execute(SET_READ_ONLY if value else SET_READ_WRITE)
         self._read_only[conn] = value
 
-    async def set_isolation_level(self, conn: Any, level: str) -> None:
-        await self.fetch(conn, f"SET SESSION TRANSACTION ISOLATION LEVEL {isolation_level(level)}")
-
-    async def set_schema(self, conn: Any, schema: str) -> None:
-        await self.fetch(conn, f"USE {quote_ident(schema, '`')}")
-
     async def ping(self, conn: Any) -> None:
         await conn.ping(reconnect=False)
 
@@ -148,7 +142,7 @@ class AiomysqlDialect(_MySQLBase):
         return rows
 
 
-class PyMySQLDialect(_MySQLBase):
+class PyMySQLDialect(MySQLSessionStatements, _MySQLBase):
     """PyMySQL."""
 
     code = "pymysql"
@@ -191,12 +185,6 @@ class PyMySQLDialect(_MySQLBase):
         with conn.cursor() as cur:
             cur.execute(SET_READ_ONLY if value else SET_READ_WRITE)
         self._read_only[conn] = value
-
-    def set_isolation_level(self, conn: Any, level: str) -> None:
-        self.fetch(conn, f"SET SESSION TRANSACTION ISOLATION LEVEL {isolation_level(level)}")
-
-    def set_schema(self, conn: Any, schema: str) -> None:
-        self.fetch(conn, f"USE {quote_ident(schema, '`')}")
 
     def ping(self, conn: Any) -> None:
         conn.ping(reconnect=False)
