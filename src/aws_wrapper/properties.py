@@ -441,3 +441,58 @@ READER_INITIAL_STRATEGY = register(
         "initial_connection: host selector that picks the reader behind a reader endpoint.",
     )
 )
+
+# ---------------------------------------------------------------------------------------------
+# enhanced failure monitoring (host_monitoring_v2)
+# ---------------------------------------------------------------------------------------------
+
+FAILURE_DETECTION_ENABLED = register(
+    Prop(
+        "failure_detection_enabled",
+        bool,
+        True,
+        "host_monitoring_v2: monitor the host while calls are in flight.",
+    )
+)
+FAILURE_DETECTION_TIME_MS = register(
+    Prop(
+        "failure_detection_time_ms",
+        int,
+        30000,
+        "host_monitoring_v2: how long a call may run before its host is probed.",
+        minimum=0,
+    )
+)
+FAILURE_DETECTION_INTERVAL_MS = register(
+    Prop(
+        "failure_detection_interval_ms",
+        int,
+        5000,
+        "host_monitoring_v2: probing interval; a probe unanswered for an interval is a failure.",
+        minimum=1,
+    )
+)
+FAILURE_DETECTION_COUNT = register(
+    Prop(
+        "failure_detection_count",
+        int,
+        3,
+        "host_monitoring_v2: failed probes in a row after which the host is taken as dead and "
+        "the calls in flight on it are aborted.",
+        minimum=1,
+    )
+)
+MONITOR_DISPOSAL_TIME_MS = register(
+    Prop(
+        "monitor_disposal_time_ms",
+        int,
+        60000,
+        "host_monitoring_v2: a host monitor with nothing to watch for this long stops.",
+        minimum=0,
+    )
+)
+MONITORING_PREFIX = register_prefix(
+    "monitoring-",
+    "host_monitoring_v2: a driver parameter for the monitoring connections only "
+    "(e.g. monitoring-connect_timeout=2).",
+)

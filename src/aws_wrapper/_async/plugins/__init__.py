@@ -55,6 +55,12 @@ def _custom_endpoint_plugin(service: PluginService, props: Properties) -> Plugin
     return CustomEndpointPlugin(service, props)
 
 
+def _host_monitoring(service: PluginService, props: Properties) -> Plugin:
+    from .host_monitoring import HostMonitoringPlugin
+
+    return HostMonitoringPlugin(service, props)
+
+
 def _dev(service: PluginService, props: Properties) -> Plugin:
     from .dev import DeveloperPlugin
 
@@ -97,6 +103,14 @@ register_plugin(
     "Failover: on a network error, move the connection to the new writer (or a reader) and "
     "raise FailoverSuccessError / TransactionResolutionUnknownError.",
     aliases=("failover",),
+)
+register_plugin(
+    "host_monitoring_v2",
+    _host_monitoring,
+    500,
+    "Enhanced failure monitoring: probes the host of a long-running call and aborts the call "
+    "when the host stops answering.",
+    aliases=("host_monitoring",),
 )
 register_plugin(
     "dev",

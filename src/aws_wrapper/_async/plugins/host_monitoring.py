@@ -1,0 +1,326 @@
+"""``host_monitoring_v2`` (alias ``host_monitoring``): enhanced failure monitoring (EFM).
+
+A call that waits on a dead host (a network partition, a host that stopped answering without
+closing its sockets) would hang until the OS gives up, minutes later. While a network-bound
+call has been in flight for ``failure_detection_time_ms``, the host's monitor probes the host
+on a connection of its own every ``failure_detection_interval_ms``; every interval a probe
+stays unanswered counts as a failure, and after ``failure_detection_count`` failures in a row
+the monitor aborts the calls in flight on that host. They fail with the driver's network error
+at once, and ``failover_v2`` (if present) takes over.
+
+There is one monitor per host per process (per event loop in asyncio; a task there, a thread
+in blocking code), shared by every connection to the host, started on first use and stopped
+after ``monitor_disposal_time_ms`` with nothing to watch, or by ``release_resources()``.
+
+Per call the plugin writes one timestamp before and clears it after: no allocation, no lock.
+Aborting shuts the socket down (``DriverDialect.abort``), which is safe while another thread
+is blocked reading it, and never frees it under that reader.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from aws_wrapper._compat import AEvent, AThreadLock, AWorker, amonitor_scope, aspawn, await_event
+from aws_wrapper.hostinfo import HostInfo
+from aws_wrapper.properties import (
+    FAILURE_DETECTION_COUNT,
+    FAILURE_DETECTION_ENABLED,
+    FAILURE_DETECTION_INTERVAL_MS,
+    FAILURE_DETECTION_TIME_MS,
+    MONITOR_DISPOSAL_TIME_MS,
+    MONITORING_PREFIX,
+    Properties,
+)
+
+from ..plugin import BasePlugin
+from ..protocols import (
+    NETWORK_METHODS,
+    Call,
+    ConnectionProvider,
+    DriverConnection,
+    DriverDialect,
+    PluginService,
+)
+from ..resources import register_resource
+
+logger = logging.getLogger("aws_wrapper")
+
+
+class HostMonitor:
+    """Watches one host for the connections that have calls in flight on it."""
+
+    def __init__(
+        self,
+        host: HostInfo,
+        driver: DriverDialect,
+        provider: ConnectionProvider,
+        props: Properties,
+        grace_s: float,
+        interval_s: float,
+        count: int,
+        disposal_s: float,
+    ) -> None:
+        self.host = host
+        self.driver = driver
+        self.provider = provider
+        self.grace_s = grace_s
+        self.interval_s = interval_s
+        self.count = count
+        self.disposal_s = disposal_s
+        timeout = max(1, math.ceil(interval_s))
+        overrides: dict[str, Any] = {driver.connect_timeout_param: timeout}
+        overrides.update(props.with_prefix(MONITORING_PREFIX))
+        self._props = props.copy(driver=overrides)
+        self._watched: weakref.WeakSet[HostMonitoringPlugin] = weakref.WeakSet()
+        self._lock = AThreadLock()
+        self._stop = AEvent()
+        self._wake = AEvent()
+        self._worker: AWorker | None = None
+        self._conn: DriverConnection | None = None
+        self._probe_ok = False
+        self.failures = 0
+        self.aborts = 0
+        self.probes = 0
+        self.connections_opened = 0
+
+    # -- life --------------------------------------------------------------------------------
+
+    def watch(self, plugin: HostMonitoringPlugin) -> None:
+        with self._lock:
+            self._watched.add(plugin)
+            if self._worker is None or not self._worker.is_alive():
+                self._stop = AEvent()
+                self._worker = aspawn(self._run, name=f"aws-wrapper-efm-{self.host.url}")
+
+    def unwatch(self, plugin: HostMonitoringPlugin) -> None:
+        with self._lock:
+            self._watched.discard(plugin)
+
+    @property
+    def running(self) -> bool:
+        return self._worker is not None and self._worker.is_alive()
+
+    @property
+    def has_connection(self) -> bool:
+        return self._conn is not None
+
+    async def release_resources(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        worker = self._worker
+        if worker is not None and not await worker.join(5.0):
+            worker.cancel()
+            await worker.join(1.0)
+        self._worker = None
+        await self._drop_conn()
+        _forget(self)
+
+    # -- the worker --------------------------------------------------------------------------
+
+    def _in_flight(self, now: float) -> list[HostMonitoringPlugin]:
+        """Watched connections whose call has run past the grace time."""
+        found = []
+        for plugin in list(self._watched):
+            since = plugin.since
+            if since is not None and now - since >= self.grace_s:
+                found.append(plugin)
+        return found
+
+    async def _run(self) -> None:
+        idle_since = time.monotonic()
+        try:
+            while not self._stop.is_set():
+                now = time.monotonic()
+                if not self._in_flight(now):
+                    self.failures = 0
+                    if self._watched:
+                        idle_since = now
+                    elif now - idle_since >= self.disposal_s:
+                        break  # nothing to watch for a while: stop (watch() restarts)
+                    if self._conn is None and self._watched:
+                        try:
+                            await self._ensure_conn()  # ready before it is needed
+                        except Exception:
+                            pass  # the probes will tell
+                    # calls that started while we slept are seen at most an interval late
+                    await await_event(self._wake, min(self.interval_s, self.grace_s or 0.05))
+                    self._wake.clear()
+                    continue
+                idle_since = now
+                await self._probe_round()
+        finally:
+            await self._drop_conn()
+
+    async def _probe_round(self) -> None:
+        """One probe; every interval it stays unanswered is a failure."""
+        started = time.monotonic()
+        self._probe_ok = False
+        self.probes += 1
+        probe = aspawn(self._probe, name=f"aws-wrapper-efm-probe-{self.host.url}")
+        while True:
+            if await probe.join(self.interval_s):
+                break
+            self.failures += 1
+            if self.failures >= self.count:
+                self._declare_dead()
+                conn = self._conn
+                if conn is not None:
+                    self.driver.abort(conn)  # ends the hung probe
+                await probe.join(self.interval_s)
+                return
+        if self._probe_ok:
+            self.failures = 0
+        else:
+            self.failures += 1
+            if self.failures >= self.count:
+                self._declare_dead()
+                return
+        pause = self.interval_s - (time.monotonic() - started)
+        if pause > 0:
+            await await_event(self._stop, pause)
+
+    async def _probe(self) -> None:
+        try:
+            conn = await self._ensure_conn()
+            await self.driver.ping(conn)
+            self._probe_ok = True
+        except Exception:
+            self._probe_ok = False
+            await self._drop_conn()
+
+    async def _ensure_conn(self) -> DriverConnection:
+        conn = self._conn
+        if conn is None or self.driver.is_closed(conn):
+            conn = await self.provider.connect(self.host, self._props, self.driver)
+            self.connections_opened += 1
+            if self._stop.is_set():
+                await self._close(conn)
+                raise RuntimeError("monitor stopped")
+            self._conn = conn
+        return conn
+
+    def _declare_dead(self) -> None:
+        victims = self._in_flight(time.monotonic())
+        if logger.isEnabledFor(logging.WARNING):
+            logger.warning(
+                "host %s did not answer %d probes (%.1f s apart): aborting %d call(s) in flight",
+                self.host.url,
+                self.failures,
+                self.interval_s,
+                len(victims),
+            )
+        for plugin in victims:
+            plugin.abort_in_flight()
+            self.aborts += 1
+        self.failures = 0
+
+    async def _drop_conn(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            self.driver.abort(conn)
+            await self._close(conn)
+
+    async def _close(self, conn: DriverConnection) -> None:
+        try:
+            await self.driver.close(conn)
+        except Exception:
+            pass
+
+
+# -- one monitor per (scope, host) ---------------------------------------------------------
+
+_registry: weakref.WeakKeyDictionary[Any, dict[str, HostMonitor]] = weakref.WeakKeyDictionary()
+_registry_lock = AThreadLock()
+
+
+def monitor_for(key: str, make: Callable[[], HostMonitor]) -> HostMonitor:
+    scope = amonitor_scope()
+    with _registry_lock:
+        found = _registry.setdefault(scope, {})
+        monitor = found.get(key)
+        if monitor is None:
+            monitor = found[key] = make()
+            register_resource(monitor)
+    return monitor
+
+
+def host_monitors() -> list[HostMonitor]:
+    """The host monitors of this scope (tests, diagnostics)."""
+    with _registry_lock:
+        return list(_registry.get(amonitor_scope(), {}).values())
+
+
+def _forget(monitor: HostMonitor) -> None:
+    with _registry_lock:
+        for found in _registry.values():
+            for key, value in list(found.items()):
+                if value is monitor:
+                    del found[key]
+
+
+class HostMonitoringPlugin(BasePlugin):
+    """Marks calls in flight for the host's monitor; see the module documentation."""
+
+    def __init__(self, service: PluginService, props: Properties) -> None:
+        super().__init__(service, props)
+        self.enabled = props.get(FAILURE_DETECTION_ENABLED)
+        self.grace_s = props.get(FAILURE_DETECTION_TIME_MS) / 1000
+        self.interval_s = props.get(FAILURE_DETECTION_INTERVAL_MS) / 1000
+        self.count = props.get(FAILURE_DETECTION_COUNT)
+        self.disposal_s = props.get(MONITOR_DISPOSAL_TIME_MS) / 1000
+        self.since: float | None = None
+        self.monitor: HostMonitor | None = None
+        self._conn: DriverConnection | None = None
+
+    @property
+    def subscribed_methods(self) -> frozenset[str]:  # type: ignore[override]
+        return frozenset({NETWORK_METHODS}) if self.enabled else frozenset()
+
+    async def execute(self, method: str, target: object, args: tuple[Any, ...], call: Call) -> Any:
+        self.since = time.monotonic()
+        try:
+            return await call()
+        finally:
+            self.since = None
+
+    def abort_in_flight(self) -> None:
+        """Called by the monitor (another task or thread): break the call in flight."""
+        conn = self._conn
+        if conn is not None and self.since is not None:
+            self.service.driver_dialect.abort(conn)
+
+    def notify_connection_changed(self, old: DriverConnection | None, new: HostInfo) -> None:
+        self._conn = self.service.current_connection
+        if not self.enabled:
+            return
+        service = self.service
+        key = f"{new.url}|{service.driver_dialect.code}"
+        monitor = monitor_for(
+            key,
+            lambda: HostMonitor(
+                new,
+                service.driver_dialect,
+                service.connection_provider,
+                self.props,
+                self.grace_s,
+                self.interval_s,
+                self.count,
+                self.disposal_s,
+            ),
+        )
+        if self.monitor is not None and self.monitor is not monitor:
+            self.monitor.unwatch(self)
+        self.monitor = monitor
+        monitor.watch(self)
+
+    async def release_resources(self) -> None:
+        # the connection closes: stop being watched (the shared monitor lives on)
+        if self.monitor is not None:
+            self.monitor.unwatch(self)
+            self.monitor = None
