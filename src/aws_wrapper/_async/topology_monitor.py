@@ -17,14 +17,12 @@ import logging
 import time
 import weakref
 from collections.abc import Callable, Sequence
-from functools import partial
 from typing import Any
 
 from aws_wrapper._compat import (
     AEvent,
     AThreadLock,
     AWorker,
-    agather,
     amonitor_scope,
     aspawn,
     await_event,
@@ -80,6 +78,8 @@ class ClusterTopologyMonitor:
         self._worker: AWorker | None = None
         self._lock = AThreadLock()
         self._listeners: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._probing: set[str] = set()
+        self.probe_timeout_s = probe_timeout_s
         self.probes = 0
 
     # -- life --------------------------------------------------------------------------------
@@ -189,20 +189,49 @@ class ClusterTopologyMonitor:
         self._publish(hosts)
 
     async def _panic_round(self) -> None:
-        candidates = self._candidates()
+        """Probe every known instance at once; adopt the first that proves to be the writer,
+        without waiting for the others (a dead host's probe can hang until its connect
+        timeout: it finishes on its own, and the host is not probed again meanwhile)."""
         self.probes += 1
-        results = await agather(*(partial(self._probe, h) for h in candidates))
-        for found in results:
-            if found is not None:
-                conn, host, hosts = found
-                await self._close_conn()
-                self._conn, self._conn_host = conn, host
-                self._panic = False
-                self._publish(hosts)
-                break
-        for found in results:
-            if found is not None and found[0] is not self._conn:
-                await self._close_quietly(found[0])
+        found = AEvent()
+        winners: list[tuple[DriverConnection, HostInfo, list[HostInfo]]] = []
+        for host in self._candidates():
+            with self._lock:
+                if host.url in self._probing:
+                    continue
+                self._probing.add(host.url)
+            aspawn(self._probe_into, host, found, winners, name=f"aws-wrapper-probe-{host.url}")
+        await await_event(found, self.probe_timeout_s + 0.5)
+        with self._lock:
+            winner = winners[0] if winners else None
+        if winner is not None:
+            conn, host, hosts = winner
+            await self._close_conn()
+            self._conn, self._conn_host = conn, host
+            self._panic = False
+            self._publish(hosts)
+
+    async def _probe_into(
+        self,
+        host: HostInfo,
+        found: AEvent,
+        winners: list[tuple[DriverConnection, HostInfo, list[HostInfo]]],
+    ) -> None:
+        try:
+            result = await self._probe(host)
+        finally:
+            with self._lock:
+                self._probing.discard(host.url)
+        if result is None:
+            return
+        with self._lock:
+            won = not winners and not self._stop.is_set()
+            if won:
+                winners.append(result)
+        if won:
+            found.set()
+        else:
+            await self._close_quietly(result[0])
 
     def _candidates(self) -> list[HostInfo]:
         seen: dict[str, HostInfo] = {}

@@ -19,14 +19,12 @@ import logging
 import time
 import weakref
 from collections.abc import Callable, Sequence
-from functools import partial
 from typing import Any
 
 from aws_wrapper._compat import (
     Event,
     ThreadLock,
     Worker,
-    gather,
     monitor_scope,
     spawn,
     wait_event,
@@ -82,6 +80,8 @@ class ClusterTopologyMonitor:
         self._worker: Worker | None = None
         self._lock = ThreadLock()
         self._listeners: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._probing: set[str] = set()
+        self.probe_timeout_s = probe_timeout_s
         self.probes = 0
 
     # -- life --------------------------------------------------------------------------------
@@ -191,20 +191,49 @@ class ClusterTopologyMonitor:
         self._publish(hosts)
 
     def _panic_round(self) -> None:
-        candidates = self._candidates()
+        """Probe every known instance at once; adopt the first that proves to be the writer,
+        without waiting for the others (a dead host's probe can hang until its connect
+        timeout: it finishes on its own, and the host is not probed again meanwhile)."""
         self.probes += 1
-        results = gather(*(partial(self._probe, h) for h in candidates))
-        for found in results:
-            if found is not None:
-                conn, host, hosts = found
-                self._close_conn()
-                self._conn, self._conn_host = conn, host
-                self._panic = False
-                self._publish(hosts)
-                break
-        for found in results:
-            if found is not None and found[0] is not self._conn:
-                self._close_quietly(found[0])
+        found = Event()
+        winners: list[tuple[DriverConnection, HostInfo, list[HostInfo]]] = []
+        for host in self._candidates():
+            with self._lock:
+                if host.url in self._probing:
+                    continue
+                self._probing.add(host.url)
+            spawn(self._probe_into, host, found, winners, name=f"aws-wrapper-probe-{host.url}")
+        wait_event(found, self.probe_timeout_s + 0.5)
+        with self._lock:
+            winner = winners[0] if winners else None
+        if winner is not None:
+            conn, host, hosts = winner
+            self._close_conn()
+            self._conn, self._conn_host = conn, host
+            self._panic = False
+            self._publish(hosts)
+
+    def _probe_into(
+        self,
+        host: HostInfo,
+        found: Event,
+        winners: list[tuple[DriverConnection, HostInfo, list[HostInfo]]],
+    ) -> None:
+        try:
+            result = self._probe(host)
+        finally:
+            with self._lock:
+                self._probing.discard(host.url)
+        if result is None:
+            return
+        with self._lock:
+            won = not winners and not self._stop.is_set()
+            if won:
+                winners.append(result)
+        if won:
+            found.set()
+        else:
+            self._close_quietly(result[0])
 
     def _candidates(self) -> list[HostInfo]:
         seen: dict[str, HostInfo] = {}
