@@ -213,6 +213,11 @@ def test_one_topology_monitor_per_cluster(cluster: Cluster, driver: str) -> None
         mine = [m for m in monitors() if cluster.name in m.cluster_id]
         assert len(mine) == 1
         assert mine[0].running
+        for _ in range(100):  # the monitor connects in the background
+            if mine[0].has_connection:
+                break
+            sleep(0.05)
+        assert mine[0].has_connection
         sessions = server_sessions(cluster, driver)
         # 12 app connections + 1 monitoring connection + the counting one
         assert sessions == 12 + 1 + 1, sessions

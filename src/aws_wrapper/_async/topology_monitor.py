@@ -94,6 +94,11 @@ class ClusterTopologyMonitor:
     def running(self) -> bool:
         return self._worker is not None and self._worker.is_alive()
 
+    @property
+    def has_connection(self) -> bool:
+        """True while the monitor holds its monitoring connection (the writer is known)."""
+        return self._conn is not None
+
     async def release_resources(self) -> None:
         self._stop.set()
         self._wake.set()
