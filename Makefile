@@ -41,9 +41,10 @@ pytest: $(STAMP)  ## only the tests
 
 test: check-generated lint typecheck pytest  ## everything CI checks
 
-bench: $(STAMP)  ## per-call overhead vs the raw driver (ratios), then failover times on the devcluster
+bench: $(STAMP)  ## per-call overhead vs the raw driver (ratios), failover and dead-host detection times
 	$(PY) bench/overhead.py
 	$(PY) bench/failover.py --engine both
+	$(PY) bench/efm.py --engine both
 
 demo: $(STAMP)  ## start a local PostgreSQL and query it through the wrapper, sync and async
 	$(PY) examples/demo.py

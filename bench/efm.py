@@ -423,6 +423,9 @@ def report(results: Sequence[Run], settings: Settings) -> None:
     reference = settings.aws_reference_ms
     aws_header = (
         f"vs aws-advanced-python-wrapper EFM v2 ({AWS_REFERENCE_MS:.0f} ms with these settings)"
+        if reference is not None
+        else "vs aws-advanced-python-wrapper EFM v2 (known for "
+        f"{DEFAULT_TIME_MS}/{DEFAULT_INTERVAL_MS}/{DEFAULT_COUNT} only)"
     )
     header = (
         "world",

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
+from time import monotonic
 from types import TracebackType
 from typing import Any, Self
 
@@ -63,6 +64,7 @@ class AsyncAwsWrapperConnection:
         "_driver",
         "_manager",
         "_service",
+        "_stamp",
     )
 
     def __init__(self, service: PluginServiceImpl) -> None:
@@ -78,6 +80,9 @@ class AsyncAwsWrapperConnection:
         self._ch_fetchall = manager.chain("Cursor.fetchall")
         self._ch_commit = manager.chain("Connection.commit")
         self._ch_rollback = manager.chain("Connection.rollback")
+        # host_monitoring_v2 only needs "in flight since": written inline on the hot path
+        stamper = manager.stamper
+        self._stamp = stamper if stamper is not None and stamper.subscribed_methods else None
 
     @classmethod
     async def connect(
@@ -281,18 +286,32 @@ class AsyncAwsWrapperConnection:
     async def commit(self) -> None:
         raw = self._raw()
         chain = self._ch_commit
-        if chain is None:
-            await self._driver.commit(raw)
-        else:
-            await chain(self, (), partial(self._driver.commit, raw))
+        stamp = self._stamp
+        if stamp is not None:
+            stamp.since = monotonic()
+        try:
+            if chain is None:
+                await self._driver.commit(raw)
+            else:
+                await chain(self, (), partial(self._driver.commit, raw))
+        finally:
+            if stamp is not None:
+                stamp.since = None
 
     async def rollback(self) -> None:
         raw = self._raw()
         chain = self._ch_rollback
-        if chain is None:
-            await self._driver.rollback(raw)
-        else:
-            await chain(self, (), partial(self._driver.rollback, raw))
+        stamp = self._stamp
+        if stamp is not None:
+            stamp.since = monotonic()
+        try:
+            if chain is None:
+                await self._driver.rollback(raw)
+            else:
+                await chain(self, (), partial(self._driver.rollback, raw))
+        finally:
+            if stamp is not None:
+                stamp.since = None
 
     async def close(self) -> None:
         if self._closed:

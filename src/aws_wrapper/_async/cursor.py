@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from functools import partial
+from time import monotonic
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, Self
 
@@ -64,26 +65,42 @@ class AsyncAwsWrapperCursor:
     # -- PEP 249 ---------------------------------------------------------------------------
 
     async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Self:
+        conn = self._conn
         cur = self._cur
-        if cur is None or self._owner is not self._conn._service.conn:
+        if cur is None or self._owner is not conn._service.conn:
             cur = await self._renew()
-        chain = self._conn._ch_execute
-        if chain is None:
-            await cur.execute(query, params, **kwargs)
-        else:
-            await chain(self, (query, params), partial(cur.execute, query, params, **kwargs))
+        chain = conn._ch_execute
+        stamp = conn._stamp
+        if stamp is not None:
+            stamp.since = monotonic()
+        try:
+            if chain is None:
+                await cur.execute(query, params, **kwargs)
+            else:
+                await chain(self, (query, params), partial(cur.execute, query, params, **kwargs))
+        finally:
+            if stamp is not None:
+                stamp.since = None
         return self
 
     async def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> Self:
+        conn = self._conn
         cur = self._cur
-        if cur is None or self._owner is not self._conn._service.conn:
+        if cur is None or self._owner is not conn._service.conn:
             cur = await self._renew()
-        chain = self._conn._ch_executemany
-        if chain is None:
-            await cur.executemany(query, params_seq, **kwargs)
-        else:
-            call = partial(cur.executemany, query, params_seq, **kwargs)
-            await chain(self, (query, params_seq), call)
+        chain = conn._ch_executemany
+        stamp = conn._stamp
+        if stamp is not None:
+            stamp.since = monotonic()
+        try:
+            if chain is None:
+                await cur.executemany(query, params_seq, **kwargs)
+            else:
+                call = partial(cur.executemany, query, params_seq, **kwargs)
+                await chain(self, (query, params_seq), call)
+        finally:
+            if stamp is not None:
+                stamp.since = None
         return self
 
     async def fetchone(self) -> Any:

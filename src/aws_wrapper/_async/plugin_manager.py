@@ -46,8 +46,12 @@ class PluginSpec:
 _SPECS: dict[str, PluginSpec] = {}
 _ALIASES: dict[str, str] = {}
 
-DEFAULT_PLUGINS: tuple[str, ...] = ("aurora_connection_tracker", "failover_v2")
-"""The plugins used when ``plugins`` is not given (host_monitoring_v2 joins when it lands)."""
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "aurora_connection_tracker",
+    "failover_v2",
+    "host_monitoring_v2",
+)
+"""The plugins used when ``plugins`` is not given: the AWS wrappers' default set."""
 
 
 def register_plugin(
@@ -116,18 +120,30 @@ def _build_chain(method: str, plugins: Sequence[Plugin]) -> Chain | None:
     return many
 
 
+STAMPED_INLINE = frozenset(
+    {"Cursor.execute", "Cursor.executemany", "Connection.commit", "Connection.rollback"}
+)
+"""Methods whose start and end the wrapper itself writes on the *stamper* plugin (one that
+only needs to know that a call is in flight, and since when: host_monitoring_v2), instead of
+running it as a chain link: two attribute writes instead of a call."""
+
+
 class PluginManager:
     """Holds one connection's plugins and the chains built from them."""
 
-    __slots__ = ("_chains", "_network", "plugins")
+    __slots__ = ("_chains", "_network", "plugins", "stamper")
 
     def __init__(self, plugins: Sequence[Plugin], network_methods: frozenset[str]) -> None:
         self.plugins: tuple[Plugin, ...] = tuple(plugins)
         self._network = network_methods
         self._chains: dict[str, Chain | None] = {}
+        self.stamper: Any = next((p for p in plugins if getattr(p, "stamps_calls", False)), None)
 
     def subscribers(self, method: str) -> tuple[Plugin, ...]:
-        return tuple(p for p in self.plugins if subscribes(p, method, self._network))
+        inline = self.stamper if method in STAMPED_INLINE else None
+        return tuple(
+            p for p in self.plugins if p is not inline and subscribes(p, method, self._network)
+        )
 
     def chain(self, method: str) -> Chain | None:
         """The chain for ``method`` (``None`` when no plugin wants it); built once."""

@@ -132,6 +132,15 @@ class HostMonitor:
                 found.append(plugin)
         return found
 
+    def _until_next_check(self, now: float) -> float:
+        """Sleep until the oldest call in flight reaches the grace time; with none in flight,
+        poll often enough (a quarter of the shorter of grace and interval) that a call which
+        starts meanwhile is seen long before its grace time ends."""
+        starts = [p.since for p in list(self._watched) if p.since is not None]
+        if starts:
+            return max(0.001, min(min(starts) + self.grace_s - now, self.interval_s))
+        return max(0.01, min(self.interval_s, self.grace_s or self.interval_s) / 4)
+
     async def _run(self) -> None:
         idle_since = time.monotonic()
         try:
@@ -148,8 +157,7 @@ class HostMonitor:
                             await self._ensure_conn()  # ready before it is needed
                         except Exception:
                             pass  # the probes will tell
-                    # calls that started while we slept are seen at most an interval late
-                    await await_event(self._wake, min(self.interval_s, self.grace_s or 0.05))
+                    await await_event(self._wake, self._until_next_check(time.monotonic()))
                     self._wake.clear()
                     continue
                 idle_since = now
@@ -265,7 +273,13 @@ def _forget(monitor: HostMonitor) -> None:
 
 
 class HostMonitoringPlugin(BasePlugin):
-    """Marks calls in flight for the host's monitor; see the module documentation."""
+    """Marks calls in flight for the host's monitor; see the module documentation.
+
+    For the hottest methods (execute, executemany, commit, rollback) the wrapper writes
+    :attr:`since` itself (``stamps_calls``); the other network-bound methods come through
+    :meth:`execute`."""
+
+    stamps_calls = True
 
     def __init__(self, service: PluginService, props: Properties) -> None:
         super().__init__(service, props)
