@@ -152,3 +152,36 @@ async def test_one_monitor_and_one_connection_per_host(cluster: Cluster, driver:
             await conn.close()
     await aw.release_resources()
     assert host_monitors() == [] and live_workers() == []
+
+
+async def test_monitoring_connection_properties_and_disposal(cluster: Cluster, driver: str) -> None:
+    """`monitoring-` properties apply to the monitor's own connection only; a monitor with
+    nothing to watch stops after monitor_disposal_time_ms."""
+    if driver != "psycopg":
+        pytest.skip("application_name is a PostgreSQL notion")
+    conn = await connect(
+        cluster,
+        driver,
+        "host_monitoring_v2",
+        application_name="the-app",
+        monitor_disposal_time_ms=300,
+        **{"monitoring-application_name": "efm-probe"},
+    )
+    try:
+        (monitor,) = host_monitors()
+        for _ in range(100):
+            if monitor.has_connection:
+                break
+            await asleep(0.05)
+        cur = await conn.execute(
+            "SELECT application_name FROM pg_stat_activity WHERE usename = 'app' "
+            "AND application_name IN ('the-app', 'efm-probe') ORDER BY 1"
+        )
+        assert [r[0] for r in await cur.fetchall()] == ["efm-probe", "the-app"]
+    finally:
+        await conn.close()
+    for _ in range(40):  # nothing left to watch: the monitor stops by itself
+        if not monitor.running:
+            break
+        await asleep(0.05)
+    assert not monitor.running
