@@ -22,24 +22,22 @@ from typing import Any
 from aws_wrapper._compat import (
     AEvent,
     AThreadLock,
-    AWorker,
-    amonitor_scope,
     aspawn,
     await_event,
 )
-from aws_wrapper.hostinfo import HostInfo, HostRole
+from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import Properties
 from aws_wrapper.topology import build_hosts, writer_of
 
+from .monitors import BackgroundWorker, MonitorRegistry
 from .protocols import ConnectionProvider, DatabaseDialect, DriverConnection, DriverDialect
-from .resources import register_resource
 
 logger = logging.getLogger("aws_wrapper")
 
 WriterChanged = Callable[[HostInfo | None, HostInfo], None]
 
 
-class ClusterTopologyMonitor:
+class ClusterTopologyMonitor(BackgroundWorker):
     """Shared topology of one cluster; see the module documentation."""
 
     def __init__(
@@ -56,6 +54,7 @@ class ClusterTopologyMonitor:
         high_refresh_s: float,
         probe_timeout_s: int,
     ) -> None:
+        super().__init__()
         self.cluster_id = cluster_id
         self.template = template
         self.port = port
@@ -70,12 +69,9 @@ class ClusterTopologyMonitor:
         self.updated_at = 0.0
         self.version = 0
         self._changed = AEvent()
-        self._wake = AEvent()
-        self._stop = AEvent()
         self._panic = True  # until a writer is confirmed
         self._conn: DriverConnection | None = None
         self._conn_host: HostInfo | None = None
-        self._worker: AWorker | None = None
         self._lock = AThreadLock()
         self._listeners: weakref.WeakSet[Any] = weakref.WeakSet()
         self._probing: set[str] = set()
@@ -85,14 +81,7 @@ class ClusterTopologyMonitor:
     # -- life --------------------------------------------------------------------------------
 
     def ensure_started(self) -> None:
-        with self._lock:
-            if self._worker is None or not self._worker.is_alive():
-                self._stop = AEvent()
-                self._worker = aspawn(self._run, name=f"aws-wrapper-topology-{self.cluster_id}")
-
-    @property
-    def running(self) -> bool:
-        return self._worker is not None and self._worker.is_alive()
+        self._start(self._run, name=f"aws-wrapper-topology-{self.cluster_id}")
 
     @property
     def has_connection(self) -> bool:
@@ -100,15 +89,9 @@ class ClusterTopologyMonitor:
         return self._conn is not None
 
     async def release_resources(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        worker = self._worker
-        if worker is not None and not await worker.join(5.0):
-            worker.cancel()
-            await worker.join(1.0)
-        self._worker = None
+        await self._stop_worker()
         await self._close_conn()
-        forget(self)
+        _monitors.forget(self)
 
     # -- API ---------------------------------------------------------------------------------
 
@@ -305,38 +288,18 @@ class ClusterTopologyMonitor:
 
 # -- the registry: one monitor per (event loop | process, cluster) --------------------------
 
-_registry: weakref.WeakKeyDictionary[Any, dict[str, ClusterTopologyMonitor]] = (
-    weakref.WeakKeyDictionary()
-)
-_registry_lock = AThreadLock()
+_monitors: MonitorRegistry[ClusterTopologyMonitor] = MonitorRegistry()
 
 
 def monitor_for(
     cluster_id: str, make: Callable[[], ClusterTopologyMonitor]
 ) -> ClusterTopologyMonitor:
     """The monitor of ``cluster_id`` in this scope, created (and started) on first use."""
-    scope = amonitor_scope()
-    with _registry_lock:
-        monitors = _registry.setdefault(scope, {})
-        monitor = monitors.get(cluster_id)
-        if monitor is None:
-            monitor = monitors[cluster_id] = make()
-            register_resource(monitor)
+    monitor = _monitors.get(cluster_id, make)
     monitor.ensure_started()
     return monitor
 
 
 def monitors() -> list[ClusterTopologyMonitor]:
     """The monitors of this scope (for tests and diagnostics)."""
-    with _registry_lock:
-        return list(_registry.get(amonitor_scope(), {}).values())
-
-
-def forget(monitor: ClusterTopologyMonitor) -> None:
-    with _registry_lock:
-        for found in _registry.values():
-            if found.get(monitor.cluster_id) is monitor:
-                del found[monitor.cluster_id]
-
-
-__all__ = ["ClusterTopologyMonitor", "HostRole", "monitor_for", "monitors"]
+    return _monitors.all()

@@ -23,10 +23,9 @@ import logging
 import math
 import time
 import weakref
-from collections.abc import Callable
 from typing import Any
 
-from aws_wrapper._compat import AEvent, AThreadLock, AWorker, amonitor_scope, aspawn, await_event
+from aws_wrapper._compat import AThreadLock, aspawn, await_event
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import (
     FAILURE_DETECTION_COUNT,
@@ -38,6 +37,7 @@ from aws_wrapper.properties import (
     Properties,
 )
 
+from ..monitors import BackgroundWorker, MonitorRegistry
 from ..plugin import BasePlugin
 from ..protocols import (
     NETWORK_METHODS,
@@ -47,12 +47,11 @@ from ..protocols import (
     DriverDialect,
     PluginService,
 )
-from ..resources import register_resource
 
 logger = logging.getLogger("aws_wrapper")
 
 
-class HostMonitor:
+class HostMonitor(BackgroundWorker):
     """Watches one host for the connections that have calls in flight on it."""
 
     def __init__(
@@ -66,6 +65,7 @@ class HostMonitor:
         count: int,
         disposal_s: float,
     ) -> None:
+        super().__init__()
         self.host = host
         self.driver = driver
         self.provider = provider
@@ -79,9 +79,6 @@ class HostMonitor:
         self._props = props.copy(driver=overrides)
         self._watched: weakref.WeakSet[HostMonitoringPlugin] = weakref.WeakSet()
         self._lock = AThreadLock()
-        self._stop = AEvent()
-        self._wake = AEvent()
-        self._worker: AWorker | None = None
         self._conn: DriverConnection | None = None
         self._probe_ok = False
         self.failures = 0
@@ -94,32 +91,20 @@ class HostMonitor:
     def watch(self, plugin: HostMonitoringPlugin) -> None:
         with self._lock:
             self._watched.add(plugin)
-            if self._worker is None or not self._worker.is_alive():
-                self._stop = AEvent()
-                self._worker = aspawn(self._run, name=f"aws-wrapper-efm-{self.host.url}")
+        self._start(self._run, name=f"aws-wrapper-efm-{self.host.url}")
 
     def unwatch(self, plugin: HostMonitoringPlugin) -> None:
         with self._lock:
             self._watched.discard(plugin)
 
     @property
-    def running(self) -> bool:
-        return self._worker is not None and self._worker.is_alive()
-
-    @property
     def has_connection(self) -> bool:
         return self._conn is not None
 
     async def release_resources(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        worker = self._worker
-        if worker is not None and not await worker.join(5.0):
-            worker.cancel()
-            await worker.join(1.0)
-        self._worker = None
+        await self._stop_worker()
         await self._drop_conn()
-        _forget(self)
+        _monitors.forget(self)
 
     # -- the worker --------------------------------------------------------------------------
 
@@ -243,33 +228,12 @@ class HostMonitor:
 
 # -- one monitor per (scope, host) ---------------------------------------------------------
 
-_registry: weakref.WeakKeyDictionary[Any, dict[str, HostMonitor]] = weakref.WeakKeyDictionary()
-_registry_lock = AThreadLock()
-
-
-def monitor_for(key: str, make: Callable[[], HostMonitor]) -> HostMonitor:
-    scope = amonitor_scope()
-    with _registry_lock:
-        found = _registry.setdefault(scope, {})
-        monitor = found.get(key)
-        if monitor is None:
-            monitor = found[key] = make()
-            register_resource(monitor)
-    return monitor
+_monitors: MonitorRegistry[HostMonitor] = MonitorRegistry()
 
 
 def host_monitors() -> list[HostMonitor]:
     """The host monitors of this scope (tests, diagnostics)."""
-    with _registry_lock:
-        return list(_registry.get(amonitor_scope(), {}).values())
-
-
-def _forget(monitor: HostMonitor) -> None:
-    with _registry_lock:
-        for found in _registry.values():
-            for key, value in list(found.items()):
-                if value is monitor:
-                    del found[key]
+    return _monitors.all()
 
 
 class HostMonitoringPlugin(BasePlugin):
@@ -315,7 +279,7 @@ class HostMonitoringPlugin(BasePlugin):
             return
         service = self.service
         key = f"{new.url}|{service.driver_dialect.code}"
-        monitor = monitor_for(
+        monitor = _monitors.get(
             key,
             lambda: HostMonitor(
                 new,

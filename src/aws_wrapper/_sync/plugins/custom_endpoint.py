@@ -31,7 +31,6 @@ from aws_wrapper._compat import (
     Event,
     ThreadLock,
     Worker,
-    monitor_scope,
     run_blocking,
     spawn,
     wait_event,
@@ -56,9 +55,9 @@ from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import Properties
 from aws_wrapper.rds_utils import region_from_host
 
+from ..monitors import MonitorRegistry
 from ..plugin import BasePlugin
 from ..protocols import CONNECT, NETWORK_METHODS, Call, ConnectCall, DriverConnection, PluginService
-from ..resources import register_resource
 
 logger = logging.getLogger("aws_wrapper")
 
@@ -202,12 +201,13 @@ class CustomEndpointMonitor:
         return True
 
     def _expire_if_idle(self) -> bool:
-        with _registry_lock:
+        def idle() -> bool:
             if time.monotonic() - self.last_used < self.idle_expiration_s:
                 return False
             self.expired = True
-            _forget_locked(self)
             return True
+
+        return _monitors.forget_if(self, idle)
 
     def _publish(self) -> None:
         self.version += 1
@@ -227,42 +227,24 @@ def _describe(info: CustomEndpointInfo) -> str:
 
 # -- the registry: one monitor per (event loop | process, endpoint) -------------------------
 
-_registry: weakref.WeakKeyDictionary[Any, dict[str, CustomEndpointMonitor]] = (
-    weakref.WeakKeyDictionary()
-)
-_registry_lock = ThreadLock()
+_monitors: MonitorRegistry[CustomEndpointMonitor] = MonitorRegistry()
 
 
 def monitor_for(key: str, make: Callable[[], CustomEndpointMonitor]) -> CustomEndpointMonitor:
     """The monitor of ``key`` in this scope, created (and started) on first use or after the
     previous one expired or was released; marked as used."""
-    scope = monitor_scope()
-    with _registry_lock:
-        monitors = _registry.setdefault(scope, {})
-        monitor = monitors.get(key)
-        if monitor is None or monitor.expired:
-            monitor = monitors[key] = make()
-            register_resource(monitor)
-        monitor.touch()
+    monitor = _monitors.get(key, make, stale=lambda m: m.expired, on_get=lambda m: m.touch())
     monitor.ensure_started()
     return monitor
 
 
 def monitors() -> list[CustomEndpointMonitor]:
     """The monitors of this scope (for tests and diagnostics)."""
-    with _registry_lock:
-        return list(_registry.get(monitor_scope(), {}).values())
+    return _monitors.all()
 
 
 def forget(monitor: CustomEndpointMonitor) -> None:
-    with _registry_lock:
-        _forget_locked(monitor)
-
-
-def _forget_locked(monitor: CustomEndpointMonitor) -> None:
-    for found in _registry.values():
-        if found.get(monitor.key) is monitor:
-            del found[monitor.key]
+    _monitors.forget(monitor)
 
 
 # -- the plugin -----------------------------------------------------------------------------

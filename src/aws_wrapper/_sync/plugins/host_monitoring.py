@@ -25,10 +25,9 @@ import logging
 import math
 import time
 import weakref
-from collections.abc import Callable
 from typing import Any
 
-from aws_wrapper._compat import Event, ThreadLock, Worker, monitor_scope, spawn, wait_event
+from aws_wrapper._compat import ThreadLock, spawn, wait_event
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import (
     FAILURE_DETECTION_COUNT,
@@ -40,6 +39,7 @@ from aws_wrapper.properties import (
     Properties,
 )
 
+from ..monitors import BackgroundWorker, MonitorRegistry
 from ..plugin import BasePlugin
 from ..protocols import (
     NETWORK_METHODS,
@@ -49,12 +49,11 @@ from ..protocols import (
     DriverDialect,
     PluginService,
 )
-from ..resources import register_resource
 
 logger = logging.getLogger("aws_wrapper")
 
 
-class HostMonitor:
+class HostMonitor(BackgroundWorker):
     """Watches one host for the connections that have calls in flight on it."""
 
     def __init__(
@@ -68,6 +67,7 @@ class HostMonitor:
         count: int,
         disposal_s: float,
     ) -> None:
+        super().__init__()
         self.host = host
         self.driver = driver
         self.provider = provider
@@ -81,9 +81,6 @@ class HostMonitor:
         self._props = props.copy(driver=overrides)
         self._watched: weakref.WeakSet[HostMonitoringPlugin] = weakref.WeakSet()
         self._lock = ThreadLock()
-        self._stop = Event()
-        self._wake = Event()
-        self._worker: Worker | None = None
         self._conn: DriverConnection | None = None
         self._probe_ok = False
         self.failures = 0
@@ -96,32 +93,20 @@ class HostMonitor:
     def watch(self, plugin: HostMonitoringPlugin) -> None:
         with self._lock:
             self._watched.add(plugin)
-            if self._worker is None or not self._worker.is_alive():
-                self._stop = Event()
-                self._worker = spawn(self._run, name=f"aws-wrapper-efm-{self.host.url}")
+        self._start(self._run, name=f"aws-wrapper-efm-{self.host.url}")
 
     def unwatch(self, plugin: HostMonitoringPlugin) -> None:
         with self._lock:
             self._watched.discard(plugin)
 
     @property
-    def running(self) -> bool:
-        return self._worker is not None and self._worker.is_alive()
-
-    @property
     def has_connection(self) -> bool:
         return self._conn is not None
 
     def release_resources(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        worker = self._worker
-        if worker is not None and not worker.join(5.0):
-            worker.cancel()
-            worker.join(1.0)
-        self._worker = None
+        self._stop_worker()
         self._drop_conn()
-        _forget(self)
+        _monitors.forget(self)
 
     # -- the worker --------------------------------------------------------------------------
 
@@ -245,33 +230,12 @@ class HostMonitor:
 
 # -- one monitor per (scope, host) ---------------------------------------------------------
 
-_registry: weakref.WeakKeyDictionary[Any, dict[str, HostMonitor]] = weakref.WeakKeyDictionary()
-_registry_lock = ThreadLock()
-
-
-def monitor_for(key: str, make: Callable[[], HostMonitor]) -> HostMonitor:
-    scope = monitor_scope()
-    with _registry_lock:
-        found = _registry.setdefault(scope, {})
-        monitor = found.get(key)
-        if monitor is None:
-            monitor = found[key] = make()
-            register_resource(monitor)
-    return monitor
+_monitors: MonitorRegistry[HostMonitor] = MonitorRegistry()
 
 
 def host_monitors() -> list[HostMonitor]:
     """The host monitors of this scope (tests, diagnostics)."""
-    with _registry_lock:
-        return list(_registry.get(monitor_scope(), {}).values())
-
-
-def _forget(monitor: HostMonitor) -> None:
-    with _registry_lock:
-        for found in _registry.values():
-            for key, value in list(found.items()):
-                if value is monitor:
-                    del found[key]
+    return _monitors.all()
 
 
 class HostMonitoringPlugin(BasePlugin):
@@ -317,7 +281,7 @@ class HostMonitoringPlugin(BasePlugin):
             return
         service = self.service
         key = f"{new.url}|{service.driver_dialect.code}"
-        monitor = monitor_for(
+        monitor = _monitors.get(
             key,
             lambda: HostMonitor(
                 new,

@@ -1,0 +1,97 @@
+"""What every shared monitor (topology, host health, custom endpoint) has in common: one per
+key per scope (event loop in asyncio, process in blocking code), and a background worker that
+starts on demand and stops on request."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from aws_wrapper._compat import AEvent, AThreadLock, AWorker, amonitor_scope, aspawn
+
+from .resources import Releasable, register_resource
+
+M = TypeVar("M", bound=Releasable)
+
+
+class MonitorRegistry(Generic[M]):
+    """``key -> monitor`` per scope; monitors are registered for ``release_resources()``."""
+
+    def __init__(self) -> None:
+        self._by_scope: weakref.WeakKeyDictionary[Any, dict[str, M]] = weakref.WeakKeyDictionary()
+        self._lock = AThreadLock()
+
+    def get(
+        self,
+        key: str,
+        make: Callable[[], M],
+        stale: Callable[[M], bool] | None = None,
+        on_get: Callable[[M], None] | None = None,
+    ) -> M:
+        """The monitor of ``key`` in this scope; made (and registered) when there is none, or
+        when ``stale`` says the one there is done for. ``on_get`` runs under the registry's
+        lock (so it cannot race :meth:`forget_if`)."""
+        with self._lock:
+            found = self._by_scope.setdefault(amonitor_scope(), {})
+            monitor = found.get(key)
+            if monitor is None or (stale is not None and stale(monitor)):
+                monitor = found[key] = make()
+                register_resource(monitor)
+            if on_get is not None:
+                on_get(monitor)
+            return monitor
+
+    def all(self) -> list[M]:
+        """The monitors of this scope."""
+        with self._lock:
+            return list(self._by_scope.get(amonitor_scope(), {}).values())
+
+    def forget(self, monitor: M) -> None:
+        with self._lock:
+            self._remove(monitor)
+
+    def forget_if(self, monitor: M, condition: Callable[[], bool]) -> bool:
+        """Forget ``monitor`` if ``condition()`` holds, atomically with :meth:`get`."""
+        with self._lock:
+            if not condition():
+                return False
+            self._remove(monitor)
+            return True
+
+    def _remove(self, monitor: M) -> None:
+        for found in self._by_scope.values():
+            for key, value in list(found.items()):
+                if value is monitor:
+                    del found[key]
+
+
+class BackgroundWorker:
+    """A monitor's worker (a task / a daemon thread), with stop and wake events."""
+
+    def __init__(self) -> None:
+        self._stop = AEvent()
+        self._wake = AEvent()
+        self._worker: AWorker | None = None
+        self._worker_lock = AThreadLock()
+
+    def _start(self, run: Callable[[], Any], name: str) -> None:
+        """Start ``run`` unless it is running already."""
+        with self._worker_lock:
+            if self._worker is None or not self._worker.is_alive():
+                self._stop = AEvent()
+                self._worker = aspawn(run, name=name)
+
+    @property
+    def running(self) -> bool:
+        return self._worker is not None and self._worker.is_alive()
+
+    async def _stop_worker(self, timeout: float = 5.0) -> None:
+        """Ask the worker to stop and wait for it (cancelling it if it does not)."""
+        self._stop.set()
+        self._wake.set()
+        worker = self._worker
+        if worker is not None and not await worker.join(timeout):
+            worker.cancel()
+            await worker.join(1.0)
+        self._worker = None
