@@ -160,6 +160,12 @@ def _failover(c: Cluster, new_writer: str, *, crash: bool) -> dict[str, float]:
     old = c.writer
     other = [r for r in c.readers if r != new_writer]
     t0 = time.monotonic()
+    if crash:
+        # replication is asynchronous: like the devcluster's own crash failover (which cuts
+        # the clients off first), let the readers have every acknowledged commit before the
+        # kill, or a loaded machine loses the last ones
+        for r in c.readers:
+            b.wait_caught_up(r, old, 10)
     b.stop(old, crash=crash)
     t1 = time.monotonic()
     assert not b.running(old)
