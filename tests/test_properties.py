@@ -212,3 +212,24 @@ def test_hosts_file_parsing(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -
     assert hostsfile.lookup("three.example") is None
     monkeypatch.delenv(hostsfile.ENV_VAR)
     assert hostsfile.lookup("two.example") is None
+
+
+def test_every_plugin_property_is_known_before_any_plugin_loads() -> None:
+    """Properties are checked before plugins are built (and plugin modules load lazily):
+    their declarations must not live in the lazily imported plugin modules."""
+    import aws_wrapper.aio  # noqa: F401
+
+    props = parse_properties(
+        {
+            "reader_host_selector_strategy": "random",
+            "read_write_splitting_fallback_to_writer": "false",
+            "failure_detection_time_ms": "5",
+            "failover_timeout_sec": 3,
+            "custom_endpoint_region": "us-east-1",
+            "round_robin_default_weight": 2,
+            "monitoring-connect_timeout": 1,
+        },
+        frozenset(),
+        "test",
+    )
+    assert not props.driver and len(props.wrapper) == 7

@@ -496,3 +496,25 @@ MONITORING_PREFIX = register_prefix(
     "host_monitoring_v2: a driver parameter for the monitoring connections only "
     "(e.g. monitoring-connect_timeout=2).",
 )
+
+# ---------------------------------------------------------------------------------------------
+# read/write splitting
+# ---------------------------------------------------------------------------------------------
+
+READER_HOST_SELECTOR_STRATEGY = register(
+    Prop(
+        "reader_host_selector_strategy",
+        str,
+        "random",
+        "read_write_splitting: host selector that picks the reader for read-only mode.",
+    )
+)
+READ_WRITE_FALLBACK_TO_WRITER = register(
+    Prop(
+        "read_write_splitting_fallback_to_writer",
+        bool,
+        True,
+        "read_write_splitting: when no reader can be reached, stay on the writer (false: "
+        "raise ReadWriteSplittingError).",
+    )
+)

@@ -63,6 +63,12 @@ def _host_monitoring(service: PluginService, props: Properties) -> Plugin:
     return HostMonitoringPlugin(service, props)
 
 
+def _read_write_splitting(service: PluginService, props: Properties) -> Plugin:
+    from .read_write_splitting import ReadWriteSplittingPlugin
+
+    return ReadWriteSplittingPlugin(service, props)
+
+
 def _dev(service: PluginService, props: Properties) -> Plugin:
     from .dev import DeveloperPlugin
 
@@ -90,6 +96,12 @@ register_plugin(
     200,
     "Replaces a connection that the writer endpoint's stale DNS sent to a reader with one to "
     "the real writer.",
+)
+register_plugin(
+    "read_write_splitting",
+    _read_write_splitting,
+    300,
+    "read_only=True moves the connection to a reader, read_only=False back to the writer.",
 )
 register_plugin(
     "custom_endpoint",
