@@ -209,8 +209,8 @@ class HostMonitor(BackgroundWorker):
                 len(victims),
             )
         for plugin in victims:
+            self.aborts += 1  # counted first: the aborted caller may look at once
             plugin.abort_in_flight()
-            self.aborts += 1
         self.failures = 0
 
     async def _drop_conn(self) -> None:

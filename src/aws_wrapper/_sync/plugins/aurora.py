@@ -206,7 +206,7 @@ class AuroraConnectionTrackerPlugin(BasePlugin):
             stale = list(found.items()) if found is not None else []
         for conn, driver in stale:
             if not driver.is_closed(conn):
+                AuroraConnectionTrackerPlugin.aborted += 1  # counted before the caller wakes
                 driver.abort(conn)
-                AuroraConnectionTrackerPlugin.aborted += 1
         if stale:
             logger.info("aborted %d connection(s) to the old writer %s", len(stale), old.url)
