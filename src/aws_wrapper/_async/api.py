@@ -1,0 +1,105 @@
+"""The public names of this world, gathered once: ``aws_wrapper.aio`` (async) and
+``aws_wrapper.sync`` / ``aws_wrapper`` (blocking, generated twin) re-export them."""
+
+from __future__ import annotations
+
+from aws_wrapper.dbapi import (
+    BINARY,
+    DATETIME,
+    NUMBER,
+    ROWID,
+    STRING,
+    Binary,
+    Date,
+    DateFromTicks,
+    Time,
+    TimeFromTicks,
+    Timestamp,
+    TimestampFromTicks,
+    apilevel,
+    paramstyle,
+    threadsafety,
+)
+from aws_wrapper.errors import (
+    AwsWrapperError,
+    ConfigurationError,
+    ConnectError,
+    ConnectionClosedError,
+    DatabaseError,
+    DataError,
+    Error,
+    FailoverError,
+    FailoverFailedError,
+    FailoverSuccessError,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    LoginError,
+    NotSupportedError,
+    OperationalError,
+    ProgrammingError,
+    PropertyError,
+    ReadWriteSplittingError,
+    TransactionResolutionUnknownError,
+    UnknownPluginError,
+    UnsupportedDriverError,
+    Warning,
+)
+
+from .connection import (
+    AsyncAwsWrapperConnection,
+    connect,
+)
+from .cursor import AsyncAwsWrapperCursor
+from .plugin import BasePlugin
+from .plugin_manager import register_plugin
+from .plugins.dev import simulator as error_simulator
+from .resources import release_resources
+
+__all__ = [
+    "BINARY",
+    "DATETIME",
+    "NUMBER",
+    "ROWID",
+    "STRING",
+    "AsyncAwsWrapperConnection",
+    "AsyncAwsWrapperCursor",
+    "AwsWrapperError",
+    "BasePlugin",
+    "Binary",
+    "ConfigurationError",
+    "ConnectError",
+    "ConnectionClosedError",
+    "DataError",
+    "DatabaseError",
+    "Date",
+    "DateFromTicks",
+    "Error",
+    "FailoverError",
+    "FailoverFailedError",
+    "FailoverSuccessError",
+    "IntegrityError",
+    "InterfaceError",
+    "InternalError",
+    "LoginError",
+    "NotSupportedError",
+    "OperationalError",
+    "ProgrammingError",
+    "PropertyError",
+    "ReadWriteSplittingError",
+    "Time",
+    "TimeFromTicks",
+    "Timestamp",
+    "TimestampFromTicks",
+    "TransactionResolutionUnknownError",
+    "UnknownPluginError",
+    "UnsupportedDriverError",
+    "Warning",
+    "apilevel",
+    "connect",
+    "error_simulator",
+    "paramstyle",
+    "register_plugin",
+    "release_resources",
+    "threadsafety",
+]
