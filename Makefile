@@ -41,10 +41,11 @@ pytest: $(STAMP)  ## only the tests
 
 test: check-generated lint typecheck pytest  ## everything CI checks
 
-bench: $(STAMP)  ## per-call overhead vs the raw driver (ratios), failover and dead-host detection times
+bench: $(STAMP)  ## per-call overhead vs the raw driver (ratios), failover and dead-host detection times, read_only switch cost with/without pools
 	$(PY) bench/overhead.py
 	$(PY) bench/failover.py --engine both
 	$(PY) bench/efm.py --engine both
+	$(PY) bench/read_write.py --engine both
 
 demo: $(STAMP)  ## start a local PostgreSQL and query it through the wrapper, sync and async
 	$(PY) examples/demo.py

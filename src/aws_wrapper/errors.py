@@ -118,7 +118,21 @@ class ReadWriteSplittingError(AwsWrapperError, OperationalError):
     """A read/write switch was refused or could not be made."""
 
 
+class AwsAuthError(LoginError):
+    """AWS authentication failed before the database was reached: no or bad AWS credentials,
+    a secret that cannot be read, an identity provider that refused the login. Names what
+    failed; never shows a password, token, assertion or secret value."""
+
+    def __init__(self, message: str, host: str | None = None) -> None:
+        super().__init__(message, host)
+
+
+class PoolTimeoutError(AwsWrapperError, OperationalError):
+    """No connection of an internal pool came free in time (or the pool is closed)."""
+
+
 __all__ = [
+    "AwsAuthError",
     "AwsWrapperError",
     "ConfigurationError",
     "ConnectError",
@@ -135,6 +149,7 @@ __all__ = [
     "LoginError",
     "NotSupportedError",
     "OperationalError",
+    "PoolTimeoutError",
     "ProgrammingError",
     "PropertyError",
     "ReadWriteSplittingError",

@@ -487,7 +487,8 @@ MONITOR_DISPOSAL_TIME_MS = register(
         "monitor_disposal_time_ms",
         int,
         60000,
-        "host_monitoring_v2: a host monitor with nothing to watch for this long stops.",
+        "host_monitoring_v2 and fastest_response_strategy: a host monitor with nothing to "
+        "watch for this long stops.",
         minimum=0,
     )
 )
@@ -516,5 +517,78 @@ READ_WRITE_FALLBACK_TO_WRITER = register(
         True,
         "read_write_splitting: when no reader can be reached, stay on the writer (false: "
         "raise ReadWriteSplittingError).",
+    )
+)
+RESPONSE_MEASUREMENT_INTERVAL_MS = register(
+    Prop(
+        "response_measurement_interval_ms",
+        int,
+        30000,
+        "fastest_response_strategy: how often each host's monitor measures its response time "
+        "(the median of a few pings on a connection of its own) for the fastest_response "
+        "host selector.",
+        minimum=1,
+    )
+)
+
+# ---------------------------------------------------------------------------------------------
+# simple read/write splitting (srw): two configured endpoints, no topology
+# ---------------------------------------------------------------------------------------------
+
+SRW_READ_ENDPOINT: Prop[str | None] = register(
+    Prop(
+        "srw_read_endpoint",
+        cast(type[str | None], str),
+        None,
+        "srw (required): the endpoint read-only mode connects to, 'host' or 'host:port' "
+        "(port: the initial connection's), e.g. the cluster's reader (cluster-ro) endpoint.",
+    )
+)
+SRW_WRITE_ENDPOINT: Prop[str | None] = register(
+    Prop(
+        "srw_write_endpoint",
+        cast(type[str | None], str),
+        None,
+        "srw (required): the endpoint read-write mode connects to, 'host' or 'host:port' "
+        "(port: the initial connection's), e.g. the cluster (writer) endpoint.",
+    )
+)
+SRW_VERIFY_NEW_CONNECTIONS = register(
+    Prop(
+        "srw_verify_new_connections",
+        bool,
+        True,
+        "srw: ask each new connection (and a cached one before reusing it) whether it is on a "
+        "reader or the writer; one of the wrong role is closed and opened again.",
+    )
+)
+SRW_CONNECT_RETRY_TIMEOUT_MS = register(
+    Prop(
+        "srw_connect_retry_timeout_ms",
+        int,
+        60000,
+        "srw: how long to keep trying to open a connection of the right role through an "
+        "endpoint (with srw_verify_new_connections).",
+        minimum=1,
+    )
+)
+SRW_CONNECT_RETRY_INTERVAL_MS = register(
+    Prop(
+        "srw_connect_retry_interval_ms",
+        int,
+        1000,
+        "srw: wait between those attempts.",
+        minimum=1,
+    )
+)
+SRW_VERIFY_INITIAL_CONNECTION_TYPE: Prop[str | None] = register(
+    Prop(
+        "srw_verify_initial_connection_type",
+        cast(type[str | None], str),
+        None,
+        "srw: the role the initial connection must have (writer or reader), retried until "
+        "srw_connect_retry_timeout_ms. Unset: writer through a cluster endpoint, reader "
+        "through a reader (cluster-ro) endpoint, else not checked.",
+        choices=("writer", "reader"),
     )
 )

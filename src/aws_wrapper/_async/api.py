@@ -37,6 +37,7 @@ from aws_wrapper.errors import (
     LoginError,
     NotSupportedError,
     OperationalError,
+    PoolTimeoutError,
     ProgrammingError,
     PropertyError,
     ReadWriteSplittingError,
@@ -45,6 +46,7 @@ from aws_wrapper.errors import (
     UnsupportedDriverError,
     Warning,
 )
+from aws_wrapper.pooling import PoolSettings
 
 from .connection import (
     AsyncAwsWrapperConnection,
@@ -54,6 +56,11 @@ from .cursor import AsyncAwsWrapperCursor
 from .plugin import BasePlugin
 from .plugin_manager import register_plugin
 from .plugins.dev import simulator as error_simulator
+from .pooled_connection_provider import (
+    AsyncPooledConnectionProvider,
+    get_connection_provider,
+    set_connection_provider,
+)
 from .resources import release_resources
 
 __all__ = [
@@ -64,6 +71,7 @@ __all__ = [
     "STRING",
     "AsyncAwsWrapperConnection",
     "AsyncAwsWrapperCursor",
+    "AsyncPooledConnectionProvider",
     "AwsWrapperError",
     "BasePlugin",
     "Binary",
@@ -84,6 +92,8 @@ __all__ = [
     "LoginError",
     "NotSupportedError",
     "OperationalError",
+    "PoolSettings",
+    "PoolTimeoutError",
     "ProgrammingError",
     "PropertyError",
     "ReadWriteSplittingError",
@@ -98,8 +108,10 @@ __all__ = [
     "apilevel",
     "connect",
     "error_simulator",
+    "get_connection_provider",
     "paramstyle",
     "register_plugin",
     "release_resources",
+    "set_connection_provider",
     "threadsafety",
 ]

@@ -31,13 +31,14 @@ from aws_wrapper.properties import (
 )
 
 from . import plugins as _plugins  # noqa: F401 - registers the plugin codes
-from .connection_provider import DriverConnectionProvider
+from .connection_provider import DIRECT
 from .cursor import AsyncAwsWrapperCursor
 from .dialects import detect, dialect_for
 from .host_list_provider import RdsHostListProvider, StaticHostListProvider
-from .plugin_manager import PluginManager, parse_plugin_codes
+from .plugin_manager import parse_plugin_codes
 from .plugin_service import PluginServiceImpl
-from .protocols import DriverConnection, DriverDialect
+from .pooled_connection_provider import get_connection_provider
+from .protocols import ConnectionProvider, DriverConnection, DriverDialect
 
 logger = logging.getLogger("aws_wrapper")
 
@@ -98,6 +99,12 @@ class AsyncAwsWrapperConnection:
         a libpq connection string (psycopg only). Keyword arguments are wrapper properties
         (``plugins="failover_v2"``, ...) and driver parameters, told apart by name.
         """
+        provider = kwargs.pop("connection_provider", None) or get_connection_provider() or DIRECT
+        if not isinstance(provider, ConnectionProvider):
+            raise ConfigurationError(
+                "'connection_provider' must be a connection provider (e.g. a pooled connection "
+                f"provider), got {type(provider).__name__}"
+            )
         override = kwargs.get("wrapper_driver_dialect")
         driver = adriver_dialect_for(target, str(override) if override is not None else None)
         raw = driver.parse_target(conninfo, kwargs)
@@ -113,12 +120,12 @@ class AsyncAwsWrapperConnection:
             driver,
             dialect,
             StaticHostListProvider(host),
-            DriverConnectionProvider(),
+            provider,
             host,
         )
         specs = parse_plugin_codes(props)
         plugins = [spec.factory(service, props) for spec in specs]
-        service.manager = PluginManager(plugins, driver.network_bound_methods)
+        service.set_plugins(plugins)
         try:
             conn = await service.manager.connect(
                 host, props, True, partial(service._open, host, props)
@@ -134,14 +141,14 @@ class AsyncAwsWrapperConnection:
                 getattr(p, "needs_topology", False) for p in plugins
             ):
                 service.host_list_provider = RdsHostListProvider(
-                    host, service.dialect, driver, service.connection_provider, props
+                    host, service.dialect, driver, service.monitor_connection_provider, props
                 )
             if service.conn is not conn:
                 known = await service.host_list_provider.identify(conn)
                 await service.set_current_connection(conn, known or host)
         except BaseException:
             driver.abort(conn)
-            await _close_quietly(driver, conn)
+            await service.release_connection(conn, reusable=False)
             raise
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
@@ -321,7 +328,7 @@ class AsyncAwsWrapperConnection:
         try:
             if raw is not None:
                 await self._manager.execute(
-                    "Connection.close", self, (), partial(self._driver.close, raw)
+                    "Connection.close", self, (), partial(self._service.release_connection, raw)
                 )
         finally:
             await self._service.release_resources()
@@ -425,13 +432,6 @@ def _connect_error(
     if driver.is_login_error(error):
         return LoginError(f"login to {host.url} ({driver.code}) failed: {detail}", host.url)
     return ConnectError(f"could not connect to {host.url} ({driver.code}): {detail}", host.url)
-
-
-async def _close_quietly(driver: DriverDialect, conn: DriverConnection) -> None:
-    try:
-        await driver.close(conn)
-    except Exception:
-        pass
 
 
 async def connect(

@@ -30,5 +30,20 @@ class DriverConnectionProvider:
     ) -> DriverConnection:
         return await driver.connect(host, props)
 
+    def owns(self, conn: DriverConnection) -> bool:
+        return False
+
+    async def release(
+        self, conn: DriverConnection, driver: DriverDialect, *, reusable: bool = True
+    ) -> None:
+        await driver.close(conn)
+
+    async def invalidate(self, host: HostInfo) -> None:
+        return None
+
     async def release_resources(self) -> None:
         return None
+
+
+DIRECT = DriverConnectionProvider()
+"""The provider of plain connections (also for hosts a pooled provider does not accept)."""

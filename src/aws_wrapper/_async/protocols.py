@@ -11,6 +11,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from aws_wrapper._compat import AResult
 from aws_wrapper.hostinfo import HostInfo, HostRole
+from aws_wrapper.pooling import PoolSettings
 from aws_wrapper.properties import Properties
 from aws_wrapper.topology import TopologyEntry
 
@@ -106,6 +107,32 @@ class DriverDialect(Protocol):
         """True when ``error`` is an authentication failure."""
         ...
 
+    def create_pool(
+        self, name: str, host: HostInfo, props: Callable[[], Properties], settings: PoolSettings
+    ) -> InternalPool | None:
+        """The driver's own pool for ``host`` (opening connections like :meth:`connect` with
+        ``props()``), or None to use the wrapper's generic pool."""
+        ...
+
+
+class InternalPool(Protocol):
+    """One internal pool (one host, one user): psycopg_pool's, or the generic one."""
+
+    async def getconn(self, timeout: float | None = None) -> DriverConnection:
+        """A connection, waiting at most ``timeout`` s (default: the pool's) for one to free
+        up; a failure to open one is raised as is, at once."""
+        ...
+
+    async def putconn(self, conn: DriverConnection, *, reusable: bool = True) -> None: ...
+
+    @property
+    def idle(self) -> int: ...
+
+    @property
+    def size(self) -> int: ...
+
+    async def close(self) -> None: ...
+
 
 @runtime_checkable
 class DatabaseDialect(Protocol):
@@ -180,7 +207,37 @@ class ConnectionProvider(Protocol):
         self, host: HostInfo, props: Properties, driver: DriverDialect
     ) -> DriverConnection: ...
 
+    def owns(self, conn: DriverConnection) -> bool:
+        """True if ``conn`` came from this provider's internal pools (and is still out)."""
+        ...
+
+    async def release(
+        self, conn: DriverConnection, driver: DriverDialect, *, reusable: bool = True
+    ) -> None:
+        """Give back a connection this provider opened: close it, or return it to its pool
+        (``reusable=False``: the session was changed in ways a reset does not undo)."""
+        ...
+
+    async def invalidate(self, host: HostInfo) -> None:
+        """Forget pooled connections to ``host`` (it failed, or its role changed)."""
+        ...
+
     async def release_resources(self) -> None: ...
+
+
+@runtime_checkable
+class Authenticator(Protocol):
+    """A plugin that supplies login credentials (see :mod:`aws_wrapper._async.auth`)."""
+
+    async def authenticate(self, host: HostInfo, props: Properties) -> Properties:
+        """``props`` with the credentials for ``host`` (a token as password, a user and
+        password from a secret). Raises :class:`~aws_wrapper.errors.AwsAuthError` (or a
+        ``PropertyError``) when it cannot supply them; never shows a secret."""
+        ...
+
+    def login_failed(self, host: HostInfo, props: Properties) -> bool:
+        """The server refused the credentials: drop cached ones; True asks for one retry."""
+        ...
 
 
 @runtime_checkable
@@ -227,6 +284,9 @@ class PluginService(Protocol):
     dialect: DatabaseDialect
     host_list_provider: HostListProvider
     connection_provider: ConnectionProvider
+    monitor_connection_provider: ConnectionProvider
+    """What monitors (topology, host health, response times) open their own connections with:
+    plain connections, logged in by the authentication plugins; never pooled."""
     initial_host: HostInfo
 
     @property
@@ -248,6 +308,12 @@ class PluginService(Protocol):
         self, host: HostInfo, props: Properties | None = None, *, skip: Plugin | None = None
     ) -> DriverConnection:
         """Open a connection to ``host`` through the pipeline (every plugin but ``skip``)."""
+        ...
+
+    async def release_connection(self, conn: DriverConnection, *, reusable: bool = True) -> None:
+        """Close a connection opened through :meth:`connect` (or return it to its internal
+        pool; ``reusable=False`` for a broken one). Never raises: a connection that fails to
+        close is aborted."""
         ...
 
     def in_transaction(self) -> bool: ...

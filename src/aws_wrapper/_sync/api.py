@@ -39,6 +39,7 @@ from aws_wrapper.errors import (
     LoginError,
     NotSupportedError,
     OperationalError,
+    PoolTimeoutError,
     ProgrammingError,
     PropertyError,
     ReadWriteSplittingError,
@@ -47,6 +48,7 @@ from aws_wrapper.errors import (
     UnsupportedDriverError,
     Warning,
 )
+from aws_wrapper.pooling import PoolSettings
 
 from .connection import (
     AwsWrapperConnection,
@@ -56,6 +58,11 @@ from .cursor import AwsWrapperCursor
 from .plugin import BasePlugin
 from .plugin_manager import register_plugin
 from .plugins.dev import simulator as error_simulator
+from .pooled_connection_provider import (
+    PooledConnectionProvider,
+    get_connection_provider,
+    set_connection_provider,
+)
 from .resources import release_resources
 
 __all__ = [
@@ -66,6 +73,7 @@ __all__ = [
     "STRING",
     "AwsWrapperConnection",
     "AwsWrapperCursor",
+    "PooledConnectionProvider",
     "AwsWrapperError",
     "BasePlugin",
     "Binary",
@@ -86,6 +94,8 @@ __all__ = [
     "LoginError",
     "NotSupportedError",
     "OperationalError",
+    "PoolSettings",
+    "PoolTimeoutError",
     "ProgrammingError",
     "PropertyError",
     "ReadWriteSplittingError",
@@ -100,8 +110,10 @@ __all__ = [
     "apilevel",
     "connect",
     "error_simulator",
+    "get_connection_provider",
     "paramstyle",
     "register_plugin",
     "release_resources",
+    "set_connection_provider",
     "threadsafety",
 ]

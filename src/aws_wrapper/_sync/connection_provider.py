@@ -30,5 +30,20 @@ class DriverConnectionProvider:
     def connect(self, host: HostInfo, props: Properties, driver: DriverDialect) -> DriverConnection:
         return driver.connect(host, props)
 
+    def owns(self, conn: DriverConnection) -> bool:
+        return False
+
+    def release(
+        self, conn: DriverConnection, driver: DriverDialect, *, reusable: bool = True
+    ) -> None:
+        driver.close(conn)
+
+    def invalidate(self, host: HostInfo) -> None:
+        return None
+
     def release_resources(self) -> None:
         return None
+
+
+DIRECT = DriverConnectionProvider()
+"""The provider of plain connections (also for hosts a pooled provider does not accept)."""

@@ -10,8 +10,11 @@ from collections.abc import Sequence
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import Properties
 
+from .auth import AuthenticatingProvider, open_authenticated
+from .connection_provider import DIRECT
 from .plugin_manager import PluginManager
 from .protocols import (
+    Authenticator,
     ConnectionProvider,
     DatabaseDialect,
     DriverConnection,
@@ -64,6 +67,8 @@ class PluginServiceImpl:
         self.host_list_provider = host_list_provider
         self.connection_provider = connection_provider
         self.initial_host = initial_host
+        self.authenticators: tuple[Authenticator, ...] = ()
+        self.monitor_connection_provider: ConnectionProvider = DIRECT
         self.session = SessionState()
         self.manager = PluginManager((), driver_dialect.network_bound_methods)
         # the hot path reads this attribute directly
@@ -116,7 +121,38 @@ class PluginServiceImpl:
         """The end of every connect chain: the connection provider."""
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("connecting to %s with %s", host.url, props.masked())
-        return self.connection_provider.connect(host, props, self.driver_dialect)
+        provider = self.connection_provider
+        if not provider.accepts(host, props):
+            provider = DIRECT
+        if self.authenticators:
+            return open_authenticated(
+                provider, self.authenticators, host, props, self.driver_dialect
+            )
+        return provider.connect(host, props, self.driver_dialect)
+
+    def set_plugins(self, plugins: Sequence[Plugin]) -> None:
+        """Install the connection's plugins (once, right after they are built)."""
+        self.manager = PluginManager(plugins, self.driver_dialect.network_bound_methods)
+        self.authenticators = tuple(p for p in plugins if isinstance(p, Authenticator))
+        if self.authenticators:
+            self.monitor_connection_provider = AuthenticatingProvider(DIRECT, self.authenticators)
+
+    def release_connection(self, conn: DriverConnection, *, reusable: bool = True) -> None:
+        driver = self.driver_dialect
+        session = self.session
+        try:
+            self.connection_provider.release(
+                conn,
+                driver,
+                # a pool resets autocommit, read-only and the transaction, not these
+                reusable=reusable and session.isolation_level is None and session.schema is None,
+            )
+        except Exception:
+            driver.abort(conn)
+            try:
+                driver.close(conn)
+            except Exception:
+                pass
 
     def in_transaction(self) -> bool:
         conn = self.conn

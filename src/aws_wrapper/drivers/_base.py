@@ -280,6 +280,10 @@ class MySQLDialectBase:
     def initial_host(self, driver_props: Mapping[str, Any]) -> HostInfo:
         return host_from(driver_props, MYSQL_DEFAULT_PORT)
 
+    def create_pool(self, name: str, host: HostInfo, props: Any, settings: Any) -> None:
+        """MySQL drivers have no pool usable here: the wrapper's own generic pool is used."""
+        return None
+
     def _connect_kwargs(self, host: HostInfo, props: Properties) -> dict[str, Any]:
         kwargs = dict(props.driver)
         kwargs["host"] = hostsfile.lookup(host.host) or host.host

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from time import monotonic
 from typing import Any
 
 import psycopg
@@ -11,7 +12,9 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import tuple_row
 
 from aws_wrapper import hostsfile
+from aws_wrapper.errors import PoolTimeoutError
 from aws_wrapper.hostinfo import HostInfo
+from aws_wrapper.pooling import PoolSettings
 from aws_wrapper.properties import Properties
 
 from ._base import (
@@ -133,6 +136,22 @@ class AsyncPsycopgDialect(_PsycopgBase):
     async def connect(self, host: HostInfo, props: Properties) -> Any:
         return await self._connect_func(**self._connect_kwargs(host, props))
 
+    def create_pool(
+        self, name: str, host: HostInfo, props: Callable[[], Properties], settings: PoolSettings
+    ) -> Any:
+        """A psycopg_pool pool opening connections like :meth:`connect` (``None`` when the
+        connect function is not a psycopg connection class's, or psycopg_pool is missing)."""
+        cls = _connection_class(self._connect_func, psycopg.AsyncConnection)
+        if cls is None:
+            return None
+        try:
+            from psycopg_pool import AsyncConnectionPool
+        except ImportError:
+            return None
+        return AsyncPsycopgPool(
+            AsyncConnectionPool, name, cls, lambda: self._connect_kwargs(host, props()), settings
+        )
+
     async def cursor(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
         return conn.cursor(*args, **kwargs)
 
@@ -187,6 +206,22 @@ class PsycopgDialect(_PsycopgBase):
     def connect(self, host: HostInfo, props: Properties) -> Any:
         return self._connect_func(**self._connect_kwargs(host, props))
 
+    def create_pool(
+        self, name: str, host: HostInfo, props: Callable[[], Properties], settings: PoolSettings
+    ) -> Any:
+        """A psycopg_pool pool opening connections like :meth:`connect` (``None`` when the
+        connect function is not a psycopg connection class's, or psycopg_pool is missing)."""
+        cls = _connection_class(self._connect_func, psycopg.Connection)
+        if cls is None:
+            return None
+        try:
+            from psycopg_pool import ConnectionPool
+        except ImportError:
+            return None
+        return PsycopgPool(
+            ConnectionPool, name, cls, lambda: self._connect_kwargs(host, props()), settings
+        )
+
     def cursor(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
         return conn.cursor(*args, **kwargs)
 
@@ -228,3 +263,215 @@ class PsycopgDialect(_PsycopgBase):
         if idle and self.in_transaction(conn):
             conn.rollback()
         return rows
+
+
+# -- internal pools (psycopg_pool) -----------------------------------------------------------
+
+# psycopg_pool opens connections in background workers and, when one fails, retries it with
+# backoff while the waiting caller only sees a timeout. The wrapper needs the real error at
+# once (a dead reader must not cost a pool timeout), so each pool's connection class records
+# connect failures, and getconn waits in short slices, raising a failure recorded since it
+# began. Both adapters also reset what the wrapper changes on a connection before reuse.
+_SLICE = 0.1
+
+
+def _connection_class(func: Callable[..., Any], base: type) -> type | None:
+    owner = getattr(func, "__self__", None)
+    if isinstance(owner, type) and issubclass(owner, base) and func.__name__ == "connect":
+        return owner
+    return None
+
+
+class _Failures:
+    __slots__ = ("at", "error")
+
+    def __init__(self) -> None:
+        self.error: BaseException | None = None
+        self.at = 0.0
+
+    def record(self, error: BaseException) -> None:
+        self.error = error
+        self.at = monotonic()
+
+    def since(self, start: float) -> BaseException | None:
+        return self.error if self.error is not None and self.at >= start else None
+
+
+def _timeout_error(name: str, wait: float, max_size: int) -> PoolTimeoutError:
+    return PoolTimeoutError(
+        f"no connection of the pool {name} came free within {wait:g} s (max_size {max_size})"
+    )
+
+
+class AsyncPsycopgPool:
+    """A psycopg_pool ``AsyncConnectionPool`` for one host and user."""
+
+    def __init__(
+        self,
+        pool_class: Any,
+        name: str,
+        connection_class: type,
+        kwargs: Callable[[], dict[str, Any]],
+        settings: PoolSettings,
+    ) -> None:
+        failures = self._failures = _Failures()
+
+        class _Recording(connection_class):  # type: ignore[misc]
+            @classmethod
+            async def connect(cls, *args: Any, **kw: Any) -> Any:
+                try:
+                    return await super().connect(*args, **kw)
+                except BaseException as e:
+                    failures.record(e)
+                    raise
+
+        self.name = name
+        self._kwargs = kwargs
+        self._settings = settings
+        self._pool = pool_class(
+            kwargs=kwargs,
+            connection_class=_Recording,
+            min_size=settings.min_size,
+            max_size=settings.max_size,
+            open=False,
+            reset=self._reset,
+            name=name,
+            timeout=settings.timeout,
+            max_idle=settings.max_idle,
+            max_lifetime=settings.max_lifetime,
+            reconnect_timeout=max(settings.timeout, 1.0),
+        )
+        self._opened = False
+
+    async def _reset(self, conn: Any) -> None:
+        autocommit = bool(self._kwargs().get("autocommit", False))  # as opened
+        if conn.autocommit != autocommit:
+            await conn.set_autocommit(autocommit)
+        if conn.read_only is not None:
+            await conn.set_read_only(None)
+        if conn.isolation_level is not None:
+            await conn.set_isolation_level(None)
+
+    async def getconn(self, timeout: float | None = None) -> Any:
+        from psycopg_pool import PoolTimeout
+
+        if not self._opened:
+            await self._pool.open(wait=False)
+            self._opened = True
+        wait = self._settings.timeout if timeout is None else timeout
+        start = monotonic()
+        deadline = start + wait
+        while True:
+            left = deadline - monotonic()
+            try:
+                return await self._pool.getconn(timeout=max(min(_SLICE, left), 0.001))
+            except PoolTimeout:
+                error = self._failures.since(start)
+                if error is not None:
+                    raise error from None
+                if left <= _SLICE:
+                    raise _timeout_error(self.name, wait, self._settings.max_size) from None
+
+    async def putconn(self, conn: Any, *, reusable: bool = True) -> None:
+        if not reusable and not conn.closed:
+            await conn.close()  # a closed connection is discarded by the pool
+        await self._pool.putconn(conn)
+
+    @property
+    def idle(self) -> int:
+        return int(self._pool.get_stats().get("pool_available", 0))
+
+    @property
+    def size(self) -> int:
+        return int(self._pool.get_stats().get("pool_size", 0))
+
+    async def close(self) -> None:
+        if self._opened:
+            await self._pool.close(timeout=1.0)
+
+
+class PsycopgPool:
+    """A psycopg_pool ``ConnectionPool`` for one host and user."""
+
+    def __init__(
+        self,
+        pool_class: Any,
+        name: str,
+        connection_class: type,
+        kwargs: Callable[[], dict[str, Any]],
+        settings: PoolSettings,
+    ) -> None:
+        failures = self._failures = _Failures()
+
+        class _Recording(connection_class):  # type: ignore[misc]
+            @classmethod
+            def connect(cls, *args: Any, **kw: Any) -> Any:
+                try:
+                    return super().connect(*args, **kw)
+                except BaseException as e:
+                    failures.record(e)
+                    raise
+
+        self.name = name
+        self._kwargs = kwargs
+        self._settings = settings
+        self._pool = pool_class(
+            kwargs=kwargs,
+            connection_class=_Recording,
+            min_size=settings.min_size,
+            max_size=settings.max_size,
+            open=False,
+            reset=self._reset,
+            name=name,
+            timeout=settings.timeout,
+            max_idle=settings.max_idle,
+            max_lifetime=settings.max_lifetime,
+            reconnect_timeout=max(settings.timeout, 1.0),
+        )
+        self._opened = False
+
+    def _reset(self, conn: Any) -> None:
+        autocommit = bool(self._kwargs().get("autocommit", False))  # as opened
+        if conn.autocommit != autocommit:
+            conn.set_autocommit(autocommit)
+        if conn.read_only is not None:
+            conn.set_read_only(None)
+        if conn.isolation_level is not None:
+            conn.set_isolation_level(None)
+
+    def getconn(self, timeout: float | None = None) -> Any:
+        from psycopg_pool import PoolTimeout
+
+        if not self._opened:
+            self._pool.open(wait=False)
+            self._opened = True
+        wait = self._settings.timeout if timeout is None else timeout
+        start = monotonic()
+        deadline = start + wait
+        while True:
+            left = deadline - monotonic()
+            try:
+                return self._pool.getconn(timeout=max(min(_SLICE, left), 0.001))
+            except PoolTimeout:
+                error = self._failures.since(start)
+                if error is not None:
+                    raise error from None
+                if left <= _SLICE:
+                    raise _timeout_error(self.name, wait, self._settings.max_size) from None
+
+    def putconn(self, conn: Any, *, reusable: bool = True) -> None:
+        if not reusable and not conn.closed:
+            conn.close()  # a closed connection is discarded by the pool
+        self._pool.putconn(conn)
+
+    @property
+    def idle(self) -> int:
+        return int(self._pool.get_stats().get("pool_available", 0))
+
+    @property
+    def size(self) -> int:
+        return int(self._pool.get_stats().get("pool_size", 0))
+
+    def close(self) -> None:
+        if self._opened:
+            self._pool.close(timeout=1.0)

@@ -51,15 +51,12 @@ def topology_provider(
     if isinstance(provider, RdsHostListProvider):
         return provider
     return RdsHostListProvider(
-        host, service.dialect, service.driver_dialect, service.connection_provider, props
+        host, service.dialect, service.driver_dialect, service.monitor_connection_provider, props
     )
 
 
 async def _close(service: PluginService, conn: DriverConnection) -> None:
-    try:
-        await service.driver_dialect.close(conn)
-    except Exception:
-        service.driver_dialect.abort(conn)
+    await service.release_connection(conn)
 
 
 class StaleDnsPlugin(BasePlugin):

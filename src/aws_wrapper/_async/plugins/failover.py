@@ -148,15 +148,14 @@ class FailoverPlugin(BasePlugin):
         if old_conn is not None:
             self._driver.abort(old_conn)
         provider.monitor.report_failure(old_host)
+        if old_host is not None:
+            await self.service.connection_provider.invalidate(old_host)
         conn, host = await self._find(
             provider, started + self._timeout, failed=old_host, cause=error
         )
         await self.service.set_current_connection(conn, host)
         if old_conn is not None:
-            try:
-                await self._driver.close(old_conn)
-            except Exception:
-                pass
+            await self.service.release_connection(old_conn, reusable=False)
         self.failovers += 1
         elapsed = time.monotonic() - started
         was = old_host.url if old_host else "the failed host"
@@ -250,11 +249,10 @@ class FailoverPlugin(BasePlugin):
             try:
                 reader = await provider.dialect.is_reader(conn, self._driver)
             except Exception:
-                self._driver.abort(conn)
+                await self.service.release_connection(conn, reusable=False)
                 return None
             if want_reader is None or reader == want_reader:
                 return conn
-            self._driver.abort(conn)
-            await self._driver.close(conn)
+            await self.service.release_connection(conn)
             return None
         return None

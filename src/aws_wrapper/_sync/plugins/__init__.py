@@ -63,10 +63,22 @@ def _host_monitoring(service: PluginService, props: Properties) -> Plugin:
     return HostMonitoringPlugin(service, props)
 
 
+def _fastest_response(service: PluginService, props: Properties) -> Plugin:
+    from .fastest_response import FastestResponseStrategyPlugin
+
+    return FastestResponseStrategyPlugin(service, props)
+
+
 def _read_write_splitting(service: PluginService, props: Properties) -> Plugin:
     from .read_write_splitting import ReadWriteSplittingPlugin
 
     return ReadWriteSplittingPlugin(service, props)
+
+
+def _simple_read_write_splitting(service: PluginService, props: Properties) -> Plugin:
+    from .simple_read_write_splitting import SimpleReadWriteSplittingPlugin
+
+    return SimpleReadWriteSplittingPlugin(service, props)
 
 
 def _dev(service: PluginService, props: Properties) -> Plugin:
@@ -98,10 +110,24 @@ register_plugin(
     "the real writer.",
 )
 register_plugin(
+    "fastest_response_strategy",
+    _fastest_response,
+    290,
+    "Measures every host's response time (one shared monitor per host) so the "
+    "fastest_response host selector picks the fastest reader.",
+)
+register_plugin(
     "read_write_splitting",
     _read_write_splitting,
     300,
     "read_only=True moves the connection to a reader, read_only=False back to the writer.",
+)
+register_plugin(
+    "srw",
+    _simple_read_write_splitting,
+    300,
+    "read_only=True moves the connection to srw_read_endpoint, read_only=False to "
+    "srw_write_endpoint (no topology).",
 )
 register_plugin(
     "custom_endpoint",

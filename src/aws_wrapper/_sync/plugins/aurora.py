@@ -53,15 +53,12 @@ def topology_provider(
     if isinstance(provider, RdsHostListProvider):
         return provider
     return RdsHostListProvider(
-        host, service.dialect, service.driver_dialect, service.connection_provider, props
+        host, service.dialect, service.driver_dialect, service.monitor_connection_provider, props
     )
 
 
 def _close(service: PluginService, conn: DriverConnection) -> None:
-    try:
-        service.driver_dialect.close(conn)
-    except Exception:
-        service.driver_dialect.abort(conn)
+    service.release_connection(conn)
 
 
 class StaleDnsPlugin(BasePlugin):

@@ -286,7 +286,7 @@ class HostMonitoringPlugin(BasePlugin):
             lambda: HostMonitor(
                 new,
                 service.driver_dialect,
-                service.connection_provider,
+                service.monitor_connection_provider,
                 self.props,
                 self.grace_s,
                 self.interval_s,

@@ -95,8 +95,7 @@ class ReadWriteSplittingPlugin(BasePlugin):
                 return
             self._reader = None
             if cached[0] is not self.service.current_connection:
-                driver.abort(cached[0])
-                driver.close(cached[0])
+                self.service.release_connection(cached[0], reusable=False)
         hosts = filter_hosts_for(self.service, provider.refresh())
         readers = [h for h in hosts if h.role is HostRole.READER]
         while readers:
@@ -125,14 +124,21 @@ class ReadWriteSplittingPlugin(BasePlugin):
         ):
             self._switch(cached)
             return
-        writer = writer_of(provider.force_refresh(self.service.current_connection))
-        if writer is None:
-            raise ReadWriteSplittingError("the cluster's writer is unknown: cannot leave read-only")
-        conn = self._open(writer, provider, want_reader=False)
+        # the cached topology first: the role check in _open catches a moved writer
+        writer = writer_of(provider.refresh())
+        conn = None if writer is None else self._open(writer, provider, want_reader=False)
         if conn is None:
-            raise ReadWriteSplittingError(f"could not reach the writer {writer.url}")
-        self._writer = (conn, writer)
-        self._switch(self._writer)
+            writer = writer_of(provider.force_refresh(self.service.current_connection))
+            if writer is None:
+                raise ReadWriteSplittingError(
+                    "the cluster's writer is unknown: cannot leave read-only"
+                )
+            conn = self._open(writer, provider, want_reader=False)
+            if conn is None:
+                raise ReadWriteSplittingError(f"could not reach the writer {writer.url}")
+        assert writer is not None
+        target = self._writer = (conn, writer)
+        self._switch(target)
 
     def _remember_current(self) -> None:
         conn, host = self.service.current_connection, self.service.current_host
@@ -145,7 +151,16 @@ class ReadWriteSplittingPlugin(BasePlugin):
 
     def _switch(self, target: tuple[DriverConnection, HostInfo]) -> None:
         conn, host = target
+        old = self.service.current_connection
         self.service.set_current_connection(conn, host)
+        if old is not None and old is not conn and self.service.connection_provider.owns(old):
+            # from an internal pool: give it back now rather than keep it (the AWS wrappers'
+            # behaviour), so the next switch picks a host afresh and reuses a pooled connection
+            if self._reader is not None and self._reader[0] is old:
+                self._reader = None
+            if self._writer is not None and self._writer[0] is old:
+                self._writer = None
+            self.service.release_connection(old)
 
     def _open(
         self, host: HostInfo, provider: RdsHostListProvider, *, want_reader: bool
@@ -162,18 +177,14 @@ class ReadWriteSplittingPlugin(BasePlugin):
             if provider.dialect.is_reader(conn, driver) == want_reader:
                 return conn
         except Exception:
-            pass
-        driver.abort(conn)
-        driver.close(conn)
+            self.service.release_connection(conn, reusable=False)
+            return None
+        self.service.release_connection(conn)
         return None
 
     def _close_idle(self) -> None:
         current = self.service.current_connection
-        driver = self.service.driver_dialect
         for cached in (self._reader, self._writer):
             if cached is not None and cached[0] is not current:
-                try:
-                    driver.close(cached[0])
-                except Exception:
-                    driver.abort(cached[0])
+                self.service.release_connection(cached[0])
         self._reader = self._writer = None

@@ -1,0 +1,86 @@
+"""Authentication plugins' hook into every connection the wrapper opens.
+
+A plugin that supplies credentials (``iam``, ``aws_secrets_manager``, ``federated_auth``,
+``okta``) is an :class:`~.protocols.Authenticator`: it turns the properties of a connect into
+ones carrying the credentials (a token as password, a user and password from a secret). The
+wrapper applies the authenticators at the end of every connect chain, right before the
+connection provider, and for the monitors' own connections too (topology, host health,
+response times), so every connection to every host logs in the same way. When the server
+refuses the login, each authenticator may drop what it cached (a token, a rotated secret) and
+ask for one more attempt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_wrapper.hostinfo import HostInfo, HostRole
+from aws_wrapper.properties import Properties
+
+from .protocols import Authenticator, ConnectionProvider, DriverConnection, DriverDialect
+
+
+async def apply(
+    authenticators: Sequence[Authenticator], host: HostInfo, props: Properties
+) -> Properties:
+    for auth in authenticators:
+        props = await auth.authenticate(host, props)
+    return props
+
+
+async def open_authenticated(
+    provider: ConnectionProvider,
+    authenticators: Sequence[Authenticator],
+    host: HostInfo,
+    props: Properties,
+    driver: DriverDialect,
+) -> DriverConnection:
+    """Connect with credentials; after a refused login, once more if an authenticator
+    refreshed what it had."""
+    try:
+        return await provider.connect(host, await apply(authenticators, host, props), driver)
+    except Exception as e:
+        if not driver.is_login_error(e):
+            raise
+        retry = [auth.login_failed(host, props) for auth in authenticators]
+        if not any(retry):
+            raise
+    return await provider.connect(host, await apply(authenticators, host, props), driver)
+
+
+class AuthenticatingProvider:
+    """A connection provider that logs in through the authenticators (for monitors)."""
+
+    def __init__(self, inner: ConnectionProvider, authenticators: Sequence[Authenticator]) -> None:
+        self._inner = inner
+        self._authenticators = tuple(authenticators)
+
+    def accepts(self, host: HostInfo, props: Properties) -> bool:
+        return self._inner.accepts(host, props)
+
+    def accepts_strategy(self, role: HostRole, strategy: str) -> bool:
+        return self._inner.accepts_strategy(role, strategy)
+
+    def select_host(
+        self, hosts: Sequence[HostInfo], role: HostRole, strategy: str, props: Properties
+    ) -> HostInfo:
+        return self._inner.select_host(hosts, role, strategy, props)
+
+    async def connect(
+        self, host: HostInfo, props: Properties, driver: DriverDialect
+    ) -> DriverConnection:
+        return await open_authenticated(self._inner, self._authenticators, host, props, driver)
+
+    def owns(self, conn: DriverConnection) -> bool:
+        return self._inner.owns(conn)
+
+    async def release(
+        self, conn: DriverConnection, driver: DriverDialect, *, reusable: bool = True
+    ) -> None:
+        await self._inner.release(conn, driver, reusable=reusable)
+
+    async def invalidate(self, host: HostInfo) -> None:
+        await self._inner.invalidate(host)
+
+    async def release_resources(self) -> None:
+        await self._inner.release_resources()

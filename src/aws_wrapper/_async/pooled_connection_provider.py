@@ -1,0 +1,245 @@
+"""Internal connection pools: ``AsyncPooledConnectionProvider`` (``PooledConnectionProvider``
+in blocking code).
+
+Install one with :func:`set_connection_provider` (every new wrapper connection uses it) or pass
+``connection_provider=`` to ``connect``. Connections the wrapper opens to an instance endpoint
+(read/write splitting's reader and writer switches, failover, an initial connection to an
+instance) then come from a pool per host and user, and go back to it instead of being closed,
+so switching ``read_only`` back and forth reuses connections rather than reconnecting.
+PostgreSQL pools are psycopg_pool pools; MySQL pools are :class:`~.pool.AsyncSimplePool`.
+``release_resources()`` closes the pools of the current event loop (blocking: the process).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from aws_wrapper import rds_utils
+from aws_wrapper._compat import amonitor_scope
+from aws_wrapper.host_selectors import selector_for, strategies
+from aws_wrapper.hostinfo import HostInfo, HostRole
+from aws_wrapper.pooling import PoolSettings, track_provider
+from aws_wrapper.properties import Properties
+
+from .pool import AsyncSimplePool
+from .protocols import ConnectionProvider, DriverConnection, DriverDialect
+from .resources import register_resource
+
+PoolKey = Callable[[HostInfo, Properties], str]
+
+
+def default_pool_key(host: HostInfo, props: Properties) -> str:
+    """One pool per host and user (the AWS wrappers' default)."""
+    return f"{host.url}/{props.driver.get('user', '')}"
+
+
+def instance_endpoints_only(host: HostInfo, props: Properties) -> bool:
+    """Pool connections to instances only: a cluster endpoint's target moves at failover."""
+    kind = rds_utils.classify(host.host)
+    return not kind.is_rds_cluster and kind is not rds_utils.RdsUrlType.RDS_PROXY
+
+
+class _Pooled:
+    """One pool with the latest properties its new connections are opened with (an auth
+    plugin may have put a fresh token in them)."""
+
+    __slots__ = ("host_url", "pool", "props")
+
+    def __init__(self, host_url: str, props: Properties) -> None:
+        self.host_url = host_url
+        self.props = props
+        self.pool: Any = None
+
+
+class _ScopePools:
+    """The pools of one scope (event loop / process), released together."""
+
+    def __init__(self, provider: AsyncPooledConnectionProvider) -> None:
+        self.provider = provider
+        self.pools: dict[str, _Pooled] = {}
+
+    async def release_resources(self) -> None:
+        await self.provider._close_scope(self)
+
+
+class AsyncPooledConnectionProvider:
+    """Opens connections from internal pools, one per host and user (see the module doc).
+
+    ``settings`` sizes each pool; ``pool_key`` maps a host and properties to a pool (default:
+    host and user); ``accept`` decides which hosts are pooled (default: instance endpoints, not
+    cluster, proxy or custom endpoints). Other hosts get plain connections.
+    """
+
+    pooled = True
+
+    def __init__(
+        self,
+        settings: PoolSettings | None = None,
+        *,
+        pool_key: PoolKey = default_pool_key,
+        accept: Callable[[HostInfo, Properties], bool] = instance_endpoints_only,
+    ) -> None:
+        self.settings = settings or PoolSettings()
+        self._pool_key = pool_key
+        self._accept = accept
+        self._lock = threading.Lock()  # guards the maps below (both worlds: plain dict edits)
+        self._scopes: dict[object, _ScopePools] = {}
+        # id(conn) -> (conn, its pool): connections handed out and not yet given back
+        self._out: dict[int, tuple[DriverConnection, _Pooled]] = {}
+        self._in_use: dict[str, int] = {}  # host url -> connections handed out
+        track_provider(self)
+
+    # -- ConnectionProvider ------------------------------------------------------------------
+
+    def accepts(self, host: HostInfo, props: Properties) -> bool:
+        return self._accept(host, props)
+
+    def accepts_strategy(self, role: HostRole, strategy: str) -> bool:
+        return strategy in strategies()
+
+    def select_host(
+        self, hosts: Sequence[HostInfo], role: HostRole, strategy: str, props: Properties
+    ) -> HostInfo:
+        return selector_for(strategy).select(hosts, role, props)
+
+    async def connect(
+        self, host: HostInfo, props: Properties, driver: DriverDialect
+    ) -> DriverConnection:
+        entry = self._pool_for(host, props, driver)
+        try:
+            conn = await entry.pool.getconn()
+        except Exception as e:
+            if driver.is_network_error(e):
+                await self._drop(entry)  # a dead host: stop the pool's background retries
+            raise
+        with self._lock:
+            self._out[id(conn)] = (conn, entry)
+            self._in_use[entry.host_url] = self._in_use.get(entry.host_url, 0) + 1
+        return conn
+
+    def owns(self, conn: DriverConnection) -> bool:
+        """True if ``conn`` came from one of this provider's pools and is still out."""
+        return id(conn) in self._out
+
+    async def release(
+        self, conn: DriverConnection, driver: DriverDialect, *, reusable: bool = True
+    ) -> None:
+        with self._lock:
+            out = self._out.pop(id(conn), None)
+            if out is not None:
+                url = out[1].host_url
+                self._in_use[url] = self._in_use.get(url, 1) - 1
+        if out is None:
+            await driver.close(conn)
+            return
+        entry = out[1]
+        if entry.pool is None:  # its pool was dropped meanwhile
+            await driver.close(conn)
+            return
+        await entry.pool.putconn(conn, reusable=reusable and not driver.is_closed(conn))
+
+    async def release_resources(self) -> None:
+        """Close this scope's pools (connections in use are closed when given back)."""
+        with self._lock:
+            scope = self._scopes.get(amonitor_scope())
+        if scope is not None:
+            await self._close_scope(scope)
+
+    # -- pools -------------------------------------------------------------------------------
+
+    def connections_in_use(self, host: HostInfo) -> int:
+        """Connections to ``host`` handed out and not given back (least_connections)."""
+        return self._in_use.get(host.url, 0)
+
+    def pool_stats(self) -> dict[str, tuple[int, int]]:
+        """``{pool key: (open connections, idle connections)}`` for the current scope."""
+        with self._lock:
+            scope = self._scopes.get(amonitor_scope())
+            pools = dict(scope.pools) if scope is not None else {}
+        return {k: (e.pool.size, e.pool.idle) for k, e in pools.items() if e.pool is not None}
+
+    def _pool_for(self, host: HostInfo, props: Properties, driver: DriverDialect) -> _Pooled:
+        key = self._pool_key(host, props)
+        scope_key = amonitor_scope()
+        with self._lock:
+            scope = self._scopes.get(scope_key)
+            if scope is None:
+                scope = self._scopes[scope_key] = _ScopePools(self)
+                register_resource(scope)
+            entry = scope.pools.get(key)
+            if entry is not None:
+                entry.props = props
+                return entry
+            entry = scope.pools[key] = _Pooled(host.url, props)
+        name = f"aws-wrapper:{key}"
+        pool = driver.create_pool(name, host, lambda: entry.props, self.settings)
+        if pool is None:
+            settings = self.settings
+
+            async def connect() -> DriverConnection:
+                return await driver.connect(host, entry.props)
+
+            pool = AsyncSimplePool(
+                name,
+                connect,
+                driver,
+                max_size=settings.max_size,
+                max_idle=settings.max_idle,
+                max_lifetime=settings.max_lifetime,
+                timeout=settings.timeout,
+            )
+        entry.pool = pool
+        return entry
+
+    async def _drop(self, entry: _Pooled) -> None:
+        with self._lock:
+            for scope in self._scopes.values():
+                for key, value in list(scope.pools.items()):
+                    if value is entry:
+                        del scope.pools[key]
+        pool, entry.pool = entry.pool, None
+        if pool is not None:
+            await pool.close()
+
+    async def invalidate(self, host: HostInfo) -> None:
+        """Close the pools of ``host`` (its idle connections now; connections in use when they
+        come back), e.g. after the host failed or changed role."""
+        with self._lock:
+            entries = [
+                e for s in self._scopes.values() for e in s.pools.values() if e.host_url == host.url
+            ]
+        for entry in entries:
+            await self._drop(entry)
+
+    async def _close_scope(self, scope: _ScopePools) -> None:
+        with self._lock:
+            for key, value in list(self._scopes.items()):
+                if value is scope:
+                    del self._scopes[key]
+            entries = list(scope.pools.values())
+            scope.pools.clear()
+        for entry in entries:
+            pool, entry.pool = entry.pool, None
+            if pool is not None:
+                await pool.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.settings})"
+
+
+_provider: ConnectionProvider | None = None
+
+
+def set_connection_provider(provider: ConnectionProvider | None) -> None:
+    """Make ``provider`` (e.g. an :class:`AsyncPooledConnectionProvider`) open the connections
+    of every wrapper connection created from now on in this world; ``None``: plain
+    connections again. A ``connection_provider=`` argument to ``connect`` takes precedence."""
+    global _provider
+    _provider = provider
+
+
+def get_connection_provider() -> ConnectionProvider | None:
+    """The provider installed by :func:`set_connection_provider`, if any."""
+    return _provider

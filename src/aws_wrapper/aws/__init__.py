@@ -1,0 +1,1 @@
+"""AWS protocol pieces the wrapper implements itself (no boto3 needed at run time)."""

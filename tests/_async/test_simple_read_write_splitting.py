@@ -1,0 +1,257 @@
+"""srw (simple read/write splitting) on the devcluster: both engines, both trees."""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+from typing import Any
+
+import pytest
+
+from aws_wrapper import aio as aw
+from aws_wrapper._compat import arun_blocking
+from aws_wrapper.aio import AsyncAwsWrapperConnection
+from aws_wrapper.devcluster import Cluster
+
+ENGINE_OF = {"psycopg": "pg", "aiomysql": "mysql"}
+FAST = {"srw_connect_retry_timeout_ms": 2000, "srw_connect_retry_interval_ms": 100}
+
+
+@pytest.fixture(params=["psycopg", "aiomysql"])
+def driver(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def cluster(request: pytest.FixtureRequest, driver: str) -> Cluster:
+    name = "devcluster_pg" if ENGINE_OF[driver] == "pg" else "devcluster_mysql"
+    c: Cluster = request.getfixturevalue(name)
+    return c
+
+
+@pytest.fixture(autouse=True)
+async def release_monitors() -> Any:
+    yield
+    await aw.release_resources()
+
+
+async def instance_of(conn: AsyncAwsWrapperConnection) -> str:
+    sql = (
+        "SELECT pg_catalog.aurora_db_instance_identifier()"
+        if conn.driver_dialect.engine == "postgresql"
+        else "SELECT @@aurora_server_id"
+    )
+    cur = await conn.execute(sql)
+    row = await cur.fetchone()
+    await conn.rollback()
+    return str(row[0])
+
+
+async def connect(
+    cluster: Cluster, driver: str, endpoint: str = "cluster", **props: Any
+) -> AsyncAwsWrapperConnection:
+    props.setdefault("plugins", "srw")
+    props.setdefault("srw_read_endpoint", cluster.reader_host)
+    props.setdefault("srw_write_endpoint", f"{cluster.cluster_host}:{cluster.port}")
+    for name, value in FAST.items():
+        props.setdefault(name, value)
+    return await aw.connect(driver=driver, **cluster.conn_params(endpoint), **props)
+
+
+async def test_read_only_moves_to_the_read_endpoint_and_back(cluster: Cluster, driver: str) -> None:
+    async with await connect(cluster, driver) as conn:
+        await conn.set_autocommit(True)
+        await conn.execute("CREATE TABLE IF NOT EXISTS srw_t (id INT)")
+        writer = cluster.writer
+        assert await instance_of(conn) == writer
+        writer_raw = conn.driver_connection
+        await conn.set_read_only(True)
+        reader = await instance_of(conn)
+        assert reader != writer
+        assert conn.current_host is not None and conn.current_host.host == cluster.reader_host
+        reader_raw = conn.driver_connection
+        with pytest.raises(Exception, match=r"(?i)read.only|recovery"):
+            await conn.execute("INSERT INTO srw_t VALUES (1)")  # the server's own refusal
+        await conn.set_read_only(False)
+        assert await instance_of(conn) == writer
+        assert conn.driver_connection is writer_raw  # the initial connection is the writer's
+        await conn.execute("INSERT INTO srw_t VALUES (1)")
+        await conn.set_read_only(True)  # the reader connection is reused
+        assert conn.driver_connection is reader_raw
+        assert await instance_of(conn) == reader
+
+
+async def test_switching_inside_a_transaction_is_refused(cluster: Cluster, driver: str) -> None:
+    async with await connect(cluster, driver) as conn:
+        await conn.execute("START TRANSACTION")
+        assert conn.in_transaction
+        with pytest.raises(aw.ReadWriteSplittingError, match="inside a transaction"):
+            await conn.set_read_only(True)
+        await conn.rollback()
+        await conn.set_read_only(True)
+        assert await instance_of(conn) != cluster.writer
+
+
+@pytest.mark.parametrize(
+    ("props", "named"),
+    [
+        ({"srw_write_endpoint": "w.example"}, "srw_read_endpoint"),
+        ({"srw_read_endpoint": "r.example", "srw_write_endpoint": " "}, "srw_write_endpoint"),
+        ({"srw_read_endpoint": "r.example:99999", "srw_write_endpoint": "w"}, "srw_read_endpoint"),
+        ({"srw_read_endpoint": "r:x", "srw_write_endpoint": "w"}, "srw_read_endpoint"),
+        ({"srw_read_endpoint": "a b", "srw_write_endpoint": "w"}, "srw_read_endpoint"),
+        (
+            {
+                "srw_read_endpoint": "r",
+                "srw_write_endpoint": "w",
+                "srw_connect_retry_timeout_ms": 0,
+            },
+            "srw_connect_retry_timeout_ms",
+        ),
+        (
+            {
+                "srw_read_endpoint": "r",
+                "srw_write_endpoint": "w",
+                "srw_connect_retry_interval_ms": -1,
+            },
+            "srw_connect_retry_interval_ms",
+        ),
+        (
+            {
+                "srw_read_endpoint": "r",
+                "srw_write_endpoint": "w",
+                "srw_verify_initial_connection_type": "x",
+            },
+            "srw_verify_initial_connection_type",
+        ),
+    ],
+)
+async def test_missing_or_malformed_properties_are_named(
+    driver: str, props: dict[str, Any], named: str
+) -> None:
+    # checked when the plugin is built, before anything is opened: no server needed
+    with pytest.raises(aw.PropertyError, match=named) as info:
+        await aw.connect(driver=driver, host="127.0.0.1", port=1, user="u", plugins="srw", **props)
+    assert info.value.prop == named
+
+
+async def test_verification_rejects_a_wrong_role_endpoint(cluster: Cluster, driver: str) -> None:
+    """srw_read_endpoint naming the writer instance: verified, it is never used for reads."""
+    writer = cluster.writer
+    wrong = cluster.instance_host(writer)
+    fast: dict[str, Any] = {
+        "srw_connect_retry_timeout_ms": 300,
+        "srw_connect_retry_interval_ms": 100,
+    }
+    async with await connect(cluster, driver, srw_read_endpoint=wrong, **fast) as conn:
+        initial = conn.driver_connection
+        await conn.set_read_only(True)  # falls back to the writer (the default)
+        assert conn.driver_connection is initial
+        assert await instance_of(conn) == writer
+    async with await connect(
+        cluster,
+        driver,
+        srw_read_endpoint=wrong,
+        read_write_splitting_fallback_to_writer=False,
+        **fast,
+    ) as conn:
+        with pytest.raises(aw.ReadWriteSplittingError, match=wrong):
+            await conn.set_read_only(True)
+        assert await instance_of(conn) == writer
+    async with await connect(
+        cluster, driver, srw_read_endpoint=wrong, srw_verify_new_connections=False
+    ) as conn:
+        initial = conn.driver_connection
+        await conn.set_read_only(True)  # not verified: used as given
+        assert conn.driver_connection is not initial
+        assert conn.current_host is not None and conn.current_host.host == wrong
+        assert await instance_of(conn) == writer
+
+
+async def test_an_unreachable_read_endpoint_falls_back_to_the_writer(
+    cluster: Cluster, driver: str
+) -> None:
+    closed = f"{cluster.instance_host(cluster.writer)}:1"  # nothing listens on port 1
+    fast: dict[str, Any] = {
+        "srw_connect_retry_timeout_ms": 300,
+        "srw_connect_retry_interval_ms": 100,
+    }
+    async with await connect(cluster, driver, srw_read_endpoint=closed, **fast) as conn:
+        initial = conn.driver_connection
+        await conn.set_read_only(True)
+        assert conn.driver_connection is initial
+        assert conn.read_only
+        await conn.set_read_only(False)
+        assert conn.driver_connection is initial and not conn.read_only
+    async with await connect(
+        cluster,
+        driver,
+        srw_read_endpoint=closed,
+        read_write_splitting_fallback_to_writer="false",
+        **fast,
+    ) as conn:
+        with pytest.raises(
+            aw.ReadWriteSplittingError, match=f"no reader connection through {re.escape(closed)}"
+        ):
+            await conn.set_read_only(True)
+        assert await instance_of(conn) == cluster.writer
+
+
+async def test_the_initial_connection_is_verified(cluster: Cluster, driver: str) -> None:
+    reader = next(i for i in cluster.instance_ids if i != cluster.writer)
+    with pytest.raises(aw.ReadWriteSplittingError, match="not on a writer"):
+        await connect(
+            cluster,
+            driver,
+            reader,
+            srw_verify_initial_connection_type="writer",
+            srw_connect_retry_timeout_ms=300,
+        )
+    async with await connect(
+        cluster, driver, reader, srw_verify_initial_connection_type="reader"
+    ) as conn:
+        assert await instance_of(conn) == reader
+        await conn.set_read_only(True)  # already on a reader: stays
+        assert await instance_of(conn) == reader
+        await conn.set_read_only(False)
+        assert await instance_of(conn) == cluster.writer
+    async with await connect(cluster, driver, "reader") as conn:  # cluster-ro: a reader
+        assert await instance_of(conn) != cluster.writer
+
+
+async def test_works_without_topology(cluster: Cluster, driver: str) -> None:
+    """A plain dialect (no topology, as on a non-Aurora primary and replica): the two
+    endpoints and the role queries are all srw needs."""
+    writer = cluster.writer
+    reader = next(i for i in cluster.instance_ids if i != writer)
+    plain = "pg" if ENGINE_OF[driver] == "pg" else "mysql"
+    async with await connect(
+        cluster,
+        driver,
+        writer,
+        plugins="srw,failover_v2",
+        wrapper_dialect=plain,
+        srw_read_endpoint=cluster.instance_host(reader),
+        srw_write_endpoint=cluster.instance_host(writer),
+    ) as conn:
+        assert conn.dialect_code == plain
+        await conn.set_read_only(True)
+        assert await instance_of(conn) == reader
+        await conn.set_read_only(False)
+        assert await instance_of(conn) == writer
+
+
+async def test_roles_are_followed_after_a_failover(cluster: Cluster, driver: str) -> None:
+    """The cached reader promoted by a failover is dropped; both modes land right."""
+    async with await connect(cluster, driver, plugins="srw,failover_v2") as conn:
+        await conn.set_autocommit(True)
+        await conn.set_read_only(True)
+        reader = await instance_of(conn)
+        await conn.set_read_only(False)
+        result = await arun_blocking(partial(cluster.failover, reader))  # promote our reader
+        assert result["new_writer"] == reader
+        await conn.set_read_only(True)  # the cached reader is the writer now: a new one
+        assert await instance_of(conn) != reader
+        await conn.set_read_only(False)  # the cached writer is gone: the new writer
+        assert await instance_of(conn) == reader == cluster.writer
+        await conn.execute("SELECT 1")
