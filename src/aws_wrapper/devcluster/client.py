@@ -223,7 +223,7 @@ class Cluster:
 
     def reset(self) -> None:
         """Healthy again: faults healed, topology edits and DNS lag cleared, every instance
-        running and replicating (the writer stays where it is)."""
+        running and replicating (the writer stays where it is), no IAM STS lookup."""
         self.request("reset")
 
     def metadata(self, instance: str) -> dict[str, Any]:
@@ -234,6 +234,63 @@ class Cluster:
         """Parameters for the instance's real server, bypassing its proxy (for the harness)."""
         result: dict[str, Any] = self.request("direct_params", instance=instance, admin=admin)
         return result
+
+    # -- IAM database authentication (PostgreSQL; see iam_verifier.py) -----------------------
+
+    def add_iam_credentials(self, access_key: str, secret_key: str) -> dict[str, Any]:
+        """Accept IAM auth tokens signed with this key pair from now on. Returns the
+        verifier's description (as in ``status()["iam"]``; no secrets)."""
+        result: dict[str, Any] = self.request(
+            "iam_credentials", access_key=access_key, secret_key=secret_key
+        )
+        return result
+
+    def set_iam_sts_lookup(self, url: str | None) -> dict[str, Any]:
+        """Look access keys the verifier does not know up at ``url`` (a moto server's
+        ``<endpoint>/moto-api/data.json``: the temporary credentials its STS issued), so
+        tokens signed with them are accepted, with their session token; None stops it, as
+        does :meth:`reset`. ``url`` must be on a loopback address."""
+        result: dict[str, Any] = self.request("iam_sts_lookup", url=url)
+        return result
+
+    def iam_log(self) -> list[str]:
+        """The lines of the IAM verifier's log (one per IAM login attempt, accepted or not,
+        with the reason; never a token or a secret), oldest first."""
+        from .iam_verifier import LOG_FILE
+
+        try:
+            return (self.state_dir / LOG_FILE).read_text(errors="replace").splitlines()
+        except FileNotFoundError:
+            return []
+
+    def create_iam_user(self, user: str, timeout: float = 10.0) -> None:
+        """Create the login role ``user`` in ``rds_iam`` (PostgreSQL; idempotent) and wait
+        until every instance has it: it can then log in with IAM auth tokens only."""
+        import psycopg
+        from psycopg import sql
+
+        from .iam_verifier import IAM_ROLE
+
+        if self.engine is not Engine.POSTGRESQL:
+            raise DevclusterError("IAM authentication is emulated for PostgreSQL clusters only")
+        role = sql.Identifier(user)
+        writer = self.direct_params(self.writer, admin=True)
+        with psycopg.connect(**writer, autocommit=True, connect_timeout=5) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (user,))
+            if exists.fetchone() is None:
+                conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
+            conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(IAM_ROLE), role))
+        query = "SELECT pg_has_role(%s, %s, 'MEMBER') FROM pg_roles WHERE rolname = %s"
+        deadline = time.monotonic() + timeout
+        for instance in self.instance_ids:  # replication brings the role to the readers
+            params = self.direct_params(instance, admin=True)
+            while True:
+                with psycopg.connect(**params, autocommit=True, connect_timeout=5) as conn:
+                    if conn.execute(query, (user, IAM_ROLE, user)).fetchone() == (True,):
+                        break
+                if time.monotonic() > deadline:
+                    raise DevclusterError(f"the role {user} did not reach {instance}")
+                time.sleep(0.05)
 
     # -- names and parameters ----------------------------------------------------------------
 

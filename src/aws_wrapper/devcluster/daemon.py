@@ -26,14 +26,16 @@ from pathlib import Path
 from typing import Any
 
 from .cluster import READY, STATE_FILE, ClusterRuntime, dumps, parse_fault, plan
+from .iam_verifier import LOG_FILE as IAM_LOG_FILE
+from .iam_verifier import IamVerifier
 from .model import HEALTHY, Engine, EngineBackend
 
 
-def _backend(engine: Engine, log: Any) -> EngineBackend:
+def _backend(engine: Engine, log: Any, iam: IamVerifier | None) -> EngineBackend:
     if engine is Engine.POSTGRESQL:
         from .pg import PgBackend
 
-        return PgBackend(log=log)
+        return PgBackend(log=log, iam_ldap=iam.address if iam is not None else None)
     from .mariadb import MariaDBBackend
 
     return MariaDBBackend(log=log)
@@ -44,6 +46,7 @@ class Daemon:
         self.state_dir = state_dir
         self.parent_pid = parent_pid
         self.runtime: ClusterRuntime | None = None
+        self.iam: IamVerifier | None = None  # PostgreSQL: checks rds_iam members' tokens
         self.stopping = asyncio.Event()
 
     def log(self, message: str) -> None:
@@ -53,7 +56,12 @@ class Daemon:
     async def run(self, engine: Engine, readers: int, name: str, port: int | None) -> int:
         spec = plan(name, engine, readers, self.state_dir, port)
         (self.state_dir / STATE_FILE).write_text(json.dumps(spec.to_json(), indent=2))
-        runtime = ClusterRuntime(spec, _backend(engine, self.log), self.state_dir, self.log)
+        if engine is Engine.POSTGRESQL:
+            self.iam = IamVerifier.for_cluster(
+                spec, log_path=self.state_dir / IAM_LOG_FILE, log_fn=self.log
+            ).start()
+        backend = _backend(engine, self.log, self.iam)
+        runtime = ClusterRuntime(spec, backend, self.state_dir, self.log)
         self.runtime = runtime
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -77,6 +85,8 @@ class Daemon:
             self.log("stopping the cluster")
             with contextlib.suppress(Exception):
                 await runtime.shutdown()
+            if self.iam is not None:
+                self.iam.stop()
             sock_path.unlink(missing_ok=True)
             self.log("devcluster stopped")
         return 0
@@ -116,6 +126,8 @@ class Daemon:
             status = rt.status()
             if args.get("check"):
                 status["check"] = await rt.check()
+            if self.iam is not None:
+                status["iam"] = self.iam.describe()
             return status
         if op == "failover":
             return await rt.failover(
@@ -143,11 +155,24 @@ class Daemon:
             return rt.status()
         if op == "reset":
             await rt.reset()
+            if self.iam is not None:  # keys added stay; the STS lookup (a test's moto) goes
+                self.iam.set_sts_lookup(None)
             return rt.status()
         if op == "metadata":
             return rt.metadata_for(args["instance"]).to_json()
         if op == "direct_params":
             return rt.backend.direct_params(args["instance"], admin=bool(args.get("admin")))
+        if op == "iam_credentials":  # accept tokens signed with this key pair from now on
+            if self.iam is None:
+                raise ValueError("IAM authentication is emulated for PostgreSQL clusters only")
+            self.iam.add_credentials(args["access_key"], args["secret_key"])
+            return self.iam.describe()
+        if op == "iam_sts_lookup":  # look unknown (temporary) keys up there; url None: stop
+            if self.iam is None:
+                raise ValueError("IAM authentication is emulated for PostgreSQL clusters only")
+            self.iam.set_sts_lookup(args.get("url"))
+            self.log(f"IAM verifier: STS lookup {args.get('url') or 'off'}")
+            return self.iam.describe()
         if op == "down":
             self.stopping.set()
             return {"stopping": True}

@@ -44,6 +44,16 @@ Clients cannot read the file or the internal ``aurora_devcluster_metadata()`` th
 a server module defining it, PostgreSQL keeps it as a *placeholder* setting: ``SHOW`` and
 ``current_setting()`` see it but ``pg_settings`` hides placeholders, so the ``pg_settings``
 system view is replaced by one that adds the ``rds.extensions`` row.
+
+IAM database authentication
+---------------------------
+The role ``rds_iam`` exists, as on Aurora. Its members log in over TCP only with an RDS IAM
+auth token: :meth:`_PgInstance.write_iam_hba` puts a rule first in the instance's
+``pg_hba.conf`` that sends them to the cluster's IAM verifier (PostgreSQL ``ldap``
+authentication with this instance's id in the DN, see
+:mod:`aws_wrapper.devcluster.iam_verifier`), or rejects them when the backend has no verifier
+(``iam_ldap=None``). It runs before every start of a server, since clones and rewinds copy
+another instance's file. Every other role keeps password authentication.
 """
 
 from __future__ import annotations
@@ -63,6 +73,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aws_wrapper.devcluster.iam_verifier import IAM_ROLE, hba_rules
 from aws_wrapper.devcluster.model import (
     WRITER_SESSION_ID,
     Engine,
@@ -242,6 +253,10 @@ CREATE OR REPLACE VIEW pg_catalog.pg_settings AS
   WHERE pg_catalog.current_setting('rds.extensions', true) IS NOT NULL;
 """
 
+# The block write_iam_hba keeps at the top of pg_hba.conf.
+_IAM_HBA_BEGIN = "# --- aws_wrapper devcluster: IAM auth of rds_iam members (iam_verifier.py) ---"
+_IAM_HBA_END = "# --- end of IAM auth ---"
+
 # Lines in a standby's server log saying it cannot follow its new upstream without a rewind.
 _DIVERGED = (
     "is not in this server's history",
@@ -253,6 +268,21 @@ _DIVERGED = (
 def _lsn(text: str) -> int:
     high, low = text.split("/")
     return (int(high, 16) << 32) | int(low, 16)
+
+
+def _with_iam_rules(hba: str, rules: str) -> str:
+    """``hba`` with ``rules`` first, in place of the block a previous call put there."""
+    kept: list[str] = []
+    inside = False
+    for line in hba.splitlines(keepends=True):
+        marker = line.rstrip("\n")
+        if marker == _IAM_HBA_BEGIN:
+            inside = True
+        elif inside:
+            inside = marker != _IAM_HBA_END
+        else:
+            kept.append(line)
+    return f"{_IAM_HBA_BEGIN}\n{rules}{_IAM_HBA_END}\n" + "".join(kept)
 
 
 def _conf_quote(value: str) -> str:
@@ -337,12 +367,24 @@ class _PgInstance(PostgresServer):
         kept += [f"{k} = {_conf_quote(v)}" for k, v in settings.items() if v is not None]
         self.write_owned(path, ("\n".join(kept) + "\n").encode())
 
+    def write_iam_hba(self) -> None:
+        """Put this instance's ``rds_iam`` rule first in ``pg_hba.conf`` (stopped server)."""
+        path = self.data_dir / "pg_hba.conf"
+        text = path.read_text()
+        updated = _with_iam_rules(text, hba_rules(self._backend.iam_ldap, self.name))
+        if updated != text:
+            self.write_owned(path, updated.encode())
+
     def make_standby_of(self, writer: _PgInstance) -> None:
         """Files that make this (stopped) server start as a standby of ``writer``."""
         self.set_auto_conf({"primary_conninfo": self._backend.primary_conninfo(self, writer)})
         self.write_owned(self.data_dir / "standby.signal", b"")
 
     # -- PostgresServer hooks ------------------------------------------------------------
+
+    def _launch(self) -> None:
+        self.write_iam_hba()
+        super()._launch()
 
     def _initialize(self, deadline: float) -> None:
         source = self.clone_from
@@ -383,6 +425,7 @@ class _PgInstance(PostgresServer):
                 f"CREATE ROLE {REPLICATION_USER} LOGIN REPLICATION"
                 f" PASSWORD '{REPLICATION_PASSWORD}'"
             )
+            conn.execute(f"CREATE ROLE {IAM_ROLE} NOLOGIN")
 
     # -- crash -----------------------------------------------------------------------------
 
@@ -437,12 +480,16 @@ class PgBackend:
 
     ``timings`` holds the last measured duration (seconds) of ``create``, ``promote``,
     ``follow`` and ``rejoin``; ``rejoin_method`` says how the last rejoin got its data
-    (``rewind`` or ``clone``)."""
+    (``rewind`` or ``clone``). ``iam_ldap`` is the address of the IAM verifier members of
+    ``rds_iam`` log in through (None: they cannot log in over TCP)."""
 
     engine = Engine.POSTGRESQL
 
-    def __init__(self, *, log: LogFn | None = None) -> None:
+    def __init__(
+        self, *, log: LogFn | None = None, iam_ldap: tuple[str, int] | None = None
+    ) -> None:
         self._log_fn = log
+        self.iam_ldap = iam_ldap
         self._lock = threading.RLock()
         self._instances: dict[str, _PgInstance] = {}
         self._specs: list[InstanceSpec] = []

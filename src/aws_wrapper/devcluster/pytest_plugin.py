@@ -11,9 +11,34 @@ Fixtures:
 
 ``devcluster_pg`` / ``devcluster_mysql``
     A running cluster (1 writer + 2 readers), reset to healthy before each test (faults
-    healed, topology edits and DNS lag cleared, stopped instances back as readers). The
+    healed, topology edits and DNS lag cleared, stopped instances back as readers, no IAM
+    STS lookup). The
     cluster itself is started once per test session and stopped at its end; its names resolve
     for the wrapper (``AWS_WRAPPER_HOSTS_FILE`` is set for the session).
+
+The local AWS stack (:mod:`.aws_stack`, :mod:`.fake_idp`); nothing reaches the internet:
+
+``fake_aws_env``
+    Session: the environment of :func:`~.aws_stack.fake_aws_environ` for the rest of the
+    session (restored at its end): fixed fake credentials (the devcluster's IAM verifier
+    accepts them), ``us-east-1``, no ``~/.aws`` files, no other ``AWS_*`` variable,
+    ``AWS_ENDPOINT_URL`` = moto. A dict of what was set.
+
+``moto_server``
+    moto's server in the test process (:class:`~.aws_stack.MotoServer`), started once per
+    session (``moto_server_session``) and reset (empty) before each test; requests
+    ``fake_aws_env``.
+
+``local_ca``
+    Session: the throwaway CA (:class:`~.fake_idp.LocalCA`) of the fake identity providers;
+    clients trust ``local_ca.ca_file``.
+
+``fake_adfs`` / ``fake_okta``
+    HTTPS AD FS and Okta look-alikes (:class:`~.fake_idp.FakeAdfs`,
+    :class:`~.fake_idp.FakeOkta`), started once per session (``fake_adfs_session``,
+    ``fake_okta_session``) and reset before each test: back to one user each,
+    :data:`~.fake_idp.ADFS_USER` / :data:`~.fake_idp.OKTA_USER`, no recorded requests, no
+    sessions (and ``fake_adfs.redirect_after_login`` off).
 """
 
 from __future__ import annotations
@@ -26,7 +51,9 @@ import pytest
 
 from aws_wrapper.hostsfile import ENV_VAR
 
+from .aws_stack import MotoServer, fake_aws_environment
 from .client import Cluster
+from .fake_idp import ADFS_USER, OKTA_USER, FakeAdfs, FakeOkta, LocalCA
 
 
 def progress_logger(config: pytest.Config) -> Callable[[str], None]:
@@ -91,3 +118,63 @@ def devcluster_pg(devcluster_pg_session: Cluster) -> Cluster:
 def devcluster_mysql(devcluster_mysql_session: Cluster) -> Cluster:
     devcluster_mysql_session.reset()
     return devcluster_mysql_session
+
+
+# --------------------------------------------------------------------------- local AWS stack
+
+
+@pytest.fixture(scope="session")
+def moto_server_session() -> Iterator[MotoServer]:
+    with MotoServer() as moto:
+        yield moto
+
+
+@pytest.fixture(scope="session")
+def fake_aws_env(moto_server_session: MotoServer) -> Iterator[dict[str, str]]:
+    """Fake AWS credentials and settings for the rest of the session (see the module)."""
+    with fake_aws_environment(moto_server_session.endpoint) as env:
+        yield env
+
+
+@pytest.fixture
+def moto_server(moto_server_session: MotoServer, fake_aws_env: dict[str, str]) -> MotoServer:
+    """The session's moto server, empty."""
+    moto_server_session.reset()
+    return moto_server_session
+
+
+@pytest.fixture(scope="session")
+def local_ca() -> Iterator[LocalCA]:
+    ca = LocalCA()
+    try:
+        yield ca
+    finally:
+        ca.cleanup()
+
+
+@pytest.fixture(scope="session")
+def fake_adfs_session(local_ca: LocalCA) -> Iterator[FakeAdfs]:
+    with FakeAdfs([ADFS_USER], ca=local_ca) as adfs:
+        yield adfs
+
+
+@pytest.fixture(scope="session")
+def fake_okta_session(local_ca: LocalCA) -> Iterator[FakeOkta]:
+    with FakeOkta([OKTA_USER], ca=local_ca) as okta:
+        yield okta
+
+
+@pytest.fixture
+def fake_adfs(fake_adfs_session: FakeAdfs) -> FakeAdfs:
+    """The session's fake AD FS, reset: user :data:`ADFS_USER`, no requests, forms login
+    answered directly (``redirect_after_login`` off)."""
+    fake_adfs_session.reset()
+    fake_adfs_session.redirect_after_login = False
+    return fake_adfs_session
+
+
+@pytest.fixture
+def fake_okta(fake_okta_session: FakeOkta) -> FakeOkta:
+    """The session's fake Okta, reset: user :data:`OKTA_USER`, no requests or sessions."""
+    fake_okta_session.reset()
+    return fake_okta_session
