@@ -98,3 +98,111 @@ async def test_main_paths_do_not_block_the_loop(
             await aw.connect(driver=driver, plugins="", **{**params, "port": 1})
     assert dns_on_loop_thread == []
     assert lag.max_lag < LAG_BOUND_S, f"event loop blocked for {lag.max_lag * 1000:.0f} ms"
+
+
+SLOW_S = 0.4
+"""How long the slow AWS parts below take (credentials from instance metadata, a far-away
+Secrets Manager): on the loop, the probe would see it."""
+
+
+async def test_auth_paths_do_not_block_the_loop(
+    devcluster_pg: Any,
+    moto_server: Any,
+    fake_adfs: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    dns_on_loop_thread: list[str],
+) -> None:
+    """IAM (slow credentials), Secrets Manager (a slow secret read) and ADFS (HTTPS sign-in,
+    STS) connects, with nothing cached, keep the event loop responsive."""
+    import psycopg
+
+    from aws_wrapper._async.plugins.auth import SECRETS
+    from aws_wrapper._async.plugins.federated import SAML_CREDENTIALS
+    from aws_wrapper.aws import clients
+    from aws_wrapper.aws.credentials import (
+        AwsCredentials,
+        clear_sessions,
+        set_credentials_provider,
+    )
+    from aws_wrapper.aws.iam import TOKENS
+    from aws_wrapper.devcluster.aws_stack import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+    from aws_wrapper.devcluster.fake_idp import ADFS_USER
+
+    cluster = devcluster_pg
+    cluster.create_iam_user("iam_app")
+    cluster.create_iam_user("fed_app")
+    cluster.set_iam_sts_lookup(moto_server.sts_lookup_url)
+    with psycopg.connect(**cluster.direct_params(cluster.writer, admin=True)) as admin:
+        admin.execute("DROP ROLE IF EXISTS sm_loop")
+        admin.execute("CREATE ROLE sm_loop LOGIN PASSWORD 'sm-loop-pw'")
+        admin.commit()
+    moto_server.create_secret("loop/db", "sm_loop", "sm-loop-pw")
+
+    def slow_credentials(profile: str | None) -> AwsCredentials:
+        time.sleep(SLOW_S)
+        return AwsCredentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY)
+
+    real_get_secret = clients.get_secret
+
+    def slow_get_secret(*args: Any) -> Any:
+        time.sleep(SLOW_S)
+        return real_get_secret(*args)
+
+    monkeypatch.setattr(clients, "get_secret", slow_get_secret)
+    base = dict(cluster.conn_params())
+    base.pop("password")
+    TOKENS.clear()
+    SECRETS.clear()
+    SAML_CREDENTIALS.clear()
+    clear_sessions()
+    set_credentials_provider(slow_credentials)
+    dns_on_loop_thread.clear()  # the set-up above (moto, psycopg) is the test's own
+    try:
+        async with probe() as lag:
+            for props in (
+                {**base, "user": "iam_app", "plugins": "iam,failover_v2"},
+                {
+                    **base,
+                    "user": "sm_loop",  # the secret's user replaces it anyway
+                    "plugins": "aws_secrets_manager",
+                    "secrets_manager_secret_id": "loop/db",
+                },
+                {
+                    **base,
+                    "user": "fed_app",
+                    "plugins": "federated_auth",
+                    "idp_endpoint": f"127.0.0.1:{fake_adfs.port}",
+                    "idp_username": ADFS_USER.username,
+                    "idp_password": ADFS_USER.password,
+                    "iam_role_arn": ADFS_USER.role_arn,
+                    "iam_idp_arn": fake_adfs.idp_arn,
+                    "idp_ssl_ca": fake_adfs.ca_file,
+                },
+            ):
+                async with await aw.connect(**props) as conn:
+                    cur = await conn.execute("SELECT current_user")
+                    assert (await cur.fetchone())[0] == props["user"]
+    finally:
+        set_credentials_provider(None)
+        cluster.set_iam_sts_lookup(None)
+        await aw.release_resources()
+    assert dns_on_loop_thread == []
+    assert lag.max_lag < LAG_BOUND_S, f"event loop blocked for {lag.max_lag * 1000:.0f} ms"
+
+
+def test_the_offload_pool_works_in_a_forked_child() -> None:
+    """Pre-fork servers (gunicorn) fork after the pool exists: the child gets a new one."""
+    import os
+
+    from aws_wrapper._compat import arun_blocking
+
+    assert asyncio.run(arun_blocking(lambda: 1)) == 1  # the parent's pool exists
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if an offloaded call completes
+        try:
+            signal_ok = asyncio.run(asyncio.wait_for(arun_blocking(lambda: 2), 5)) == 2
+        except BaseException:
+            signal_ok = False
+        os._exit(0 if signal_ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

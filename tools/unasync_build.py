@@ -53,6 +53,7 @@ REPLACEMENTS: dict[str, str] = {
     "aspawn": "spawn",
     "agather": "gather",
     "AEvent": "Event",
+    "ALock": "Lock",
     "AWorker": "Worker",
     "await_event": "wait_event",
     "amonitor_scope": "monitor_scope",

@@ -18,7 +18,7 @@ concept                async                           sync
 ``agather``            ``asyncio.gather``              threads, concurrently
 ``amonitor_scope``     the running loop                the process
 ``await_event``        ``wait_for(event.wait(), t)``   ``event.wait(t)``
-``arun_blocking``      ``asyncio.to_thread``           call directly
+``arun_blocking``      a bounded thread pool           call directly
 ``AResult[T]``         ``Awaitable[T]``                ``T``
 =====================  ==============================  ===============================
 """
@@ -26,9 +26,12 @@ concept                async                           sync
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from types import TracebackType
 from typing import Annotated, Any, Final, TypeAlias, TypeVar
 
@@ -117,9 +120,34 @@ def amonitor_scope() -> object:
     return asyncio.get_running_loop()
 
 
+OFFLOAD_THREADS = 8
+"""Threads for blocking calls made from asyncio (AWS SDK calls, credential files): at most this
+many run at once; more wait their turn, so a burst of connects cannot spawn a thread each."""
+_offload: ThreadPoolExecutor | None = None
+_offload_lock = threading.Lock()
+
+
+def _forget_offload_after_fork() -> None:
+    """A forked child (gunicorn and other pre-fork servers) inherits the pool without its
+    threads: start afresh there."""
+    global _offload, _offload_lock
+    _offload = None
+    _offload_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_offload_after_fork)
+
+
 async def arun_blocking(func: Callable[..., T], *args: Any) -> T:
-    """Run a blocking function without blocking the event loop."""
-    return await asyncio.to_thread(func, *args)
+    """Run a blocking function without blocking the event loop, in the offload pool."""
+    global _offload
+    pool = _offload
+    if pool is None:
+        with _offload_lock:
+            pool = _offload
+            if pool is None:
+                pool = _offload = ThreadPoolExecutor(OFFLOAD_THREADS, "awsw-offload")
+    return await asyncio.get_running_loop().run_in_executor(pool, partial(func, *args))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ Secrets (passwords, tokens, secret values) are masked in every repr and log line
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
@@ -36,8 +37,8 @@ _SECRET_WORDS = ("password", "passwd", "secret", "token", "assertion", "credenti
 def is_secret(name: str) -> bool:
     """True for property names whose values must never be shown."""
     low = name.lower()
-    if low in ("secrets_manager_secret_id", "secrets_manager_secret_username_key"):
-        return False
+    if low.startswith("secrets_manager_secret_") and low != "secrets_manager_secret_value":
+        return False  # the secret's id and the names of its keys, not secret values
     return any(word in low for word in _SECRET_WORDS) or low in ("pwd", "key", "ssl_key")
 
 
@@ -126,6 +127,8 @@ def _convert(prop: Prop[T], raw: object) -> T:
     if kind is str:
         if isinstance(raw, str):
             return cast(T, raw)
+        if isinstance(raw, os.PathLike):  # a file name given as a Path
+            return cast(T, os.fspath(raw))
         raise bad
     if isinstance(raw, kind):
         return cast(T, raw)
@@ -590,5 +593,248 @@ SRW_VERIFY_INITIAL_CONNECTION_TYPE: Prop[str | None] = register(
         "srw_connect_retry_timeout_ms. Unset: writer through a cluster endpoint, reader "
         "through a reader (cluster-ro) endpoint, else not checked.",
         choices=("writer", "reader"),
+    )
+)
+
+# -- authentication (iam, aws_secrets_manager, federated_auth, okta) -------------------------
+
+_OptStr = cast(type[str | None], str)
+_OptInt = cast(type[int | None], int)
+
+AWS_PROFILE: Prop[str | None] = register(
+    Prop(
+        "aws_profile",
+        _OptStr,
+        None,
+        "Authentication plugins: the AWS profile (shared config/credentials files) whose "
+        "credentials sign IAM tokens and read secrets. Unset: the standard AWS chain.",
+    )
+)
+IAM_HOST: Prop[str | None] = register(
+    Prop(
+        "iam_host",
+        _OptStr,
+        None,
+        "iam/federated_auth/okta: the host name the IAM token is signed for, when it differs "
+        "from the host connected to (e.g. connecting through an IP address or a tunnel).",
+    )
+)
+IAM_DEFAULT_PORT: Prop[int | None] = register(
+    Prop(
+        "iam_default_port",
+        _OptInt,
+        None,
+        "iam/federated_auth/okta: the port the IAM token is signed for (default: the port "
+        "connected to).",
+        minimum=1,
+    )
+)
+IAM_REGION: Prop[str | None] = register(
+    Prop(
+        "iam_region",
+        _OptStr,
+        None,
+        "iam/federated_auth/okta: the AWS region of the database (default: from the RDS host "
+        "name).",
+    )
+)
+IAM_EXPIRATION = register(
+    Prop(
+        "iam_expiration",
+        int,
+        870,
+        "iam: seconds an IAM token is reused from the cache (RDS accepts one for 900 s).",
+        minimum=1,
+    )
+)
+SECRETS_MANAGER_SECRET_ID: Prop[str | None] = register(
+    Prop(
+        "secrets_manager_secret_id",
+        _OptStr,
+        None,
+        "aws_secrets_manager: the name or ARN of the secret holding the database user name "
+        "and password (required).",
+    )
+)
+SECRETS_MANAGER_REGION: Prop[str | None] = register(
+    Prop(
+        "secrets_manager_region",
+        _OptStr,
+        None,
+        "aws_secrets_manager: the secret's region (default: from the secret ARN, else us-east-1).",
+    )
+)
+SECRETS_MANAGER_ENDPOINT: Prop[str | None] = register(
+    Prop(
+        "secrets_manager_endpoint",
+        _OptStr,
+        None,
+        "aws_secrets_manager: the Secrets Manager endpoint URL (default: the region's, or "
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL).",
+    )
+)
+SECRETS_MANAGER_USERNAME_KEY = register(
+    Prop(
+        "secrets_manager_secret_username_key",
+        str,
+        "username",
+        "aws_secrets_manager: the key of the user name in the secret's JSON.",
+    )
+)
+SECRETS_MANAGER_PASSWORD_KEY = register(
+    Prop(
+        "secrets_manager_secret_password_key",
+        str,
+        "password",
+        "aws_secrets_manager: the key of the password in the secret's JSON.",
+    )
+)
+SECRETS_MANAGER_USERNAME: Prop[str | None] = register(
+    Prop(
+        "secrets_manager_secret_username",
+        _OptStr,
+        None,
+        "aws_secrets_manager: aws-advanced-python-wrapper's name for "
+        "secrets_manager_secret_username_key (either is accepted).",
+    )
+)
+SECRETS_MANAGER_PASSWORD: Prop[str | None] = register(
+    Prop(
+        "secrets_manager_secret_password",
+        _OptStr,
+        None,
+        "aws_secrets_manager: aws-advanced-python-wrapper's name for "
+        "secrets_manager_secret_password_key (either is accepted).",
+    )
+)
+SECRETS_MANAGER_EXPIRATION = register(
+    Prop(
+        "secrets_manager_expiration",
+        int,
+        870,
+        "aws_secrets_manager: seconds the secret's value is reused from the cache (a refused "
+        "login refreshes it at once).",
+        minimum=0,
+    )
+)
+IDP_ENDPOINT: Prop[str | None] = register(
+    Prop(
+        "idp_endpoint",
+        _OptStr,
+        None,
+        "federated_auth/okta: the identity provider's host name (ADFS server, Okta org "
+        "domain), optionally with :port or https://.",
+    )
+)
+IDP_PORT = register(
+    Prop(
+        "idp_port", int, 443, "federated_auth/okta: the identity provider's HTTPS port.", minimum=1
+    )
+)
+IDP_USERNAME: Prop[str | None] = register(
+    Prop(
+        "idp_username",
+        _OptStr,
+        None,
+        "federated_auth/okta: the user name at the identity provider.",
+    )
+)
+IDP_PASSWORD: Prop[str | None] = register(
+    Prop(
+        "idp_password",
+        _OptStr,
+        None,
+        "federated_auth/okta: the password at the identity provider.",
+        secret=True,
+    )
+)
+IDP_NAME = register(
+    Prop(
+        "idp_name",
+        str,
+        "adfs",
+        "federated_auth: the identity provider implementation.",
+        choices=("adfs",),
+    )
+)
+RP_IDENTIFIER = register(
+    Prop(
+        "rp_identifier",
+        str,
+        "urn:amazon:webservices",
+        "federated_auth: the relying party identifier of AWS at the ADFS server.",
+    )
+)
+IAM_ROLE_ARN: Prop[str | None] = register(
+    Prop(
+        "iam_role_arn",
+        _OptStr,
+        None,
+        "federated_auth/okta: the ARN of the IAM role to assume with the SAML assertion.",
+    )
+)
+IAM_IDP_ARN: Prop[str | None] = register(
+    Prop(
+        "iam_idp_arn",
+        _OptStr,
+        None,
+        "federated_auth/okta: the ARN of the SAML identity provider in IAM.",
+    )
+)
+APP_ID: Prop[str | None] = register(
+    Prop("app_id", _OptStr, None, "okta: the ID of the AWS application configured in Okta.")
+)
+DB_USER: Prop[str | None] = register(
+    Prop(
+        "db_user",
+        _OptStr,
+        None,
+        "federated_auth/okta: the database user the IAM token is for (default: 'user').",
+    )
+)
+IAM_TOKEN_EXPIRATION = register(
+    Prop(
+        "iam_token_expiration",
+        int,
+        870,
+        "federated_auth/okta: seconds an IAM token is reused from the cache.",
+        minimum=1,
+    )
+)
+HTTP_REQUEST_CONNECT_TIMEOUT = register(
+    Prop(
+        "http_request_connect_timeout",
+        float,
+        60.0,
+        "federated_auth/okta: timeout in seconds of each request to the identity provider.",
+        minimum=0.001,
+    )
+)
+SSL_SECURE = register(
+    Prop(
+        "ssl_secure",
+        bool,
+        True,
+        "federated_auth/okta: verify the identity provider's TLS certificate (default true; "
+        "aws-advanced-python-wrapper documents false).",
+    )
+)
+IDP_SSL_CA: Prop[str | None] = register(
+    Prop(
+        "idp_ssl_ca",
+        _OptStr,
+        None,
+        "federated_auth/okta: a CA bundle (PEM file) to verify the identity provider with, "
+        "instead of the system's.",
+    )
+)
+IAM_SSL_CA: Prop[str | None] = register(
+    Prop(
+        "iam_ssl_ca",
+        _OptStr,
+        None,
+        "iam/federated_auth/okta on MySQL: verify the server's certificate and host name "
+        "against this CA bundle. Unset: the token travels over TLS that encrypts without "
+        "verifying (like --ssl-mode=REQUIRED); TLS parameters given to the driver win.",
     )
 )

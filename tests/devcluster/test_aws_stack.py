@@ -16,7 +16,7 @@ import socket
 import ssl
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from http.cookiejar import CookieJar
 from pathlib import Path
@@ -587,7 +587,7 @@ def saml_cluster(devcluster_pg: Cluster, moto_server: MotoServer) -> Iterator[Cl
         devcluster_pg.set_iam_sts_lookup(None)
 
 
-def _log_in_with(cluster: Cluster, credentials: dict[str, Any], host: str | None = None) -> Any:
+def _log_in_with(cluster: Cluster, credentials: Mapping[str, Any], host: str | None = None) -> Any:
     host = host or cluster.cluster_host
     token = generate_rds_auth_token(
         host,

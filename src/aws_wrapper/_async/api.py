@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from aws_wrapper.aws.credentials import AwsCredentials, set_credentials_provider
 from aws_wrapper.dbapi import (
     BINARY,
     DATETIME,
@@ -21,6 +22,7 @@ from aws_wrapper.dbapi import (
     threadsafety,
 )
 from aws_wrapper.errors import (
+    AwsAuthError,
     AwsWrapperError,
     ConfigurationError,
     ConnectError,
@@ -72,6 +74,8 @@ __all__ = [
     "AsyncAwsWrapperConnection",
     "AsyncAwsWrapperCursor",
     "AsyncPooledConnectionProvider",
+    "AwsAuthError",
+    "AwsCredentials",
     "AwsWrapperError",
     "BasePlugin",
     "Binary",
@@ -113,5 +117,6 @@ __all__ = [
     "register_plugin",
     "release_resources",
     "set_connection_provider",
+    "set_credentials_provider",
     "threadsafety",
 ]

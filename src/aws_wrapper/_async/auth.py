@@ -12,12 +12,40 @@ ask for one more attempt.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+import weakref
+from collections.abc import Hashable, Sequence
 
+from aws_wrapper._compat import ALock, amonitor_scope
 from aws_wrapper.hostinfo import HostInfo, HostRole
 from aws_wrapper.properties import Properties
 
 from .protocols import Authenticator, ConnectionProvider, DriverConnection, DriverDialect
+
+
+class KeyedLocks:
+    """One lock per key (and event loop, in asyncio) so that concurrent connects that miss a
+    cache fetch once (one sign-in at the identity provider, one secret read), not once each."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: weakref.WeakKeyDictionary[object, dict[Hashable, ALock]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def __call__(self, key: Hashable) -> ALock:
+        scope = amonitor_scope()
+        with self._guard:
+            locks = self._locks.get(scope)
+            if locks is None:
+                locks = self._locks[scope] = {}
+            lock = locks.get(key)
+            if lock is None:
+                lock = locks[key] = ALock()
+            return lock
+
+
+FETCH_LOCKS = KeyedLocks()
 
 
 async def apply(
@@ -37,12 +65,13 @@ async def open_authenticated(
 ) -> DriverConnection:
     """Connect with credentials; after a refused login, once more if an authenticator
     refreshed what it had."""
+    used = await apply(authenticators, host, props)
     try:
-        return await provider.connect(host, await apply(authenticators, host, props), driver)
+        return await provider.connect(host, used, driver)
     except Exception as e:
         if not driver.is_login_error(e):
             raise
-        retry = [auth.login_failed(host, props) for auth in authenticators]
+        retry = [auth.login_failed(host, used) for auth in authenticators]
         if not any(retry):
             raise
     return await provider.connect(host, await apply(authenticators, host, props), driver)

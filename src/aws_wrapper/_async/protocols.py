@@ -107,6 +107,13 @@ class DriverDialect(Protocol):
         """True when ``error`` is an authentication failure."""
         ...
 
+    def token_login_params(
+        self, driver_props: Mapping[str, Any], ca_file: str | None
+    ) -> dict[str, Any]:
+        """Driver parameters to add when the password is a token (IAM): for MySQL, cleartext
+        authentication over TLS, verified against ``ca_file`` when given."""
+        ...
+
     def create_pool(
         self, name: str, host: HostInfo, props: Callable[[], Properties], settings: PoolSettings
     ) -> InternalPool | None:
@@ -235,8 +242,9 @@ class Authenticator(Protocol):
         ``PropertyError``) when it cannot supply them; never shows a secret."""
         ...
 
-    def login_failed(self, host: HostInfo, props: Properties) -> bool:
-        """The server refused the credentials: drop cached ones; True asks for one retry."""
+    def login_failed(self, host: HostInfo, used: Properties) -> bool:
+        """The server refused the credentials in ``used`` (the properties the login was
+        attempted with): drop cached ones; True asks for one retry."""
         ...
 
 

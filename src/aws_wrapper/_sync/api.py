@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from aws_wrapper.aws.credentials import AwsCredentials, set_credentials_provider
 from aws_wrapper.dbapi import (
     BINARY,
     DATETIME,
@@ -23,6 +24,7 @@ from aws_wrapper.dbapi import (
     threadsafety,
 )
 from aws_wrapper.errors import (
+    AwsAuthError,
     AwsWrapperError,
     ConfigurationError,
     ConnectError,
@@ -74,6 +76,8 @@ __all__ = [
     "AwsWrapperConnection",
     "AwsWrapperCursor",
     "PooledConnectionProvider",
+    "AwsAuthError",
+    "AwsCredentials",
     "AwsWrapperError",
     "BasePlugin",
     "Binary",
@@ -115,5 +119,6 @@ __all__ = [
     "register_plugin",
     "release_resources",
     "set_connection_provider",
+    "set_credentials_provider",
     "threadsafety",
 ]

@@ -16,9 +16,14 @@ from typing import Any
 
 from aws_wrapper.errors import AwsAuthError
 
-from .credentials import AwsCredentials, botocore_session
+from .credentials import (
+    AwsCredentials,
+    botocore_session,
+    has_credentials_hook,
+    resolve_credentials,
+)
 
-_clients: dict[tuple[str, str, str | None, str | None, bool], Any] = {}
+_clients: dict[tuple[str, str, str | None, str | None, bool, str | None], Any] = {}
 _lock = threading.Lock()
 TIMEOUT_S = 10.0
 
@@ -31,7 +36,8 @@ def client(
     *,
     unsigned: bool = False,
 ) -> Any:
-    key = (service, region, endpoint, profile, unsigned)
+    creds = None if unsigned or not has_credentials_hook() else resolve_credentials(profile)
+    key = (service, region, endpoint, profile, unsigned, creds.access_key if creds else None)
     with _lock:
         found = _clients.get(key)
     if found is not None:
@@ -49,8 +55,15 @@ def client(
         config = config.merge(Config(signature_version=UNSIGNED))
     session = botocore_session(profile)
     try:
+        keys: dict[str, Any] = {}
+        if creds is not None:  # the application's credentials hook, not botocore's chain
+            keys = {
+                "aws_access_key_id": creds.access_key,
+                "aws_secret_access_key": creds.secret_key,
+                "aws_session_token": creds.token,
+            }
         made = session.create_client(
-            service, region_name=region, endpoint_url=endpoint or None, config=config
+            service, region_name=region, endpoint_url=endpoint or None, config=config, **keys
         )
     except Exception as e:
         raise AwsAuthError(f"cannot create the {service} client for {region}: {e}") from None
@@ -112,7 +125,9 @@ def assume_role_with_saml(
             f"failed: {reason}"
         ) from None
     c = out["Credentials"]
-    return AwsCredentials(c["AccessKeyId"], c["SecretAccessKey"], c.get("SessionToken"))
+    expiration = c.get("Expiration")
+    expires_at = expiration.timestamp() if hasattr(expiration, "timestamp") else None
+    return AwsCredentials(c["AccessKeyId"], c["SecretAccessKey"], c.get("SessionToken"), expires_at)
 
 
 def clear_clients() -> None:

@@ -23,6 +23,8 @@ class AwsCredentials:
     access_key: str
     secret_key: str = field(repr=False)
     token: str | None = field(default=None, repr=False)
+    expires_at: float | None = None
+    """When temporary credentials expire (seconds since the epoch), if known."""
 
     def __repr__(self) -> str:
         temporary = ", temporary" if self.token else ""
@@ -40,9 +42,14 @@ _lock = threading.Lock()
 
 def set_credentials_provider(provider: CredentialsProvider | None) -> None:
     """Use ``provider`` instead of the standard AWS chain for every authentication plugin
-    (IAM tokens, Secrets Manager); ``None`` restores the standard chain."""
+    (IAM tokens, Secrets Manager reads); ``None`` restores the standard chain. STS
+    AssumeRoleWithSAML needs no credentials (the SAML assertion is the proof)."""
     global _hook
     _hook = provider
+
+
+def has_credentials_hook() -> bool:
+    return _hook is not None
 
 
 def resolve_credentials(profile: str | None) -> AwsCredentials:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 from aws_wrapper import rds_utils
-from aws_wrapper.errors import PropertyError
+from aws_wrapper.errors import AwsAuthError, PropertyError
 
 from .credentials import AwsCredentials
 from .sigv4 import generate_rds_auth_token
@@ -51,41 +52,48 @@ def token_target(
 
 
 class TokenCache:
-    """Tokens by target and access key, each kept until its expiration; thread-safe."""
+    """Tokens by key (a target and whose credentials sign it), each kept until its
+    expiration; thread-safe."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._tokens: dict[tuple[TokenTarget, str], tuple[str, float]] = {}
+        self._tokens: dict[tuple[TokenTarget, Hashable], tuple[str, float]] = {}
         self.signed = 0  # tokens signed (not served from the cache): for tests and stats
 
-    def get(self, target: TokenTarget, creds: AwsCredentials, expiration: float) -> str:
-        key = (target, creds.access_key)
-        now = time.monotonic()
+    def lookup(self, key: tuple[TokenTarget, Hashable]) -> str | None:
         with self._lock:
             hit = self._tokens.get(key)
-            if hit is not None and hit[1] > now:
-                return hit[0]
-        token = generate_rds_auth_token(
-            target.host,
-            target.port,
-            target.user,
-            target.region,
-            creds.access_key,
-            creds.secret_key,
-            creds.token,
-        )
+        if hit is not None and hit[1] > time.monotonic():
+            return hit[0]
+        return None
+
+    def sign(
+        self,
+        key: tuple[TokenTarget, Hashable],
+        target: TokenTarget,
+        creds: AwsCredentials,
+        expiration: float,
+    ) -> str:
+        """Sign a token for ``target`` with ``creds`` and keep it under ``key``."""
+        try:
+            token = generate_rds_auth_token(
+                target.host,
+                target.port,
+                target.user,
+                target.region,
+                creds.access_key,
+                creds.secret_key,
+                creds.token,
+            )
+        except ValueError as e:
+            raise AwsAuthError(f"cannot sign an IAM token for {target.host}: {e}") from None
+        now = time.monotonic()
         with self._lock:
             self.signed += 1
             self._tokens[key] = (token, now + min(expiration, TOKEN_LIFETIME_S - 1))
             if len(self._tokens) > 10_000:  # expired entries of hosts no longer used
                 self._tokens = {k: v for k, v in self._tokens.items() if v[1] > now}
         return token
-
-    def peek(self, target: TokenTarget, access_key: str) -> bool:
-        """True if a live token for ``target`` is cached."""
-        with self._lock:
-            hit = self._tokens.get((target, access_key))
-            return hit is not None and hit[1] > time.monotonic()
 
     def forget(self, target: TokenTarget) -> None:
         """Drop the tokens for ``target`` (the server refused one)."""

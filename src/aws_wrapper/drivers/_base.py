@@ -280,6 +280,15 @@ class MySQLDialectBase:
     def initial_host(self, driver_props: Mapping[str, Any]) -> HostInfo:
         return host_from(driver_props, MYSQL_DEFAULT_PORT)
 
+    def token_login_params(
+        self, driver_props: Mapping[str, Any], ca_file: str | None
+    ) -> dict[str, Any]:
+        """Driver parameters that send a token as the password: MySQL's cleartext
+        authentication, over TLS (see :func:`tls_context`)."""
+        if any(k == "ssl" or k.startswith("ssl_") for k in driver_props):
+            return {}  # the application configured TLS itself
+        return {"ssl": tls_context(ca_file)}
+
     def create_pool(self, name: str, host: HostInfo, props: Any, settings: Any) -> None:
         """MySQL drivers have no pool usable here: the wrapper's own generic pool is used."""
         return None
@@ -289,6 +298,26 @@ class MySQLDialectBase:
         kwargs["host"] = hostsfile.lookup(host.host) or host.host
         kwargs["port"] = host.port
         return kwargs
+
+
+_tls_contexts: dict[str | None, ssl.SSLContext] = {}
+
+
+def tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """The TLS context for sending a token in clear over MySQL: always encrypted; the server is
+    verified (certificate and host name) only against ``ca_file`` when one is given, like the
+    mysql client's ``--ssl-mode=REQUIRED`` vs ``VERIFY_IDENTITY``. Built once per CA file."""
+    found = _tls_contexts.get(ca_file)
+    if found is None:
+        if ca_file is None:
+            found = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            found.check_hostname = False
+            found.verify_mode = ssl.CERT_NONE
+        else:
+            found = ssl.create_default_context(cafile=ca_file)
+        found.minimum_version = ssl.TLSVersion.TLSv1_2
+        _tls_contexts[ca_file] = found
+    return found
 
 
 def mysql_errno(error: BaseException) -> int | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import mysql.connector
@@ -58,6 +58,20 @@ class _MysqlConnectorBase(MySQLDialectBase):
 
     def driver_params(self) -> frozenset[str] | None:
         return _PARAMS
+
+    def token_login_params(
+        self, driver_props: Mapping[str, Any], ca_file: str | None
+    ) -> dict[str, Any]:
+        """mysql.connector sends a cleartext password only over TLS, with its
+        ``mysql_clear_password`` plugin named; verification as in :func:`tls_context`."""
+        params: dict[str, Any] = {}
+        if "auth_plugin" not in driver_props:
+            params["auth_plugin"] = "mysql_clear_password"
+        if "ssl_disabled" not in driver_props:
+            params["ssl_disabled"] = False
+        if ca_file is not None and "ssl_ca" not in driver_props:
+            params.update(ssl_ca=ca_file, ssl_verify_cert=True, ssl_verify_identity=True)
+        return params
 
     def get_autocommit(self, conn: Any) -> bool:
         # the driver's own property asks the server; this is the state it tracks

@@ -83,6 +83,13 @@ class _PsycopgBase:
             kwargs["hostaddr"] = address
         return kwargs
 
+    def token_login_params(
+        self, driver_props: Mapping[str, Any], ca_file: str | None
+    ) -> dict[str, Any]:
+        """PostgreSQL takes a token as an ordinary password (RDS asks for it in clear over
+        the TLS that ``sslmode`` sets up); nothing to add."""
+        return {}
+
     def abort(self, conn: Any) -> None:
         try:
             fd = conn.pgconn.socket

@@ -13,8 +13,8 @@ Plugins that choose an instance themselves (failover, read/write splitting) rest
 choice with :func:`filter_hosts_for` (or the plugin's :meth:`CustomEndpointPlugin.filter_hosts`
 and :meth:`CustomEndpointPlugin.allowed_host_ids`).
 
-The RDS call blocks (boto3): in asyncio it runs through ``arun_blocking``, a worker thread of
-the loop's default executor, never on the event loop.
+The RDS call blocks (boto3): in asyncio it runs through ``arun_blocking``, a thread of the
+wrapper's bounded offload pool, never on the event loop.
 """
 
 from __future__ import annotations

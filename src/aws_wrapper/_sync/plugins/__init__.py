@@ -159,3 +159,57 @@ register_plugin(
     "Developer plugin: raises a chosen error on the next call or connect (for testing an "
     "application's error handling).",
 )
+
+
+def _iam(service: PluginService, props: Properties) -> Plugin:
+    from .auth import IamAuthPlugin
+
+    return IamAuthPlugin(service, props)
+
+
+def _secrets_manager(service: PluginService, props: Properties) -> Plugin:
+    from .auth import SecretsManagerPlugin
+
+    return SecretsManagerPlugin(service, props)
+
+
+def _federated(service: PluginService, props: Properties) -> Plugin:
+    from .federated import FederatedAuthPlugin
+
+    return FederatedAuthPlugin(service, props)
+
+
+def _okta(service: PluginService, props: Properties) -> Plugin:
+    from .federated import OktaAuthPlugin
+
+    return OktaAuthPlugin(service, props)
+
+
+register_plugin(
+    "iam",
+    _iam,
+    600,
+    "IAM database authentication: the password is an RDS IAM token signed with the AWS "
+    "credentials (cached until iam_expiration).",
+)
+register_plugin(
+    "aws_secrets_manager",
+    _secrets_manager,
+    600,
+    "User name and password from an AWS Secrets Manager secret (cached; re-read once when the "
+    "login is refused, e.g. after a rotation).",
+)
+register_plugin(
+    "federated_auth",
+    _federated,
+    600,
+    "IAM token for an ADFS user: SAML sign-in at ADFS, STS AssumeRoleWithSAML, then an IAM "
+    "token with the temporary credentials.",
+)
+register_plugin(
+    "okta",
+    _okta,
+    600,
+    "IAM token for an Okta user: Okta session token, SAML assertion, STS AssumeRoleWithSAML, "
+    "then an IAM token.",
+)

@@ -1,0 +1,283 @@
+"""``federated_auth`` (ADFS) and ``okta``: IAM database tokens for identity-provider users.
+
+Both sign in at the identity provider with ``idp_username`` / ``idp_password``, take the SAML
+assertion it returns, exchange it with STS ``AssumeRoleWithSAML`` (``iam_role_arn``,
+``iam_idp_arn``) for temporary AWS credentials, and sign an RDS IAM token with them for
+``db_user``. Tokens are cached (``iam_token_expiration``) and so are the temporary credentials
+(until shortly before STS says they expire), so most connects do none of this.
+
+* ADFS (``federated_auth``, ``idp_name=adfs``): the IdP-initiated sign-on page
+  ``https://<idp_endpoint>:<idp_port>/adfs/ls/IdpInitiatedSignOn.aspx?loginToRp=<rp_identifier>``
+  is read, its login form filled in and posted (cookies kept across redirects), and the
+  ``SAMLResponse`` of the page that comes back is the assertion.
+* Okta (``okta``): ``POST /api/v1/authn`` gives a one-time session token, and
+  ``GET /app/amazon_aws/<app_id>/sso/saml?onetimetoken=...`` the page with the assertion.
+
+HTTP goes through httpx: ``httpx.AsyncClient`` in asyncio (nothing blocks the loop; the TLS
+context, which reads CA files, is built in the offload pool), ``httpx.Client`` in blocking
+code. TLS is verified by default (``ssl_secure``; ``idp_ssl_ca`` for a private CA). The STS call
+is a boto3 call, run in the offload pool in asyncio. No password, assertion or token is
+logged or put in an error message.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+import time
+from typing import Any
+
+import httpx
+
+from aws_wrapper._compat import arun_blocking
+from aws_wrapper.aws import clients, saml
+from aws_wrapper.aws.credentials import AwsCredentials
+from aws_wrapper.errors import AwsAuthError, PropertyError
+from aws_wrapper.hostinfo import HostInfo
+from aws_wrapper.properties import (
+    APP_ID,
+    DB_USER,
+    HTTP_REQUEST_CONNECT_TIMEOUT,
+    IAM_IDP_ARN,
+    IAM_ROLE_ARN,
+    IAM_TOKEN_EXPIRATION,
+    IDP_ENDPOINT,
+    IDP_PASSWORD,
+    IDP_PORT,
+    IDP_SSL_CA,
+    IDP_USERNAME,
+    RP_IDENTIFIER,
+    SSL_SECURE,
+    Prop,
+    Properties,
+)
+
+from ..auth import FETCH_LOCKS
+from ..plugin import BasePlugin
+from ..protocols import PluginService
+from .auth import IamTokenSource
+
+STS_REFRESH_MARGIN_S = 300.0
+"""Temporary credentials are used until this long before they expire."""
+
+
+class _CredentialCache:
+    """Temporary credentials by (identity provider, user, role); thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[tuple[str, ...], tuple[AwsCredentials, float]] = {}
+        self.sign_ins = 0
+
+    def get(self, key: tuple[str, ...]) -> AwsCredentials | None:
+        with self._lock:
+            hit = self._values.get(key)
+        return hit[0] if hit is not None and hit[1] > time.monotonic() else None
+
+    def put(self, key: tuple[str, ...], creds: AwsCredentials, lifetime: float) -> None:
+        with self._lock:
+            self.sign_ins += 1
+            self._values[key] = (creds, time.monotonic() + lifetime)
+
+    def forget(self, key: tuple[str, ...]) -> None:
+        with self._lock:
+            self._values.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+SAML_CREDENTIALS = _CredentialCache()
+
+
+def _required(props: Properties, prop: Prop[str | None], code: str) -> str:
+    value = props.get(prop)
+    if not value:
+        raise PropertyError(f"the {code} plugin needs '{prop.name}'", prop.name)
+    return value
+
+
+def _base_url(endpoint: str, port: int) -> str:
+    """``https://host[:port]`` from ``idp_endpoint`` (a host, host:port, or URL)."""
+    text = endpoint.strip().rstrip("/")
+    if "://" in text:
+        scheme, _, rest = text.partition("://")
+        if scheme.lower() != "https":
+            raise PropertyError(
+                f"property 'idp_endpoint': identity providers are reached over https, got "
+                f"{scheme}://",
+                "idp_endpoint",
+            )
+        text = rest
+    if "/" in text:
+        text = text.split("/", 1)[0]  # a path is not part of the endpoint: the flows add theirs
+    if text.count(":") > 1 and not text.startswith("["):
+        text = f"[{text}]"  # a bare IPv6 address
+    if ":" in text.rsplit("]", 1)[-1]:
+        return f"https://{text}"  # a port given in the endpoint wins
+    return f"https://{text}" if port == 443 else f"https://{text}:{port}"
+
+
+class _SamlPlugin(BasePlugin):
+    """What ADFS and Okta share: properties, the caches, STS and the token."""
+
+    code = "federated_auth"
+
+    def __init__(self, service: PluginService, props: Properties) -> None:
+        super().__init__(service, props)
+        code = self.code
+        self.base_url = _base_url(_required(props, IDP_ENDPOINT, code), props.get(IDP_PORT))
+        self.idp_user = _required(props, IDP_USERNAME, code)
+        self.idp_password = _required(props, IDP_PASSWORD, code)
+        self.role_arn = _required(props, IAM_ROLE_ARN, code)
+        self.idp_arn = _required(props, IAM_IDP_ARN, code)
+        self.db_user = props.get(DB_USER)
+        self.timeout = props.get(HTTP_REQUEST_CONNECT_TIMEOUT)
+        self.verify = props.get(SSL_SECURE)
+        self.ca_file = props.get(IDP_SSL_CA)
+        self.tokens = IamTokenSource(service, props, IAM_TOKEN_EXPIRATION)
+        self.cred_key = (self.base_url, self.idp_user, self.role_arn)
+        self.tokens.owner = ("saml", *self.cred_key)
+
+    # -- Authenticator -----------------------------------------------------------------------
+
+    async def authenticate(self, host: HostInfo, props: Properties) -> Properties:
+        user = self.db_user or props.driver.get("user")
+        return await self.tokens.token_props(host, props, user, self._credentials)
+
+    def login_failed(self, host: HostInfo, used: Properties) -> bool:
+        self.tokens.forget(host, used.driver.get("user"))
+        SAML_CREDENTIALS.forget(self.cred_key)
+        return True
+
+    # -- the flow ----------------------------------------------------------------------------
+
+    async def _credentials(self, region: str) -> AwsCredentials:
+        creds = SAML_CREDENTIALS.get(self.cred_key)
+        if creds is not None:
+            return creds
+        async with FETCH_LOCKS(("saml", self.cred_key)):  # one sign-in for concurrent connects
+            creds = SAML_CREDENTIALS.get(self.cred_key)
+            if creds is not None:
+                return creds
+            return await self._sign_in_for_credentials(region)
+
+    async def _sign_in_for_credentials(self, region: str) -> AwsCredentials:
+        assertion = await self._assertion()
+        creds = await arun_blocking(
+            clients.assume_role_with_saml,
+            self.role_arn,
+            self.idp_arn,
+            assertion,
+            region,
+            self.tokens.profile,
+        )
+        lifetime = 3600.0 if creds.expires_at is None else creds.expires_at - time.time()
+        SAML_CREDENTIALS.put(self.cred_key, creds, max(lifetime - STS_REFRESH_MARGIN_S, 0.0))
+        return creds
+
+    async def _assertion(self) -> str:
+        context = await arun_blocking(self._tls_context)
+        try:
+            async with httpx.AsyncClient(
+                verify=context, timeout=self.timeout, follow_redirects=True
+            ) as http:
+                return await self._sign_in(http)
+        except httpx.HTTPError as e:
+            raise AwsAuthError(self._http_problem(e)) from None
+
+    def _tls_context(self) -> ssl.SSLContext:
+        if not self.verify:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            return context
+        return ssl.create_default_context(cafile=self.ca_file)
+
+    def _http_problem(self, error: httpx.HTTPError) -> str:
+        what = type(error).__name__
+        cause = error.__cause__ or error.__context__
+        if isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY" in str(error):
+            what = "TLS certificate not trusted (set idp_ssl_ca to the CA bundle)"
+        return f"{self.code}: request to the identity provider {self.base_url} failed: {what}"
+
+    async def _sign_in(self, http: httpx.AsyncClient) -> str:
+        raise NotImplementedError
+
+    def _refused(self, detail: str) -> AwsAuthError:
+        return AwsAuthError(
+            f"{self.code}: the identity provider {self.base_url} refused user "
+            f"{self.idp_user!r}: {detail}"
+        )
+
+
+class FederatedAuthPlugin(_SamlPlugin):
+    """``federated_auth`` with ADFS (see the module doc)."""
+
+    code = "federated_auth"
+
+    def __init__(self, service: PluginService, props: Properties) -> None:
+        super().__init__(service, props)
+        self.rp = props.get(RP_IDENTIFIER)
+
+    async def _sign_in(self, http: httpx.AsyncClient) -> str:
+        url = f"{self.base_url}/adfs/ls/IdpInitiatedSignOn.aspx"
+        page = await http.get(url, params={"loginToRp": self.rp})
+        if page.status_code != 200:
+            raise self._refused(f"sign-in page answered HTTP {page.status_code}")
+        form = saml.login_form(saml.parse_forms(page.text, str(page.url)))
+        if form is None:
+            raise self._refused("no login form on the sign-in page")
+        fields = dict(form.inputs)
+        user_field = form.field_like("user", "email") or "UserName"
+        password_field = form.field_like("password") or "Password"
+        fields[user_field] = self.idp_user
+        fields[password_field] = self.idp_password
+        answer = await http.post(form.action, data=fields)
+        assertion = saml.saml_response(answer.text)
+        if assertion is None:
+            message = saml.error_text(answer.text)
+            raise self._refused(
+                message or f"no SAML assertion in the answer (HTTP {answer.status_code})"
+            )
+        return assertion
+
+
+class OktaAuthPlugin(_SamlPlugin):
+    """``okta`` (see the module doc)."""
+
+    code = "okta"
+
+    def __init__(self, service: PluginService, props: Properties) -> None:
+        super().__init__(service, props)
+        self.app_id = _required(props, APP_ID, "okta")
+
+    async def _sign_in(self, http: httpx.AsyncClient) -> str:
+        authn = await http.post(
+            f"{self.base_url}/api/v1/authn",
+            json={"username": self.idp_user, "password": self.idp_password},
+            headers={"Accept": "application/json"},
+        )
+        body: Any = None
+        try:
+            body = authn.json()
+        except ValueError:
+            pass
+        session_token = body.get("sessionToken") if isinstance(body, dict) else None
+        if authn.status_code != 200 or not session_token:
+            summary = body.get("errorSummary") if isinstance(body, dict) else None
+            status = body.get("status") if isinstance(body, dict) else None
+            raise self._refused(
+                summary or (f"status {status}" if status else f"HTTP {authn.status_code}")
+            )
+        page = await http.get(
+            f"{self.base_url}/app/amazon_aws/{self.app_id}/sso/saml",
+            params={"onetimetoken": session_token},
+        )
+        assertion = saml.saml_response(page.text)
+        if assertion is None:
+            raise self._refused(
+                f"no SAML assertion for app {self.app_id!r} (HTTP {page.status_code})"
+            )
+        return assertion
