@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SOURCES := src tests tools bench examples
 
-.PHONY: help setup generate check-generated lint format typecheck test pytest bench demo clean
+.PHONY: help setup generate check-generated lint format typecheck test pytest bench bench-wrapper demo clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -41,7 +41,10 @@ pytest: $(STAMP)  ## only the tests
 
 test: check-generated lint typecheck pytest  ## everything CI checks
 
-bench: $(STAMP)  ## per-call overhead vs the raw driver (ratios), failover and dead-host detection times, read_only switch cost with/without pools
+bench: $(STAMP)  ## aws_wrapper vs aws-advanced-python-wrapper 3.1.0 vs raw drivers, 6 scenarios, ~11 min; writes docs/benchmarks.md (SCENARIO=3, BENCH_ARGS=--quick)
+	$(PY) bench/compare.py $(if $(SCENARIO),--scenario $(SCENARIO)) $(BENCH_ARGS)
+
+bench-wrapper: $(STAMP)  ## aws_wrapper alone, in detail: per-call overhead, failover, dead-host detection, read_only switch with/without pools
 	$(PY) bench/overhead.py
 	$(PY) bench/failover.py --engine both
 	$(PY) bench/efm.py --engine both

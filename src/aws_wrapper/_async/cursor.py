@@ -215,6 +215,13 @@ class AsyncAwsWrapperCursor:
             raise StopAsyncIteration
         return row
 
+    def __getattr__(self, name: str) -> Any:
+        """Anything else is the driver cursor's (e.g. psycopg's ``pgresult``, ``statusmessage``,
+        PyMySQL's ``_rows``), once a call has made one."""
+        if name.startswith("_") or self._cur is None:
+            raise AttributeError(name)
+        return getattr(self._cur, name)
+
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"<{type(self).__name__} {state} on {self._conn!r}>"

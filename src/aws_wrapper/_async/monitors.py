@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from aws_wrapper._compat import AEvent, AThreadLock, AWorker, amonitor_scope, aspawn
 
+from .protocols import DriverConnection, DriverDialect
 from .resources import Releasable, register_resource
 
 M = TypeVar("M", bound=Releasable)
@@ -64,6 +65,14 @@ class MonitorRegistry(Generic[M]):
             for key, value in list(found.items()):
                 if value is monitor:
                     del found[key]
+
+
+async def close_quietly(driver: DriverDialect, conn: DriverConnection) -> None:
+    """Close a monitor's own connection, ignoring errors (it may be dead already)."""
+    try:
+        await driver.close(conn)
+    except Exception:
+        pass
 
 
 class BackgroundWorker:

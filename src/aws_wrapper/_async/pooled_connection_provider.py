@@ -13,16 +13,16 @@ PostgreSQL pools are psycopg_pool pools; MySQL pools are :class:`~.pool.AsyncSim
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from aws_wrapper import rds_utils
 from aws_wrapper._compat import amonitor_scope
-from aws_wrapper.host_selectors import selector_for, strategies
-from aws_wrapper.hostinfo import HostInfo, HostRole
+from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.pooling import PoolSettings, track_provider
 from aws_wrapper.properties import Properties
 
+from .connection_provider import DriverConnectionProvider
 from .pool import AsyncSimplePool
 from .protocols import ConnectionProvider, DriverConnection, DriverDialect
 from .resources import register_resource
@@ -64,7 +64,7 @@ class _ScopePools:
         await self.provider._close_scope(self)
 
 
-class AsyncPooledConnectionProvider:
+class AsyncPooledConnectionProvider(DriverConnectionProvider):
     """Opens connections from internal pools, one per host and user (see the module doc).
 
     ``settings`` sizes each pool; ``pool_key`` maps a host and properties to a pool (default:
@@ -91,18 +91,10 @@ class AsyncPooledConnectionProvider:
         self._in_use: dict[str, int] = {}  # host url -> connections handed out
         track_provider(self)
 
-    # -- ConnectionProvider ------------------------------------------------------------------
+    # -- ConnectionProvider (host selection as the plain provider's) ---------------------------
 
     def accepts(self, host: HostInfo, props: Properties) -> bool:
         return self._accept(host, props)
-
-    def accepts_strategy(self, role: HostRole, strategy: str) -> bool:
-        return strategy in strategies()
-
-    def select_host(
-        self, hosts: Sequence[HostInfo], role: HostRole, strategy: str, props: Properties
-    ) -> HostInfo:
-        return selector_for(strategy).select(hosts, role, props)
 
     async def connect(
         self, host: HostInfo, props: Properties, driver: DriverDialect

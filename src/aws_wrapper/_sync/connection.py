@@ -393,6 +393,15 @@ class AwsWrapperConnection:
         finally:
             self.close()
 
+    def __getattr__(self, name: str) -> Any:
+        """Anything else is the current driver connection's (psycopg's ``info``,
+        ``adapters``, ...; frameworks such as SQLAlchemy and Django use them). Read it anew
+        each time: a failover or a read/write switch replaces the driver connection."""
+        raw = self._service.conn if not name.startswith("_") else None
+        if raw is None:
+            raise AttributeError(name)
+        return getattr(raw, name)
+
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
         host = self._service.current_host

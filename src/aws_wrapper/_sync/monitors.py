@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from aws_wrapper._compat import Event, ThreadLock, Worker, monitor_scope, spawn
 
+from .protocols import DriverConnection, DriverDialect
 from .resources import Releasable, register_resource
 
 M = TypeVar("M", bound=Releasable)
@@ -66,6 +67,14 @@ class MonitorRegistry(Generic[M]):
             for key, value in list(found.items()):
                 if value is monitor:
                     del found[key]
+
+
+def close_quietly(driver: DriverDialect, conn: DriverConnection) -> None:
+    """Close a monitor's own connection, ignoring errors (it may be dead already)."""
+    try:
+        driver.close(conn)
+    except Exception:
+        pass
 
 
 class BackgroundWorker:

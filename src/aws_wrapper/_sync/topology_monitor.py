@@ -183,15 +183,27 @@ class ClusterTopologyMonitor(BackgroundWorker):
         without waiting for the others (a dead host's probe can hang until its connect
         timeout: it finishes on its own, and the host is not probed again meanwhile)."""
         self.probes += 1
-        found = Event()
+        settled = Event()  # a writer was found, or every probe of this round has ended
         winners: list[tuple[DriverConnection, HostInfo, list[HostInfo]]] = []
+        pending = [0]
         for host in self._candidates():
             with self._lock:
                 if host.url in self._probing:
                     continue
                 self._probing.add(host.url)
-            spawn(self._probe_into, host, found, winners, name=f"aws-wrapper-probe-{host.url}")
-        wait_event(found, self.probe_timeout_s + 0.5)
+                pending[0] += 1
+            spawn(
+                self._probe_into,
+                host,
+                settled,
+                winners,
+                pending,
+                name=f"aws-wrapper-probe-{host.url}",
+            )
+        if pending[0]:
+            # no writer among fast answers: the next round starts at the high refresh rate,
+            # not after the slowest probe's connect timeout
+            wait_event(settled, self.probe_timeout_s + 0.5)
         with self._lock:
             winner = winners[0] if winners else None
         if winner is not None:
@@ -204,23 +216,25 @@ class ClusterTopologyMonitor(BackgroundWorker):
     def _probe_into(
         self,
         host: HostInfo,
-        found: Event,
+        settled: Event,
         winners: list[tuple[DriverConnection, HostInfo, list[HostInfo]]],
+        pending: list[int],
     ) -> None:
+        result = None
         try:
             result = self._probe(host)
         finally:
             with self._lock:
                 self._probing.discard(host.url)
-        if result is None:
-            return
-        with self._lock:
-            won = not winners and not self._stop.is_set()
-            if won:
-                winners.append(result)
-        if won:
-            found.set()
-        else:
+                won = result is not None and not winners and not self._stop.is_set()
+                if won:
+                    assert result is not None
+                    winners.append(result)
+                pending[0] -= 1
+                last = pending[0] == 0
+            if won or last:
+                settled.set()
+        if result is not None and not won:
             self._close_quietly(result[0])
 
     def _candidates(self) -> list[HostInfo]:

@@ -787,14 +787,20 @@ class PgBackend:
     def _writer_target_lsn(self, w: _PgInstance) -> int | None:
         """Where a caught-up standby of ``w`` must have replayed to; None when unknowable.
 
-        Running writer: its current WAL write position. Cleanly stopped: just past its
-        shutdown checkpoint record (the last record it wrote; pg_controldata). Crashed: None,
-        its WAL end is not recorded anywhere cheap."""
+        Running writer: its WAL flush position once everything it wrote is flushed. With
+        wal_log_hints, a plain SELECT writes hint-bit WAL that an idle server flushes only
+        seconds later (its WAL writer hibernates), and a standby cannot replay a record
+        whose end is not flushed yet: a failover would wait ~12 s for it. So a tiny committed
+        transaction first flushes all WAL written before it (synchronous_commit is on).
+        Cleanly stopped: just past its shutdown checkpoint record (the last record it wrote;
+        pg_controldata). Crashed: None, its WAL end is not recorded anywhere cheap."""
         if w.running:
+            if not self._query(w, "SELECT pg_is_in_recovery()")[0]:
+                self._query(w, "SELECT pg_current_xact_id()")  # commit = flush what precedes
             row = self._query(
                 w,
                 "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()"
-                " ELSE pg_current_wal_lsn() END",
+                " ELSE pg_current_wal_flush_lsn() END",
             )
             return _lsn(row[0])
         out = self._capture(w, [str(w.bindir / "pg_controldata"), "-D", str(w.data_dir)])

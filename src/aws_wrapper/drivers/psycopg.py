@@ -304,6 +304,29 @@ class _Failures:
         return self.error if self.error is not None and self.at >= start else None
 
 
+def _pool_args(
+    name: str,
+    connection_class: type,
+    kwargs: Callable[[], dict[str, Any]],
+    settings: PoolSettings,
+    reset: Callable[[Any], Any],
+) -> dict[str, Any]:
+    """psycopg_pool's arguments for one of our pools (both worlds)."""
+    return {
+        "kwargs": kwargs,
+        "connection_class": connection_class,
+        "min_size": settings.min_size,
+        "max_size": settings.max_size,
+        "open": False,
+        "reset": reset,
+        "name": name,
+        "timeout": settings.timeout,
+        "max_idle": settings.max_idle,
+        "max_lifetime": settings.max_lifetime,
+        "reconnect_timeout": max(settings.timeout, 1.0),
+    }
+
+
 def _timeout_error(name: str, wait: float, max_size: int) -> PoolTimeoutError:
     return PoolTimeoutError(
         f"no connection of the pool {name} came free within {wait:g} s (max_size {max_size})"
@@ -335,19 +358,7 @@ class AsyncPsycopgPool:
         self.name = name
         self._kwargs = kwargs
         self._settings = settings
-        self._pool = pool_class(
-            kwargs=kwargs,
-            connection_class=_Recording,
-            min_size=settings.min_size,
-            max_size=settings.max_size,
-            open=False,
-            reset=self._reset,
-            name=name,
-            timeout=settings.timeout,
-            max_idle=settings.max_idle,
-            max_lifetime=settings.max_lifetime,
-            reconnect_timeout=max(settings.timeout, 1.0),
-        )
+        self._pool = pool_class(**_pool_args(name, _Recording, kwargs, settings, self._reset))
         self._opened = False
 
     async def _reset(self, conn: Any) -> None:
@@ -422,19 +433,7 @@ class PsycopgPool:
         self.name = name
         self._kwargs = kwargs
         self._settings = settings
-        self._pool = pool_class(
-            kwargs=kwargs,
-            connection_class=_Recording,
-            min_size=settings.min_size,
-            max_size=settings.max_size,
-            open=False,
-            reset=self._reset,
-            name=name,
-            timeout=settings.timeout,
-            max_idle=settings.max_idle,
-            max_lifetime=settings.max_lifetime,
-            reconnect_timeout=max(settings.timeout, 1.0),
-        )
+        self._pool = pool_class(**_pool_args(name, _Recording, kwargs, settings, self._reset))
         self._opened = False
 
     def _reset(self, conn: Any) -> None:

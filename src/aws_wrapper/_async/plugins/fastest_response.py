@@ -36,7 +36,7 @@ from aws_wrapper.properties import (
 
 from ..connection_provider import DIRECT
 from ..host_list_provider import RdsHostListProvider
-from ..monitors import BackgroundWorker, MonitorRegistry
+from ..monitors import BackgroundWorker, MonitorRegistry, close_quietly
 from ..plugin import BasePlugin
 from ..protocols import (
     Call,
@@ -207,10 +207,7 @@ class ResponseTimeMonitor(BackgroundWorker):
             await self._close(conn)
 
     async def _close(self, conn: DriverConnection) -> None:
-        try:
-            await self.driver.close(conn)
-        except Exception:
-            pass
+        await close_quietly(self.driver, conn)
 
 
 # -- one monitor per (scope, host, driver) ---------------------------------------------------

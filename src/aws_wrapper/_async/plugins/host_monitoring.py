@@ -37,7 +37,7 @@ from aws_wrapper.properties import (
     Properties,
 )
 
-from ..monitors import BackgroundWorker, MonitorRegistry
+from ..monitors import BackgroundWorker, MonitorRegistry, close_quietly
 from ..plugin import BasePlugin
 from ..protocols import (
     NETWORK_METHODS,
@@ -220,10 +220,7 @@ class HostMonitor(BackgroundWorker):
             await self._close(conn)
 
     async def _close(self, conn: DriverConnection) -> None:
-        try:
-            await self.driver.close(conn)
-        except Exception:
-            pass
+        await close_quietly(self.driver, conn)
 
 
 # -- one monitor per (scope, host) ---------------------------------------------------------

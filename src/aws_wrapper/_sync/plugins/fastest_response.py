@@ -38,7 +38,7 @@ from aws_wrapper.properties import (
 
 from ..connection_provider import DIRECT
 from ..host_list_provider import RdsHostListProvider
-from ..monitors import BackgroundWorker, MonitorRegistry
+from ..monitors import BackgroundWorker, MonitorRegistry, close_quietly
 from ..plugin import BasePlugin
 from ..protocols import (
     Call,
@@ -209,10 +209,7 @@ class ResponseTimeMonitor(BackgroundWorker):
             self._close(conn)
 
     def _close(self, conn: DriverConnection) -> None:
-        try:
-            self.driver.close(conn)
-        except Exception:
-            pass
+        close_quietly(self.driver, conn)
 
 
 # -- one monitor per (scope, host, driver) ---------------------------------------------------

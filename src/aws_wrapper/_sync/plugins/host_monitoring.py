@@ -39,7 +39,7 @@ from aws_wrapper.properties import (
     Properties,
 )
 
-from ..monitors import BackgroundWorker, MonitorRegistry
+from ..monitors import BackgroundWorker, MonitorRegistry, close_quietly
 from ..plugin import BasePlugin
 from ..protocols import (
     NETWORK_METHODS,
@@ -222,10 +222,7 @@ class HostMonitor(BackgroundWorker):
             self._close(conn)
 
     def _close(self, conn: DriverConnection) -> None:
-        try:
-            self.driver.close(conn)
-        except Exception:
-            pass
+        close_quietly(self.driver, conn)
 
 
 # -- one monitor per (scope, host) ---------------------------------------------------------
