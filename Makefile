@@ -41,7 +41,7 @@ pytest: $(STAMP)  ## only the tests
 
 test: check-generated lint typecheck pytest  ## everything CI checks
 
-bench: $(STAMP)  ## aws_wrapper vs aws-advanced-python-wrapper 3.1.0 vs raw drivers, 6 scenarios, ~11 min; writes docs/benchmarks.md (SCENARIO=3, BENCH_ARGS=--quick)
+bench: $(STAMP)  ## aws_wrapper vs aws-advanced-python-wrapper 3.1.0 vs raw drivers, 6 scenarios, ~8 min; writes docs/benchmarks.md (SCENARIO=3, BENCH_ARGS=--quick)
 	$(PY) bench/compare.py $(if $(SCENARIO),--scenario $(SCENARIO)) $(BENCH_ARGS)
 
 bench-wrapper: $(STAMP)  ## aws_wrapper alone, in detail: per-call overhead, failover, dead-host detection, read_only switch with/without pools

@@ -77,6 +77,9 @@ class ClusterTopologyMonitor(BackgroundWorker):
         self._lock = ThreadLock()
         self._listeners: weakref.WeakSet[Any] = weakref.WeakSet()
         self._probing: set[str] = set()
+        # panic mode: a connection per instance kept from round to round, so a round is one
+        # query per instance, not a connect (the instance being promoted is seen at once)
+        self._probe_conns: dict[str, DriverConnection] = {}
         self.probe_timeout_s = probe_timeout_s
         self.probes = 0
 
@@ -93,6 +96,7 @@ class ClusterTopologyMonitor(BackgroundWorker):
     def release_resources(self) -> None:
         self._stop_worker()
         self._close_conn()
+        self._close_probe_conns()
         _monitors.forget(self)
 
     # -- API ---------------------------------------------------------------------------------
@@ -157,6 +161,7 @@ class ClusterTopologyMonitor(BackgroundWorker):
                 self._wake.clear()
         finally:
             self._close_conn()
+            self._close_probe_conns()
 
     def _normal_round(self) -> None:
         if self._conn is None or self.driver.is_closed(self._conn):
@@ -212,6 +217,7 @@ class ClusterTopologyMonitor(BackgroundWorker):
             self._conn, self._conn_host = conn, host
             self._panic = False
             self._publish(hosts)
+            self._close_probe_conns()
 
     def _probe_into(
         self,
@@ -244,27 +250,45 @@ class ClusterTopologyMonitor(BackgroundWorker):
         return list(seen.values())
 
     def _probe(self, host: HostInfo) -> tuple[DriverConnection, HostInfo, list[HostInfo]] | None:
-        """Connect to ``host``; if it is the writer and its topology agrees, the connection,
-        the host (as the topology names it) and the topology."""
-        try:
-            conn = self.provider.connect(host, self._props, self.driver)
-        except Exception:
-            return None
-        try:
-            if self.dialect.is_reader(conn, self.driver):
-                self._close_quietly(conn)
-                return None
-            host_id = self.dialect.host_id(conn, self.driver)
-            entries = self.dialect.topology(conn, self.driver)
-            hosts = build_hosts(entries or (), self.template, self.port)
-            writer = writer_of(hosts)
-            if writer is None or writer.host_id != host_id:
-                self._close_quietly(conn)
-                return None
-            return conn, writer, hosts
-        except Exception:
+        """Ask ``host`` (on the connection kept from the last round, else a new one); if it is
+        the writer and its topology agrees, the connection, the host (as the topology names
+        it) and the topology. Otherwise the connection is kept for the next round."""
+        with self._lock:
+            conn = self._probe_conns.pop(host.url, None)
+        if conn is not None and self.driver.is_closed(conn):
             self._close_quietly(conn)
+            conn = None
+        if conn is None:
+            try:
+                conn = self.provider.connect(host, self._props, self.driver)
+            except Exception:
+                return None
+        try:
+            if not self.dialect.is_reader(conn, self.driver):
+                host_id = self.dialect.host_id(conn, self.driver)
+                entries = self.dialect.topology(conn, self.driver)
+                hosts = build_hosts(entries or (), self.template, self.port)
+                writer = writer_of(hosts)
+                if writer is not None and writer.host_id == host_id:
+                    return conn, writer, hosts
+        except Exception:
+            self._close_quietly(conn)  # dead, or failing: a new one next round
             return None
+        # a reader, or a writer its own topology does not name yet (just promoted)
+        with self._lock:
+            keep = self._panic and not self._stop.is_set() and host.url not in self._probe_conns
+            if keep:
+                self._probe_conns[host.url] = conn
+        if not keep:
+            self._close_quietly(conn)
+        return None
+
+    def _close_probe_conns(self) -> None:
+        with self._lock:
+            conns = list(self._probe_conns.values())
+            self._probe_conns.clear()
+        for conn in conns:
+            self._close_quietly(conn)
 
     def _publish(self, hosts: Sequence[HostInfo]) -> None:
         old_writer = writer_of(self.hosts)

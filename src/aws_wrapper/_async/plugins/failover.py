@@ -129,7 +129,7 @@ class FailoverPlugin(BasePlugin):
             if not self._driver.is_network_error(error) or not dialect.has_topology:
                 raise
             provider = RdsHostListProvider(
-                host, dialect, self._driver, self.service.connection_provider, props
+                host, dialect, self._driver, self.service.monitor_connection_provider, props
             )
             logger.info("connect to %s failed (%s): failing over", host.url, error)
             deadline = time.monotonic() + self._timeout

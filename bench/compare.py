@@ -1,0 +1,1812 @@
+#!/usr/bin/env python3
+"""aws_wrapper against aws-advanced-python-wrapper 3.1.0 and the raw drivers, in one run.
+
+Six scenarios, each measured for the raw driver, aws-advanced-python-wrapper ("peer", sync and
+its ``aio`` package) and aws_wrapper ("ours", sync and aio), on the same local servers and
+devclusters, in interleaved rounds (the order of the variants rotates every round):
+
+1. per-call overhead: ``SELECT 1`` round trips and a 1,000-row fetch, default plugins vs raw,
+   on a plain local PostgreSQL (pinned to one CPU) and ``SELECT 1`` on the devcluster's writer;
+2. connect overhead: open + close with the default plugins, devcluster cluster endpoint;
+3. failover: writer killed -> first successful write, ``failover_v2``;
+4. dead-host detection: blackholed host -> aborted call, ``host_monitoring_v2`` 1000/500/2;
+5. read/write toggle and per-request cost with internal connection pools;
+6. scale: 1,000 concurrent async connections on one event loop doing ``SELECT 1``:
+   throughput vs raw psycopg async, peak memory per connection, monitor connections, tasks.
+
+Each implementation runs in a worker subprocess (``bench/workers``): raw drivers and aws_wrapper
+in the project's venv, aws-advanced-python-wrapper in its own venv (``.bench-venv/peer``,
+created here with ``python -m venv`` and ``pip install aws-advanced-python-wrapper==3.1.0`` plus
+the project venv's driver versions; reused while the pins are unchanged). This process never
+imports the peer. It prints progress, a table per scenario with medians and ratios, and writes
+the tables into docs/benchmarks.md (between ``<!-- compare:begin -->`` and
+``<!-- compare:end -->``, one sub-block per scenario, so a run of some scenarios replaces only
+theirs).
+
+A report, not a test: exits 0 whatever the figures, non-zero when something cannot run (a
+server that does not start, a worker that dies). A variant that fails a run is reported as
+such, with the error, and the others go on. See ``--help`` and bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import importlib.metadata
+import json
+import os
+import platform
+import queue
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import psycopg
+
+from aws_wrapper.devcluster import Cluster, PostgresServer
+from aws_wrapper.devcluster.client import default_state_dir, stop
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKERS = Path(__file__).resolve().parent / "workers"
+DEFAULT_PEER_VENV = ROOT / ".bench-venv" / "peer"
+DEFAULT_DOCS = ROOT / "docs" / "benchmarks.md"
+LOG_ROOT = ROOT / ".bench" / "compare"
+
+PEER_PACKAGE = "aws-advanced-python-wrapper==3.1.0"
+PEER_DRIVERS = (
+    "psycopg",
+    "psycopg-binary",
+    "PyMySQL",
+    "aiomysql",
+    "mysql-connector-python",
+    "SQLAlchemy",
+)
+"""Installed in the peer's venv at the versions of the project's venv (same drivers for both);
+SQLAlchemy for its SqlAlchemyPooledConnectionProvider (internal pools, scenario 5)."""
+
+BEGIN = "<!-- compare:begin -->"
+END = "<!-- compare:end -->"
+
+SCENARIOS = {
+    1: "per-call overhead",
+    2: "connect overhead",
+    3: "failover",
+    4: "dead-host detection",
+    5: "read/write splitting with internal pools",
+    6: "scale: 1,000 async connections",
+}
+IMPLS = ("raw", "ours", "peer")
+SYNC = ("raw-sync", "ours-sync", "peer-sync")
+ASYNC = ("raw-async", "ours-aio", "peer-aio")
+WRAPPERS = ("ours-sync", "ours-aio", "peer-sync", "peer-aio")
+LABEL = {
+    "raw-sync": "raw",
+    "raw-async": "raw",
+    "ours-sync": "aws_wrapper",
+    "ours-aio": "aws_wrapper.aio",
+    "peer-sync": "aws-advanced-python-wrapper",
+    "peer-aio": "aws-advanced-python-wrapper aio",
+}
+WORLD = {v: ("sync" if v in SYNC else "async") for v in (*SYNC, *ASYNC)}
+PEER_OF = {"ours-sync": "peer-sync", "ours-aio": "peer-aio"}
+RAW_OF = {"ours-sync": "raw-sync", "ours-aio": "raw-async", "peer-sync": "raw-sync"}
+RAW_OF["peer-aio"] = "raw-async"
+
+OVERHEAD_TARGET = 1.05
+FAILOVER_TARGET = 2.0
+SCALE_TARGET = 0.90
+EFM = {"failure_detection_time_ms": 1000, "failure_detection_interval_ms": 500}
+EFM["failure_detection_count"] = 2
+EFM_WATCHDOG_S = 15.0
+"""A call not aborted this long after the blackhole counts as not detected (the harness then
+heals the host and the query ends on its own). aws-advanced-python-wrapper's aio package
+takes ~10.7 s on PostgreSQL: psycopg's cancellation of its timed-out probe waits 5 s for the
+cancel request to the blackholed host, then 5 s more before closing."""
+EFM_CONNECT_TIMEOUT = {"monitoring-connect_timeout": 1}
+"""aws-advanced-python-wrapper's EFM has no timeout of its own for (re)connecting its monitor and
+its docs require one ("Always ensure you provide a non-zero ... connect timeout value"); 1 is
+what its own EFM performance test uses. Without it, a monitor that reconnects to a blackholed
+host hangs and nothing is ever aborted. Both wrappers get it (psycopg makes it 2 s)."""
+FAILOVER_TIMEOUT_SEC = 20
+SCALE_MAX_CONNECTIONS = 2100
+"""Scenario 6 holds two sets of 1,000 connections (raw and a wrapper) at once."""
+
+T = TypeVar("T")
+
+_started = time.monotonic()
+
+
+def log(message: str) -> None:
+    print(f"[compare {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+class BenchError(Exception):
+    """The benchmark cannot go on; the message says why."""
+
+
+# -- settings ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sizes:
+    calls: int
+    """SELECT 1 calls per variant per round (scenario 1); the row fetch makes a quarter."""
+    rounds: int
+    """Interleaved rounds of scenarios 1, 2 and 5."""
+    connects: int
+    """Connects per variant per round (scenario 2)."""
+    runs: int
+    """Failovers / blackholes per variant and engine (scenarios 3 and 4)."""
+    rw_ops: int
+    """Toggles per variant per round (scenario 5); requests: a quarter."""
+    connections: int
+    """Concurrent connections (scenario 6)."""
+    scale_windows: int
+    """Rounds of alternating load windows (scenario 6)."""
+    scale_window_s: float
+
+
+FULL = Sizes(
+    calls=1000,
+    rounds=15,
+    connects=8,
+    runs=5,
+    rw_ops=20,
+    connections=1000,
+    scale_windows=4,
+    scale_window_s=2.0,
+)
+QUICK = Sizes(
+    calls=300,
+    rounds=4,
+    connects=4,
+    runs=2,
+    rw_ops=8,
+    connections=200,
+    scale_windows=2,
+    scale_window_s=1.0,
+)
+
+
+@dataclass
+class Options:
+    scenarios: list[int]
+    variants: list[str]
+    engines: list[str]
+    sizes: Sizes
+    quick: bool
+    pin: bool
+    peer_venv: Path
+    docs: Path | None
+    log_dir: Path
+
+
+# -- statistics --------------------------------------------------------------------------------
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def iqr_pct(values: Sequence[float]) -> float:
+    if len(values) < 2:
+        return 0.0
+    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return 100 * (q3 - q1) / statistics.median(values)
+
+
+def rotated(items: Sequence[T], by: int) -> list[T]:
+    if not items:
+        return []
+    k = by % len(items)
+    return [*items[k:], *items[:k]]
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    if a is None or b is None or b != b or a != a or b == 0:
+        return "n/a"
+    return f"{a / b:.2f}"
+
+
+# -- tables ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    scenario: int
+    title: str
+    header: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    verdicts: list[str] = field(default_factory=list)
+    setup: str = ""
+
+    def console(self) -> str:
+        widths = [max(len(h), *(len(r[i]) for r in self.rows)) for i, h in enumerate(self.header)]
+        out = [f"== {self.scenario}. {self.title}", self.setup] if self.setup else []
+        if not out:
+            out = [f"== {self.scenario}. {self.title}"]
+        out.append("  ".join(h.ljust(w) for h, w in zip(self.header, widths, strict=True)))
+        out.append("  ".join("-" * w for w in widths))
+        for r in self.rows:
+            out.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+        out += [f"  * {n}" for n in self.notes]
+        out += [f"  => {v}" for v in self.verdicts]
+        return "\n".join(out)
+
+    def markdown(self) -> str:
+        out = [f"### {self.scenario}. {self.title}", ""]
+        if self.setup:
+            out += [self.setup, ""]
+        out.append("| " + " | ".join(self.header) + " |")
+        out.append("|" + "|".join("---" for _ in self.header) + "|")
+        for r in self.rows:
+            out.append("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |")
+        out.append("")
+        for v in self.verdicts:
+            out.append(f"- **{v}**")
+        for n in self.notes:
+            out.append(f"- {n}")
+        return "\n".join(out).rstrip() + "\n"
+
+
+# -- machine -----------------------------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
+def mem_gib() -> str:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB"
+    return "? GiB"
+
+
+def os_name() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                return line.split("=", 1)[1].strip().strip('"')
+    return platform.system()
+
+
+def machine() -> str:
+    return (
+        f"{cpu_model()}, {os.cpu_count()} CPUs, {mem_gib()} RAM, {os_name()} "
+        f"(kernel {platform.release()}), Python {platform.python_version()}"
+    )
+
+
+def load_average() -> str:
+    with contextlib.suppress(OSError):
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    return "?"
+
+
+# -- the peer's venv ---------------------------------------------------------------------------
+
+
+def peer_requirements() -> list[str]:
+    reqs = [PEER_PACKAGE]
+    for name in PEER_DRIVERS:
+        try:
+            reqs.append(f"{name}=={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            if name != "psycopg-binary":
+                reqs.append(name)
+    return reqs
+
+
+def ensure_peer_venv(path: Path) -> Path:
+    """The peer's interpreter: ``path`` created and filled if missing or if the pins changed.
+    Never our venv: a separate ``python -m venv``."""
+    python = path / "bin" / "python"
+    stamp = path / ".bench-requirements"
+    reqs = peer_requirements()
+    wanted = "\n".join(reqs) + "\n"
+    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
+        log(f"peer venv {path} is up to date ({PEER_PACKAGE})")
+        return python
+    if path.resolve() == Path(sys.prefix).resolve():
+        raise BenchError(f"{path} is this process's own venv: the peer needs its own")
+    log(f"creating the peer venv {path}: {' '.join(reqs)}")
+    started = time.monotonic()
+    if not python.exists():
+        base = getattr(sys, "_base_executable", sys.executable)
+        subprocess.run([base, "-m", "venv", str(path)], check=True)
+    stamp.unlink(missing_ok=True)
+    result = subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *reqs],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-20:])
+        raise BenchError(f"pip install into {path} failed:\n{tail}")
+    stamp.write_text(wanted)
+    log(f"peer venv ready in {time.monotonic() - started:.0f} s")
+    return python
+
+
+# -- workers -----------------------------------------------------------------------------------
+
+
+class WorkerError(BenchError):
+    """A worker answered with an error (its traceback is in the worker's log)."""
+
+
+class Worker:
+    """One worker subprocess and its JSON-lines protocol."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_path: Path) -> None:
+        self.name = name
+        self.log_path = log_path
+        self._log = open(log_path, "a", encoding="utf-8")  # noqa: SIM115
+        self._log.write(f"--- {time.strftime('%H:%M:%S')} {' '.join(argv)}\n")
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
+            bufsize=1,
+            cwd=str(ROOT),
+        )
+        self.pid = self.proc.pid
+        self.stderr_lines = 0
+        self._tail: deque[str] = deque(maxlen=30)
+        self._replies: queue.Queue[str | None] = queue.Queue()
+        self._id = 0
+        threading.Thread(target=self._read_out, daemon=True).start()
+        threading.Thread(target=self._read_err, daemon=True).start()
+        self.info: dict[str, Any] = self.call("info", timeout=120)
+
+    def _read_out(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self._replies.put(line)
+        self._replies.put(None)
+
+    def _read_err(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.stderr_lines += 1
+            self._tail.append(line.rstrip())
+            self._log.write(line)
+            self._log.flush()
+
+    def tail(self) -> str:
+        return "\n".join(self._tail)
+
+    def call(self, cmd: str, timeout: float = 120.0, **args: Any) -> Any:
+        self._id += 1
+        rid = self._id
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps({"id": rid, "cmd": cmd, "args": args}) + "\n")
+            self.proc.stdin.flush()
+        except OSError as e:
+            raise BenchError(f"worker {self.name} is gone ({e}); its log:\n{self.tail()}")
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self._replies.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise BenchError(
+                    f"worker {self.name} did not answer {cmd!r} within {timeout:.0f} s"
+                ) from None
+            if line is None:
+                raise BenchError(
+                    f"worker {self.name} exited ({self.proc.poll()}) during {cmd!r}; its log:\n"
+                    + self.tail()
+                )
+            reply = json.loads(line)
+            if reply.get("id") != rid:
+                continue
+            if reply.get("ok"):
+                return reply.get("result")
+            self._log.write(f"--- {cmd} failed:\n{reply.get('traceback', '')}\n")
+            self._log.flush()
+            raise WorkerError(f"{self.name} {cmd}: {reply.get('error')}")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(Exception):
+                self.call("quit", timeout=15)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self._log.close()
+
+
+class Workers:
+    """The workers of one scenario: ``ours`` (raw + aws_wrapper), ``peer``."""
+
+    def __init__(self, opts: Options, peer_python: Path | None, hosts_file: Path | None) -> None:
+        self.opts = opts
+        self.peer_python = peer_python
+        self.hosts_file = hosts_file
+        self.all: dict[str, Worker] = {}
+
+    def env(self, peer: bool) -> dict[str, str]:
+        env = dict(os.environ)
+        env["PYTHONUNBUFFERED"] = "1"
+        if peer:  # nothing of ours on the peer's path
+            env.pop("PYTHONPATH", None)
+        env.pop("AWS_WRAPPER_HOSTS_FILE", None)
+        if self.hosts_file is not None:
+            env["AWS_WRAPPER_HOSTS_FILE"] = str(self.hosts_file)
+        return env
+
+    def start(self, kind: str, tag: str = "") -> Worker:
+        """A new worker (``ours`` or ``peer``); ``tag`` names its log file."""
+        if kind == "peer":
+            if self.peer_python is None:
+                raise BenchError("the peer is not part of this run")
+            argv = [str(self.peer_python), str(WORKERS / "peer_worker.py")]
+        else:
+            argv = [sys.executable, str(WORKERS / "ours_worker.py")]
+        name = f"{kind}{'-' + tag if tag else ''}"
+        worker = Worker(name, argv, self.env(kind == "peer"), self.opts.log_dir / f"{name}.log")
+        self.all[f"{name}-{worker.pid}"] = worker
+        return worker
+
+    def close(self) -> None:
+        for w in self.all.values():
+            w.close()
+        self.all.clear()
+
+
+def worker_kind(variant: str) -> str:
+    return "peer" if variant.startswith("peer") else "ours"
+
+
+# -- CPU pinning -------------------------------------------------------------------------------
+
+
+def threads_of(pid: int) -> list[int]:
+    try:
+        return [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        return [pid]
+
+
+def set_affinity(pids: Sequence[int], cpus: set[int]) -> None:
+    """Every thread of every process in ``pids`` on ``cpus`` (threads that vanish meanwhile
+    are skipped)."""
+    for pid in pids:
+        for tid in threads_of(pid):
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(tid, cpus)
+
+
+class Pinner:
+    """Puts the variant being timed (its worker's threads, its server backend, and the
+    devcluster daemon with its proxies when there is one) on one CPU and every other worker on
+    the other CPUs, so that an idle implementation's background threads cannot run on the
+    timed CPU. A SELECT 1 whose two ends share a CPU is a steady hand-off instead of a
+    cross-CPU wake-up whose cost swings by tens of microseconds (see bench/README.md)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.all = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+        self.enabled = enabled and len(self.all) >= 1 and hasattr(os, "sched_setaffinity")
+        self.timed_cpu = max(self.all) if self.all else 0
+        self.parked = (self.all - {self.timed_cpu}) or self.all
+        self.touched: set[int] = set()
+
+    def describe(self) -> str:
+        if not self.enabled:
+            return "not pinned"
+        return (
+            f"timed variant (worker threads, its server backend, devcluster daemon) on CPU "
+            f"{self.timed_cpu}, other workers on CPU(s) {sorted(self.parked)}"
+        )
+
+    def timed(self, pids: Sequence[int], others: Sequence[int]) -> None:
+        if not self.enabled:
+            return
+        set_affinity(others, self.parked)
+        set_affinity(pids, {self.timed_cpu})
+        self.touched.update(pids)
+        self.touched.update(others)
+
+    def restore(self) -> None:
+        if self.enabled and self.touched:
+            set_affinity(sorted(self.touched), self.all)
+        self.touched.clear()
+
+
+# -- servers -----------------------------------------------------------------------------------
+
+
+class BigPostgresServer(PostgresServer):
+    """The devcluster's throw-away PostgreSQL with ``max_connections`` raised for scenario 6
+    (PostgresServer configures 300 and takes no setting for it)."""
+
+    def __init__(self, max_connections: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_connections = max_connections
+
+    def _server_argv(self) -> list[str]:
+        return [*super()._server_argv(), "-c", f"max_connections={self.max_connections}"]
+
+
+class Servers:
+    """Started on first use, stopped at the end: one plain PostgreSQL, one devcluster per
+    engine (1 writer + 2 readers)."""
+
+    def __init__(self, max_connections: int) -> None:
+        self.max_connections = max_connections
+        self._pg: BigPostgresServer | None = None
+        self._clusters: dict[str, Cluster] = {}
+        self.versions: dict[str, str] = {}
+
+    def pg(self) -> BigPostgresServer:
+        if self._pg is None:
+            log(f"starting a local PostgreSQL (max_connections={self.max_connections})")
+            server = BigPostgresServer(self.max_connections, log=lambda m: log(f"  [pg] {m}"))
+            server.start()
+            self._pg = server
+            with psycopg.connect(**server.admin_params(), autocommit=True) as conn:
+                row = conn.execute("SHOW server_version").fetchone()
+                self.versions["PostgreSQL"] = str(row[0]).split()[0] if row else "?"
+        return self._pg
+
+    def cluster(self, engine: str) -> Cluster:
+        if engine not in self._clusters:
+            short = "pg" if engine == "postgresql" else "mysql"
+            name = f"benchcmp-{short}-{os.getpid()}"
+            log(f"starting the {engine} devcluster {name} (1 writer + 2 readers)")
+            cluster = Cluster.up(
+                engine,
+                readers=2,
+                name=name,
+                log=lambda m: log(f"  [{short}] {m}"),
+                tie_to_this_process=True,
+            )
+            self._clusters[engine] = cluster
+            with contextlib.suppress(Exception):
+                self.versions[f"devcluster {engine}"] = server_version(cluster)
+        return self._clusters[engine]
+
+    def stop(self) -> None:
+        for engine, cluster in list(self._clusters.items()):
+            stop(default_state_dir(cluster.name))
+            log(f"stopped the {engine} devcluster {cluster.name}")
+        self._clusters.clear()
+        if self._pg is not None:
+            self._pg.stop()
+            self._pg = None
+
+
+def server_version(cluster: Cluster) -> str:
+    params = cluster.direct_params(cluster.writer, admin=True)
+    if cluster.engine.value == "postgresql":
+        with psycopg.connect(**params, autocommit=True) as conn:
+            row = conn.execute("SHOW server_version").fetchone()
+            return f"PostgreSQL {str(row[0]).split()[0] if row else '?'}"
+    import pymysql
+
+    mconn = pymysql.connect(**params)
+    try:
+        with mconn.cursor() as cur:
+            cur.execute("SELECT VERSION()")
+            mrow = cur.fetchone()
+            return f"MariaDB {str(mrow[0]).split('-')[0] if mrow else '?'}"
+    finally:
+        mconn.close()
+
+
+def daemon_pid(cluster: Cluster) -> int | None:
+    with contextlib.suppress(OSError, ValueError):
+        return int((cluster.state_dir / "daemon.pid").read_text().strip())
+    return None
+
+
+def server_target(server: PostgresServer) -> dict[str, Any]:
+    p = server.conn_params()
+    return {
+        "engine": "postgresql",
+        "host": p["host"],
+        "port": p["port"],
+        "user": p["user"],
+        "password": p["password"],
+        "database": p["dbname"],
+    }
+
+
+def cluster_target(cluster: Cluster, endpoint: str = "cluster") -> dict[str, Any]:
+    p = cluster.conn_params(endpoint)
+    return {
+        "engine": cluster.engine.value,
+        "host": p["host"],
+        "port": p["port"],
+        "user": p["user"],
+        "password": p["password"],
+        "database": p.get("dbname", p.get("database")),
+    }
+
+
+def peer_props(cluster: Cluster | None) -> dict[str, Any]:
+    """What aws-advanced-python-wrapper needs on a devcluster: the instance pattern with the
+    cluster's port (its aio package otherwise builds topology hosts on port 5432)."""
+    if cluster is None:
+        return {}
+    template = cluster.instance_template
+    return {"cluster_instance_host_pattern": f"{template}:{cluster.port}"}
+
+
+def props_for(variant: str, props: dict[str, Any], cluster: Cluster | None) -> dict[str, Any]:
+    if variant.startswith("raw"):
+        return {}
+    if variant.startswith("peer"):
+        return {**props, **peer_props(cluster)}
+    return dict(props)
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+
+class Run:
+    def __init__(self, opts: Options) -> None:
+        self.opts = opts
+        self.servers = Servers(max(SCALE_MAX_CONNECTIONS, 2 * opts.sizes.connections + 100))
+        self.peer_python: Path | None = None
+        self.tables: list[Table] = []
+        self.versions: dict[str, str] = {}
+        self.problems: list[str] = []
+
+    def variants(self, candidates: Sequence[str]) -> list[str]:
+        return [v for v in candidates if v in self.opts.variants]
+
+    @contextlib.contextmanager
+    def workers(self, hosts_file: Path | None, kinds: Sequence[str]) -> Iterator[dict[str, Worker]]:
+        ws = Workers(self.opts, self.peer_python, hosts_file)
+        try:
+            out: dict[str, Worker] = {}
+            for kind in kinds:
+                if kind == "peer" and self.peer_python is None:
+                    continue
+                w = ws.start(kind)
+                out[kind] = w
+                self.record_versions(w)
+            yield out
+        finally:
+            for w in ws.all.values():
+                if w.stderr_lines:
+                    log(f"  ({w.name} wrote {w.stderr_lines} lines to {w.log_path})")
+            ws.close()
+
+    def record_versions(self, w: Worker) -> None:
+        info = w.info
+        impl = str(info.get("implementation"))
+        self.versions[impl] = str(info.get("version"))
+        self.versions[f"psycopg ({impl} venv)"] = str(info.get("psycopg"))
+
+    def kinds(self, variants: Sequence[str]) -> list[str]:
+        return sorted({worker_kind(v) for v in variants}, key=["ours", "peer"].index)
+
+    # -- 1. per-call overhead ------------------------------------------------------------------
+
+    def scenario_1(self) -> Table:
+        sizes = self.opts.sizes
+        table = Table(
+            1,
+            SCENARIOS[1],
+            [
+                "target",
+                "world",
+                "query",
+                "variant",
+                "median us/call",
+                "IQR %",
+                "vs raw",
+                "ours / peer",
+            ],
+        )
+        pinner = Pinner(self.opts.pin)
+        table.setup = (
+            f"Default plugins (no `plugins` given) against the raw driver; {sizes.rounds} "
+            f"interleaved rounds x {sizes.calls} calls (`SELECT 1`: execute + fetchone on a reused "
+            f"cursor; 1,000 rows: execute + fetchall, a quarter as many), garbage collector off, "
+            f"medians over the rounds. Pinning: {pinner.describe()}. *server*: a plain local "
+            "PostgreSQL (no topology: aws_wrapper's failover_v2 takes itself off the call path); "
+            "*devcluster*: the writer through the cluster endpoint and the devcluster's proxy "
+            "(Aurora dialect and topology: failover wraps every call)."
+        )
+        verdict: dict[str, float] = {}
+        server = self.servers.pg()
+        self._per_call(table, pinner, "server", server_target(server), None, verdict, rows=True)
+        if "postgresql" in self.opts.engines:
+            cluster = self.servers.cluster("postgresql")
+            self._per_call(
+                table, pinner, "devcluster", cluster_target(cluster), cluster, verdict, rows=False
+            )
+        for key, value in verdict.items():
+            met = "met" if value <= OVERHEAD_TARGET else "MISSED"
+            table.verdicts.append(
+                f"{key}: aws_wrapper/raw = {value:.3f} (target <= {OVERHEAD_TARGET}: {met})"
+            )
+        return table
+
+    def _per_call(
+        self,
+        table: Table,
+        pinner: Pinner,
+        target_name: str,
+        target: dict[str, Any],
+        cluster: Cluster | None,
+        verdict: dict[str, float],
+        rows: bool,
+    ) -> None:
+        sizes = self.opts.sizes
+        variants = self.variants((*SYNC, *ASYNC))
+        hosts = cluster.hosts_file if cluster is not None else None
+        extra = [] if cluster is None else [p for p in [daemon_pid(cluster)] if p is not None]
+        queries = [("select1", "SELECT 1", sizes.calls)]
+        if rows:
+            queries.append(("rows", "1,000 rows", max(1, sizes.calls // 4)))
+        log(f"1. per-call overhead on the {target_name}: {', '.join(variants)}")
+        with self.workers(hosts, self.kinds(variants)) as ws:
+            backend: dict[str, int] = {}
+            for v in variants:
+                r = ws[worker_kind(v)].call(
+                    "open", key=v, variant=v, target=target, props=props_for(v, {}, cluster)
+                )
+                backend[v] = int(r["backend_pid"])
+                note = ""
+                if r["first_query_failovers"]:
+                    note = (
+                        f" (its first query after connecting raised FailoverSuccessError "
+                        f"{r['first_query_failovers']}x; re-run)"
+                    )
+                    self.note_once(
+                        table,
+                        f"{LABEL[v]} on the {target_name}: the first query on a new connection "
+                        "raised FailoverSuccessError although nothing failed (re-run once, then "
+                        "steady).",
+                    )
+                log(f"  {v}: {r['plugins']}{note}")
+            samples: dict[tuple[str, str], list[float]] = {}
+            all_workers = [w.pid for w in ws.values()]
+            try:
+                log(f"  warm-up; then {sizes.rounds} rounds")
+                for qname, _, n in queries:
+                    for v in variants:
+                        w = ws[worker_kind(v)]
+                        others = [p for p in all_workers if p != w.pid]
+                        pinner.timed([w.pid, backend[v], *extra], others)
+                        w.call("time", key=v, query=qname, n=max(20, n // 2), timeout=600)
+                for r_ in range(sizes.rounds):
+                    line = []
+                    for names in (SYNC, ASYNC):
+                        for qname, _, n in queries:
+                            for v in rotated([x for x in variants if x in names], r_):
+                                w = ws[worker_kind(v)]
+                                others = [p for p in all_workers if p != w.pid]
+                                pinner.timed([w.pid, backend[v], *extra], others)
+                                ns = w.call("time", key=v, query=qname, n=n, timeout=600)
+                                samples.setdefault((v, qname), []).append(ns / n / 1000)
+                    for v in variants:
+                        line.append(f"{v} {samples[(v, 'select1')][-1]:.0f}")
+                    log(f"  round {r_ + 1}/{sizes.rounds} SELECT 1 us/call: " + ", ".join(line))
+            finally:
+                pinner.restore()
+                for w in ws.values():
+                    with contextlib.suppress(Exception):
+                        w.call("close_all", timeout=60)
+        for world, names in (("sync", SYNC), ("async", ASYNC)):
+            for qname, qlabel, _ in queries:
+                raw_v = names[0]
+                base = median(samples.get((raw_v, qname), []))
+                for v in [x for x in names if x in variants]:
+                    s = samples[(v, qname)]
+                    m = median(s)
+                    vs_raw = "(base)" if v == raw_v else ratio(m, base)
+                    vs_peer = ""
+                    if v.startswith("ours") and (PEER_OF[v], qname) in samples:
+                        vs_peer = ratio(m, median(samples[(PEER_OF[v], qname)]))
+                    table.rows.append(
+                        [
+                            target_name,
+                            world,
+                            qlabel,
+                            LABEL[v],
+                            f"{m:.1f}",
+                            f"{iqr_pct(s):.0f}",
+                            vs_raw,
+                            vs_peer,
+                        ]
+                    )
+                    if v.startswith("ours") and qname == "select1" and (raw_v, qname) in samples:
+                        verdict[f"{target_name} {world} SELECT 1"] = m / base
+
+    def note_once(self, table: Table, note: str) -> None:
+        if note not in table.notes:
+            table.notes.append(note)
+
+    # -- 2. connect overhead -------------------------------------------------------------------
+
+    def scenario_2(self) -> Table:
+        sizes = self.opts.sizes
+        cluster = self.servers.cluster("postgresql")
+        target = cluster_target(cluster)
+        variants = self.variants((*SYNC, *ASYNC))
+        table = Table(
+            2,
+            SCENARIOS[2],
+            ["world", "variant", "median ms", "IQR %", "vs raw", "ours / peer"],
+        )
+        table.setup = (
+            f"Open + close through the devcluster's cluster endpoint with the default plugins "
+            f"(dialect detection, topology), {sizes.rounds} interleaved rounds x "
+            f"{sizes.connects} connects per variant after 3 warm-up connects (so topology and "
+            "monitors are in their steady state), median over every connect; not pinned. The "
+            "raw driver is given the address (psycopg `hostaddr`)."
+        )
+        log(f"2. connect overhead: {', '.join(variants)}")
+        samples: dict[str, list[float]] = {v: [] for v in variants}
+        with self.workers(cluster.hosts_file, self.kinds(variants)) as ws:
+            for v in variants:
+                ws[worker_kind(v)].call(
+                    "connect_loop", variant=v, target=target, props=props_for(v, {}, cluster), n=3
+                )
+            for r_ in range(sizes.rounds):
+                for v in rotated(variants, r_):
+                    ns = ws[worker_kind(v)].call(
+                        "connect_loop",
+                        variant=v,
+                        target=target,
+                        props=props_for(v, {}, cluster),
+                        n=sizes.connects,
+                        timeout=300,
+                    )
+                    samples[v] += [x / 1e6 for x in ns]
+                log(
+                    f"  round {r_ + 1}/{sizes.rounds} ms/connect: "
+                    + ", ".join(
+                        f"{v} {median(samples[v][-sizes.connects :]):.1f}" for v in variants
+                    )
+                )
+        for world, names in (("sync", SYNC), ("async", ASYNC)):
+            base = median(samples.get(names[0], []))
+            for v in [x for x in names if x in variants]:
+                m = median(samples[v])
+                vs_peer = ""
+                if v in PEER_OF and PEER_OF[v] in samples:
+                    vs_peer = ratio(m, median(samples[PEER_OF[v]]))
+                table.rows.append(
+                    [
+                        world,
+                        LABEL[v],
+                        f"{m:.2f}",
+                        f"{iqr_pct(samples[v]):.0f}",
+                        "(base)" if v == names[0] else ratio(m, base),
+                        vs_peer,
+                    ]
+                )
+        return table
+
+    # -- 3. failover ---------------------------------------------------------------------------
+
+    def scenario_3(self) -> Table:
+        sizes = self.opts.sizes
+        variants = self.variants(WRAPPERS)
+        table = Table(
+            3,
+            SCENARIOS[3],
+            [
+                "engine",
+                "world",
+                "variant",
+                "app-visible ms (median)",
+                "min-max ms",
+                "devcluster stop+promote ms",
+                "ok runs",
+                "peer / ours",
+            ],
+        )
+        table.setup = (
+            f'`plugins="failover_v2"`, `failover_timeout_sec={FAILOVER_TIMEOUT_SEC}`, other '
+            "settings at each wrapper's defaults, autocommit. An application INSERTs every 5 ms; "
+            "after 1 s of steady writes the devcluster kills the writer (`failover --crash`). "
+            "App-visible: from the failover request to the first successful INSERT after the "
+            "failover error (the application re-runs at once on a new cursor). "
+            f"{sizes.runs} failovers per variant and engine, variants in rotating order, each "
+            "with a fresh connection and the wrapper's resources released after it."
+        )
+        for engine in self.opts.engines:
+            self._failover_engine(table, engine, variants)
+        return table
+
+    def _failover_engine(self, table: Table, engine: str, variants: list[str]) -> None:
+        sizes = self.opts.sizes
+        cluster = self.servers.cluster(engine)
+        target = cluster_target(cluster)
+        props = {"plugins": "failover_v2", "failover_timeout_sec": FAILOVER_TIMEOUT_SEC}
+        log(f"3. failover on {engine}: {', '.join(variants)}, {sizes.runs} crashes each")
+        app_ms: dict[str, list[float]] = {v: [] for v in variants}
+        outage: dict[str, list[float]] = {v: [] for v in variants}
+        failures: dict[str, list[str]] = {v: [] for v in variants}
+        with self.workers(cluster.hosts_file, self.kinds(variants)) as ws:
+            for r_ in range(sizes.runs):
+                for v in rotated(variants, r_):
+                    if len(failures[v]) >= 2 and not app_ms[v]:
+                        continue  # gave up on this variant
+                    w = ws[worker_kind(v)]
+                    try:
+                        ms, out, detail = self._one_failover(w, cluster, v, target, props, engine)
+                    except WorkerError as e:
+                        failures[v].append(str(e))
+                        log(f"  {engine} {v} {r_ + 1}/{sizes.runs}: FAILED: {e}")
+                        with contextlib.suppress(Exception):
+                            w.call("fo_stop", timeout=60)
+                        cluster.heal()
+                        cluster.wait_rejoins()
+                        continue
+                    if ms is None:
+                        failures[v].append(detail)
+                        log(f"  {engine} {v} {r_ + 1}/{sizes.runs}: FAILED: {detail}")
+                        continue
+                    app_ms[v].append(ms)
+                    outage[v].append(out)
+                    log(f"  {engine} {v} {r_ + 1}/{sizes.runs}: app-visible {ms:.0f} ms, {detail}")
+        for v in variants:
+            s = app_ms[v]
+            peer = app_ms.get(PEER_OF.get(v, ""), [])
+            speed = ratio(median(peer), median(s)) if v in PEER_OF and peer and s else ""
+            table.rows.append(
+                [
+                    engine,
+                    WORLD[v],
+                    LABEL[v],
+                    f"{median(s):.0f}" if s else "-",
+                    f"{min(s):.0f}-{max(s):.0f}" if s else "-",
+                    f"{median(outage[v]):.0f}" if outage[v] else "-",
+                    f"{len(s)}/{len(s) + len(failures[v])}",
+                    speed,
+                ]
+            )
+            for f in failures[v][:2]:
+                self.note_once(table, f"{engine} {LABEL[v]} failed: {f[:400]}")
+            if v in PEER_OF and s and peer:
+                x = median(peer) / median(s)
+                met = "met" if x >= FAILOVER_TARGET else "MISSED"
+                how = f"{x:.1f}x faster" if x >= 1 else f"{1 / x:.1f}x slower"
+                table.verdicts.append(
+                    f"{engine} {WORLD[v]}: aws_wrapper {median(s):.0f} ms vs "
+                    f"aws-advanced-python-wrapper {median(peer):.0f} ms: {how} "
+                    f"(target >= {FAILOVER_TARGET:.0f}x faster: {met})"
+                )
+            elif v in PEER_OF and s and failures.get(PEER_OF[v]):
+                table.verdicts.append(
+                    f"{engine} {WORLD[v]}: aws_wrapper {median(s):.0f} ms; "
+                    "aws-advanced-python-wrapper did not complete a failover (see the notes)"
+                )
+
+    def _one_failover(
+        self,
+        w: Worker,
+        cluster: Cluster,
+        v: str,
+        target: dict[str, Any],
+        props: dict[str, Any],
+        engine: str,
+    ) -> tuple[float | None, float, str]:
+        table_name = f"bench_cmp_{v.replace('-', '_')}"
+        w.call(
+            "fo_start",
+            variant=v,
+            target=target,
+            props=props_for(v, props, cluster),
+            table=table_name,
+            interval_s=0.005,
+            settle_s=1.0,
+            settle_writes=10,
+            timeout_s=30.0,
+            timeout=90,
+        )
+        w.call("fo_arm")
+        t0 = time.monotonic()
+        result = cluster.failover(crash=True)
+        returned = time.monotonic()
+        try:
+            r = w.call("fo_wait", timeout_s=FAILOVER_TIMEOUT_SEC + 10, timeout=120)
+        finally:
+            with contextlib.suppress(Exception):
+                w.call("fo_stop", timeout=90)
+            cluster.wait_rejoins()
+        outage_ms = (float(result["stop_s"]) + float(result["promote_s"])) * 1000
+        moved = f"{result['old_writer']} -> {result['new_writer']}"
+        if r["recovered_at"] is None:
+            why = r["failure"] or (
+                f"no successful write within {FAILOVER_TIMEOUT_SEC + 10} s"
+                + (f" (it saw {r['error']})" if r["error"] else " (it saw no failover error)")
+            )
+            return None, outage_ms, f"{moved}: {why}"
+        app = (float(r["recovered_at"]) - t0) * 1000
+        err = (float(r["error_at"]) - t0) * 1000
+        detail = (
+            f"{moved}, stop+promote {outage_ms:.0f} ms (devcluster done "
+            f"{float(result['total_s']) * 1000:.0f} ms, request back "
+            f"{(returned - t0) * 1000:.0f}), "
+            f"error at +{err:.0f} ms"
+        )
+        if r["failovers_seen"] != 1:
+            detail += f", {r['failovers_seen']} failover errors"
+        return app, outage_ms, detail
+
+    # -- 4. dead-host detection ----------------------------------------------------------------
+
+    def scenario_4(self) -> Table:
+        sizes = self.opts.sizes
+        variants = self.variants(WRAPPERS)
+        bound = EFM["failure_detection_time_ms"] + (
+            EFM["failure_detection_interval_ms"] * EFM["failure_detection_count"]
+        )
+        table = Table(
+            4,
+            SCENARIOS[4],
+            [
+                "engine",
+                "world",
+                "variant",
+                "detection ms (median)",
+                "min-max ms",
+                "ok runs",
+                "ours / peer",
+            ],
+        )
+        table.setup = (
+            '`plugins="host_monitoring_v2"`, `failure_detection_time_ms=1000`, '
+            "`failure_detection_interval_ms=500`, `failure_detection_count=2` and "
+            "`monitoring-connect_timeout=1` for both (aws-advanced-python-wrapper's docs require "
+            "a monitoring connect timeout, 1 is its own performance test's value; without it its "
+            "monitor's reconnect to a blackholed host hangs and no call is ever aborted); "
+            f"configured bound {bound} ms after the call started. Connect to the writer's "
+            "instance endpoint, `SELECT 1`, a 1.5 s sleep query (longer than the grace time: "
+            "aws-advanced-python-wrapper opens its monitoring connection only then, so both "
+            "monitors are connected, as in an application that has run for a while), 0.5 s, "
+            "then a long query (`pg_sleep` / `SLEEP`); 0.3 s later the writer is blackholed "
+            "(packets dropped: the query hangs). Detection: blackhole -> "
+            f"the query raised. {sizes.runs} runs per variant and engine, rotating order; a run "
+            f"with no abort within {EFM_WATCHDOG_S:.0f} s is reported as not detected."
+        )
+        for engine in self.opts.engines:
+            self._efm_engine(table, engine, variants, bound)
+        return table
+
+    def _efm_engine(self, table: Table, engine: str, variants: list[str], bound: int) -> None:
+        sizes = self.opts.sizes
+        cluster = self.servers.cluster(engine)
+        props = {"plugins": "host_monitoring_v2", **EFM, **EFM_CONNECT_TIMEOUT}
+        watchdog_s = EFM_WATCHDOG_S
+        sleep_s = int(watchdog_s) + 4
+        sleep = "pg_sleep" if engine == "postgresql" else "SLEEP"
+        sql = f"SELECT {sleep}({sleep_s})"
+        warm_sql = f"SELECT {sleep}({EFM['failure_detection_time_ms'] / 1000 + 0.5})"
+        log(f"4. dead-host detection on {engine}: {', '.join(variants)}, {sizes.runs} runs each")
+        det: dict[str, list[float]] = {v: [] for v in variants}
+        failures: dict[str, list[str]] = {v: [] for v in variants}
+        with self.workers(cluster.hosts_file, self.kinds(variants)) as ws:
+            for r_ in range(sizes.runs):
+                for v in rotated(variants, r_):
+                    if len(failures[v]) >= 2 and not det[v]:
+                        continue
+                    w = ws[worker_kind(v)]
+                    try:
+                        ms, detail = self._one_blackhole(
+                            w,
+                            cluster,
+                            v,
+                            props_for(v, props, cluster),
+                            sql,
+                            warm_sql,
+                            watchdog_s,
+                            sleep_s,
+                        )
+                    except WorkerError as e:
+                        ms, detail = None, f"could not run: {e}"
+                    finally:
+                        cluster.heal()
+                        with contextlib.suppress(Exception):
+                            w.call("efm_stop", timeout=60)
+                    if ms is None:
+                        failures[v].append(detail)
+                        what = "FAILED" if detail.startswith("could not") else "NOT DETECTED"
+                        log(f"  {engine} {v} {r_ + 1}/{sizes.runs}: {what}: {detail}")
+                    else:
+                        det[v].append(ms)
+                        log(
+                            f"  {engine} {v} {r_ + 1}/{sizes.runs}: detected in {ms:.0f} ms "
+                            + detail
+                        )
+        for v in variants:
+            s = det[v]
+            peer = det.get(PEER_OF.get(v, ""), [])
+            vs = ratio(median(s), median(peer)) if v in PEER_OF and s and peer else ""
+            table.rows.append(
+                [
+                    engine,
+                    WORLD[v],
+                    LABEL[v],
+                    f"{median(s):.0f}" if s else "-",
+                    f"{min(s):.0f}-{max(s):.0f}" if s else "-",
+                    f"{len(s)}/{len(s) + len(failures[v])}",
+                    vs,
+                ]
+            )
+            for f in failures[v][:2]:
+                self.note_once(table, f"{engine} {LABEL[v]}: {f[:400]}")
+            if v in PEER_OF and s and peer:
+                met = "met" if median(s) <= median(peer) else "MISSED"
+                table.verdicts.append(
+                    f"{engine} {WORLD[v]}: aws_wrapper {median(s):.0f} ms vs "
+                    f"aws-advanced-python-wrapper {median(peer):.0f} ms (target: no worse: {met})"
+                )
+
+    def _one_blackhole(
+        self,
+        w: Worker,
+        cluster: Cluster,
+        v: str,
+        props: dict[str, Any],
+        sql: str,
+        warm_sql: str,
+        watchdog_s: float,
+        sleep_s: int,
+    ) -> tuple[float | None, str]:
+        writer = cluster.writer
+        w.call(
+            "efm_start",
+            variant=v,
+            target=cluster_target(cluster, writer),
+            props=props,
+            warm_sql=warm_sql,
+            settle_s=0.5,
+            timeout=90,
+        )
+        sent = float(w.call("efm_query", sql=sql))
+        time.sleep(max(0.0, sent + 0.3 - time.monotonic()))
+        cluster.blackhole(writer)
+        t_bh = time.monotonic()
+        r = w.call("efm_wait", timeout_s=watchdog_s, timeout=watchdog_s + 30)
+        if r is None:
+            cluster.heal()
+            late = w.call("efm_wait", timeout_s=sleep_s + 10, timeout=sleep_s + 40)
+            what = (
+                "the query then completed"
+                if late and not late["error_type"]
+                else (f"then {late['error_type']}" if late else "still running")
+            )
+            return None, f"no abort within {watchdog_s:.0f} s of the blackhole ({what})"
+        if r["error_type"] is None:
+            return None, "the query completed although its host was blackholed"
+        ms = (float(r["ended_at"]) - t_bh) * 1000
+        kind = "" if r["network_error"] else " (not a network error)"
+        return ms, f"[{r['error_type']}{kind}; {writer}]"
+
+    # -- 5. read/write splitting ---------------------------------------------------------------
+
+    def scenario_5(self) -> Table:
+        sizes = self.opts.sizes
+        cluster = self.servers.cluster("postgresql")
+        target = cluster_target(cluster)
+        reader = cluster_target(cluster, "reader")
+        variants = self.variants((*SYNC, *ASYNC))
+        props = {"plugins": "read_write_splitting"}
+        table = Table(
+            5,
+            SCENARIOS[5],
+            ["world", "operation", "variant", "median us/op", "IQR %", "vs raw", "ours / peer"],
+        )
+        requests = max(1, sizes.rw_ops // 4)
+        table.setup = (
+            '`plugins="read_write_splitting"` with each wrapper\'s internal pools (aws_wrapper: '
+            "`(Async)PooledConnectionProvider` per connection; aws-advanced-python-wrapper: "
+            "`SqlAlchemyPooledConnectionProvider` / aio `AsyncPooledConnectionProvider` set with "
+            "its provider manager), PostgreSQL devcluster. *toggle*: on one long-lived "
+            "connection `read_only = True`, `SELECT 1`, `read_only = False`, `SELECT 1` (raw: "
+            "`SELECT 1` on a reader connection, then on a writer connection: the floor). "
+            "*request*: connect to the cluster endpoint, `read_only = True`, `SELECT 1`, close. "
+            f"{sizes.rounds} interleaved rounds of {sizes.rw_ops} toggles / {requests} requests."
+        )
+        log(f"5. read/write splitting with pools: {', '.join(variants)}")
+        samples: dict[tuple[str, str], list[float]] = {}
+        with self.workers(cluster.hosts_file, self.kinds(variants)) as ws:
+            usable = []
+            for v in variants:
+                try:
+                    r = ws[worker_kind(v)].call(
+                        "rw_open",
+                        key=v,
+                        variant=v,
+                        target=target,
+                        props=props_for(v, props, cluster),
+                        reader_target=reader,
+                        timeout=120,
+                    )
+                except WorkerError as e:
+                    self.note_once(table, f"{LABEL[v]} {WORLD[v]}: could not be set up: {e}")
+                    log(f"  {v}: FAILED to set up: {e}")
+                    continue
+                if not r["reader"]:
+                    self.note_once(
+                        table,
+                        f"{LABEL[v]} {WORLD[v]}: read_only=True did not reach "
+                        "a reader (pg_is_in_recovery() false)",
+                    )
+                log(f"  {v}: {r.get('plugins', 'two raw connections')}")
+                usable.append(v)
+            ops = [("toggle", sizes.rw_ops), ("request", requests)]
+            broken: set[tuple[str, str]] = set()
+            for v in usable:  # warm-up: fill the pools
+                for op, _ in ops:
+                    if op == "request" and v.startswith("raw"):
+                        continue
+                    try:
+                        ws[worker_kind(v)].call(
+                            "rw_time",
+                            key=v,
+                            op=op,
+                            n=3,
+                            target=target,
+                            props=props_for(v, props, cluster),
+                            timeout=120,
+                        )
+                    except WorkerError as e:
+                        broken.add((v, op))
+                        self.note_once(table, f"{LABEL[v]} {WORLD[v]} {op}: {e}")
+                        log(f"  {v} {op}: FAILED: {e}")
+            for r_ in range(sizes.rounds):
+                for op, n in ops:
+                    for v in rotated(usable, r_):
+                        if (op == "request" and v.startswith("raw")) or (v, op) in broken:
+                            continue
+                        try:
+                            ns = ws[worker_kind(v)].call(
+                                "rw_time",
+                                key=v,
+                                op=op,
+                                n=n,
+                                target=target,
+                                props=props_for(v, props, cluster),
+                                timeout=300,
+                            )
+                        except WorkerError as e:
+                            broken.add((v, op))
+                            self.note_once(table, f"{LABEL[v]} {WORLD[v]} {op}: {e}")
+                            log(f"  {v} {op}: FAILED: {e}")
+                            continue
+                        samples.setdefault((v, op), []).append(ns / n / 1000)
+                log(
+                    f"  round {r_ + 1}/{sizes.rounds} us/toggle: "
+                    + ", ".join(
+                        f"{v} {samples[(v, 'toggle')][-1]:.0f}"
+                        for v in usable
+                        if (v, "toggle") in samples
+                    )
+                )
+            for w in ws.values():
+                with contextlib.suppress(Exception):
+                    w.call("close_all", timeout=60)
+                with contextlib.suppress(Exception):
+                    w.call("release", timeout=60)
+        for world, names in (("sync", SYNC), ("async", ASYNC)):
+            for op, _ in ops:
+                base = median(samples.get((names[0], op), []))
+                for v in [x for x in names if (x, op) in samples]:
+                    s = samples[(v, op)]
+                    vs_peer = ""
+                    if v in PEER_OF and (PEER_OF[v], op) in samples:
+                        vs_peer = ratio(median(s), median(samples[(PEER_OF[v], op)]))
+                    table.rows.append(
+                        [
+                            world,
+                            op,
+                            LABEL[v] + (" (2 connections)" if v == names[0] else ""),
+                            f"{median(s):.0f}",
+                            f"{iqr_pct(s):.0f}",
+                            "(base)" if v == names[0] else ratio(median(s), base),
+                            vs_peer,
+                        ]
+                    )
+        return table
+
+    # -- 6. scale ------------------------------------------------------------------------------
+
+    def scenario_6(self) -> Table:
+        sizes = self.opts.sizes
+        server = self.servers.pg()
+        target = server_target(server)
+        n = sizes.connections
+        wrappers = self.variants(("ours-aio", "peer-aio"))
+        table = Table(
+            6,
+            SCENARIOS[6] if n == 1000 else f"scale: {n:,} async connections",
+            [
+                "variant",
+                "SELECT 1 per s (median)",
+                "raw in the same phase",
+                "vs raw",
+                "peak RSS KiB / connection",
+                "monitor connections",
+                "extra tasks",
+                "extra threads",
+                "CPU while idle %",
+                "open s",
+            ],
+        )
+        table.setup = (
+            f"{n:,} connections on one asyncio event loop (plain `SelectorEventLoop`), each "
+            "running `SELECT 1` (execute + fetchone) in a loop in its own task, against raw "
+            "psycopg `AsyncConnection`, on a local PostgreSQL (direct, no proxy: the "
+            f"devcluster's Python proxy would be the bottleneck; max_connections="
+            f"{self.servers.max_connections}); default plugins. One phase per wrapper: the "
+            "wrapper and raw psycopg each in a fresh worker process, both holding their "
+            f"connections (opened 50 at a time), then {sizes.scale_windows} rounds of "
+            f"alternating load windows ({sizes.scale_window_s:.0f} s each after 0.5 s of "
+            "warm-up; one process loads while the other idles), order rotating; throughput is "
+            "the median over the windows. Peak RSS per connection: the process's peak RSS "
+            "(VmHWM, reset before opening) minus its RSS before opening, over the connections. "
+            "Monitor connections: the server's client backends of the benchmark's user beyond "
+            "the connections opened, counted during the wrapper's load. Extra tasks / threads: "
+            "beyond one task per connection and the worker's own, during the load. CPU while "
+            "idle: the process's CPU time while the other one loads (its connections open, no "
+            "calls), in % of one core: what the wrapper's background work costs."
+        )
+        log(f"6. scale: {n} async connections: raw-async vs {', '.join(wrappers)}")
+        for phase, v in enumerate(wrappers):
+            try:
+                res = self._scale_phase(server, target, ["raw-async", v], n, phase)
+            except BenchError as e:
+                log(f"  {v}: FAILED: {e}")
+                table.rows.append([LABEL[v], "failed", "", "", "", "", "", "", "", ""])
+                self.note_once(table, f"{LABEL[v]}: {str(e)[:500]}")
+                continue
+            raw, got = res["raw-async"], res[v]
+            x = median(got["qps"]) / median(raw["qps"])
+            table.rows.append(
+                [
+                    LABEL[v],
+                    f"{median(got['qps']):,.0f}",
+                    f"{median(raw['qps']):,.0f}",
+                    f"{x:.2f}",
+                    f"{got['kib']:.1f}",
+                    got["monitors"],
+                    str(got["tasks"]),
+                    str(got["threads"]),
+                    f"{got['idle_cpu']:.1f}",
+                    f"{got['open_s']:.1f}",
+                ]
+            )
+            if phase == 0 or not any(r[0].startswith("raw") for r in table.rows):
+                table.rows.insert(
+                    len(table.rows) - 1,
+                    [
+                        "raw psycopg AsyncConnection",
+                        f"{median(raw['qps']):,.0f}",
+                        "",
+                        "(base)",
+                        f"{raw['kib']:.1f}",
+                        "-",
+                        str(raw["tasks"]),
+                        str(raw["threads"]),
+                        f"{raw['idle_cpu']:.1f}",
+                        f"{raw['open_s']:.1f}",
+                    ],
+                )
+            self.note_once(table, f"{LABEL[v]} plugins: {got['plugins']}")
+            if v == "ours-aio":
+                mons = got["monitor_max"]
+                met = "met" if x >= SCALE_TARGET else "MISSED"
+                table.verdicts.append(
+                    f"aws_wrapper.aio throughput {x:.2f} x raw psycopg async (target >= "
+                    f"{SCALE_TARGET:.2f}: {met}); {mons} monitor connection(s) for 1 host "
+                    f"(target O(hosts): {'met' if 0 <= mons <= 3 else 'MISSED'})"
+                )
+        return table
+
+    def _scale_phase(
+        self,
+        server: PostgresServer,
+        target: dict[str, Any],
+        variants: list[str],
+        n: int,
+        phase: int,
+    ) -> dict[str, dict[str, Any]]:
+        """Both variants' workers hold ``n`` connections; load windows alternate."""
+        sizes = self.opts.sizes
+        ws = Workers(self.opts, self.peer_python, None)
+        out: dict[str, dict[str, Any]] = {}
+        try:
+            workers: dict[str, Worker] = {}
+            opened: dict[str, dict[str, Any]] = {}
+            held = 0
+            for v in rotated(variants, phase):
+                w = ws.start(worker_kind(v), tag=f"scale-{v}")
+                self.record_versions(w)
+                workers[v] = w
+                r = w.call(
+                    "scale_open",
+                    variant=v,
+                    target=target,
+                    props={},
+                    n=n,
+                    parallel=50,
+                    timeout=900,
+                )
+                if r["error_count"]:
+                    raise BenchError(
+                        f"{v}: {r['error_count']} of {n} connections failed to open, e.g. "
+                        + "; ".join(r["errors"][:2])
+                    )
+                held += int(r["opened"])
+                opened[v] = r
+                log(
+                    f"  {v}: opened {n} in {r['open_s']:.1f} s"
+                    + (
+                        f" ({r['first_query_failovers']} first queries raised FailoverSuccessError)"
+                        if r["first_query_failovers"]
+                        else ""
+                    )
+                )
+            qps: dict[str, list[float]] = {v: [] for v in variants}
+            peak: dict[str, int] = {v: 0 for v in variants}
+            tasks: dict[str, set[int]] = {v: set() for v in variants}
+            threads: dict[str, set[int]] = {v: set() for v in variants}
+            monitors: dict[str, list[int]] = {v: [] for v in variants}
+            idle_cpu: dict[str, list[float]] = {v: [] for v in variants}
+            gcs: dict[str, list[float]] = {v: [] for v in variants}
+            objects: dict[str, int] = {}
+            for r_ in range(sizes.scale_windows):
+                for v in rotated(variants, r_ + phase):
+                    idle = [x for x in variants if x != v]
+                    cpu0 = {x: cpu_seconds(workers[x].pid) for x in idle}
+                    wall0 = time.monotonic()
+                    counted: list[int] = []
+
+                    def count(counted: list[int] = counted) -> None:
+                        with contextlib.suppress(Exception):
+                            counted.append(client_backends(server) - held)
+
+                    timer = threading.Timer(0.5 + sizes.scale_window_s / 2, count)
+                    timer.start()
+                    try:
+                        run = workers[v].call(
+                            "scale_run",
+                            warm_s=0.5,
+                            windows=1,
+                            window_s=sizes.scale_window_s,
+                            timeout=600,
+                        )
+                    finally:
+                        timer.join()
+                    wall = time.monotonic() - wall0
+                    for x in idle:
+                        idle_cpu[x].append(100 * (cpu_seconds(workers[x].pid) - cpu0[x]) / wall)
+                    if run["load_error_count"]:
+                        raise BenchError(
+                            f"{v}: {run['load_error_count']} connections failed under load, e.g. "
+                            + "; ".join(run["load_errors"][:2])
+                        )
+                    qps[v] += [float(q) for q in run["qps"]]
+                    gcs[v].append(float(run["gc_pct"]))
+                    objects[v] = int(run["objects"])
+                    peak[v] = max(peak[v], int(run["peak_rss_kb"]))
+                    tasks[v].add(int(run["extra_tasks"]))
+                    threads[v].add(int(run["extra_threads"]))
+                    monitors[v] += counted
+                log(
+                    f"  round {r_ + 1}/{sizes.scale_windows} SELECT 1/s: "
+                    + ", ".join(f"{v} {qps[v][-1]:,.0f}" for v in variants)
+                    + " (monitor connections during the load: "
+                    + ", ".join(f"{v} {monitors[v][-1] if monitors[v] else '?'}" for v in variants)
+                    + ")"
+                )
+            for v in variants:
+                mons = sorted(set(monitors[v]))
+                out[v] = {
+                    "qps": qps[v],
+                    "kib": (peak[v] - int(opened[v]["base_rss_kb"])) / n,
+                    "monitors": "/".join(str(m) for m in mons) or "?",
+                    "monitor_max": max(mons) if mons else -1,
+                    "tasks": "/".join(str(t) for t in sorted(tasks[v])),
+                    "threads": "/".join(str(t) for t in sorted(threads[v])),
+                    "open_s": float(opened[v]["open_s"]),
+                    "plugins": str(opened[v]["plugins"]),
+                    "idle_cpu": median(idle_cpu[v]),
+                    "gc_pct": median(gcs[v]),
+                    "objects": objects.get(v, 0),
+                }
+                log(
+                    f"  {v}: median {median(qps[v]):,.0f} SELECT 1/s, peak "
+                    f"{out[v]['kib']:.1f} KiB/connection, monitor connections "
+                    f"{out[v]['monitors']}, extra tasks {out[v]['tasks']}, extra threads "
+                    f"{out[v]['threads']}, CPU while idle {out[v]['idle_cpu']:.1f}% of a core, "
+                    f"{out[v]['gc_pct']:.1f}% of the load's time in the garbage collector "
+                    f"({out[v]['objects']:,} objects tracked)"
+                )
+            for w in workers.values():
+                w.call("scale_close", timeout=600)
+        finally:
+            ws.close()
+        return out
+
+    # -- everything ----------------------------------------------------------------------------
+
+    def run(self) -> int:
+        runners: dict[int, Callable[[], Table]] = {
+            1: self.scenario_1,
+            2: self.scenario_2,
+            3: self.scenario_3,
+            4: self.scenario_4,
+            5: self.scenario_5,
+            6: self.scenario_6,
+        }
+        try:
+            if any(worker_kind(v) == "peer" for v in self.opts.variants):
+                self.peer_python = ensure_peer_venv(self.opts.peer_venv)
+            for n in self.opts.scenarios:
+                started = time.monotonic()
+                table = runners[n]()
+                self.tables.append(table)
+                print()
+                print(table.console())
+                print()
+                log(f"scenario {n} done in {time.monotonic() - started:.0f} s")
+        finally:
+            self.servers.stop()
+        self.versions.update(self.servers.versions)
+        return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (all its threads)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+def client_backends(server: PostgresServer) -> int:
+    with psycopg.connect(**server.admin_params(), autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE usename = %s "
+            "AND backend_type = 'client backend'",
+            (server.conn_params()["user"],),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+# -- docs ----------------------------------------------------------------------------------------
+
+
+def docs_block(run: Run, started_at: datetime.datetime, elapsed_s: float) -> dict[int, str]:
+    mode = "quick (reduced sizes: noisy, for checking)" if run.opts.quick else "full"
+    versions = ", ".join(f"{k} {v}" for k, v in sorted(run.versions.items()))
+    out = {}
+    for t in run.tables:
+        stamp = (
+            f"*Measured {started_at:%Y-%m-%d %H:%M} UTC by `bench/compare.py` ({mode} run of "
+            f"scenarios {','.join(str(s) for s in run.opts.scenarios)}, {elapsed_s / 60:.1f} "
+            f"min, load average at the end {load_average()}) on {machine()}; {versions}.*"
+        )
+        out[t.scenario] = t.markdown() + "\n" + stamp + "\n"
+    return out
+
+
+def write_docs(path: Path, sections: dict[int, str]) -> None:
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    old: dict[int, str] = {}
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        inner, tail = rest.split(END, 1)
+        pattern = r"<!-- compare:s(\d):begin -->\n(.*?)<!-- compare:s\1:end -->"
+        for m in re.finditer(pattern, inner, re.S):
+            old[int(m.group(1))] = m.group(2)
+    else:
+        lines = text.split("\n")
+        # after the title and its first paragraph
+        idx = next((i for i, line in enumerate(lines) if line.startswith("## ")), len(lines))
+        head = "\n".join(lines[:idx]).rstrip() + "\n\n"
+        tail = "\n\n" + "\n".join(lines[idx:])
+    merged = {**old, **sections}
+    body = [
+        BEGIN,
+        "## aws_wrapper vs aws-advanced-python-wrapper 3.1.0 vs the raw drivers",
+        "",
+        "Generated by `make bench` (`bench/compare.py`; one scenario: `python bench/compare.py "
+        "--scenario N`). Each table is from one run: the variants ran interleaved on the same "
+        "servers, and the ratios compare figures of that run only. *ours / peer* below 1 means "
+        "aws_wrapper is faster (scenario 3 shows *peer / ours*: how many times faster).",
+        "",
+    ]
+    for n in sorted(merged):
+        body += [
+            f"<!-- compare:s{n}:begin -->",
+            merged[n].rstrip() + "\n",
+            f"<!-- compare:s{n}:end -->",
+            "",
+        ]
+    body.append(END)
+    path.write_text(head + "\n".join(body) + tail)
+
+
+# -- command line ------------------------------------------------------------------------------
+
+
+def parse_list(text: str, allowed: Sequence[str], what: str) -> list[str]:
+    items = [x.strip() for x in text.split(",") if x.strip()]
+    for x in items:
+        if x not in allowed:
+            raise argparse.ArgumentTypeError(
+                f"unknown {what} {x!r} (choose from {', '.join(allowed)})"
+            )
+    return items
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    scen = "; ".join(f"{k}: {v}" for k, v in SCENARIOS.items())
+    parser = argparse.ArgumentParser(
+        prog="compare.py",
+        description=(
+            "aws_wrapper vs aws-advanced-python-wrapper 3.1.0 (its own venv, installed on first "
+            "use) vs the raw drivers, sync and async, on local servers and devclusters, "
+            f"interleaved. Scenarios: {scen}. Prints progress and a table per scenario "
+            "(medians, ratios), writes them to docs/benchmarks.md. Exits 0 whatever the "
+            "figures; non-zero when something cannot run."
+        ),
+    )
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        metavar="N[,N...]",
+        help="run only these scenarios (repeatable; default all)",
+    )
+    parser.add_argument(
+        "--only",
+        metavar="WHO[,WHO...]",
+        help="only these implementations (raw, ours, peer) or variants (raw-sync, raw-async, "
+        "ours-sync, ours-aio, peer-sync, peer-aio); the raw variants are the baselines of "
+        "scenarios 1, 2, 5 and 6",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("postgresql", "mysql", "both"),
+        help="devcluster engines for scenarios 3 and 4 (default both; postgresql with "
+        "--quick); 1, 2, 5 and 6 are PostgreSQL only",
+    )
+    parser.add_argument("--quick", action="store_true", help="reduced sizes (a check, not figures)")
+    parser.add_argument("--rounds", type=positive_int, help="interleaved rounds (1, 2, 5)")
+    parser.add_argument("--calls", type=positive_int, help="SELECT 1 calls per round (1)")
+    parser.add_argument(
+        "--runs", type=positive_int, help="failovers / blackholes per variant (3, 4)"
+    )
+    parser.add_argument("--connections", type=positive_int, help="connections of scenario 6")
+    parser.add_argument("--no-pin", dest="pin", action="store_false", help="no CPU pinning (1)")
+    parser.add_argument(
+        "--peer-venv",
+        type=Path,
+        default=DEFAULT_PEER_VENV,
+        help=f"the peer's venv (default {DEFAULT_PEER_VENV.relative_to(ROOT)})",
+    )
+    docs = parser.add_mutually_exclusive_group()
+    docs.add_argument(
+        "--docs",
+        type=Path,
+        help=f"write the tables here (default {DEFAULT_DOCS.relative_to(ROOT)}; not with --quick "
+        "unless given)",
+    )
+    docs.add_argument("--no-docs", action="store_true", help="do not write the tables")
+    args = parser.parse_args(argv)
+    return args
+
+
+def options(args: argparse.Namespace) -> Options:
+    scenarios = sorted(
+        {int(x) for s in (args.scenario or ["1,2,3,4,5,6"]) for x in s.split(",") if x.strip()}
+    )
+    for n in scenarios:
+        if n not in SCENARIOS:
+            raise SystemExit(f"compare.py: unknown scenario {n} (1-6)")
+    all_variants = [*SYNC, *ASYNC]
+    variants = all_variants
+    if args.only:
+        wanted = parse_list(args.only, [*IMPLS, *all_variants], "implementation")
+        variants = [v for v in all_variants if v in wanted or v.split("-")[0] in wanted]
+    engine = args.engine or ("postgresql" if args.quick else "both")
+    engines = ["postgresql", "mysql"] if engine == "both" else [engine]
+    base = QUICK if args.quick else FULL
+    sizes = Sizes(
+        calls=args.calls or base.calls,
+        rounds=args.rounds or base.rounds,
+        connects=base.connects,
+        runs=args.runs or base.runs,
+        rw_ops=base.rw_ops,
+        connections=args.connections or base.connections,
+        scale_windows=base.scale_windows,
+        scale_window_s=base.scale_window_s,
+    )
+    docs: Path | None = None
+    if not args.no_docs:
+        docs = args.docs or (None if args.quick else DEFAULT_DOCS)
+    log_dir = LOG_ROOT / time.strftime("%Y%m%d-%H%M%S")
+    log_dir.mkdir(parents=True, exist_ok=True)
+    return Options(
+        scenarios=scenarios,
+        variants=variants,
+        engines=engines,
+        sizes=sizes,
+        quick=args.quick,
+        pin=args.pin,
+        peer_venv=args.peer_venv.resolve(),
+        docs=docs,
+        log_dir=log_dir,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    opts = options(parse_args(argv))
+    started_at = datetime.datetime.now(datetime.UTC)
+    log(
+        f"scenarios {', '.join(str(s) for s in opts.scenarios)}; variants "
+        f"{', '.join(opts.variants)}; engines for 3-4 {', '.join(opts.engines)}; "
+        f"{'quick' if opts.quick else 'full'} sizes {opts.sizes}; worker logs in {opts.log_dir}"
+    )
+    log(f"machine: {machine()}; load average {load_average()}")
+    run = Run(opts)
+    try:
+        run.run()
+    except KeyboardInterrupt:
+        print("compare.py: interrupted", file=sys.stderr)
+        return 130
+    except BenchError as e:
+        print(f"compare.py: error: {e}", file=sys.stderr)
+        return 1
+    except Exception as e:
+        traceback.print_exc()
+        print(f"compare.py: error: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    elapsed = time.monotonic() - _started
+    if opts.docs is not None and run.tables:
+        write_docs(opts.docs, docs_block(run, started_at, elapsed))
+        log(f"wrote {len(run.tables)} table(s) to {opts.docs}")
+    log(f"done in {elapsed / 60:.1f} min")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
