@@ -11,8 +11,10 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from aws_wrapper._compat import Event, ThreadLock, Worker, monitor_scope, spawn
+from aws_wrapper.hostinfo import HostInfo
+from aws_wrapper.properties import Properties
 
-from .protocols import DriverConnection, DriverDialect
+from .protocols import ConnectionProvider, DriverConnection, DriverDialect
 from .resources import Releasable, register_resource
 
 M = TypeVar("M", bound=Releasable)
@@ -106,3 +108,54 @@ class BackgroundWorker:
             worker.cancel()
             worker.join(1.0)
         self._worker = None
+
+
+class HostConnectionWorker(BackgroundWorker):
+    """A monitor of one host with a connection of its own (never an application's, never
+    pooled): host health (EFM), response times."""
+
+    def __init__(
+        self,
+        host: HostInfo,
+        driver: DriverDialect,
+        provider: ConnectionProvider,
+        props: Properties,
+        *,
+        autocommit: bool = False,
+    ) -> None:
+        super().__init__()
+        self.host = host
+        self.driver = driver
+        self.provider = provider
+        self._props = props
+        self._autocommit = autocommit
+        self._conn: DriverConnection | None = None
+        self.connections_opened = 0
+
+    def _ensure_conn(self) -> DriverConnection:
+        """The monitor's connection, opened (through ``provider``, so authentication plugins
+        log it in) when there is none or it was closed."""
+        conn = self._conn
+        if conn is None or self.driver.is_closed(conn):
+            conn = self.provider.connect(self.host, self._props, self.driver)
+            self.connections_opened += 1
+            if self._stop.is_set():
+                self._close(conn)
+                raise RuntimeError("monitor stopped")
+            if self._autocommit:
+                try:  # psycopg would otherwise open a transaction for a ping and keep it
+                    self.driver.set_autocommit(conn, True)
+                except Exception:
+                    self._close(conn)
+                    raise
+            self._conn = conn
+        return conn
+
+    def _drop_conn(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            self.driver.abort(conn)
+            self._close(conn)
+
+    def _close(self, conn: DriverConnection) -> None:
+        close_quietly(self.driver, conn)

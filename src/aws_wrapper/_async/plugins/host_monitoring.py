@@ -37,7 +37,7 @@ from aws_wrapper.properties import (
     Properties,
 )
 
-from ..monitors import BackgroundWorker, MonitorRegistry, close_quietly
+from ..monitors import HostConnectionWorker, MonitorRegistry
 from ..plugin import BasePlugin
 from ..protocols import (
     NETWORK_METHODS,
@@ -51,7 +51,7 @@ from ..protocols import (
 logger = logging.getLogger("aws_wrapper")
 
 
-class HostMonitor(BackgroundWorker):
+class HostMonitor(HostConnectionWorker):
     """Watches one host for the connections that have calls in flight on it."""
 
     def __init__(
@@ -65,26 +65,20 @@ class HostMonitor(BackgroundWorker):
         count: int,
         disposal_s: float,
     ) -> None:
-        super().__init__()
-        self.host = host
-        self.driver = driver
-        self.provider = provider
+        timeout = max(1, math.ceil(interval_s))
+        overrides: dict[str, Any] = {driver.connect_timeout_param: timeout}
+        overrides.update(props.with_prefix(MONITORING_PREFIX))
+        super().__init__(host, driver, provider, props.copy(driver=overrides))
         self.grace_s = grace_s
         self.interval_s = interval_s
         self.count = count
         self.disposal_s = disposal_s
-        timeout = max(1, math.ceil(interval_s))
-        overrides: dict[str, Any] = {driver.connect_timeout_param: timeout}
-        overrides.update(props.with_prefix(MONITORING_PREFIX))
-        self._props = props.copy(driver=overrides)
         self._watched: weakref.WeakSet[HostMonitoringPlugin] = weakref.WeakSet()
         self._lock = AThreadLock()
-        self._conn: DriverConnection | None = None
         self._probe_ok = False
         self.failures = 0
         self.aborts = 0
         self.probes = 0
-        self.connections_opened = 0
 
     # -- life --------------------------------------------------------------------------------
 
@@ -187,17 +181,6 @@ class HostMonitor(BackgroundWorker):
             self._probe_ok = False
             await self._drop_conn()
 
-    async def _ensure_conn(self) -> DriverConnection:
-        conn = self._conn
-        if conn is None or self.driver.is_closed(conn):
-            conn = await self.provider.connect(self.host, self._props, self.driver)
-            self.connections_opened += 1
-            if self._stop.is_set():
-                await self._close(conn)
-                raise RuntimeError("monitor stopped")
-            self._conn = conn
-        return conn
-
     def _declare_dead(self) -> None:
         victims = self._in_flight(time.monotonic())
         if logger.isEnabledFor(logging.WARNING):
@@ -212,15 +195,6 @@ class HostMonitor(BackgroundWorker):
             self.aborts += 1  # counted first: the aborted caller may look at once
             plugin.abort_in_flight()
         self.failures = 0
-
-    async def _drop_conn(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            self.driver.abort(conn)
-            await self._close(conn)
-
-    async def _close(self, conn: DriverConnection) -> None:
-        await close_quietly(self.driver, conn)
 
 
 # -- one monitor per (scope, host) ---------------------------------------------------------

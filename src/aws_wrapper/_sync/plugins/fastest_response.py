@@ -38,7 +38,7 @@ from aws_wrapper.properties import (
 
 from ..connection_provider import DIRECT
 from ..host_list_provider import RdsHostListProvider
-from ..monitors import BackgroundWorker, MonitorRegistry, close_quietly
+from ..monitors import HostConnectionWorker, MonitorRegistry
 from ..plugin import BasePlugin
 from ..protocols import (
     Call,
@@ -54,7 +54,7 @@ MAX_CONNECT_TIMEOUT_S = 10
 """Bound of the monitor's connect timeout (the interval, rounded up, when shorter)."""
 
 
-class ResponseTimeMonitor(BackgroundWorker):
+class ResponseTimeMonitor(HostConnectionWorker):
     """Measures the response time of one host for the connections that use it."""
 
     def __init__(
@@ -67,19 +67,22 @@ class ResponseTimeMonitor(BackgroundWorker):
         samples: int = response_times.SAMPLES_PER_ROUND,
         provider: ConnectionProvider = DIRECT,
     ) -> None:
-        super().__init__()
-        self.host = host
-        self.driver = driver
-        self.provider = provider
+        timeout = max(1, min(MAX_CONNECT_TIMEOUT_S, math.ceil(interval_s)))
+        # never a pooled connection (it would hold a pool slot and count as an application
+        # connection for least_connections); logged in like the application
+        super().__init__(
+            host,
+            driver,
+            provider,
+            props.copy(driver={driver.connect_timeout_param: timeout}),
+            autocommit=True,
+        )
         self.interval_s = interval_s
         self.disposal_s = disposal_s
         self.samples = samples
-        timeout = max(1, min(MAX_CONNECT_TIMEOUT_S, math.ceil(interval_s)))
-        self._props = props.copy(driver={driver.connect_timeout_param: timeout})
         self._users: weakref.WeakSet[FastestResponseStrategyPlugin] = weakref.WeakSet()
         self._lock = ThreadLock()
         self._last_used = response_times.clock()
-        self._conn: DriverConnection | None = None
         self.expired = False
         """True once stopped for good (idle, or released): the registry makes a new one."""
         self.figure: float | None = None
@@ -88,7 +91,6 @@ class ResponseTimeMonitor(BackgroundWorker):
         self._sample_started: float | None = None
         self.rounds = 0
         self.failures = 0
-        self.connections_opened = 0
 
     # -- life --------------------------------------------------------------------------------
 
@@ -183,33 +185,6 @@ class ResponseTimeMonitor(BackgroundWorker):
         self._valid_until = response_times.valid_until(now, self.interval_s)
         self.figure = figure
         self.rounds += 1
-
-    def _ensure_conn(self) -> DriverConnection:
-        conn = self._conn
-        if conn is None or self.driver.is_closed(conn):
-            # never a pooled connection (it would hold a pool slot and count as an
-            # application connection for least_connections); logged in like the application
-            conn = self.provider.connect(self.host, self._props, self.driver)
-            self.connections_opened += 1
-            if self._stop.is_set():
-                self._close(conn)
-                raise RuntimeError("monitor stopped")
-            try:  # psycopg would otherwise open a transaction for its ping and keep it
-                self.driver.set_autocommit(conn, True)
-            except Exception:
-                self._close(conn)
-                raise
-            self._conn = conn
-        return conn
-
-    def _drop_conn(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            self.driver.abort(conn)
-            self._close(conn)
-
-    def _close(self, conn: DriverConnection) -> None:
-        close_quietly(self.driver, conn)
 
 
 # -- one monitor per (scope, host, driver) ---------------------------------------------------
