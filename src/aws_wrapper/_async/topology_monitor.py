@@ -20,8 +20,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from aws_wrapper._compat import (
+    AIO,
     AEvent,
     AThreadLock,
+    AWorker,
     aspawn,
     await_event,
 )
@@ -78,6 +80,7 @@ class ClusterTopologyMonitor(BackgroundWorker):
         # panic mode: a connection per instance kept from round to round, so a round is one
         # query per instance, not a connect (the instance being promoted is seen at once)
         self._probe_conns: dict[str, DriverConnection] = {}
+        self._probe_workers: list[AWorker] = []
         self.probe_timeout_s = probe_timeout_s
         self.probes = 0
 
@@ -93,6 +96,13 @@ class ClusterTopologyMonitor(BackgroundWorker):
 
     async def release_resources(self) -> None:
         await self._stop_worker()
+        # probes still connecting (to a dead host, say) end now, not when the loop closes
+        workers, self._probe_workers = self._probe_workers, []
+        for worker in workers:
+            worker.cancel()
+        if AIO:  # a cancelled task ends at once; a probe thread ends on its own connect timeout
+            for worker in workers:
+                await worker.join(1.0)
         await self._close_conn()
         await self._close_probe_conns()
         _monitors.forget(self)
@@ -195,7 +205,7 @@ class ClusterTopologyMonitor(BackgroundWorker):
                     continue
                 self._probing.add(host.url)
                 pending[0] += 1
-            aspawn(
+            worker = aspawn(
                 self._probe_into,
                 host,
                 settled,
@@ -203,6 +213,7 @@ class ClusterTopologyMonitor(BackgroundWorker):
                 pending,
                 name=f"aws-wrapper-probe-{host.url}",
             )
+            self._probe_workers = [w for w in self._probe_workers if w.is_alive()] + [worker]
         if pending[0]:
             # no writer among fast answers: the next round starts at the high refresh rate,
             # not after the slowest probe's connect timeout

@@ -22,8 +22,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from aws_wrapper._compat import (
+    AIO_TWIN,
     Event,
     ThreadLock,
+    Worker,
     spawn,
     wait_event,
 )
@@ -80,6 +82,7 @@ class ClusterTopologyMonitor(BackgroundWorker):
         # panic mode: a connection per instance kept from round to round, so a round is one
         # query per instance, not a connect (the instance being promoted is seen at once)
         self._probe_conns: dict[str, DriverConnection] = {}
+        self._probe_workers: list[Worker] = []
         self.probe_timeout_s = probe_timeout_s
         self.probes = 0
 
@@ -95,6 +98,15 @@ class ClusterTopologyMonitor(BackgroundWorker):
 
     def release_resources(self) -> None:
         self._stop_worker()
+        # probes still connecting (to a dead host, say) end now, not when the loop closes
+        workers, self._probe_workers = self._probe_workers, []
+        for worker in workers:
+            worker.cancel()
+        if (
+            AIO_TWIN
+        ):  # a cancelled task ends at once; a probe thread ends on its own connect timeout
+            for worker in workers:
+                worker.join(1.0)
         self._close_conn()
         self._close_probe_conns()
         _monitors.forget(self)
@@ -197,7 +209,7 @@ class ClusterTopologyMonitor(BackgroundWorker):
                     continue
                 self._probing.add(host.url)
                 pending[0] += 1
-            spawn(
+            worker = spawn(
                 self._probe_into,
                 host,
                 settled,
@@ -205,6 +217,7 @@ class ClusterTopologyMonitor(BackgroundWorker):
                 pending,
                 name=f"aws-wrapper-probe-{host.url}",
             )
+            self._probe_workers = [w for w in self._probe_workers if w.is_alive()] + [worker]
         if pending[0]:
             # no writer among fast answers: the next round starts at the high refresh rate,
             # not after the slowest probe's connect timeout
