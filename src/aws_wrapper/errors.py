@@ -131,7 +131,34 @@ class PoolTimeoutError(AwsWrapperError, OperationalError):
     """No connection of an internal pool came free in time (or the pool is closed)."""
 
 
+PEP249_ERROR_NAMES = (
+    "Warning",
+    "Error",
+    "InterfaceError",
+    "DatabaseError",
+    "DataError",
+    "OperationalError",
+    "IntegrityError",
+    "InternalError",
+    "ProgrammingError",
+    "NotSupportedError",
+)
+
+
+def paired_error_classes(driver_errors: object) -> dict[str, tuple[type[Exception], ...]]:
+    """For each PEP 249 exception name, (the driver's class, aws_wrapper's class).
+
+    For frameworks that look a DB-API module's exceptions up by name (SQLAlchemy, Django):
+    their ``isinstance(e, dbapi.Error)`` and ``except dbapi.Error`` take a tuple, so errors of
+    both hierarchies are recognised — the driver's pass through the wrapper unchanged, the
+    wrapper's own subclass the classes here (a ``FailoverSuccessError`` is an
+    ``OperationalError``). ``driver_errors``: the driver module (or its errors module)."""
+    here = globals()
+    return {name: (getattr(driver_errors, name), here[name]) for name in PEP249_ERROR_NAMES}
+
+
 __all__ = [
+    "PEP249_ERROR_NAMES",
     "AwsAuthError",
     "AwsWrapperError",
     "ConfigurationError",
@@ -157,4 +184,5 @@ __all__ = [
     "UnknownPluginError",
     "UnsupportedDriverError",
     "Warning",
+    "paired_error_classes",
 ]

@@ -46,29 +46,12 @@ from URLs: it names SQLAlchemy's own engine plugins)."""
 
 WrapperConnection = AwsWrapperConnection | AsyncAwsWrapperConnection
 
-PEP249_ERRORS = (
-    "Error",
-    "InterfaceError",
-    "DatabaseError",
-    "DataError",
-    "OperationalError",
-    "IntegrityError",
-    "InternalError",
-    "ProgrammingError",
-    "NotSupportedError",
-)
 
-
-def error_classes(driver_errors: object) -> dict[str, tuple[type[Exception], type[Exception]]]:
-    """For each PEP 249 exception name, the pair (the driver's class, aws_wrapper's class).
-
-    SQLAlchemy recognises DB-API errors with ``isinstance(e, dbapi.Error)`` and ``except
-    dbapi.Error``; both take a tuple, so the errors of either hierarchy are recognised and
-    wrapped in the ``sqlalchemy.exc.DBAPIError`` subclass named like a class of their MRO (a
-    ``FailoverSuccessError`` is an ``OperationalError``). The driver's own errors pass through
-    the wrapper unchanged, the wrapper's subclass the PEP 249 classes of ``aws_wrapper.errors``.
-    """
-    return {name: (getattr(driver_errors, name), getattr(errors, name)) for name in PEP249_ERRORS}
+def error_classes(driver_errors: object) -> dict[str, tuple[type[Exception], ...]]:
+    """:func:`aws_wrapper.errors.paired_error_classes`: each PEP 249 exception name is the
+    pair (the driver's class, aws_wrapper's class), which SQLAlchemy's ``isinstance`` /
+    ``except dbapi.Error`` / ``DBAPIError.instance`` all accept."""
+    return errors.paired_error_classes(driver_errors)
 
 
 class SyncWrapperDBAPI:

@@ -21,16 +21,8 @@ threadsafety: int = mysql.connector.threadsafety
 paramstyle: str = mysql.connector.paramstyle
 
 _mc = mysql.connector.errors
-Warning: tuple[type[Exception], ...] = (_mc.Warning, _aw.Warning)
-Error: tuple[type[Exception], ...] = (_mc.Error, _aw.Error)
-InterfaceError: tuple[type[Exception], ...] = (_mc.InterfaceError, _aw.InterfaceError)
-DatabaseError: tuple[type[Exception], ...] = (_mc.DatabaseError, _aw.DatabaseError)
-DataError: tuple[type[Exception], ...] = (_mc.DataError, _aw.DataError)
-OperationalError: tuple[type[Exception], ...] = (_mc.OperationalError, _aw.OperationalError)
-IntegrityError: tuple[type[Exception], ...] = (_mc.IntegrityError, _aw.IntegrityError)
-InternalError: tuple[type[Exception], ...] = (_mc.InternalError, _aw.InternalError)
-ProgrammingError: tuple[type[Exception], ...] = (_mc.ProgrammingError, _aw.ProgrammingError)
-NotSupportedError: tuple[type[Exception], ...] = (_mc.NotSupportedError, _aw.NotSupportedError)
+# Warning, Error, ..., NotSupportedError: (the driver's class, the wrapper's class)
+globals().update(_aw.paired_error_classes(_mc))
 
 
 def connect(**kwargs: Any) -> AwsWrapperConnection:

@@ -24,19 +24,8 @@ apilevel: str = psycopg.apilevel
 threadsafety: int = psycopg.threadsafety
 paramstyle: str = psycopg.paramstyle
 
-Warning: tuple[type[Exception], ...] = (psycopg.Warning, _aw.Warning)
-Error: tuple[type[Exception], ...] = (psycopg.Error, _aw.Error)
-InterfaceError: tuple[type[Exception], ...] = (psycopg.InterfaceError, _aw.InterfaceError)
-DatabaseError: tuple[type[Exception], ...] = (psycopg.DatabaseError, _aw.DatabaseError)
-DataError: tuple[type[Exception], ...] = (psycopg.DataError, _aw.DataError)
-OperationalError: tuple[type[Exception], ...] = (psycopg.OperationalError, _aw.OperationalError)
-IntegrityError: tuple[type[Exception], ...] = (psycopg.IntegrityError, _aw.IntegrityError)
-InternalError: tuple[type[Exception], ...] = (psycopg.InternalError, _aw.InternalError)
-ProgrammingError: tuple[type[Exception], ...] = (psycopg.ProgrammingError, _aw.ProgrammingError)
-NotSupportedError: tuple[type[Exception], ...] = (
-    psycopg.NotSupportedError,
-    _aw.NotSupportedError,
-)
+# Warning, Error, ..., NotSupportedError: (the driver's class, the wrapper's class)
+globals().update(_aw.paired_error_classes(psycopg))
 
 
 class SharedAdapters(AdaptersMap):
