@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import time
+from collections.abc import Iterable
 from typing import Any
 
 apilevel = "2.0"
@@ -31,16 +32,24 @@ def TimestampFromTicks(ticks: float) -> datetime.datetime:
 
 
 class DBAPITypeObject:
-    """Compares equal to any of the type names it groups (PEP 249 type objects)."""
+    """A PEP 249 type object: compares equal to the ``cursor.description`` type codes of every
+    supported driver for its group (PostgreSQL type OIDs from psycopg, MySQL field types from
+    PyMySQL, aiomysql and mysql.connector) and to type names (``"varchar"``)."""
 
-    def __init__(self, name: str, *values: str) -> None:
+    def __init__(self, name: str, codes: Iterable[int], names: Iterable[str]) -> None:
         self.name = name
-        self.values = frozenset(v.lower() for v in values)
+        self.codes = frozenset(codes)
+        self.names = frozenset(n.lower() for n in names)
 
     def __eq__(self, other: Any) -> bool:
         if isinstance(other, DBAPITypeObject):
             return self is other
-        return str(other).lower() in self.values
+        if isinstance(other, int):
+            return other in self.codes
+        return str(other).lower() in self.names
+
+    def __ne__(self, other: Any) -> bool:
+        return not self == other
 
     def __hash__(self) -> int:
         return hash(self.name)
@@ -49,9 +58,30 @@ class DBAPITypeObject:
         return f"<DBAPITypeObject {self.name}>"
 
 
-STRING = DBAPITypeObject("STRING", "text", "varchar", "char", "bpchar", "name", "string")
-BINARY = DBAPITypeObject("BINARY", "bytea", "blob", "binary", "varbinary")
-NUMBER = DBAPITypeObject(
+# The two code spaces meet at 16 only (PostgreSQL bool, MySQL BIT), which is left out.
+_PG = {
+    "STRING": (18, 19, 25, 1042, 1043),  # char, name, text, bpchar, varchar
+    "BINARY": (17,),  # bytea
+    "NUMBER": (20, 21, 23, 700, 701, 1700),  # int8, int2, int4, float4, float8, numeric
+    "DATETIME": (1082, 1083, 1114, 1184, 1186, 1266),  # date, time, timestamp[tz], interval, timetz
+    "ROWID": (26,),  # oid
+}
+_MYSQL = {
+    "STRING": (15, 247, 253, 254),  # VARCHAR, ENUM, VAR_STRING, STRING
+    "BINARY": (249, 250, 251, 252),  # the BLOBs (TEXT columns too, as the drivers say)
+    "NUMBER": (0, 1, 2, 3, 4, 5, 8, 9, 13, 246),  # DECIMAL .. YEAR, NEWDECIMAL
+    "DATETIME": (7, 10, 11, 12, 14),  # TIMESTAMP, DATE, TIME, DATETIME, NEWDATE
+    "ROWID": (),
+}
+
+
+def _type_object(name: str, *names: str) -> DBAPITypeObject:
+    return DBAPITypeObject(name, (*_PG[name], *_MYSQL[name]), names)
+
+
+STRING = _type_object("STRING", "text", "varchar", "char", "bpchar", "name", "string", "enum")
+BINARY = _type_object("BINARY", "bytea", "blob", "binary", "varbinary")
+NUMBER = _type_object(
     "NUMBER",
     "int2",
     "int4",
@@ -69,8 +99,10 @@ NUMBER = DBAPITypeObject(
     "mediumint",
     "float",
 )
-DATETIME = DBAPITypeObject("DATETIME", "date", "time", "timestamp", "timestamptz", "datetime")
-ROWID = DBAPITypeObject("ROWID", "oid", "rowid")
+DATETIME = _type_object(
+    "DATETIME", "date", "time", "timestamp", "timestamptz", "timetz", "datetime", "interval"
+)
+ROWID = _type_object("ROWID", "oid", "rowid")
 
 __all__ = [
     "BINARY",

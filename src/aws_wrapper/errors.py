@@ -1,9 +1,12 @@
 """Exceptions: the PEP 249 hierarchy and the wrapper's own errors.
 
-Errors raised by the driver itself (``psycopg.OperationalError``, ``pymysql.err.*``,
-``mysql.connector.errors.*``) pass through unchanged, so existing ``except`` clauses keep
-working. Errors raised by the wrapper belong to this module's hierarchy and also subclass the
-matching PEP 249 class, so ``except aws_wrapper.OperationalError`` catches a failover error.
+Every exception that leaves the wrapper's API is an :class:`Error`. Errors raised by the
+driver (``psycopg.errors.UniqueViolation``, ``pymysql.err.IntegrityError``,
+``mysql.connector.errors.*``) keep their class and gain ours (see :func:`adopt`): one error is
+both a ``psycopg.errors.UniqueViolation`` and an ``aws_wrapper.IntegrityError``, so existing
+``except`` clauses keep working and PEP 249 ones work too. Errors raised by the wrapper belong
+to this module's hierarchy and subclass the matching PEP 249 class, so
+``except aws_wrapper.OperationalError`` catches a failover error.
 
 Failover errors an application must handle:
 
@@ -15,6 +18,9 @@ Failover errors an application must handle:
 """
 
 from __future__ import annotations
+
+from functools import partialmethod
+from typing import Any, Final
 
 
 class Warning(Exception):  # the PEP 249 name, shadowing the builtin on purpose
@@ -145,6 +151,85 @@ PEP249_ERROR_NAMES = (
 )
 
 
+_SPECIFIC: Final = (
+    "DataError",
+    "OperationalError",
+    "IntegrityError",
+    "InternalError",
+    "ProgrammingError",
+    "NotSupportedError",
+    "DatabaseError",
+    "InterfaceError",
+    "Error",
+)
+_adopted: dict[type[Exception], type[Exception]] = {}
+
+
+def pep249_class(cls: type[BaseException]) -> type[Error]:
+    """Our PEP 249 class for a foreign exception class: the one its driver hierarchy names
+    (``psycopg.errors.UniqueViolation`` -> :class:`IntegrityError`); for errors below the
+    drivers, :class:`OperationalError` for the network (``OSError``, ``EOFError``),
+    :class:`NotSupportedError` for ``NotImplementedError``, else :class:`InterfaceError`."""
+    names = {k.__name__ for k in cls.__mro__}
+    here = globals()
+    for name in _SPECIFIC:
+        if name in names:
+            found: type[Error] = here[name]
+            return found
+    if issubclass(cls, OSError | EOFError):
+        return OperationalError
+    if issubclass(cls, NotImplementedError):
+        return NotSupportedError
+    return InterfaceError
+
+
+def _adopted_class(cls: type[Exception]) -> type[Exception]:
+    found = _adopted.get(cls)
+    if found is None:
+        # named like the driver's class, so tracebacks and logs read as before; pickled as
+        # the driver's class (a process without aws_wrapper can load it)
+        found = type(
+            cls.__name__,
+            (cls, pep249_class(cls)),
+            {
+                "__module__": cls.__module__,
+                "__qualname__": cls.__qualname__,
+                "__reduce__": partialmethod(_reduce_as, cls),
+            },
+        )
+        _adopted[cls] = found
+    return found
+
+
+def _reduce_as(error: BaseException, original: type[BaseException]) -> Any:
+    reduced = super(type(error), error).__reduce__()
+    if isinstance(reduced, tuple) and reduced and reduced[0] is type(error):
+        return (original, *reduced[1:])
+    return reduced
+
+
+def adopt(error: Exception) -> Exception:
+    """``error`` made an instance of our PEP 249 class while it stays one of its own.
+
+    A driver's error (a Python class) changes class in place to a subclass of both, keeping
+    its identity, attributes (``sqlstate``, ``errno``, ``diag``) and traceback. An error of a
+    built-in class (``OSError``, ``TypeError``), whose class cannot change, comes back as a new
+    instance of such a subclass, with the same arguments: raise it ``from error``. An
+    :class:`Error` comes back as is."""
+    if isinstance(error, Error):
+        return error
+    cls = _adopted_class(type(error))
+    try:
+        error.__class__ = cls
+    except TypeError:
+        try:
+            twin = cls(*error.args)
+        except Exception:
+            twin = pep249_class(type(error))(str(error))
+        return twin
+    return error
+
+
 def paired_error_classes(driver_errors: object) -> dict[str, tuple[type[Exception], ...]]:
     """For each PEP 249 exception name, (the driver's class, aws_wrapper's class).
 
@@ -184,5 +269,7 @@ __all__ = [
     "UnknownPluginError",
     "UnsupportedDriverError",
     "Warning",
+    "adopt",
     "paired_error_classes",
+    "pep249_class",
 ]

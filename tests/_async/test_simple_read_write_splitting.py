@@ -13,11 +13,11 @@ from aws_wrapper._compat import arun_blocking
 from aws_wrapper.aio import AsyncAwsWrapperConnection
 from aws_wrapper.devcluster import Cluster
 
-ENGINE_OF = {"psycopg": "pg", "aiomysql": "mysql"}
+ENGINE_OF = {"psycopg": "pg", "aiomysql": "mysql", "mysql-connector": "mysql"}
 FAST = {"srw_connect_retry_timeout_ms": 2000, "srw_connect_retry_interval_ms": 100}
 
 
-@pytest.fixture(params=["psycopg", "aiomysql"])
+@pytest.fixture(params=["psycopg", "aiomysql", "mysql-connector"])
 def driver(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -43,6 +43,7 @@ async def instance_of(conn: AsyncAwsWrapperConnection) -> str:
     )
     cur = await conn.execute(sql)
     row = await cur.fetchone()
+    await cur.fetchall()  # mysql.connector: nothing left unread
     await conn.rollback()
     return str(row[0])
 
@@ -255,3 +256,55 @@ async def test_roles_are_followed_after_a_failover(cluster: Cluster, driver: str
         await conn.set_read_only(False)  # the cached writer is gone: the new writer
         assert await instance_of(conn) == reader == cluster.writer
         await conn.execute("SELECT 1")
+
+
+@pytest.mark.parametrize("crash", [False, True], ids=["clean", "crash"])
+async def test_back_to_the_new_writer_after_a_failover_on_a_reader(
+    cluster: Cluster, driver: str, crash: bool
+) -> None:
+    """The writer fails over while the connection is on a reader: leaving read-only drops
+    the lost cached writer connection and lands on the new writer (through the write
+    endpoint, which names it now)."""
+    async with await connect(cluster, driver, plugins="srw,failover_v2") as conn:
+        await conn.set_autocommit(True)
+        await conn.set_read_only(True)
+        reader = await instance_of(conn)
+        target = next(i for i in cluster.instance_ids if i not in (cluster.writer, reader))
+        result = await arun_blocking(partial(cluster.failover, target, crash=crash))
+        assert result["new_writer"] == target
+        await conn.set_read_only(False)
+        assert await instance_of(conn) == target
+        await conn.execute("CREATE TABLE IF NOT EXISTS srw_t_fo (id INT)")  # a writer
+        await conn.execute("INSERT INTO srw_t_fo VALUES (1)")
+
+
+@pytest.mark.parametrize("noticed", [False, True], ids=["unnoticed", "noticed"])
+@pytest.mark.parametrize("plugins", ["srw,failover_v2", "srw"], ids=["failover", "alone"])
+async def test_a_lost_connection_at_the_switch_is_a_wrapper_error(
+    cluster: Cluster, driver: str, plugins: str, noticed: bool
+) -> None:
+    """The reader the connection is on goes away; ``read_only = True`` then runs on the lost
+    connection (MySQL: a statement; ``noticed``: a statement failed on it first). What
+    leaves is a wrapper error, never the driver's: the failover's with failover_v2 (the
+    connection is replaced), else ReadWriteSplittingError. Leaving read-only works after."""
+    failover = "failover" in plugins
+    async with await connect(cluster, driver, plugins=plugins) as conn:
+        await conn.set_autocommit(True)
+        writer = cluster.writer
+        await conn.set_read_only(True)
+        reader = await instance_of(conn)
+        await conn.set_read_only(False)
+        await conn.set_read_only(True)  # both connections cached, on the reader
+        assert await instance_of(conn) == reader
+        await arun_blocking(partial(cluster.reject, reader))  # its connections are cut
+        if noticed:
+            with pytest.raises(aw.FailoverSuccessError if failover else Exception):
+                await instance_of(conn)
+        try:
+            await conn.set_read_only(True)
+        except aw.Error as e:
+            assert isinstance(
+                e, aw.FailoverSuccessError if failover else aw.ReadWriteSplittingError
+            ), e
+        await conn.set_read_only(False)
+        assert await instance_of(conn) == writer

@@ -14,10 +14,10 @@ from aws_wrapper._compat import run_blocking
 from aws_wrapper.devcluster import Cluster
 from aws_wrapper.sync import AwsWrapperConnection
 
-ENGINE_OF = {"psycopg": "pg", "pymysql": "mysql"}
+ENGINE_OF = {"psycopg": "pg", "pymysql": "mysql", "mysql-connector": "mysql"}
 
 
-@pytest.fixture(params=["psycopg", "pymysql"])
+@pytest.fixture(params=["psycopg", "pymysql", "mysql-connector"])
 def driver(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -43,6 +43,7 @@ def instance_of(conn: AwsWrapperConnection) -> str:
     )
     cur = conn.execute(sql)
     row = cur.fetchone()
+    cur.fetchall()  # mysql.connector: nothing left unread
     conn.rollback()
     return str(row[0])
 
@@ -96,3 +97,108 @@ def test_roles_are_followed_after_a_failover(cluster: Cluster, driver: str) -> N
         assert instance_of(conn) == reader  # now the writer
         conn.set_read_only(True)
         assert instance_of(conn) != cluster.writer
+
+
+def other_reader(cluster: Cluster, *not_these: str) -> str:
+    return next(i for i in cluster.instance_ids if i != cluster.writer and i not in not_these)
+
+
+@pytest.mark.parametrize("promote", ["other_reader", "our_reader"])
+@pytest.mark.parametrize("crash", [False, True], ids=["clean", "crash"])
+def test_back_to_the_new_writer_after_a_failover_on_a_reader(
+    cluster: Cluster, driver: str, crash: bool, promote: str
+) -> None:
+    """The writer fails over while the connection is on a reader: leaving read-only drops
+    the lost cached writer connection (its error never reaches the caller), reads the
+    topology again and lands on the new writer."""
+    with connect(cluster, driver) as conn:
+        conn.set_autocommit(True)
+        old_writer = cluster.writer
+        conn.set_read_only(True)
+        reader = instance_of(conn)
+        assert reader != old_writer
+        target = reader if promote == "our_reader" else other_reader(cluster, reader)
+        result = run_blocking(partial(cluster.failover, target, crash=crash))
+        assert result["new_writer"] == target
+        conn.set_read_only(False)
+        assert conn.current_host is not None and conn.current_host.host_id == target
+        assert instance_of(conn) == target
+        conn.execute("CREATE TABLE IF NOT EXISTS rw_t_fo (id INT)")  # a writer
+        conn.execute("INSERT INTO rw_t_fo VALUES (1)")  # on the writer: the write works
+        conn.set_read_only(True)  # and back on a reader (not the promoted one)
+        assert instance_of(conn) not in (target, old_writer)
+
+
+def test_a_dead_cached_reader_is_replaced(cluster: Cluster, driver: str) -> None:
+    """The cached reader connection died while the connection was on the writer: read-only
+    mode goes to another reader."""
+    with connect(cluster, driver) as conn:
+        conn.set_autocommit(True)
+        conn.set_read_only(True)
+        first = instance_of(conn)
+        conn.set_read_only(False)
+        run_blocking(partial(cluster.reject, first))  # its connections are cut
+        conn.set_read_only(True)
+        second = instance_of(conn)
+        assert second not in (first, cluster.writer)
+        assert conn.current_host is not None and conn.current_host.host_id == second
+
+
+def test_no_reader_left_stays_on_the_writer(cluster: Cluster, driver: str) -> None:
+    """The cached reader died and no other reader answers: read-only mode stays on the writer
+    (``read_write_splitting_fallback_to_writer``, default true), or fails with
+    ReadWriteSplittingError when the fallback is off."""
+    with connect(cluster, driver) as conn:
+        conn.set_autocommit(True)
+        writer = cluster.writer
+        conn.set_read_only(True)
+        conn.set_read_only(False)
+        for reader in cluster.instance_ids:
+            if reader != writer:
+                run_blocking(partial(cluster.reject, reader))
+        conn.set_read_only(True)
+        assert instance_of(conn) == writer
+    with connect(cluster, driver, read_write_splitting_fallback_to_writer=False) as conn:
+        conn.set_autocommit(True)
+        with pytest.raises(aw.ReadWriteSplittingError, match="no reader"):
+            conn.set_read_only(True)
+        assert instance_of(conn) == writer
+
+
+@pytest.mark.parametrize("noticed", [False, True], ids=["unnoticed", "noticed"])
+@pytest.mark.parametrize(
+    "plugins",
+    ["read_write_splitting,failover_v2", "read_write_splitting"],
+    ids=["failover", "alone"],
+)
+def test_a_lost_connection_at_the_switch_is_a_wrapper_error(
+    cluster: Cluster, driver: str, plugins: str, noticed: bool
+) -> None:
+    """The reader the connection is on goes away; ``read_only = True`` then runs on the lost
+    connection (MySQL: a statement; ``noticed``: a statement failed on it first, the driver
+    knows it is closed). What leaves is a wrapper error, never the driver's: the failover's
+    when failover_v2 is loaded (the connection is replaced), else ReadWriteSplittingError.
+    Leaving read-only, and going back to a (live) reader, work afterwards."""
+    failover = "failover" in plugins
+    with connect(cluster, driver, plugins=plugins) as conn:
+        conn.set_autocommit(True)
+        writer = cluster.writer
+        conn.set_read_only(True)
+        reader = instance_of(conn)
+        conn.set_read_only(False)
+        conn.set_read_only(True)  # both connections cached, on the reader
+        run_blocking(partial(cluster.reject, reader))  # its connections are cut
+        if noticed:
+            # with failover_v2 the statement's failure moves the connection to the writer
+            with pytest.raises(aw.FailoverSuccessError if failover else Exception):
+                instance_of(conn)
+        try:
+            conn.set_read_only(True)
+        except aw.Error as e:
+            assert isinstance(
+                e, aw.FailoverSuccessError if failover else aw.ReadWriteSplittingError
+            ), e
+        conn.set_read_only(False)
+        assert instance_of(conn) == writer
+        conn.set_read_only(True)
+        assert instance_of(conn) not in (reader, writer)

@@ -15,11 +15,11 @@ from aws_wrapper._compat import run_blocking
 from aws_wrapper.devcluster import Cluster
 from aws_wrapper.sync import AwsWrapperConnection
 
-ENGINE_OF = {"psycopg": "pg", "pymysql": "mysql"}
+ENGINE_OF = {"psycopg": "pg", "pymysql": "mysql", "mysql-connector": "mysql"}
 FAST = {"srw_connect_retry_timeout_ms": 2000, "srw_connect_retry_interval_ms": 100}
 
 
-@pytest.fixture(params=["psycopg", "pymysql"])
+@pytest.fixture(params=["psycopg", "pymysql", "mysql-connector"])
 def driver(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -45,6 +45,7 @@ def instance_of(conn: AwsWrapperConnection) -> str:
     )
     cur = conn.execute(sql)
     row = cur.fetchone()
+    cur.fetchall()  # mysql.connector: nothing left unread
     conn.rollback()
     return str(row[0])
 
@@ -255,3 +256,55 @@ def test_roles_are_followed_after_a_failover(cluster: Cluster, driver: str) -> N
         conn.set_read_only(False)  # the cached writer is gone: the new writer
         assert instance_of(conn) == reader == cluster.writer
         conn.execute("SELECT 1")
+
+
+@pytest.mark.parametrize("crash", [False, True], ids=["clean", "crash"])
+def test_back_to_the_new_writer_after_a_failover_on_a_reader(
+    cluster: Cluster, driver: str, crash: bool
+) -> None:
+    """The writer fails over while the connection is on a reader: leaving read-only drops
+    the lost cached writer connection and lands on the new writer (through the write
+    endpoint, which names it now)."""
+    with connect(cluster, driver, plugins="srw,failover_v2") as conn:
+        conn.set_autocommit(True)
+        conn.set_read_only(True)
+        reader = instance_of(conn)
+        target = next(i for i in cluster.instance_ids if i not in (cluster.writer, reader))
+        result = run_blocking(partial(cluster.failover, target, crash=crash))
+        assert result["new_writer"] == target
+        conn.set_read_only(False)
+        assert instance_of(conn) == target
+        conn.execute("CREATE TABLE IF NOT EXISTS srw_t_fo (id INT)")  # a writer
+        conn.execute("INSERT INTO srw_t_fo VALUES (1)")
+
+
+@pytest.mark.parametrize("noticed", [False, True], ids=["unnoticed", "noticed"])
+@pytest.mark.parametrize("plugins", ["srw,failover_v2", "srw"], ids=["failover", "alone"])
+def test_a_lost_connection_at_the_switch_is_a_wrapper_error(
+    cluster: Cluster, driver: str, plugins: str, noticed: bool
+) -> None:
+    """The reader the connection is on goes away; ``read_only = True`` then runs on the lost
+    connection (MySQL: a statement; ``noticed``: a statement failed on it first). What
+    leaves is a wrapper error, never the driver's: the failover's with failover_v2 (the
+    connection is replaced), else ReadWriteSplittingError. Leaving read-only works after."""
+    failover = "failover" in plugins
+    with connect(cluster, driver, plugins=plugins) as conn:
+        conn.set_autocommit(True)
+        writer = cluster.writer
+        conn.set_read_only(True)
+        reader = instance_of(conn)
+        conn.set_read_only(False)
+        conn.set_read_only(True)  # both connections cached, on the reader
+        assert instance_of(conn) == reader
+        run_blocking(partial(cluster.reject, reader))  # its connections are cut
+        if noticed:
+            with pytest.raises(aw.FailoverSuccessError if failover else Exception):
+                instance_of(conn)
+        try:
+            conn.set_read_only(True)
+        except aw.Error as e:
+            assert isinstance(
+                e, aw.FailoverSuccessError if failover else aw.ReadWriteSplittingError
+            ), e
+        conn.set_read_only(False)
+        assert instance_of(conn) == writer

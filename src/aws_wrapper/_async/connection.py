@@ -10,23 +10,21 @@ from time import monotonic
 from types import TracebackType
 from typing import Any, Self
 
-from aws_wrapper import rds_utils
-from aws_wrapper._compat import AIO
+from aws_wrapper import errors, rds_utils
+from aws_wrapper._compat import AIO, AResult
 from aws_wrapper.drivers import adriver_dialect_for
 from aws_wrapper.drivers._base import isolation_level
 from aws_wrapper.errors import (
     AwsWrapperError,
     ConfigurationError,
-    ConnectError,
     ConnectionClosedError,
-    LoginError,
+    FailoverError,
+    adopt,
 )
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import (
     LOGGER_LEVEL,
     WRAPPER_DIALECT,
-    Properties,
-    is_secret,
     parse_properties,
 )
 
@@ -67,6 +65,18 @@ class AsyncAwsWrapperConnection:
         "_service",
         "_stamp",
     )
+
+    # PEP 249 optional extension: the exception classes as connection attributes
+    Warning = errors.Warning
+    Error = errors.Error
+    InterfaceError = errors.InterfaceError
+    DatabaseError = errors.DatabaseError
+    DataError = errors.DataError
+    OperationalError = errors.OperationalError
+    IntegrityError = errors.IntegrityError
+    InternalError = errors.InternalError
+    ProgrammingError = errors.ProgrammingError
+    NotSupportedError = errors.NotSupportedError
 
     def __init__(self, service: PluginServiceImpl) -> None:
         self._service = service
@@ -133,7 +143,7 @@ class AsyncAwsWrapperConnection:
         except AwsWrapperError:
             raise
         except Exception as e:
-            raise _connect_error(e, host, driver, props) from e
+            raise service.connect_error(e, host) from e
         try:
             if not props.is_set(WRAPPER_DIALECT):
                 service.dialect = await detect(conn, driver, host.url)
@@ -167,6 +177,44 @@ class AsyncAwsWrapperConnection:
         if conn is None or self._closed:
             raise ConnectionClosedError("the connection is closed")
         return conn
+
+    async def _recover(self) -> DriverConnection:
+        """Replace a lost driver connection (see ``PluginServiceImpl.recover``)."""
+        await self._service.recover()
+        return self._raw()
+
+    def _failed(self, error: BaseException, raw: DriverConnection | None) -> None:
+        """The except path of every call: the error leaves as an :class:`aws_wrapper.Error`
+        (see :func:`aws_wrapper.errors.adopt`), and a driver connection left broken is aborted
+        and replaced at the start of the next call. ``raw``: the connection the call used."""
+        service = self._service
+        if raw is not None and raw is service.conn and not service.lost:
+            if not isinstance(error, Exception):
+                # cancelled (or interrupted) half-way: what the server sends next is unknown
+                service.mark_lost(raw, interrupted=True)
+            elif (
+                isinstance(error, FailoverError)
+                or self._driver.is_network_error(error)
+                or self._driver.is_closed(raw)
+            ):
+                service.mark_lost(raw)
+        if isinstance(error, Exception):
+            twin = adopt(error)
+            if twin is not error:
+                raise twin from error
+
+    async def _call(
+        self, method: str, args: tuple[Any, ...], func: Callable[..., AResult[None]]
+    ) -> None:
+        """A state-changing call (off the hot path) through the pipeline."""
+        raw = self._raw()
+        try:
+            if self._service.lost:
+                raw = await self._recover()
+            await self._manager.execute(method, self, args, partial(func, raw, *args))
+        except BaseException as e:
+            self._failed(e, raw)
+            raise
 
     @property
     def driver_connection(self) -> DriverConnection:
@@ -228,12 +276,8 @@ class AsyncAwsWrapperConnection:
         """'READ UNCOMMITTED', 'READ COMMITTED', 'REPEATABLE READ' or 'SERIALIZABLE' for the
         following transactions; kept across failover and read/write switches."""
         normalized = isolation_level(level)
-        raw = self._raw()
-        await self._manager.execute(
-            "Connection.set_isolation_level",
-            self,
-            (normalized,),
-            partial(self._driver.set_isolation_level, raw, normalized),
+        await self._call(
+            "Connection.set_isolation_level", (normalized,), self._driver.set_isolation_level
         )
         self._service.session.isolation_level = normalized
 
@@ -245,10 +289,7 @@ class AsyncAwsWrapperConnection:
     async def set_schema(self, schema: str) -> None:
         """The default schema (PostgreSQL ``search_path``) or database (MySQL); kept across
         failover and read/write switches."""
-        raw = self._raw()
-        await self._manager.execute(
-            "Connection.set_schema", self, (schema,), partial(self._driver.set_schema, raw, schema)
-        )
+        await self._call("Connection.set_schema", (schema,), self._driver.set_schema)
         self._service.session.schema = schema
 
     @property
@@ -257,24 +298,12 @@ class AsyncAwsWrapperConnection:
 
     async def set_autocommit(self, value: bool) -> None:
         value = _check_bool("autocommit", value)
-        raw = self._raw()
-        await self._manager.execute(
-            "Connection.set_autocommit",
-            self,
-            (value,),
-            partial(self._driver.set_autocommit, raw, value),
-        )
+        await self._call("Connection.set_autocommit", (value,), self._driver.set_autocommit)
         self._service.session.autocommit = value
 
     async def set_read_only(self, value: bool) -> None:
         value = _check_bool("read_only", value)
-        raw = self._raw()
-        await self._manager.execute(
-            "Connection.set_read_only",
-            self,
-            (value,),
-            partial(self._driver.set_read_only, raw, value),
-        )
+        await self._call("Connection.set_read_only", (value,), self._driver.set_read_only)
         self._service.session.read_only = value
 
     # -- PEP 249 -----------------------------------------------------------------------------
@@ -294,13 +323,18 @@ class AsyncAwsWrapperConnection:
         raw = self._raw()
         chain = self._ch_commit
         stamp = self._stamp
-        if stamp is not None:
-            stamp.since = monotonic()
         try:
+            if self._service.lost:
+                raw = await self._recover()
+            if stamp is not None:
+                stamp.since = monotonic()
             if chain is None:
                 await self._driver.commit(raw)
             else:
                 await chain(self, (), partial(self._driver.commit, raw))
+        except BaseException as e:
+            self._failed(e, raw)
+            raise
         finally:
             if stamp is not None:
                 stamp.since = None
@@ -309,13 +343,20 @@ class AsyncAwsWrapperConnection:
         raw = self._raw()
         chain = self._ch_rollback
         stamp = self._stamp
-        if stamp is not None:
-            stamp.since = monotonic()
         try:
+            if self._service.lost:
+                # what a rollback asks for (no transaction) is what a new connection has
+                self._service.lost_in_transaction = False
+                raw = await self._recover()
+            if stamp is not None:
+                stamp.since = monotonic()
             if chain is None:
                 await self._driver.rollback(raw)
             else:
                 await chain(self, (), partial(self._driver.rollback, raw))
+        except BaseException as e:
+            self._failed(e, raw)
+            raise
         finally:
             if stamp is not None:
                 stamp.since = None
@@ -328,14 +369,21 @@ class AsyncAwsWrapperConnection:
         try:
             if raw is not None:
                 await self._manager.execute(
-                    "Connection.close", self, (), partial(self._service.release_connection, raw)
+                    "Connection.close",
+                    self,
+                    (),
+                    partial(self._service.release_connection, raw, reusable=not self._service.lost),
                 )
+        except Exception as e:
+            self._failed(e, None)
+            raise
         finally:
             await self._service.release_resources()
 
     def abort(self) -> None:
         """Break the connection now, from any task or thread: a call blocked on it fails with
-        a network error. The connection is unusable afterwards; close it."""
+        a network error, and the next call replaces the driver connection (failing over on a
+        cluster, see docs/errors.md)."""
         raw = self._service.conn
         if raw is not None:
             self._driver.abort(raw)
@@ -361,7 +409,11 @@ class AsyncAwsWrapperConnection:
         try:
             yield self
         except BaseException:
-            if not self.closed:
+            if self._service.lost:
+                # the error broke the connection, and the transaction with it: the error
+                # leaving this block tells the application, so the next call need not
+                self._service.lost_in_transaction = False
+            elif not self.closed:
                 if explicit:
                     await self.execute("ROLLBACK")
                 else:
@@ -382,7 +434,9 @@ class AsyncAwsWrapperConnection:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if not self.closed and not self._driver.get_autocommit(self._raw()):
+            if self._service.lost:
+                pass  # nothing to commit or roll back: the connection is closed below
+            elif not self.closed and not self._driver.get_autocommit(self._raw()):
                 if exc_type is None:
                     await self.commit()
                 else:
@@ -422,25 +476,6 @@ def _check_bool(name: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise ConfigurationError(f"{name} must be a bool, got {type(value).__name__}")
     return value
-
-
-def _scrub(text: str, props: Properties) -> str:
-    for source in (props.driver, props.wrapper):
-        for key, value in source.items():
-            if is_secret(key) and isinstance(value, str) and len(value) >= 3:
-                text = text.replace(value, "***")
-    return text
-
-
-def _connect_error(
-    error: Exception, host: HostInfo, driver: DriverDialect, props: Properties
-) -> AwsWrapperError:
-    detail = _scrub(str(error).strip() or type(error).__name__, props)
-    if isinstance(error, TypeError | ValueError):
-        return ConfigurationError(f"bad connection parameters for {driver.code}: {detail}")
-    if driver.is_login_error(error):
-        return LoginError(f"login to {host.url} ({driver.code}) failed: {detail}", host.url)
-    return ConnectError(f"could not connect to {host.url} ({driver.code}): {detail}", host.url)
 
 
 async def connect(

@@ -8,7 +8,7 @@ from time import monotonic
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, Self
 
-from aws_wrapper.errors import ConnectionClosedError, ProgrammingError
+from aws_wrapper.errors import ConnectionClosedError, NotSupportedError, ProgrammingError
 
 if TYPE_CHECKING:
     from .connection import AsyncAwsWrapperConnection
@@ -22,36 +22,45 @@ class AsyncAwsWrapperCursor:
     usable across such changes. Rows are the driver's own (tuples by default).
     """
 
-    __slots__ = ("_args", "_closed", "_conn", "_cur", "_owner")
+    __slots__ = ("_args", "_arraysize", "_closed", "_conn", "_cur", "_owner")
 
     def __init__(self, conn: AsyncAwsWrapperConnection, args: tuple[Any, ...], kwargs: Any) -> None:
         self._conn = conn
         self._args = (args, kwargs)
         self._cur: Any = None
-        self._owner: Any = None  # the driver connection self._cur belongs to
+        self._owner: Any = None  # the driver connection self._cur belongs to (None: closed)
+        self._arraysize: int | None = None  # set by the application: kept across renewals
         self._closed = False
 
     async def _renew(self) -> Any:
+        """A driver cursor on the current driver connection (replacing a lost one first)."""
         if self._closed:
             raise ConnectionClosedError("the cursor is closed")
         conn = self._conn
-        raw = conn._service.conn
-        if raw is None or conn._closed:
-            raise ConnectionClosedError("the connection is closed")
-        if self._cur is not None:
-            try:
-                await self._cur.close()
-            except Exception:
-                pass  # it belonged to a connection that is gone
-        args, kwargs = self._args
-        chain = conn._manager.chain("Connection.cursor")
-        if chain is None:
-            self._cur = await conn._driver.cursor(raw, *args, **kwargs)
-        else:
-            call = partial(conn._driver.cursor, raw, *args, **kwargs)
-            self._cur = await chain(conn, args, call)
+        raw = conn._raw()
+        try:
+            if conn._service.lost:
+                raw = await conn._recover()
+            old = self._cur
+            if old is not None and self._owner is not None:
+                try:
+                    await old.close()
+                except Exception:
+                    pass  # it belonged to a connection that is gone
+            args, kwargs = self._args
+            chain = conn._manager.chain("Connection.cursor")
+            if chain is None:
+                cur = await conn._driver.cursor(raw, *args, **kwargs)
+            else:
+                cur = await chain(conn, args, partial(conn._driver.cursor, raw, *args, **kwargs))
+        except BaseException as e:
+            conn._failed(e, raw)
+            raise
+        if self._arraysize is not None:
+            cur.arraysize = self._arraysize
+        self._cur = cur
         self._owner = raw
-        return self._cur
+        return cur
 
     @property
     def driver_cursor(self) -> Any:
@@ -66,8 +75,9 @@ class AsyncAwsWrapperCursor:
 
     async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Self:
         conn = self._conn
+        service = conn._service
         cur = self._cur
-        if cur is None or self._owner is not conn._service.conn:
+        if cur is None or self._owner is not service.conn or service.lost:
             cur = await self._renew()
         chain = conn._ch_execute
         stamp = conn._stamp
@@ -78,6 +88,9 @@ class AsyncAwsWrapperCursor:
                 await cur.execute(query, params, **kwargs)
             else:
                 await chain(self, (query, params), partial(cur.execute, query, params, **kwargs))
+        except BaseException as e:
+            conn._failed(e, self._owner)
+            raise
         finally:
             if stamp is not None:
                 stamp.since = None
@@ -85,8 +98,9 @@ class AsyncAwsWrapperCursor:
 
     async def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> Self:
         conn = self._conn
+        service = conn._service
         cur = self._cur
-        if cur is None or self._owner is not conn._service.conn:
+        if cur is None or self._owner is not service.conn or service.lost:
             cur = await self._renew()
         chain = conn._ch_executemany
         stamp = conn._stamp
@@ -98,6 +112,9 @@ class AsyncAwsWrapperCursor:
             else:
                 call = partial(cur.executemany, query, params_seq, **kwargs)
                 await chain(self, (query, params_seq), call)
+        except BaseException as e:
+            conn._failed(e, self._owner)
+            raise
         finally:
             if stamp is not None:
                 stamp.since = None
@@ -105,57 +122,94 @@ class AsyncAwsWrapperCursor:
 
     async def fetchone(self) -> Any:
         cur = self._cur
-        if cur is None:
+        if cur is None or self._owner is None:
             self._no_results()
         chain = self._conn._ch_fetchone
-        if chain is None:
-            return await cur.fetchone()
-        return await chain(self, (), cur.fetchone)
+        try:
+            if chain is None:
+                return await cur.fetchone()
+            return await chain(self, (), cur.fetchone)
+        except BaseException as e:
+            self._conn._failed(e, self._owner)
+            raise
 
     async def fetchmany(self, size: int | None = None) -> list[Any]:
         cur = self._cur
-        if cur is None:
+        if cur is None or self._owner is None:
             self._no_results()
         chain = self._conn._ch_fetchmany
-        if chain is None:
-            rows = await (cur.fetchmany() if size is None else cur.fetchmany(size))
-        else:
-            call = cur.fetchmany if size is None else partial(cur.fetchmany, size)
-            rows = await chain(self, (size,), call)
+        try:
+            if chain is None:
+                rows = await (cur.fetchmany() if size is None else cur.fetchmany(size))
+            else:
+                call = cur.fetchmany if size is None else partial(cur.fetchmany, size)
+                rows = await chain(self, (size,), call)
+        except BaseException as e:
+            self._conn._failed(e, self._owner)
+            raise
         return rows if type(rows) is list else list(rows)
 
     async def fetchall(self) -> list[Any]:
         cur = self._cur
-        if cur is None:
+        if cur is None or self._owner is None:
             self._no_results()
         chain = self._conn._ch_fetchall
-        rows = await (cur.fetchall() if chain is None else chain(self, (), cur.fetchall))
+        try:
+            rows = await (cur.fetchall() if chain is None else chain(self, (), cur.fetchall))
+        except BaseException as e:
+            self._conn._failed(e, self._owner)
+            raise
         return rows if type(rows) is list else list(rows)
 
     async def callproc(self, name: str, params: Sequence[Any] = ()) -> Any:
+        """Call a stored procedure (PEP 249; MySQL drivers). psycopg has none:
+        :class:`NotSupportedError` (use ``execute("CALL ...")`` or ``SELECT fn(...)``)."""
+        conn = self._conn
+        service = conn._service
         cur = self._cur
-        if cur is None or self._owner is not self._conn._service.conn:
+        if cur is None or self._owner is not service.conn or service.lost:
             cur = await self._renew()
-        return await self._conn._manager.execute(
-            "Cursor.callproc", self, (name, params), partial(cur.callproc, name, params)
-        )
+        if not hasattr(cur, "callproc"):
+            raise NotSupportedError(
+                f"{conn._driver.code} has no callproc(): call the procedure with execute()"
+            )
+        try:
+            return await conn._manager.execute(
+                "Cursor.callproc", self, (name, params), partial(cur.callproc, name, params)
+            )
+        except BaseException as e:
+            conn._failed(e, self._owner)
+            raise
 
     async def nextset(self) -> bool | None:
         cur = self._cur
-        if cur is None:
+        if cur is None or self._owner is None:
             self._no_results()
-        result: bool | None = await self._conn._manager.execute(
-            "Cursor.nextset", self, (), cur.nextset
-        )
+        if not hasattr(cur, "nextset"):
+            raise NotSupportedError(f"{self._conn._driver.code} has no nextset()")
+        try:
+            result: bool | None = await self._conn._manager.execute(
+                "Cursor.nextset", self, (), cur.nextset
+            )
+        except BaseException as e:
+            self._conn._failed(e, self._owner)
+            raise
         return result
 
     async def close(self) -> None:
+        """Close the cursor. Like the drivers' cursors, it keeps ``description``, ``rowcount``
+        and ``lastrowid`` of its last call."""
         if self._closed:
             return
         self._closed = True
-        cur, self._cur = self._cur, None
-        if cur is not None and self._owner is self._conn._service.conn:
-            await cur.close()
+        cur, owner = self._cur, self._owner
+        self._owner = None
+        if cur is not None and owner is self._conn._service.conn and not self._conn._service.lost:
+            try:
+                await cur.close()
+            except Exception as e:
+                self._conn._failed(e, owner)
+                raise
 
     def _no_results(self) -> NoReturn:
         if self._closed:
@@ -180,10 +234,17 @@ class AsyncAwsWrapperCursor:
 
     @property
     def arraysize(self) -> int:
+        """Rows :meth:`fetchmany` returns by default (1 unless set); kept when the driver
+        cursor is replaced."""
+        if self._arraysize is not None:
+            return self._arraysize
         return 1 if self._cur is None else int(self._cur.arraysize)
 
     @arraysize.setter
     def arraysize(self, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ProgrammingError(f"arraysize must be a positive integer, got {value!r}")
+        self._arraysize = value
         if self._cur is not None:
             self._cur.arraysize = value
 

@@ -29,6 +29,9 @@ class BasePlugin:
     async def execute(self, method: str, target: object, args: tuple[Any, ...], call: Call) -> Any:
         return await call()
 
+    async def recover(self, in_transaction: bool) -> bool:
+        return False
+
     def notify_connection_changed(self, old: DriverConnection | None, new: HostInfo) -> None:
         return None
 

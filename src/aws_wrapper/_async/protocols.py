@@ -274,6 +274,15 @@ class Plugin(Protocol):
         """Called for each subscribed method; ``await call()`` runs the rest of the chain."""
         ...
 
+    async def recover(self, in_transaction: bool) -> bool:
+        """The current connection was lost (a network error, a cancelled call, a failed
+        failover) and the wrapper is about to make a call on it: replace it, or return False
+        to let the next plugin (and finally the wrapper: a new connection to the same host)
+        do it. A plugin that replaces it may raise to tell the application (failover raises
+        ``FailoverSuccessError``, or ``TransactionResolutionUnknownError`` when
+        ``in_transaction``: a transaction was open on the lost connection)."""
+        ...
+
     def notify_connection_changed(self, old: DriverConnection | None, new: HostInfo) -> None:
         """The plugin service's current connection was replaced."""
         ...
@@ -296,6 +305,8 @@ class PluginService(Protocol):
     """What monitors (topology, host health, response times) open their own connections with:
     plain connections, logged in by the authentication plugins; never pooled."""
     initial_host: HostInfo
+    lost: bool
+    """The current connection is broken (aborted); it is replaced at the next call."""
 
     @property
     def current_connection(self) -> DriverConnection | None: ...
@@ -307,6 +318,17 @@ class PluginService(Protocol):
     def hosts(self) -> Sequence[HostInfo]: ...
 
     async def set_current_connection(self, conn: DriverConnection, host: HostInfo) -> None: ...
+
+    def mark_lost(
+        self,
+        conn: DriverConnection,
+        *,
+        interrupted: bool = False,
+        in_transaction: bool | None = None,
+    ) -> None:
+        """Abort the current connection ``conn`` and replace it at the start of the next call
+        (see :meth:`Plugin.recover`)."""
+        ...
 
     async def refresh_host_list(self, conn: DriverConnection | None = None) -> None: ...
 

@@ -12,23 +12,21 @@ from time import monotonic
 from types import TracebackType
 from typing import Any, Self
 
-from aws_wrapper import rds_utils
-from aws_wrapper._compat import AIO_TWIN
+from aws_wrapper import errors, rds_utils
+from aws_wrapper._compat import AIO_TWIN, Result
 from aws_wrapper.drivers import driver_dialect_for
 from aws_wrapper.drivers._base import isolation_level
 from aws_wrapper.errors import (
     AwsWrapperError,
     ConfigurationError,
-    ConnectError,
     ConnectionClosedError,
-    LoginError,
+    FailoverError,
+    adopt,
 )
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import (
     LOGGER_LEVEL,
     WRAPPER_DIALECT,
-    Properties,
-    is_secret,
     parse_properties,
 )
 
@@ -69,6 +67,18 @@ class AwsWrapperConnection:
         "_service",
         "_stamp",
     )
+
+    # PEP 249 optional extension: the exception classes as connection attributes
+    Warning = errors.Warning
+    Error = errors.Error
+    InterfaceError = errors.InterfaceError
+    DatabaseError = errors.DatabaseError
+    DataError = errors.DataError
+    OperationalError = errors.OperationalError
+    IntegrityError = errors.IntegrityError
+    InternalError = errors.InternalError
+    ProgrammingError = errors.ProgrammingError
+    NotSupportedError = errors.NotSupportedError
 
     def __init__(self, service: PluginServiceImpl) -> None:
         self._service = service
@@ -133,7 +143,7 @@ class AwsWrapperConnection:
         except AwsWrapperError:
             raise
         except Exception as e:
-            raise _connect_error(e, host, driver, props) from e
+            raise service.connect_error(e, host) from e
         try:
             if not props.is_set(WRAPPER_DIALECT):
                 service.dialect = detect(conn, driver, host.url)
@@ -167,6 +177,42 @@ class AwsWrapperConnection:
         if conn is None or self._closed:
             raise ConnectionClosedError("the connection is closed")
         return conn
+
+    def _recover(self) -> DriverConnection:
+        """Replace a lost driver connection (see ``PluginServiceImpl.recover``)."""
+        self._service.recover()
+        return self._raw()
+
+    def _failed(self, error: BaseException, raw: DriverConnection | None) -> None:
+        """The except path of every call: the error leaves as an :class:`aws_wrapper.Error`
+        (see :func:`aws_wrapper.errors.adopt`), and a driver connection left broken is aborted
+        and replaced at the start of the next call. ``raw``: the connection the call used."""
+        service = self._service
+        if raw is not None and raw is service.conn and not service.lost:
+            if not isinstance(error, Exception):
+                # cancelled (or interrupted) half-way: what the server sends next is unknown
+                service.mark_lost(raw, interrupted=True)
+            elif (
+                isinstance(error, FailoverError)
+                or self._driver.is_network_error(error)
+                or self._driver.is_closed(raw)
+            ):
+                service.mark_lost(raw)
+        if isinstance(error, Exception):
+            twin = adopt(error)
+            if twin is not error:
+                raise twin from error
+
+    def _call(self, method: str, args: tuple[Any, ...], func: Callable[..., Result[None]]) -> None:
+        """A state-changing call (off the hot path) through the pipeline."""
+        raw = self._raw()
+        try:
+            if self._service.lost:
+                raw = self._recover()
+            self._manager.execute(method, self, args, partial(func, raw, *args))
+        except BaseException as e:
+            self._failed(e, raw)
+            raise
 
     @property
     def driver_connection(self) -> DriverConnection:
@@ -228,12 +274,8 @@ class AwsWrapperConnection:
         """'READ UNCOMMITTED', 'READ COMMITTED', 'REPEATABLE READ' or 'SERIALIZABLE' for the
         following transactions; kept across failover and read/write switches."""
         normalized = isolation_level(level)
-        raw = self._raw()
-        self._manager.execute(
-            "Connection.set_isolation_level",
-            self,
-            (normalized,),
-            partial(self._driver.set_isolation_level, raw, normalized),
+        self._call(
+            "Connection.set_isolation_level", (normalized,), self._driver.set_isolation_level
         )
         self._service.session.isolation_level = normalized
 
@@ -245,10 +287,7 @@ class AwsWrapperConnection:
     def set_schema(self, schema: str) -> None:
         """The default schema (PostgreSQL ``search_path``) or database (MySQL); kept across
         failover and read/write switches."""
-        raw = self._raw()
-        self._manager.execute(
-            "Connection.set_schema", self, (schema,), partial(self._driver.set_schema, raw, schema)
-        )
+        self._call("Connection.set_schema", (schema,), self._driver.set_schema)
         self._service.session.schema = schema
 
     @property
@@ -257,24 +296,12 @@ class AwsWrapperConnection:
 
     def set_autocommit(self, value: bool) -> None:
         value = _check_bool("autocommit", value)
-        raw = self._raw()
-        self._manager.execute(
-            "Connection.set_autocommit",
-            self,
-            (value,),
-            partial(self._driver.set_autocommit, raw, value),
-        )
+        self._call("Connection.set_autocommit", (value,), self._driver.set_autocommit)
         self._service.session.autocommit = value
 
     def set_read_only(self, value: bool) -> None:
         value = _check_bool("read_only", value)
-        raw = self._raw()
-        self._manager.execute(
-            "Connection.set_read_only",
-            self,
-            (value,),
-            partial(self._driver.set_read_only, raw, value),
-        )
+        self._call("Connection.set_read_only", (value,), self._driver.set_read_only)
         self._service.session.read_only = value
 
     # -- PEP 249 -----------------------------------------------------------------------------
@@ -294,13 +321,18 @@ class AwsWrapperConnection:
         raw = self._raw()
         chain = self._ch_commit
         stamp = self._stamp
-        if stamp is not None:
-            stamp.since = monotonic()
         try:
+            if self._service.lost:
+                raw = self._recover()
+            if stamp is not None:
+                stamp.since = monotonic()
             if chain is None:
                 self._driver.commit(raw)
             else:
                 chain(self, (), partial(self._driver.commit, raw))
+        except BaseException as e:
+            self._failed(e, raw)
+            raise
         finally:
             if stamp is not None:
                 stamp.since = None
@@ -309,13 +341,20 @@ class AwsWrapperConnection:
         raw = self._raw()
         chain = self._ch_rollback
         stamp = self._stamp
-        if stamp is not None:
-            stamp.since = monotonic()
         try:
+            if self._service.lost:
+                # what a rollback asks for (no transaction) is what a new connection has
+                self._service.lost_in_transaction = False
+                raw = self._recover()
+            if stamp is not None:
+                stamp.since = monotonic()
             if chain is None:
                 self._driver.rollback(raw)
             else:
                 chain(self, (), partial(self._driver.rollback, raw))
+        except BaseException as e:
+            self._failed(e, raw)
+            raise
         finally:
             if stamp is not None:
                 stamp.since = None
@@ -328,8 +367,14 @@ class AwsWrapperConnection:
         try:
             if raw is not None:
                 self._manager.execute(
-                    "Connection.close", self, (), partial(self._service.release_connection, raw)
+                    "Connection.close",
+                    self,
+                    (),
+                    partial(self._service.release_connection, raw, reusable=not self._service.lost),
                 )
+        except Exception as e:
+            self._failed(e, None)
+            raise
         finally:
             self._service.release_resources()
 
@@ -361,7 +406,11 @@ class AwsWrapperConnection:
         try:
             yield self
         except BaseException:
-            if not self.closed:
+            if self._service.lost:
+                # the error broke the connection, and the transaction with it: the error
+                # leaving this block tells the application, so the next call need not
+                self._service.lost_in_transaction = False
+            elif not self.closed:
                 if explicit:
                     self.execute("ROLLBACK")
                 else:
@@ -382,7 +431,9 @@ class AwsWrapperConnection:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if not self.closed and not self._driver.get_autocommit(self._raw()):
+            if self._service.lost:
+                pass  # nothing to commit or roll back: the connection is closed below
+            elif not self.closed and not self._driver.get_autocommit(self._raw()):
                 if exc_type is None:
                     self.commit()
                 else:
@@ -422,25 +473,6 @@ def _check_bool(name: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise ConfigurationError(f"{name} must be a bool, got {type(value).__name__}")
     return value
-
-
-def _scrub(text: str, props: Properties) -> str:
-    for source in (props.driver, props.wrapper):
-        for key, value in source.items():
-            if is_secret(key) and isinstance(value, str) and len(value) >= 3:
-                text = text.replace(value, "***")
-    return text
-
-
-def _connect_error(
-    error: Exception, host: HostInfo, driver: DriverDialect, props: Properties
-) -> AwsWrapperError:
-    detail = _scrub(str(error).strip() or type(error).__name__, props)
-    if isinstance(error, TypeError | ValueError):
-        return ConfigurationError(f"bad connection parameters for {driver.code}: {detail}")
-    if driver.is_login_error(error):
-        return LoginError(f"login to {host.url} ({driver.code}) failed: {detail}", host.url)
-    return ConnectError(f"could not connect to {host.url} ({driver.code}): {detail}", host.url)
 
 
 def connect(

@@ -31,6 +31,9 @@ class BasePlugin:
     def execute(self, method: str, target: object, args: tuple[Any, ...], call: Call) -> Any:
         return call()
 
+    def recover(self, in_transaction: bool) -> bool:
+        return False
+
     def notify_connection_changed(self, old: DriverConnection | None, new: HostInfo) -> None:
         return None
 

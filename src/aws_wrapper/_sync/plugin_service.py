@@ -7,8 +7,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from aws_wrapper.errors import (
+    AwsWrapperError,
+    ConfigurationError,
+    ConnectError,
+    LoginError,
+    TransactionResolutionUnknownError,
+)
 from aws_wrapper.hostinfo import HostInfo
-from aws_wrapper.properties import Properties
+from aws_wrapper.properties import Properties, is_secret
 
 from .auth import AuthenticatingProvider, open_authenticated
 from .connection_provider import DIRECT
@@ -73,6 +80,10 @@ class PluginServiceImpl:
         self.manager = PluginManager((), driver_dialect.network_bound_methods)
         # the hot path reads this attribute directly
         self.conn: DriverConnection | None = None
+        # the current driver connection is broken (a network error, a cancelled call, a
+        # failed failover): the next call replaces it first (see recover())
+        self.lost = False
+        self.lost_in_transaction = False  # a transaction was open on it: say so once
         self._host: HostInfo | None = None
         self._hosts: Sequence[HostInfo] = (initial_host,)
 
@@ -92,11 +103,72 @@ class PluginServiceImpl:
 
     def set_current_connection(self, conn: DriverConnection, host: HostInfo) -> None:
         old = self.conn
+        if old is not None and old is not conn:
+            # replay the session on the new connection before it becomes current: an error or
+            # a cancellation half-way leaves the old one in place, never a half-set-up one
+            try:
+                self.session.apply(self.driver_dialect, conn)
+            except BaseException:
+                self.release_connection(conn, reusable=False)
+                raise
         self.conn = conn
         self._host = host
-        if old is not None and old is not conn:
-            self.session.apply(self.driver_dialect, conn)
+        self.lost = False
         self.manager.notify_connection_changed(old, host)
+
+    def mark_lost(
+        self,
+        conn: DriverConnection,
+        *,
+        interrupted: bool = False,
+        in_transaction: bool | None = None,
+    ) -> None:
+        """``conn`` (the current connection) is broken: abort it, so that nothing is read
+        from it any more, and replace it at the start of the next call. ``interrupted``: a call
+        on it was cancelled half-way, so its protocol state is unknown. ``in_transaction``:
+        whether a transaction was open (None: ask the driver now)."""
+        if conn is not self.conn or self.lost:
+            return
+        driver = self.driver_dialect
+        if in_transaction is None:
+            # a broken connection may not know any more (psycopg: UNKNOWN); outside
+            # autocommit every statement runs in a transaction, so count it as open
+            try:
+                in_transaction = driver.in_transaction(conn) or not driver.get_autocommit(conn)
+            except Exception:
+                in_transaction = True
+        self.lost_in_transaction = in_transaction
+        if logger.isEnabledFor(logging.DEBUG):
+            why = "a call on it was interrupted" if interrupted else "it failed"
+            logger.debug("the connection to %s is lost (%s)", self._host, why)
+        driver.abort(conn)
+        self.lost = True
+
+    def recover(self) -> None:
+        """Replace the lost current connection. A plugin that can (failover, on a cluster)
+        fails over and raises its error (:class:`FailoverSuccessError` ...); otherwise a new
+        connection is opened to the same host through the pipeline and the call goes on, unless
+        a transaction was open on the lost one (:class:`TransactionResolutionUnknownError`)."""
+        old, host = self.conn, self._host
+        if old is None or host is None or not self.lost:
+            return
+        in_transaction = self.lost_in_transaction
+        for plugin in self.manager.plugins:
+            if plugin.recover(in_transaction):
+                return
+        try:
+            conn = self.connect(host)
+        except AwsWrapperError:
+            raise
+        except Exception as e:
+            raise self.connect_error(e, host) from e
+        self.set_current_connection(conn, host)
+        self.release_connection(old, reusable=False)
+        if in_transaction:
+            raise TransactionResolutionUnknownError(
+                f"the connection to {host.url} was lost during a transaction and has been "
+                "reopened; the transaction did not complete. Re-run it."
+            )
 
     def refresh_host_list(self, conn: DriverConnection | None = None) -> None:
         self._set_hosts(self.host_list_provider.refresh(conn or self.conn))
@@ -153,6 +225,21 @@ class PluginServiceImpl:
                 driver.close(conn)
             except Exception:
                 pass
+
+    def connect_error(self, error: Exception, host: HostInfo) -> AwsWrapperError:
+        """The wrapper's error for a failed connect to ``host``: names the host and the
+        driver, never a secret property's value."""
+        detail = str(error).strip() or type(error).__name__
+        for source in (self.props.driver, self.props.wrapper):
+            for key, value in source.items():
+                if is_secret(key) and isinstance(value, str) and len(value) >= 3:
+                    detail = detail.replace(value, "***")
+        code = self.driver_dialect.code
+        if isinstance(error, TypeError | ValueError):
+            return ConfigurationError(f"bad connection parameters for {code}: {detail}")
+        if self.driver_dialect.is_login_error(error):
+            return LoginError(f"login to {host.url} ({code}) failed: {detail}", host.url)
+        return ConnectError(f"could not connect to {host.url} ({code}): {detail}", host.url)
 
     def in_transaction(self) -> bool:
         conn = self.conn

@@ -35,6 +35,7 @@ _PSYCOPG_KWARGS = frozenset(
     {"autocommit", "prepare_threshold", "row_factory", "cursor_factory", "context", "conninfo"}
 )
 _params_cache: frozenset[str] | None = None
+_NO_TRANSACTION = frozenset({TransactionStatus.IDLE, TransactionStatus.UNKNOWN})
 
 
 def _libpq_params() -> frozenset[str]:
@@ -107,8 +108,9 @@ class _PsycopgBase:
         return bool(conn.read_only)
 
     def in_transaction(self, conn: Any) -> bool:
-        # pgconn, not conn.info (a new object on every access): this runs on every call
-        return bool(conn.pgconn.transaction_status != TransactionStatus.IDLE)
+        # pgconn, not conn.info (a new object on every access): this runs on every call.
+        # UNKNOWN: the connection is broken, and a broken connection holds no transaction
+        return conn.pgconn.transaction_status not in _NO_TRANSACTION
 
     def is_network_error(self, error: BaseException) -> bool:
         if isinstance(error, SOCKET_ERRORS):

@@ -25,6 +25,7 @@ from typing import Any
 from aws_wrapper import rds_utils
 from aws_wrapper._compat import asleep
 from aws_wrapper.errors import (
+    ConnectionClosedError,
     FailoverFailedError,
     FailoverSuccessError,
     PropertyError,
@@ -111,11 +112,29 @@ class FailoverPlugin(BasePlugin):
             if (
                 method == "Connection.close"
                 or not isinstance(provider, RdsHostListProvider)
-                or not self._driver.is_network_error(error)
+                or not (
+                    self._driver.is_network_error(error)
+                    # a driver error on a connection the driver has closed (psycopg closes it
+                    # when a call is cancelled): the connection is gone all the same
+                    or (conn is not None and self._driver.is_closed(conn))
+                )
             ):
                 raise
             await self._failover(provider, in_transaction, error)
             raise  # not reached: _failover always raises
+
+    async def recover(self, in_transaction: bool) -> bool:
+        """The current connection was lost before this call (a failover that failed, a
+        cancelled call): fail over now, as if the call had failed."""
+        provider = self.service.host_list_provider
+        if not isinstance(provider, RdsHostListProvider):
+            return False
+        host = self.service.current_host
+        where = host.url if host is not None else "the host"
+        await self._failover(
+            provider, in_transaction, ConnectionClosedError(f"the connection to {where} was lost")
+        )
+        return True  # not reached: _failover always raises
 
     async def connect(
         self, host: HostInfo, props: Properties, is_initial: bool, call: ConnectCall
@@ -146,14 +165,15 @@ class FailoverPlugin(BasePlugin):
         old_conn = self.service.current_connection
         old_host = self.service.current_host
         if old_conn is not None:
-            self._driver.abort(old_conn)
+            # aborted now; replaced below, or at the start of the next call if no host is found
+            self.service.mark_lost(old_conn, in_transaction=in_transaction)
         provider.monitor.report_failure(old_host)
         if old_host is not None:
             await self.service.connection_provider.invalidate(old_host)
         conn, host = await self._find(
             provider, started + self._timeout, failed=old_host, cause=error
         )
-        await self.service.set_current_connection(conn, host)
+        await self.service.set_current_connection(conn, host)  # releases conn if it fails
         if old_conn is not None:
             await self.service.release_connection(old_conn, reusable=False)
         self.failovers += 1
@@ -248,8 +268,10 @@ class FailoverPlugin(BasePlugin):
                 continue
             try:
                 reader = await provider.dialect.is_reader(conn, self._driver)
-            except Exception:
+            except BaseException as e:
                 await self.service.release_connection(conn, reusable=False)
+                if not isinstance(e, Exception):
+                    raise  # cancelled
                 return None
             if want_reader is None or reader == want_reader:
                 return conn

@@ -25,7 +25,7 @@ import time
 import weakref
 from typing import Any
 
-from aws_wrapper._compat import AThreadLock, aspawn, await_event
+from aws_wrapper._compat import AThreadLock, AWorker, aspawn, await_event
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import (
     FAILURE_DETECTION_COUNT,
@@ -76,6 +76,7 @@ class HostMonitor(HostConnectionWorker):
         self._watched: weakref.WeakSet[HostMonitoringPlugin] = weakref.WeakSet()
         self._lock = AThreadLock()
         self._probe_ok = False
+        self._warmup: AWorker | None = None
         self.failures = 0
         self.aborts = 0
         self.probes = 0
@@ -131,11 +132,12 @@ class HostMonitor(HostConnectionWorker):
                         idle_since = now
                     elif now - idle_since >= self.disposal_s:
                         break  # nothing to watch for a while: stop (watch() restarts)
-                    if self._conn is None and self._watched:
-                        try:
-                            await self._ensure_conn()  # ready before it is needed
-                        except Exception:
-                            pass  # the probes will tell
+                    warming = self._warmup is not None and self._warmup.is_alive()
+                    if self._conn is None and self._watched and not warming:
+                        # connect before it is needed, in the background: a connect that
+                        # hangs (a host gone silent) must not keep this loop from watching
+                        name = f"aws-wrapper-efm-probe-{self.host.url}"
+                        self._warmup = aspawn(self._probe, name=name)
                     await await_event(self._wake, self._until_next_check(time.monotonic()))
                     self._wake.clear()
                     continue
@@ -149,7 +151,9 @@ class HostMonitor(HostConnectionWorker):
         started = time.monotonic()
         self._probe_ok = False
         self.probes += 1
-        probe = aspawn(self._probe, name=f"aws-wrapper-efm-probe-{self.host.url}")
+        probe, self._warmup = self._warmup, None
+        if probe is None or not probe.is_alive():  # else: the warm-up probe counts
+            probe = aspawn(self._probe, name=f"aws-wrapper-efm-probe-{self.host.url}")
         while True:
             if await probe.join(self.interval_s):
                 break

@@ -44,6 +44,7 @@ from aws_wrapper.properties import (
 from ..host_list_provider import RdsHostListProvider
 from ..plugin import BasePlugin
 from ..protocols import CONNECT, Call, ConnectCall, DriverConnection, PluginService
+from .read_write_splitting import replaced_lost, switch_read_only
 
 logger = logging.getLogger("aws_wrapper")
 
@@ -148,20 +149,41 @@ class SimpleReadWriteSplittingPlugin(BasePlugin):
             finally:
                 await self._close_idle()
         read_only = bool(args[0])
-        driver = self.service.driver_dialect
-        current = self.service.current_connection
-        if current is not None and driver.in_transaction(current):
-            raise ReadWriteSplittingError(
-                "cannot switch read_only inside a transaction: commit or roll back first"
-            )
-        if read_only:
-            await self._to_reader()
+        switch = self._to_reader if read_only else self._to_writer
+        return await switch_read_only(self.service, read_only, switch, call)
+
+    async def recover(self, in_transaction: bool) -> bool:
+        """The current connection was lost: a new one through the same endpoint takes its
+        place (the read endpoint falls back to the writer with
+        ``read_write_splitting_fallback_to_writer``); raises ReadWriteSplittingError when
+        there is none."""
+        lost, host = self.service.current_connection, self.service.current_host
+        if lost is None or host is None:
+            return False
+        if self._reader is not None and self._reader[0] is lost:
+            on_reader = True
+        elif self._writer is not None and self._writer[0] is lost:
+            on_reader = False
         else:
-            await self._to_writer()
-        conn = self.service.current_connection
-        if conn is not None:
-            await driver.set_read_only(conn, read_only)
-        return None
+            on_reader = host.role is HostRole.READER or host.same_place(self._read)
+        target: _Cached | None = None
+        if on_reader:
+            self._reader = None
+            try:
+                target = self._reader = await self._open(self._read, want_reader=True)
+            except ReadWriteSplittingError:
+                if not self._fallback:
+                    raise
+                logger.warning("srw: %s unreachable: read-only mode goes on on the writer", host)
+        if target is None:
+            if self._writer is not None and self._writer[0] is lost:
+                self._writer = None
+            target = self._writer = await self._usable(self._writer, want_reader=False)
+            if target is None:
+                target = self._writer = await self._open(self._write, want_reader=False)
+        await self.service.set_current_connection(*target)
+        await replaced_lost(self.service, lost, host, in_transaction)
+        return True
 
     # -- switching ---------------------------------------------------------------------------
 

@@ -7,17 +7,28 @@ conn.set_read_only(True)`` in asyncio) switches it to a reader of the cluster pi
 ``reader_host_selector_strategy`` (among a custom endpoint's members when connected through
 one); setting it back moves it to the writer. Both connections are kept, so switching back and
 forth reuses them. A picked reader is asked its real role first — right after a failover the
-topology can still call the new writer a reader. Inside a transaction the switch is refused
-with :class:`ReadWriteSplittingError`. When no reader answers, the connection stays on the
-writer (``read_write_splitting_fallback_to_writer``, default true) or the switch fails.
+topology can still call the new writer a reader. A cached connection is checked before it
+is reused: one that is closed, lost (a network error counts as "dead", it never reaches the
+caller) or of the other role now is dropped and replaced — after a failover of the writer,
+leaving read-only reads the topology again and goes to the new writer. Inside a transaction
+the switch is refused with :class:`ReadWriteSplittingError`. When no reader answers, the
+connection stays on the writer (``read_write_splitting_fallback_to_writer``, default true) or
+the switch fails. A network error during the switch leaves as
+:class:`ReadWriteSplittingError` (or a failover error), never as the driver's.
 """
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
-from aws_wrapper.errors import PropertyError, ReadWriteSplittingError
+from aws_wrapper.errors import (
+    AwsWrapperError,
+    PropertyError,
+    ReadWriteSplittingError,
+    TransactionResolutionUnknownError,
+)
 from aws_wrapper.host_selectors import selector_for
 from aws_wrapper.hostinfo import HostInfo, HostRole
 from aws_wrapper.properties import (
@@ -61,43 +72,45 @@ class ReadWriteSplittingPlugin(BasePlugin):
         if not isinstance(provider, RdsHostListProvider):
             return call()  # a single server: nowhere to switch to
         read_only = bool(args[0])
-        driver = self.service.driver_dialect
-        current = self.service.current_connection
-        if current is not None and driver.in_transaction(current):
-            raise ReadWriteSplittingError(
-                "cannot switch read_only inside a transaction: commit or roll back first"
-            )
-        if read_only:
-            self._to_reader(provider)
-        else:
-            self._to_writer(provider)
-        conn = self.service.current_connection
-        if conn is not None:
-            driver.set_read_only(conn, read_only)
-        return None
+        switch = partial(self._to_reader if read_only else self._to_writer, provider)
+        return switch_read_only(self.service, read_only, switch, call)
+
+    def recover(self, in_transaction: bool) -> bool:
+        """The current connection was lost. On a reader, another reader takes its place (or
+        the writer, with ``read_write_splitting_fallback_to_writer``); on the writer, failover
+        (or a reconnect) does."""
+        provider = self.service.host_list_provider
+        host = self.service.current_host
+        lost = self.service.current_connection
+        if not isinstance(provider, RdsHostListProvider) or host is None or lost is None:
+            return False
+        if host.role is not HostRole.READER:
+            return False
+        if self._reader is not None and self._reader[0] is lost:
+            self._reader = None
+        self._to_reader(provider, replacing=host)
+        replaced_lost(self.service, lost, host, in_transaction)
+        return True
 
     # -- switching ---------------------------------------------------------------------------
 
-    def _to_reader(self, provider: RdsHostListProvider) -> None:
+    def _to_reader(
+        self, provider: RdsHostListProvider, *, replacing: HostInfo | None = None
+    ) -> None:
+        """Make a reader connection current; ``replacing``: the lost reader to replace."""
         current_host = self.service.current_host
-        if current_host is not None and current_host.role is HostRole.READER:
-            return
-        self._remember_current()
-        cached = self._reader
-        driver = self.service.driver_dialect
-        if cached is not None and not driver.is_closed(cached[0]):
-            try:  # still a reader? (a failover may have promoted it)
-                still_reader = provider.dialect.is_reader(cached[0], driver)
-            except Exception:
-                still_reader = False
-            if still_reader:
-                self._switch(cached)
+        if replacing is None:
+            if current_host is not None and current_host.role is HostRole.READER:
                 return
-            self._reader = None
-            if cached[0] is not self.service.current_connection:
-                self.service.release_connection(cached[0], reusable=False)
+            self._remember_current()
+        # still an open reader? (a failover may have promoted it, or its instance gone)
+        cached = self._reader = self._checked(self._reader, provider, want_reader=True)
+        if cached is not None:
+            self._switch(cached)
+            return
         hosts = filter_hosts_for(self.service, provider.refresh())
-        readers = [h for h in hosts if h.role is HostRole.READER]
+        avoid = replacing.url if replacing is not None else None
+        readers = [h for h in hosts if h.role is HostRole.READER and h.url != avoid]
         while readers:
             choice = self._selector.select(readers, HostRole.READER, self.props)
             readers.remove(choice)
@@ -108,6 +121,10 @@ class ReadWriteSplittingPlugin(BasePlugin):
                 return
         if not self._fallback:
             raise ReadWriteSplittingError("no reader could be reached for read-only mode")
+        if replacing is not None:
+            logger.info("no other reader reachable: read-only mode goes on on the writer")
+            self._to_writer(provider)
+            return
         logger.info("no reader reachable: read-only mode stays on the writer")
 
     def _to_writer(self, provider: RdsHostListProvider) -> None:
@@ -116,19 +133,23 @@ class ReadWriteSplittingPlugin(BasePlugin):
             return
         self._remember_current()
         cached = self._writer
-        driver = self.service.driver_dialect
-        if (
-            cached is not None
-            and not driver.is_closed(cached[0])
-            and not provider.dialect.is_reader(cached[0], driver)
-        ):
-            self._switch(cached)
+        checked = self._writer = self._checked(cached, provider, want_reader=False)
+        if checked is not None:
+            self._switch(checked)
             return
-        # the cached topology first: the role check in _open catches a moved writer
-        writer = writer_of(provider.refresh())
-        conn = None if writer is None else self._open(writer, provider, want_reader=False)
+        writer: HostInfo | None = None
+        conn: DriverConnection | None = None
+        if cached is None:
+            # the cached topology first: the role check in _open catches a moved writer
+            writer = writer_of(provider.refresh())
+            if writer is not None:
+                conn = self._open(writer, provider, want_reader=False)
+        else:
+            # the writer connection was lost or its instance is no writer any more: a
+            # failover, probably; have the topology monitor look for the new writer now
+            provider.monitor.report_failure(cached[1])
         if conn is None:
-            writer = writer_of(provider.force_refresh(self.service.current_connection))
+            writer = writer_of(provider.force_refresh(self._live_current()))
             if writer is None:
                 raise ReadWriteSplittingError(
                     "the cluster's writer is unknown: cannot leave read-only"
@@ -140,14 +161,57 @@ class ReadWriteSplittingPlugin(BasePlugin):
         target = self._writer = (conn, writer)
         self._switch(target)
 
+    def _checked(
+        self,
+        cached: tuple[DriverConnection, HostInfo] | None,
+        provider: RdsHostListProvider,
+        *,
+        want_reader: bool,
+    ) -> tuple[DriverConnection, HostInfo] | None:
+        """``cached`` when it is open and still of the wanted role, else None: a closed or
+        lost connection (any error while asking counts as lost, it is not raised) or one of
+        the other role is dropped."""
+        if cached is None:
+            return None
+        conn = cached[0]
+        driver = self.service.driver_dialect
+        alive = False
+        if not driver.is_closed(conn):
+            try:
+                alive = provider.dialect.is_reader(conn, driver) == want_reader
+            except Exception as e:
+                logger.info(
+                    "read_write_splitting: the cached connection to %s is lost (%s: %s)",
+                    cached[1].url,
+                    type(e).__name__,
+                    e,
+                )
+        if alive:
+            return cached
+        if conn is not self.service.current_connection:
+            self.service.release_connection(conn, reusable=False)
+        return None
+
+    def _live_current(self) -> DriverConnection | None:
+        """The current connection to read the topology on, unless the driver knows it is
+        closed (the topology monitor is asked then)."""
+        conn = self.service.current_connection
+        if conn is None or self.service.driver_dialect.is_closed(conn):
+            return None
+        return conn
+
     def _remember_current(self) -> None:
         conn, host = self.service.current_connection, self.service.current_host
-        if conn is None or host is None:
-            return
+        if conn is None or host is None or self.service.lost:
+            return  # nothing to keep (a lost connection is released by recover())
+        old = self._reader if host.role is HostRole.READER else self._writer
         if host.role is HostRole.READER:
             self._reader = (conn, host)
         else:
             self._writer = (conn, host)
+        if old is not None and old[0] is not conn:
+            # replaced behind our back (a failover put another connection in place)
+            self.service.release_connection(old[0], reusable=False)
 
     def _switch(self, target: tuple[DriverConnection, HostInfo]) -> None:
         conn, host = target
@@ -188,3 +252,64 @@ class ReadWriteSplittingPlugin(BasePlugin):
             if cached is not None and cached[0] is not current:
                 self.service.release_connection(cached[0])
         self._reader = self._writer = None
+
+
+def switch_read_only(service: PluginService, read_only: bool, switch: Call, call: Call) -> Any:
+    """The frame of a read/write switch (``read_write_splitting`` and ``srw``): refused inside
+    a transaction; ``switch()`` makes the connection of the wanted role current; then
+    read-only is set on it — through the rest of the pipeline (``call``) when the connection
+    did not change, so that failover sees a lost connection there (MySQL: a statement).
+
+    A network error (or any error on a connection the driver now knows closed) leaves as
+    :class:`ReadWriteSplittingError` naming it (chained), never as the driver's error;
+    wrapper errors (a failover's) pass through.
+    """
+    driver = service.driver_dialect
+    current = service.current_connection
+    # a lost connection (the driver knows it closed) holds no transaction: switch away
+    if current is not None and not driver.is_closed(current) and driver.in_transaction(current):
+        raise ReadWriteSplittingError(
+            "cannot switch read_only inside a transaction: commit or roll back first"
+        )
+    try:
+        switch()
+    except AwsWrapperError:
+        raise
+    except Exception as e:
+        if not driver.is_network_error(e):
+            raise
+        raise ReadWriteSplittingError(
+            f"the switch to {'a reader' if read_only else 'the writer'} lost its connection: "
+            f"{type(e).__name__}: {e}"
+        ) from e
+    conn = service.current_connection
+    if conn is None:
+        return None
+    try:
+        if conn is current:
+            return call()
+        return driver.set_read_only(conn, read_only)
+    except AwsWrapperError:
+        raise
+    except Exception as e:
+        # psycopg refuses a lost connection with a ProgrammingError: closed counts too
+        if not (driver.is_network_error(e) or driver.is_closed(conn)):
+            raise
+        raise ReadWriteSplittingError(
+            f"read_only could not be set: the connection to {service.current_host} was lost: "
+            f"{type(e).__name__}: {e}"
+        ) from e
+
+
+def replaced_lost(
+    service: PluginService, lost: DriverConnection, host: HostInfo, in_transaction: bool
+) -> None:
+    """After a read/write plugin replaced the ``lost`` connection to ``host`` (its
+    ``recover``): release it, and say so if a transaction was open on it."""
+    service.release_connection(lost, reusable=False)
+    if in_transaction:
+        now = service.current_host
+        raise TransactionResolutionUnknownError(
+            f"the connection to {host.url} was lost during a transaction; it was replaced by "
+            f"one to {now.url if now else 'another host'}. Re-run the transaction."
+        )

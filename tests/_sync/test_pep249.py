@@ -1,0 +1,220 @@
+# WARNING: generated file, DO NOT EDIT. Source: tests/_async/test_pep249.py
+# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+"""PEP 249 conformance of the wrapper's faces, every driver: errors that are both ours and the
+driver's, type objects, cursor attributes kept after close, arraysize, callproc.
+
+Written once for asyncio; tests/_sync/test_pep249.py is generated from it.
+"""
+
+from __future__ import annotations
+
+import pickle
+import uuid
+from typing import Any
+
+import pytest
+
+import aws_wrapper.errors
+from aws_wrapper import sync as aw
+from aws_wrapper.sync import AwsWrapperConnection
+from tests.drivers import ENGINES, ConnectFunctions
+
+
+@pytest.fixture(params=["psycopg", "pymysql", "mysql-connector"])
+def driver(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def conn(driver: str, db_params: dict[str, Any]) -> Any:
+    c = aw.connect(driver=driver, plugins="", **db_params)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def table(conn: AwsWrapperConnection) -> Any:
+    name = f"p_{uuid.uuid4().hex[:10]}"
+    conn.set_autocommit(True)
+    conn.execute(f"CREATE TABLE {name} (id INT PRIMARY KEY, v VARCHAR(20))")
+    yield name
+    if not conn.closed:
+        conn.set_autocommit(True)
+        conn.execute(f"DROP TABLE {name}")
+
+
+def driver_module(driver: str) -> Any:
+    """The module whose PEP 249 classes the driver's errors belong to."""
+    connect = ConnectFunctions[driver]
+    root = connect.__module__.split(".")[0]
+    if root == "pymysql":
+        import pymysql.err
+
+        return pymysql.err
+    if root == "mysql":
+        import mysql.connector.errors
+
+        return mysql.connector.errors
+    import psycopg
+
+    return psycopg
+
+
+def test_driver_errors_are_ours_and_the_drivers(
+    conn: AwsWrapperConnection, driver: str, table: str
+) -> None:
+    errors = driver_module(driver)
+    conn.execute(f"INSERT INTO {table} VALUES (1, 'a')")
+    with pytest.raises(aw.IntegrityError) as info:
+        conn.execute(f"INSERT INTO {table} VALUES (1, 'b')")
+    error = info.value
+    assert isinstance(error, aw.Error) and isinstance(error, aw.DatabaseError)
+    assert isinstance(error, errors.IntegrityError)  # still the driver's own class
+    assert type(error).__name__ == type(error).__mro__[1].__name__  # named as the driver names it
+    if driver == "psycopg":
+        import psycopg.errors
+
+        assert isinstance(error, psycopg.errors.UniqueViolation)
+        assert error.sqlstate == "23505"
+    else:
+        assert aws_wrapper.errors.adopt(error) is error
+    # pickles as the driver's class (multiprocessing, a process without aws_wrapper)
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error).__mro__[1]
+
+    cur = conn.cursor()
+    with pytest.raises(aw.ProgrammingError) as info2:
+        cur.execute("SELEC 1")
+    assert isinstance(info2.value, errors.ProgrammingError)
+    with pytest.raises(aw.DatabaseError) as info3:  # PyMySQL calls it an OperationalError
+        cur.execute(f"SELECT nope FROM {table}")
+    assert isinstance(info3.value, errors.DatabaseError)
+    # the connection goes on working after each error
+    cur.execute("SELECT 1")
+    assert cur.fetchone() == (1,)
+
+
+def test_pep249_errors_in_transactions(conn: AwsWrapperConnection, driver: str, table: str) -> None:
+    conn.set_autocommit(False)
+    conn.execute(f"INSERT INTO {table} VALUES (1, 'a')")
+    with pytest.raises(aw.Error):
+        conn.execute(f"INSERT INTO {table} VALUES (1, 'b')")
+    conn.rollback()
+    cur = conn.execute(f"SELECT COUNT(*) FROM {table}")
+    assert cur.fetchone() == (0,)
+    conn.rollback()
+
+
+def test_connection_exposes_our_exception_classes(conn: AwsWrapperConnection) -> None:
+    for name in aws_wrapper.errors.PEP249_ERROR_NAMES:
+        assert getattr(conn, name) is getattr(aw, name), name
+    assert issubclass(conn.IntegrityError, conn.DatabaseError)
+
+
+def test_fetch_on_closed_cursor_is_an_error(conn: AwsWrapperConnection) -> None:
+    cur = conn.cursor()
+    with pytest.raises(aw.Error):
+        cur.fetchone()  # nothing executed
+    cur.execute("SELECT 1")
+    cur.fetchall()
+    cur.close()
+    for call in (cur.fetchone, cur.fetchall, cur.fetchmany):
+        with pytest.raises(aw.InterfaceError):
+            call()
+    with pytest.raises(aw.InterfaceError):
+        cur.execute("SELECT 1")
+
+
+def test_type_objects_compare_with_description_codes(
+    conn: AwsWrapperConnection, driver: str
+) -> None:
+    if ENGINES[driver] == "postgresql":
+        sql = (
+            "SELECT 'a'::text, 'b'::varchar, 1::int4, 2::int8, 1.5::numeric, 2.5::float8, "
+            "now()::timestamptz, current_date, 'x'::bytea, 1::oid"
+        )
+        kinds: list[str | None] = ["S", "S", "N", "N", "N", "N", "D", "D", "B", "R"]
+    else:
+        sql = (
+            "SELECT CAST('a' AS CHAR(3)), 1, CAST(1.5 AS DECIMAL(4,2)), 2.5e0, NOW(), "
+            "CURDATE(), CAST('x' AS BINARY(3))"
+        )
+        kinds = ["S", "N", "N", "N", "D", "D", None]
+    cur = conn.execute(sql)
+    cur.fetchall()
+    objects = {"S": aw.STRING, "N": aw.NUMBER, "D": aw.DATETIME, "B": aw.BINARY, "R": aw.ROWID}
+    assert cur.description is not None
+    for column, kind in zip(cur.description, kinds, strict=True):
+        code = column[1]
+        if kind is None:
+            continue
+        for key, obj in objects.items():
+            assert (code == obj) is (key == kind), (column[0], code, key)
+            assert (obj == code) is (key == kind), (column[0], code, key)
+
+
+def test_rowcount_and_lastrowid_survive_close(conn: AwsWrapperConnection, driver: str) -> None:
+    """After close(), rowcount/lastrowid/description read as on the driver's own cursor
+    (SQLAlchemy reads lastrowid after closing a DML cursor)."""
+    name = f"p_{uuid.uuid4().hex[:10]}"
+    conn.set_autocommit(True)
+    if ENGINES[driver] == "postgresql":
+        conn.execute(f"CREATE TABLE {name} (id SERIAL PRIMARY KEY, v INT)")
+    else:
+        conn.execute(f"CREATE TABLE {name} (id INT AUTO_INCREMENT PRIMARY KEY, v INT)")
+
+    def run(cur: Any) -> tuple[Any, ...]:
+        cur.execute(f"INSERT INTO {name} (v) VALUES (1), (2), (3)")
+        rowcount, lastrowid = cur.rowcount, getattr(cur, "lastrowid", None)
+        cur.close()
+        # what close() kept: the rowcount, whether lastrowid is unchanged, the description
+        return rowcount, cur.rowcount, getattr(cur, "lastrowid", None) == lastrowid, cur.description
+
+    try:
+        ours = run(conn.cursor())
+        raw = run(conn.driver_dialect.cursor(conn.driver_connection))
+        assert ours[0] == 3
+        assert ours == raw
+        if ENGINES[driver] == "mysql":
+            assert ours[2] and conn.cursor().lastrowid is None
+    finally:
+        conn.execute(f"DROP TABLE {name}")
+
+
+def test_arraysize_is_kept(conn: AwsWrapperConnection, driver: str) -> None:
+    cur = conn.cursor()
+    assert cur.arraysize == 1
+    cur.arraysize = 3  # before the first execute
+    union = " UNION ALL ".join(f"SELECT {i}" for i in range(7))
+    cur.execute(union)
+    assert len(cur.fetchmany()) == 3
+    assert cur.arraysize == 3
+    cur.fetchall()
+    cur2 = conn.cursor()
+    cur2.arraysize = 2
+    cur2.execute(union)
+    assert len(cur2.fetchmany()) == 2
+    cur2.fetchall()
+    with pytest.raises(aw.ProgrammingError):
+        cur.arraysize = 0
+
+
+def test_callproc(conn: AwsWrapperConnection, driver: str) -> None:
+    cur = conn.cursor()
+    if driver == "psycopg":
+        # psycopg has no callproc: PEP 249 allows NotSupportedError
+        with pytest.raises(aw.NotSupportedError):
+            cur.callproc("lower", ("FOO",))
+        cur.execute("SELECT 1")  # the cursor still works
+        assert cur.fetchone() == (1,)
+        return
+    name = f"proc_{uuid.uuid4().hex[:8]}"
+    conn.set_autocommit(True)
+    conn.execute(f"CREATE PROCEDURE {name}(IN x VARCHAR(10)) SELECT LOWER(x)")
+    try:
+        cur.callproc(name, ("FOO",))
+        if driver != "mysql-connector":  # mysql.connector returns results via stored_results()
+            assert cur.fetchall() == [("foo",)]
+    finally:
+        cur.close()
+        conn.execute(f"DROP PROCEDURE {name}")
