@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SOURCES := src tests tools bench examples
 
-.PHONY: help setup generate check-generated lint format typecheck test pytest bench bench-wrapper demo clean
+.PHONY: help setup generate check-generated lint format typecheck test pytest sqla-suite bench bench-wrapper demo clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ pytest: $(STAMP)  ## only the tests
 	$(PY) -m pytest -q
 
 test: check-generated lint typecheck pytest  ## everything CI checks
+
+sqla-suite: $(STAMP)  ## SQLAlchemy's dialect compliance suite on our 5 dialects and the stock ones, ~4 min (SUITE=psycopg,pymysql; SQLA_ARGS='--only ours -- -k Reflection')
+	$(PY) tools/sqla_suite.py $(if $(SUITE),--suite $(SUITE)) $(SQLA_ARGS)
 
 bench: $(STAMP)  ## aws_wrapper vs aws-advanced-python-wrapper 3.1.0 vs raw drivers, 6 scenarios, ~8 min; writes docs/benchmarks.md (SCENARIO=3, BENCH_ARGS=--quick)
 	$(PY) bench/compare.py $(if $(SCENARIO),--scenario $(SCENARIO)) $(BENCH_ARGS)

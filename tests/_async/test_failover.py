@@ -19,26 +19,7 @@ from aws_wrapper.aio import AsyncAwsWrapperConnection
 from aws_wrapper.devcluster import Cluster
 from tests.helpers import live_workers
 
-ENGINE_OF = {"psycopg": "pg", "aiomysql": "mysql", "mysql-connector": "mysql"}
-
-
-@pytest.fixture(params=["psycopg", "aiomysql", "mysql-connector"])
-def driver(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def cluster(request: pytest.FixtureRequest, driver: str) -> Cluster:
-    name = "devcluster_pg" if ENGINE_OF[driver] == "pg" else "devcluster_mysql"
-    c: Cluster = request.getfixturevalue(name)
-    return c
-
-
-@pytest.fixture(autouse=True)
-async def release_monitors() -> Any:
-    """Monitors live per event loop (per process in sync code): stop them after each test."""
-    yield
-    await aw.release_resources()
+from .cluster import ENGINE_OF
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 import uuid
 from functools import partial
-from typing import Any
 
 import pytest
 
@@ -22,27 +21,8 @@ from aws_wrapper._compat import arun_blocking
 from aws_wrapper.aio import AsyncAwsWrapperConnection
 from aws_wrapper.devcluster import Cluster
 
-ENGINE_OF = {"psycopg": "pg", "aiomysql": "mysql", "mysql-connector": "mysql"}
 FAILOVER_TIMEOUT = 3.0
 FAULTS = ["clean-failover", "crash-failover", "down-past-timeout", "blackhole"]
-
-
-@pytest.fixture(params=["psycopg", "aiomysql", "mysql-connector"])
-def driver(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def cluster(request: pytest.FixtureRequest, driver: str) -> Cluster:
-    name = "devcluster_pg" if ENGINE_OF[driver] == "pg" else "devcluster_mysql"
-    c: Cluster = request.getfixturevalue(name)
-    return c
-
-
-@pytest.fixture(autouse=True)
-async def release_monitors() -> Any:
-    yield
-    await aw.release_resources()
 
 
 class App:

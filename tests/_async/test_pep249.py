@@ -204,9 +204,13 @@ async def test_arraysize_is_kept(conn: AsyncAwsWrapperConnection, driver: str) -
 async def test_callproc(conn: AsyncAwsWrapperConnection, driver: str) -> None:
     cur = conn.cursor()
     if driver == "psycopg":
-        # psycopg has no callproc: PEP 249 allows NotSupportedError
-        with pytest.raises(aw.NotSupportedError):
-            await cur.callproc("lower", ("FOO",))
+        # psycopg has no callproc: the wrapper calls the function as psycopg2 did
+        assert await cur.callproc("lower", ("FOO",)) == ("FOO",)
+        assert await cur.fetchall() == [("foo",)]
+        assert await cur.callproc("pg_catalog.now") == ()
+        assert len(await cur.fetchall()) == 1
+        with pytest.raises(aw.ProgrammingError):
+            await cur.callproc("lower(1); DROP TABLE x; --", ())
         await cur.execute("SELECT 1")  # the cursor still works
         assert await cur.fetchone() == (1,)
         return

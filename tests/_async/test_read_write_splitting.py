@@ -12,26 +12,6 @@ from aws_wrapper._compat import arun_blocking
 from aws_wrapper.aio import AsyncAwsWrapperConnection
 from aws_wrapper.devcluster import Cluster
 
-ENGINE_OF = {"psycopg": "pg", "aiomysql": "mysql", "mysql-connector": "mysql"}
-
-
-@pytest.fixture(params=["psycopg", "aiomysql", "mysql-connector"])
-def driver(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def cluster(request: pytest.FixtureRequest, driver: str) -> Cluster:
-    name = "devcluster_pg" if ENGINE_OF[driver] == "pg" else "devcluster_mysql"
-    c: Cluster = request.getfixturevalue(name)
-    return c
-
-
-@pytest.fixture(autouse=True)
-async def release_monitors() -> Any:
-    yield
-    await aw.release_resources()
-
 
 async def instance_of(conn: AsyncAwsWrapperConnection) -> str:
     sql = (

@@ -13,26 +13,9 @@ from aws_wrapper._compat import arun_blocking
 from aws_wrapper.aio import AsyncAwsWrapperConnection
 from aws_wrapper.devcluster import Cluster
 
-ENGINE_OF = {"psycopg": "pg", "aiomysql": "mysql", "mysql-connector": "mysql"}
+from .cluster import ENGINE_OF
+
 FAST = {"srw_connect_retry_timeout_ms": 2000, "srw_connect_retry_interval_ms": 100}
-
-
-@pytest.fixture(params=["psycopg", "aiomysql", "mysql-connector"])
-def driver(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def cluster(request: pytest.FixtureRequest, driver: str) -> Cluster:
-    name = "devcluster_pg" if ENGINE_OF[driver] == "pg" else "devcluster_mysql"
-    c: Cluster = request.getfixturevalue(name)
-    return c
-
-
-@pytest.fixture(autouse=True)
-async def release_monitors() -> Any:
-    yield
-    await aw.release_resources()
 
 
 async def instance_of(conn: AsyncAwsWrapperConnection) -> str:

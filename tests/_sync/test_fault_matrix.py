@@ -15,7 +15,6 @@ from __future__ import annotations
 import time
 import uuid
 from functools import partial
-from typing import Any
 
 import pytest
 
@@ -24,27 +23,8 @@ from aws_wrapper._compat import run_blocking
 from aws_wrapper.devcluster import Cluster
 from aws_wrapper.sync import AwsWrapperConnection
 
-ENGINE_OF = {"psycopg": "pg", "pymysql": "mysql", "mysql-connector": "mysql"}
 FAILOVER_TIMEOUT = 3.0
 FAULTS = ["clean-failover", "crash-failover", "down-past-timeout", "blackhole"]
-
-
-@pytest.fixture(params=["psycopg", "pymysql", "mysql-connector"])
-def driver(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def cluster(request: pytest.FixtureRequest, driver: str) -> Cluster:
-    name = "devcluster_pg" if ENGINE_OF[driver] == "pg" else "devcluster_mysql"
-    c: Cluster = request.getfixturevalue(name)
-    return c
-
-
-@pytest.fixture(autouse=True)
-def release_monitors() -> Any:
-    yield
-    aw.release_resources()
 
 
 class App:

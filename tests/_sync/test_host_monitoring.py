@@ -18,31 +18,14 @@ from aws_wrapper.devcluster import Cluster
 from aws_wrapper.sync import AwsWrapperConnection
 from tests.helpers import live_workers
 
-ENGINE_OF = {"psycopg": "pg", "pymysql": "mysql", "mysql-connector": "mysql"}
+from .cluster import ENGINE_OF
+
 EFM: dict[str, Any] = {
     "failure_detection_time_ms": 1000,
     "failure_detection_interval_ms": 500,
     "failure_detection_count": 2,
 }
 BOUND_S = 1.0 + 0.5 * 2 + 1.0  # detection time + interval x count + 1 s
-
-
-@pytest.fixture(params=["psycopg", "pymysql", "mysql-connector"])
-def driver(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def cluster(request: pytest.FixtureRequest, driver: str) -> Cluster:
-    name = "devcluster_pg" if ENGINE_OF[driver] == "pg" else "devcluster_mysql"
-    c: Cluster = request.getfixturevalue(name)
-    return c
-
-
-@pytest.fixture(autouse=True)
-def release_monitors() -> Any:
-    yield
-    aw.release_resources()
 
 
 def sleep_sql(driver: str, seconds: float) -> str:

@@ -202,9 +202,13 @@ def test_arraysize_is_kept(conn: AwsWrapperConnection, driver: str) -> None:
 def test_callproc(conn: AwsWrapperConnection, driver: str) -> None:
     cur = conn.cursor()
     if driver == "psycopg":
-        # psycopg has no callproc: PEP 249 allows NotSupportedError
-        with pytest.raises(aw.NotSupportedError):
-            cur.callproc("lower", ("FOO",))
+        # psycopg has no callproc: the wrapper calls the function as psycopg2 did
+        assert cur.callproc("lower", ("FOO",)) == ("FOO",)
+        assert cur.fetchall() == [("foo",)]
+        assert cur.callproc("pg_catalog.now") == ()
+        assert len(cur.fetchall()) == 1
+        with pytest.raises(aw.ProgrammingError):
+            cur.callproc("lower(1); DROP TABLE x; --", ())
         cur.execute("SELECT 1")  # the cursor still works
         assert cur.fetchone() == (1,)
         return

@@ -14,26 +14,6 @@ from aws_wrapper._compat import run_blocking
 from aws_wrapper.devcluster import Cluster
 from aws_wrapper.sync import AwsWrapperConnection
 
-ENGINE_OF = {"psycopg": "pg", "pymysql": "mysql", "mysql-connector": "mysql"}
-
-
-@pytest.fixture(params=["psycopg", "pymysql", "mysql-connector"])
-def driver(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def cluster(request: pytest.FixtureRequest, driver: str) -> Cluster:
-    name = "devcluster_pg" if ENGINE_OF[driver] == "pg" else "devcluster_mysql"
-    c: Cluster = request.getfixturevalue(name)
-    return c
-
-
-@pytest.fixture(autouse=True)
-def release_monitors() -> Any:
-    yield
-    aw.release_resources()
-
 
 def instance_of(conn: AwsWrapperConnection) -> str:
     sql = (

@@ -15,26 +15,9 @@ from aws_wrapper._compat import run_blocking
 from aws_wrapper.devcluster import Cluster
 from aws_wrapper.sync import AwsWrapperConnection
 
-ENGINE_OF = {"psycopg": "pg", "pymysql": "mysql", "mysql-connector": "mysql"}
+from .cluster import ENGINE_OF
+
 FAST = {"srw_connect_retry_timeout_ms": 2000, "srw_connect_retry_interval_ms": 100}
-
-
-@pytest.fixture(params=["psycopg", "pymysql", "mysql-connector"])
-def driver(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def cluster(request: pytest.FixtureRequest, driver: str) -> Cluster:
-    name = "devcluster_pg" if ENGINE_OF[driver] == "pg" else "devcluster_mysql"
-    c: Cluster = request.getfixturevalue(name)
-    return c
-
-
-@pytest.fixture(autouse=True)
-def release_monitors() -> Any:
-    yield
-    aw.release_resources()
 
 
 def instance_of(conn: AwsWrapperConnection) -> str:

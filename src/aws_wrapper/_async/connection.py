@@ -236,6 +236,12 @@ class AsyncAwsWrapperConnection:
         return self._service.dialect.code
 
     @property
+    def lost(self) -> bool:
+        """True when the current driver connection broke (a network error, a cancelled call,
+        a failover that found no host): the next call replaces it (see docs/errors.md)."""
+        return self._service.lost
+
+    @property
     def closed(self) -> bool:
         conn = self._service.conn
         return self._closed or conn is None or self._driver.is_closed(conn)

@@ -234,6 +234,12 @@ class AwsWrapperConnection:
         return self._service.dialect.code
 
     @property
+    def lost(self) -> bool:
+        """True when the current driver connection broke (a network error, a cancelled call,
+        a failover that found no host): the next call replaces it (see docs/errors.md)."""
+        return self._service.lost
+
+    @property
     def closed(self) -> bool:
         conn = self._service.conn
         return self._closed or conn is None or self._driver.is_closed(conn)
@@ -380,7 +386,8 @@ class AwsWrapperConnection:
 
     def abort(self) -> None:
         """Break the connection now, from any task or thread: a call blocked on it fails with
-        a network error. The connection is unusable afterwards; close it."""
+        a network error, and the next call replaces the driver connection (failing over on a
+        cluster, see docs/errors.md)."""
         raw = self._service.conn
         if raw is not None:
             self._driver.abort(raw)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from functools import partial
 from time import monotonic
@@ -14,6 +15,9 @@ from aws_wrapper.errors import ConnectionClosedError, NotSupportedError, Program
 
 if TYPE_CHECKING:
     from .connection import AwsWrapperConnection
+
+# a function name, optionally schema-qualified, each part plain or double-quoted
+_FUNCTION_NAME = re.compile(r'^(?:[A-Za-z_][\w$]*|"[^"]+")(?:\.(?:[A-Za-z_][\w$]*|"[^"]+"))?$')
 
 
 class AwsWrapperCursor:
@@ -164,17 +168,22 @@ class AwsWrapperCursor:
         return rows if type(rows) is list else list(rows)
 
     def callproc(self, name: str, params: Sequence[Any] = ()) -> Any:
-        """Call a stored procedure (PEP 249; MySQL drivers). psycopg has none:
-        :class:`NotSupportedError` (use ``execute("CALL ...")`` or ``SELECT fn(...)``)."""
+        """Call a stored procedure (PEP 249) and return ``params``. The MySQL drivers call
+        it; over psycopg, which has no ``callproc``, it runs ``SELECT * FROM name(params)`` as
+        psycopg2 did, the function's result being the cursor's result set."""
         conn = self._conn
         service = conn._service
         cur = self._cur
         if cur is None or self._owner is not service.conn or service.lost:
             cur = self._renew()
         if not hasattr(cur, "callproc"):
-            raise NotSupportedError(
-                f"{conn._driver.code} has no callproc(): call the procedure with execute()"
-            )
+            if conn._driver.engine != "postgresql":
+                raise NotSupportedError(f"{conn._driver.code} has no callproc()")
+            if not isinstance(name, str) or not _FUNCTION_NAME.match(name):
+                raise ProgrammingError(f"callproc: not a function name: {name!r}")
+            marks = ", ".join(["%s"] * len(params))
+            self.execute(f"SELECT * FROM {name}({marks})", tuple(params))
+            return params
         try:
             return conn._manager.execute(
                 "Cursor.callproc", self, (name, params), partial(cur.callproc, name, params)

@@ -87,7 +87,7 @@ class AwsDatabaseErrorWrapper(DatabaseErrorWrapper):
             return  # already converted (a nested wrapper, or raised by Django itself)
         database: Any = getattr(self.wrapper, "Database", None)
         driver_error = database is not None and issubclass(exc_type, database.Error)
-        if driver_error and not issubclass(exc_type, aw.Error):
+        if driver_error and not issubclass(exc_type, aw.AwsWrapperError):
             moved = self._fail_over_dead_connection(exc_value)
             if moved is not None:
                 exc_type, exc_value = type(moved), moved
@@ -99,12 +99,12 @@ class AwsDatabaseErrorWrapper(DatabaseErrorWrapper):
 
     def _fail_over_dead_connection(self, error: BaseException) -> aw.FailoverError | None:
         """After a driver error from a call failover does not watch (psycopg: a named
-        cursor's fetch, making a cursor), the driver connection may be dead for good: every
-        later query would fail the same way. Fail over now, through a call it watches (a
-        rollback, harmless on a dead connection), and return the wrapper's error (None: the
-        connection is alive, or failover is not loaded or failed to act)."""
+        cursor's fetch), the wrapper connection is lost: its next call would fail over. Fail
+        over now, through a rollback (harmless on a lost connection), so that the error Django
+        raises says so, and return the wrapper's error (None: the connection is alive, or
+        failover is not loaded or failed to act)."""
         conn = getattr(self.wrapper, "connection", None)
-        if not isinstance(conn, AwsWrapperConnection) or not conn.closed:
+        if not isinstance(conn, AwsWrapperConnection) or not (conn.lost or conn.closed):
             return None
         try:
             conn.rollback()

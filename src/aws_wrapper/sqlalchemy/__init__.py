@@ -10,6 +10,9 @@ URL                                         ``create_engine``    ``create_async_
 ``mysql+aws_wrapper_mysqlconnector://``     mysql-connector
 ==========================================  ===================  ==========================
 
+``mariadb+aws_wrapper_pymysql://`` (``_aiomysql``, ``_mysqlconnector``): the same for MariaDB,
+as SQLAlchemy's ``mariadb+pymysql://``.
+
 Wrapper properties go in the URL's query or ``connect_args``::
 
     engine = create_async_engine(
@@ -42,6 +45,18 @@ DIALECTS = {
     "mysql.aws_wrapper_mysqlconnector": (
         "aws_wrapper.sqlalchemy.mysql",
         "MySQLDialect_aws_wrapper_mysqlconnector",
+    ),
+    "mariadb.aws_wrapper_pymysql": (
+        "aws_wrapper.sqlalchemy.mysql",
+        "MariaDBDialect_aws_wrapper_pymysql",
+    ),
+    "mariadb.aws_wrapper_aiomysql": (
+        "aws_wrapper.sqlalchemy.mysql",
+        "MariaDBDialect_aws_wrapper_aiomysql",
+    ),
+    "mariadb.aws_wrapper_mysqlconnector": (
+        "aws_wrapper.sqlalchemy.mysql",
+        "MariaDBDialect_aws_wrapper_mysqlconnector",
     ),
 }
 """Dialect name (``<backend>.<driver>``) -> (module, attribute), as in pyproject.toml's entry

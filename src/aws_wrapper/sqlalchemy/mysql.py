@@ -9,6 +9,10 @@ URL                                      engine                 connects with
 =======================================  =====================  ==============================
 
 SQLAlchemy (2.1) has no asyncio dialect for mysql-connector, so neither has aws_wrapper.
+
+``mariadb+aws_wrapper_pymysql://`` (``_aiomysql``, ``_mysqlconnector``) are the same dialects
+as SQLAlchemy's ``mariadb+pymysql://`` is PyMySQL's: with :class:`MariaDBDialect` first (the
+dialect name ``mariadb``, MariaDB assumed, and refused on a MySQL server).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from sqlalchemy.dialects.mysql.aiomysql import (
     MySQLDialect_aiomysql,
 )
 from sqlalchemy.dialects.mysql.base import MySQLExecutionContext
+from sqlalchemy.dialects.mysql.mariadb import MariaDBDialect
 from sqlalchemy.dialects.mysql.mysqlconnector import MySQLDialect_mysqlconnector
 from sqlalchemy.dialects.mysql.pymysql import MySQLDialect_pymysql
 from sqlalchemy.engine.interfaces import (
@@ -170,3 +175,27 @@ class MySQLDialect_aws_wrapper_aiomysql(_AwsWrapperMySQL, MySQLDialect_aiomysql)
     @classmethod
     def import_dbapi(cls) -> AiomysqlWrapperDBAPI:
         return AiomysqlWrapperDBAPI()
+
+
+# -- mariadb+ URLs ----------------------------------------------------------------------------
+# as sqlalchemy.dialects.mysql.mariadb.loader() builds them for SQLAlchemy's own drivers
+
+
+class MariaDBDialect_aws_wrapper_pymysql(MariaDBDialect, MySQLDialect_aws_wrapper_pymysql):
+    """``mariadb+aws_wrapper_pymysql://``."""
+
+    supports_statement_cache = True
+
+
+class MariaDBDialect_aws_wrapper_mysqlconnector(
+    MariaDBDialect, MySQLDialect_aws_wrapper_mysqlconnector
+):
+    """``mariadb+aws_wrapper_mysqlconnector://``."""
+
+    supports_statement_cache = True
+
+
+class MariaDBDialect_aws_wrapper_aiomysql(MariaDBDialect, MySQLDialect_aws_wrapper_aiomysql):
+    """``mariadb+aws_wrapper_aiomysql://`` (``create_async_engine``)."""
+
+    supports_statement_cache = True

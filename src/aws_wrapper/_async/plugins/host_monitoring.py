@@ -144,6 +144,10 @@ class HostMonitor(HostConnectionWorker):
                 idle_since = now
                 await self._probe_round()
         finally:
+            warmup, self._warmup = self._warmup, None
+            if warmup is not None:  # still connecting: it ends within the connect timeout
+                warmup.cancel()
+                await warmup.join(self.interval_s + 1.0)
             await self._drop_conn()
 
     async def _probe_round(self) -> None:

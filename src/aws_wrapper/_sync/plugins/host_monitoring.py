@@ -146,6 +146,10 @@ class HostMonitor(HostConnectionWorker):
                 idle_since = now
                 self._probe_round()
         finally:
+            warmup, self._warmup = self._warmup, None
+            if warmup is not None:  # still connecting: it ends within the connect timeout
+                warmup.cancel()
+                warmup.join(self.interval_s + 1.0)
             self._drop_conn()
 
     def _probe_round(self) -> None:

@@ -1,0 +1,23 @@
+"""Helpers of the devcluster test modules (their fixtures are in conftest.py).
+
+Written for asyncio; tests/_sync/cluster.py is generated from it.
+"""
+
+from __future__ import annotations
+
+from aws_wrapper.aio import AsyncAwsWrapperConnection
+
+ENGINE_OF = {"psycopg": "pg", "aiomysql": "mysql", "mysql-connector": "mysql"}
+
+
+async def instance_of(conn: AsyncAwsWrapperConnection) -> str:
+    """The instance the connection is on, as the server itself says."""
+    sql = (
+        "SELECT pg_catalog.aurora_db_instance_identifier()"
+        if conn.driver_dialect.engine == "postgresql"
+        else "SELECT @@aurora_server_id"
+    )
+    cur = await conn.execute(sql)
+    row = await cur.fetchone()
+    await cur.fetchall()  # mysql.connector: nothing left unread
+    return str(row[0])
