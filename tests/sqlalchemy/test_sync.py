@@ -324,3 +324,23 @@ def test_is_disconnect(error: Exception, disconnect: bool) -> None:
     lost = pymysql.err.OperationalError(2013, "Lost connection to MySQL server during query")
     assert mysql.is_disconnect(lost, None, None)
     assert not mysql.is_disconnect(pymysql.err.IntegrityError(1062, "dup"), None, None)
+
+
+def test_lastrowid_of_an_insert(cluster: Cluster, driver: str) -> None:
+    """CursorResult.lastrowid reads the cursor after SQLAlchemy closed it (MySQL dialects):
+    the wrapper's cursor keeps it, as the drivers' cursors do."""
+    if driver == "psycopg":
+        pytest.skip("PostgreSQL has no lastrowid (RETURNING instead)")
+    engine = make_engine(cluster, driver)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS lastrowid_t"))
+            conn.execute(
+                text("CREATE TABLE lastrowid_t (id INT AUTO_INCREMENT PRIMARY KEY, v INT)")
+            )
+            conn.execute(text("INSERT INTO lastrowid_t (v) VALUES (1), (2)"))
+            result = conn.execute(text("INSERT INTO lastrowid_t (v) VALUES (3)"))
+            assert result.lastrowid == 3
+            conn.execute(text("DROP TABLE lastrowid_t"))
+    finally:
+        engine.dispose()
