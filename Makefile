@@ -1,24 +1,36 @@
 # aws-wrapper developer commands.
-#   make demo   - set up .venv and run the demo against a local server it starts
-#   make test   - set up .venv and run everything CI checks
+#   make demo   - set up .venv (drivers and the devcluster only) and fail a local cluster over
+#   make test   - set up .venv (everything) and run everything CI checks
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-SOURCES := src tests tools bench examples
+DEMO_STAMP := $(VENV)/.demo-installed
+SOURCES := src tests tools bench examples devcluster
 
 .PHONY: help setup generate check-generated lint format typecheck test pytest sqla-suite bench bench-wrapper demo clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml devcluster/pyproject.toml
 	@command -v python3 >/dev/null || { echo "python3 (>= 3.11) is required"; exit 1; }
 	test -x $(PY) || python3 -m venv $(VENV)
+	@echo "installing the library, the devcluster and the test tools into $(VENV) (a minute or two the first time) ..."
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
-	touch $(STAMP)
+	$(PY) -m pip install --disable-pip-version-check --progress-bar off -e '.[test]' -e './devcluster[test]'
+	$(PY) -c 'import aws_wrapper, aws_wrapper_devcluster, pytest, mypy'
+	touch $(STAMP) $(DEMO_STAMP)
 
-setup: $(STAMP)  ## create .venv and install the project with its test extras
+$(DEMO_STAMP): pyproject.toml devcluster/pyproject.toml
+	@command -v python3 >/dev/null || { echo "python3 (>= 3.11) is required"; exit 1; }
+	test -x $(PY) || python3 -m venv $(VENV)
+	@echo "installing the library with its drivers and the devcluster into $(VENV) ..."
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --disable-pip-version-check --progress-bar off -e '.[psycopg,pymysql,aiomysql]' -e ./devcluster
+	$(PY) -c 'import aws_wrapper, aws_wrapper_devcluster, psycopg, pymysql, aiomysql'
+	touch $(DEMO_STAMP)
+
+setup: $(STAMP)  ## create .venv, install the library and the devcluster (devcluster/) with their test extras
 
 generate: $(STAMP)  ## regenerate src/aws_wrapper/_sync and tests/_sync from the async sources
 	$(PY) tools/unasync_build.py
@@ -33,10 +45,10 @@ lint: $(STAMP)  ## ruff lint and format check
 format: $(STAMP)  ## apply ruff formatting (never to generated files: run `make generate`)
 	$(PY) -m ruff format $(SOURCES)
 
-typecheck: $(STAMP)  ## mypy --strict on both trees, tests, tools, bench and examples
+typecheck: $(STAMP)  ## mypy --strict on both trees, tests, tools, bench, examples and the devcluster
 	$(PY) -m mypy
 
-pytest: $(STAMP)  ## only the tests
+pytest: $(STAMP)  ## only the tests (tests/ and devcluster/tests/)
 	$(PY) -m pytest -q
 
 test: check-generated lint typecheck pytest  ## everything CI checks
@@ -53,8 +65,8 @@ bench-wrapper: $(STAMP)  ## aws_wrapper alone, in detail: per-call overhead, fai
 	$(PY) bench/efm.py --engine both
 	$(PY) bench/read_write.py --engine both
 
-demo: $(STAMP)  ## start a local PostgreSQL and query it through the wrapper, sync and async
-	$(PY) examples/demo.py
+demo: $(DEMO_STAMP)  ## start a local Aurora-like cluster, fail its writer over under a sync and an async app, report what each saw (DEMO_ARGS='--engine mysql --crash')
+	$(PY) examples/demo.py $(DEMO_ARGS)
 
 clean:  ## remove caches (not .venv)
-	rm -rf .mypy_cache .ruff_cache .pytest_cache build dist
+	rm -rf .mypy_cache .ruff_cache .pytest_cache build dist devcluster/build devcluster/dist

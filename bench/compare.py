@@ -53,8 +53,9 @@ from typing import Any, TypeVar
 
 import psycopg
 
-from aws_wrapper.devcluster import Cluster, PostgresServer
-from aws_wrapper.devcluster.client import default_state_dir, stop
+from aws_wrapper_devcluster import Cluster, PostgresServer
+from aws_wrapper_devcluster.client import default_state_dir, stop
+from aws_wrapper_devcluster.names import ENV_VAR as HOSTS_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = Path(__file__).resolve().parent / "workers"
@@ -453,9 +454,9 @@ class Workers:
         env["PYTHONUNBUFFERED"] = "1"
         if peer:  # nothing of ours on the peer's path
             env.pop("PYTHONPATH", None)
-        env.pop("AWS_WRAPPER_HOSTS_FILE", None)
+        env.pop(HOSTS_ENV, None)
         if self.hosts_file is not None:
-            env["AWS_WRAPPER_HOSTS_FILE"] = str(self.hosts_file)
+            env[HOSTS_ENV] = str(self.hosts_file)
         return env
 
     def start(self, kind: str, tag: str = "") -> Worker:

@@ -49,8 +49,8 @@ import aws_wrapper
 import aws_wrapper.aio
 from aws_wrapper._async.plugins import host_monitoring as async_efm
 from aws_wrapper._sync.plugins import host_monitoring as sync_efm
-from aws_wrapper.devcluster import Cluster
-from aws_wrapper.devcluster.client import default_state_dir, stop
+from aws_wrapper_devcluster import Cluster
+from aws_wrapper_devcluster.client import default_state_dir, stop
 
 DEFAULT_TIME_MS = 1000
 DEFAULT_INTERVAL_MS = 500
@@ -582,7 +582,6 @@ def run_engine(engine: str, worlds: Sequence[str], runs: int, settings: Settings
             log=lambda m: log(f"  [{short}] {m}"),
             tie_to_this_process=True,
         )
-        os.environ.update(cluster.env())
         for world in worlds:
             if world == "sync":
                 results += run_sync(cluster, engine, runs, settings)

@@ -48,8 +48,8 @@ import aws_wrapper
 import aws_wrapper.aio
 from aws_wrapper._async import topology_monitor as async_topology
 from aws_wrapper._sync import topology_monitor as sync_topology
-from aws_wrapper.devcluster import Cluster
-from aws_wrapper.devcluster.client import default_state_dir, stop
+from aws_wrapper_devcluster import Cluster
+from aws_wrapper_devcluster.client import default_state_dir, stop
 
 GOAL_MS = 500.0
 """The wrapper aims to make the application write again within this long after the devcluster's
@@ -596,7 +596,6 @@ def run_engine(engine: str, worlds: Sequence[str], runs: int, kinds: Sequence[bo
             log=lambda m: log(f"  [{short}] {m}"),
             tie_to_this_process=True,
         )
-        os.environ.update(cluster.env())
         for world in worlds:
             if world == "sync":
                 results += run_sync(cluster, engine, runs, kinds)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Per-call overhead of aws_wrapper over the raw psycopg driver, sync and async.
 
-Starts one local PostgreSQL (aws_wrapper.devcluster.PostgresServer) and, on that server, times
+Starts one local PostgreSQL (aws_wrapper_devcluster.PostgresServer) and, on that server, times
 ``SELECT 1`` round trips (execute + fetchone on a reused cursor) and a 1,000-row fetch
 (execute + fetchall) through:
 
@@ -42,7 +42,7 @@ import psycopg
 
 import aws_wrapper
 import aws_wrapper.aio
-from aws_wrapper.devcluster import PostgresServer
+from aws_wrapper_devcluster import PostgresServer
 
 SELECT_ONE = "SELECT 1"
 ROWS_QUERY = "SELECT generate_series(1, 1000)"

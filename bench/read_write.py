@@ -41,8 +41,8 @@ from typing import Any
 
 import aws_wrapper
 import aws_wrapper.aio
-from aws_wrapper.devcluster import Cluster
-from aws_wrapper.devcluster.client import default_state_dir, stop
+from aws_wrapper_devcluster import Cluster
+from aws_wrapper_devcluster.client import default_state_dir, stop
 
 ENGINES = ("postgresql", "mysql")
 SHORT = {"postgresql": "pg", "mysql": "mysql"}
@@ -245,7 +245,6 @@ def run_engine(
             log=lambda m: log(f"  [{short}] {m}"),
             tie_to_this_process=True,
         )
-        os.environ.update(cluster.env())
         for world in worlds:
             requests = max(ops // 4, 1)
             log(f"  {engine} {world}: {rounds} rounds of {ops} toggles / {requests} requests")

@@ -37,9 +37,9 @@ from psycopg import sql
 
 import aws_wrapper
 import aws_wrapper.aio
-from aws_wrapper.devcluster import Cluster
-from aws_wrapper.devcluster.aws_stack import MotoServer, fake_aws_environment
-from aws_wrapper.devcluster.fake_idp import ADFS_USER, OKTA_USER, FakeAdfs, FakeOkta, LocalCA
+from aws_wrapper_devcluster import Cluster
+from aws_wrapper_devcluster.aws_stack import MotoServer, fake_aws_environment
+from aws_wrapper_devcluster.fake_idp import ADFS_USER, OKTA_USER, FakeAdfs, FakeOkta, LocalCA
 
 METHODS = ("iam", "secrets", "adfs", "okta")
 
@@ -97,7 +97,6 @@ def start_local_stack(stack: ExitStack) -> LocalStack:
     # AWS_SECRET_ACCESS_KEY (the fake pair the cluster accepts), AWS_REGION=us-east-1,
     # AWS_ENDPOINT_URL=moto. Everything set in os.environ inside is undone at the end.
     stack.enter_context(fake_aws_environment(moto.endpoint))
-    os.environ.update(cluster.env())  # the cluster's RDS-shaped host names resolve
     ca = LocalCA()
     stack.callback(ca.cleanup)
     adfs = stack.enter_context(FakeAdfs([ADFS_USER], ca=ca))

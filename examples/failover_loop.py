@@ -1,21 +1,20 @@
 """Write in a loop through failover_v2 against a running devcluster, reporting failovers.
 
-python -m aws_wrapper.devcluster up
+python -m aws_wrapper_devcluster up
 python examples/failover_loop.py [--name devcluster] [--seconds 30] [--async]
-python -m aws_wrapper.devcluster failover --crash      # in another shell
+python -m aws_wrapper_devcluster failover --crash      # in another shell
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import time
 
 import aws_wrapper
 import aws_wrapper.aio
-from aws_wrapper.devcluster import Cluster
+from aws_wrapper_devcluster import Cluster
 
 
 def run_sync(cluster: Cluster, seconds: float) -> None:
@@ -59,7 +58,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--async", dest="use_async", action="store_true")
     args = parser.parse_args(argv)
     cluster = Cluster.attach(args.name)
-    os.environ.update(cluster.env())
     if args.use_async:
         asyncio.run(run_async(cluster, args.seconds))
     else:

@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=3.0, help="how long to post after it")
     args = parser.parse_args(argv)
 
-    from aws_wrapper.devcluster import Cluster
+    from aws_wrapper_devcluster import Cluster
 
     if args.cluster:
         cluster = Cluster.attach(args.cluster)
@@ -307,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"starting a {args.engine} devcluster ...")
         cluster = Cluster.up(args.engine, readers=2, name="fastapi-demo", tie_to_this_process=True)
         started = True
-    os.environ.update(cluster.env())
+    # Cluster.up / attach installed the devcluster's name resolver: its names resolve here
     try:
         if args.serve:
             import importlib

@@ -19,7 +19,7 @@ from typing import Any
 
 import aws_wrapper
 import aws_wrapper.aio
-from aws_wrapper.devcluster import MariaDBServer, PostgresServer
+from aws_wrapper_devcluster import MariaDBServer, PostgresServer
 
 
 def say(message: str) -> None:

@@ -1,4 +1,7 @@
-"""Shared pytest fixtures: real database servers on loopback (see aws_wrapper.devcluster)."""
+"""Shared pytest fixtures: real database servers on loopback (see aws_wrapper_devcluster).
+
+The devcluster's own fixtures (``devcluster_pg``, ``moto_server``, ...) come from its pytest
+plugin, which the installed ``aws-wrapper-devcluster`` registers (``pytest11`` entry point)."""
 
 from __future__ import annotations
 
@@ -8,14 +11,12 @@ from typing import TypeVar
 
 import pytest
 
-from aws_wrapper.devcluster import (
-    BinaryNotFoundError,
+from aws_wrapper_devcluster import (
     DatabaseServer,
     MariaDBServer,
     PostgresServer,
+    RequirementError,
 )
-
-pytest_plugins = ["aws_wrapper.devcluster.pytest_plugin"]
 
 _S = TypeVar("_S", bound=DatabaseServer)
 
@@ -23,11 +24,11 @@ _S = TypeVar("_S", bound=DatabaseServer)
 def serve(server: _S) -> Iterator[_S]:
     """Start ``server`` for a fixture and always stop it afterwards.
 
-    Missing server binaries skip the tests locally but fail them in CI.
+    Missing server binaries (or drivers) skip the tests locally but fail them in CI.
     """
     try:
         server.start()
-    except BinaryNotFoundError as exc:
+    except RequirementError as exc:
         if os.environ.get("CI"):
             raise
         pytest.skip(str(exc))

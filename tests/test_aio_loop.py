@@ -125,8 +125,8 @@ async def test_auth_paths_do_not_block_the_loop(
         set_credentials_provider,
     )
     from aws_wrapper.aws.iam import TOKENS
-    from aws_wrapper.devcluster.aws_stack import ACCESS_KEY_ID, SECRET_ACCESS_KEY
-    from aws_wrapper.devcluster.fake_idp import ADFS_USER
+    from aws_wrapper_devcluster.aws_stack import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+    from aws_wrapper_devcluster.fake_idp import ADFS_USER
 
     cluster = devcluster_pg
     cluster.create_iam_user("iam_app")

@@ -16,7 +16,7 @@ import pytest
 
 from aws_wrapper import aio as aw
 from aws_wrapper.aio import AsyncAwsWrapperConnection
-from aws_wrapper.devcluster import Cluster
+from aws_wrapper_devcluster import Cluster
 from tests.drivers import ENGINES
 
 DRIVERS = ["psycopg", "aiomysql", "mysql-connector"]

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import aws_wrapper
-from aws_wrapper.devcluster import Cluster, iam_verifier
+from aws_wrapper_devcluster import Cluster, iam_verifier
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "djangotest"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from aws_wrapper.drivers._base import parse_pg_conninfo
@@ -14,6 +17,7 @@ from aws_wrapper.properties import (
     Properties,
     describe,
     is_secret,
+    lookup,
     mask,
     parse_properties,
     register,
@@ -194,26 +198,6 @@ def test_docs_list_every_property() -> None:
     assert not missing, f"docs/properties.md does not describe {missing}"
 
 
-def test_hosts_file_parsing(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pathlib import Path
-
-    from aws_wrapper import hostsfile
-
-    assert hostsfile.parse("# c\n127.0.5.1 a.example  A2.example # x\n\n127.0.5.2 a.example") == {
-        "a.example": ("127.0.5.1", "127.0.5.2"),
-        "a2.example": ("127.0.5.1",),
-    }
-    first, second = Path(str(tmp_path)) / "h1", Path(str(tmp_path)) / "h2"
-    first.write_text("127.0.9.1 one.example\n")
-    second.write_text("127.0.9.2 two.example\n127.0.9.3 one.example\n")
-    monkeypatch.setenv(hostsfile.ENV_VAR, f"{first}:{second}:{tmp_path}/missing")
-    assert hostsfile.addresses("ONE.example") == ("127.0.9.1", "127.0.9.3")
-    assert hostsfile.lookup("two.example") == "127.0.9.2"
-    assert hostsfile.lookup("three.example") is None
-    monkeypatch.delenv(hostsfile.ENV_VAR)
-    assert hostsfile.lookup("two.example") is None
-
-
 def test_every_plugin_property_is_known_before_any_plugin_loads() -> None:
     """Properties are checked before plugins are built (and plugin modules load lazily):
     their declarations must not live in the lazily imported plugin modules."""
@@ -233,3 +217,46 @@ def test_every_plugin_property_is_known_before_any_plugin_loads() -> None:
         "test",
     )
     assert not props.driver and len(props.wrapper) == 7
+
+
+def _numeric_properties() -> list[Prop[Any]]:
+    import aws_wrapper.aio
+    import aws_wrapper.sync  # noqa: F401 - every module that declares properties
+
+    found = [p for p in registry().values() if p.numeric]
+    assert len(found) > 20  # the registry, not a hand-made list
+    return found
+
+
+NON_FINITE = [float("nan"), float("inf"), float("-inf"), "nan", "NaN", "inf", "-Infinity"]
+
+
+@pytest.mark.parametrize("prop", _numeric_properties(), ids=lambda p: p.name)
+def test_every_numeric_property_has_a_finite_range(prop: Prop[Any]) -> None:
+    assert prop.minimum is not None and prop.maximum is not None
+    assert prop.minimum <= prop.maximum <= 86_400_000  # a day in ms at most
+    if prop.default is not None:
+        assert prop.parse(prop.default) == prop.default
+    assert prop.parse(prop.minimum) == prop.minimum
+    assert prop.parse(str(int(prop.maximum))) == prop.maximum
+    too_small = prop.minimum - (1 if prop.type is int else 0.001)
+    bad: list[object] = [*NON_FINITE, prop.maximum + 1, too_small, 10**30, str(10**30)]
+    for raw in bad:
+        with pytest.raises(PropertyError) as info:
+            prop.parse(raw)
+        assert info.value.prop == prop.name
+        assert prop.name in str(info.value), str(info.value)
+        assert f"{prop.accepted_range()}" in str(info.value), str(info.value)
+
+
+def test_a_numeric_property_without_bounds_cannot_be_declared() -> None:
+    with pytest.raises(RuntimeError, match="minimum and a maximum"):
+        register(Prop("test_unbounded_ms", int, 1, "test", minimum=0))
+    assert lookup("test_unbounded_ms") is None
+
+
+def test_docs_give_the_range_of_every_numeric_property() -> None:
+    page = (Path(__file__).resolve().parent.parent / "docs" / "properties.md").read_text()
+    section = page.split("## Numeric ranges", 1)[1]
+    for prop in _numeric_properties():
+        assert f"| `{prop.name}` | {prop.accepted_range()} |" in section, prop.name

@@ -1,4 +1,4 @@
-"""The loopback database servers used by the test suite (aws_wrapper.devcluster)."""
+"""The loopback database servers used by the test suite (aws_wrapper_devcluster)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import psycopg
 import pymysql
 import pytest
 
-from aws_wrapper.devcluster import (
+from aws_wrapper_devcluster import (
     APP_USER,
     SERVER_OS_USER,
     DatabaseServer,

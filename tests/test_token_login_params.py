@@ -61,7 +61,7 @@ def test_mysql_connector_uses_the_cleartext_plugin_over_tls(factory: object) -> 
 
 
 def _self_signed_ca(directory: Path) -> Path:
-    from aws_wrapper.devcluster.fake_idp import LocalCA
+    from aws_wrapper_devcluster.fake_idp import LocalCA
 
     ca = LocalCA(directory)
     return Path(ca.ca_file)

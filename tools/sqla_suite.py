@@ -1,7 +1,7 @@
 """SQLAlchemy's dialect compliance suite (``sqlalchemy.testing.suite``) against aws_wrapper's
 SQLAlchemy dialects and, as the baseline, the stock dialects they subclass (``make sqla-suite``).
 
-Starts a PostgreSQL and a MariaDB server (aws_wrapper.devcluster), creates what the suite
+Starts a PostgreSQL and a MariaDB server (aws_wrapper_devcluster), creates what the suite
 expects (schemas ``test_schema`` / ``test_schema_2``, PostgreSQL's hstore and citext), downloads
 SQLAlchemy's own requirements class (``test/requirements.py`` of the installed version's sdist,
 with pip), runs ``pytest --dburi URL`` with SQLAlchemy's pytest plugin (tests/sqla_suite/) once
@@ -35,7 +35,7 @@ from pathlib import Path
 import pymysql
 import sqlalchemy
 
-from aws_wrapper.devcluster import DatabaseServer, MariaDBServer, PostgresServer
+from aws_wrapper_devcluster import DatabaseServer, MariaDBServer, PostgresServer
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITE_DIR = ROOT / "tests" / "sqla_suite"

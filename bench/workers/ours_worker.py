@@ -20,10 +20,14 @@ import aiomysql
 import mysql.connector
 import psycopg
 import pymysql
-from worker_common import AsyncVariant, SyncVariant, Variant, resolved, serve
+from worker_common import HOSTS, AsyncVariant, SyncVariant, Variant, resolved, serve
 
 import aws_wrapper
 import aws_wrapper.aio
+
+# the devcluster's names (the harness passes its hosts file in DEVCLUSTER_HOSTS_FILE) resolve
+# for aws_wrapper through its name-resolution hook; the wrapper reads no variable itself
+aws_wrapper.set_name_resolver(HOSTS.lookup)
 
 NETWORK_ERRORS: tuple[type[BaseException], ...] = (
     psycopg.OperationalError,

@@ -41,9 +41,11 @@ T = TypeVar("T")
 SELECT_ONE = "SELECT 1"
 ROWS_QUERY = "SELECT generate_series(1, 1000)"
 ROWS = 1000
-HOSTS_ENV = "AWS_WRAPPER_HOSTS_FILE"
-"""The devcluster's hosts file (its fake RDS names -> loopback addresses). aws_wrapper reads
-it itself; for the others the worker resolves the names (see :func:`patch_getaddrinfo`)."""
+HOSTS_ENV = "DEVCLUSTER_HOSTS_FILE"
+"""The devcluster's hosts file (its fake RDS names -> loopback addresses), set by the harness.
+The ours worker hands :data:`HOSTS` to aws_wrapper's name-resolution hook
+(``aws_wrapper.set_name_resolver``); for the others the worker resolves the names (see
+:func:`patch_getaddrinfo`)."""
 
 perf_ns = time.perf_counter_ns
 
@@ -57,7 +59,7 @@ def log(message: str) -> None:
 
 
 class HostsFile:
-    """Reads the hosts file named by ``AWS_WRAPPER_HOSTS_FILE`` (``/etc/hosts`` format), again
+    """Reads the hosts file named by ``DEVCLUSTER_HOSTS_FILE`` (``/etc/hosts`` format), again
     whenever it changes (the devcluster rewrites it on failover)."""
 
     def __init__(self) -> None:

@@ -58,8 +58,8 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "notesite.settings")
     started = None
     if args.devcluster:
-        from aws_wrapper.devcluster import Cluster
-        from aws_wrapper.devcluster.client import DevclusterError
+        from aws_wrapper_devcluster import Cluster
+        from aws_wrapper_devcluster.client import DevclusterError
 
         try:
             cluster = Cluster.attach(args.name)
@@ -67,7 +67,6 @@ def main(argv: list[str]) -> int:
             print(f"[django] starting devcluster {args.name} ({args.engine})", flush=True)
             cluster = started = Cluster.up(args.engine, name=args.name)
         params = cluster.conn_params()
-        os.environ.update(cluster.env())
         os.environ.update(
             DB_ENGINE=cluster.engine.value,
             DB_HOST=params["host"],

@@ -2,13 +2,14 @@
 
 Shared code in ``_async/`` uses only the ``A``-prefixed / ``a``-prefixed names below;
 ``tools/unasync_build.py`` maps each of them to its sync twin (``AEvent`` -> ``Event``,
-``asleep`` -> ``sleep``, ...) when it generates ``_sync/``.  Every name here is a seam a
+``asleep`` -> ``sleep``, ...) when it generates ``_sync/``, drops ``if AIO:`` blocks and
+unwraps ``await_event``/``arun_blocking`` (they have no sync half).  Every name here is a seam a
 reader has to learn, so keep the list short:
 
 =====================  ==============================  ===============================
 concept                async                           sync
 =====================  ==============================  ===============================
-``AIO``/``AIO_TWIN``   ``True``                        ``False`` (branch on it rarely)
+``AIO``                ``True``                        block dropped (branch on it rarely)
 ``asleep``             ``asyncio.sleep``               ``time.sleep``
 ``AEvent``             ``asyncio.Event``               ``threading.Event``
 ``ALock``              ``asyncio.Lock``                ``threading.Lock``
@@ -17,8 +18,8 @@ concept                async                           sync
 ``AWorker``/``aspawn`` ``asyncio.Task``                daemon ``threading.Thread``
 ``agather``            ``asyncio.gather``              threads, concurrently
 ``amonitor_scope``     the running loop                the process
-``await_event``        ``wait_for(event.wait(), t)``   ``event.wait(t)``
-``arun_blocking``      a bounded thread pool           call directly
+``await_event``        ``wait_for(event.wait(), t)``   ``event.wait(t)`` (unwrapped)
+``arun_blocking``      a bounded thread pool           a direct call (unwrapped)
 ``AResult[T]``         ``Awaitable[T]``                ``T``
 =====================  ==============================  ===============================
 """
@@ -35,12 +36,14 @@ from functools import partial
 from types import TracebackType
 from typing import Annotated, Any, Final, TypeAlias, TypeVar
 
+from aws_wrapper.forking import at_fork_in_child, bury
+
 T = TypeVar("T")
 
 AIO: Final = True
-"""True in the async tree; the generator renames it ``AIO_TWIN`` (False) in the sync tree.
-Branch on it only where the two worlds differ in API shape (sync-only property setters)."""
-AIO_TWIN: Final = False
+"""True: ``if AIO:`` marks an async-only block, which the generator drops from the sync tree
+(keeping the ``else`` block); ``X if AIO else Y`` becomes ``Y`` there. Branch on it only where
+the two worlds differ in API shape (sync-only property setters)."""
 
 AResult: TypeAlias = Awaitable[T]
 """What a pipeline step returns: an awaitable of T (async); ``Result[T]`` is T itself (sync)."""
@@ -160,11 +163,6 @@ Lock = threading.Lock
 ThreadLock = threading.Lock
 
 
-def wait_event(event: threading.Event, timeout: float | None) -> bool:
-    """Wait for ``event`` at most ``timeout`` seconds; True if it was set."""
-    return event.wait(timeout)
-
-
 class Worker:
     """A background worker (a monitor): a daemon thread."""
 
@@ -212,10 +210,15 @@ class _ProcessScope:
 _PROCESS_SCOPE = _ProcessScope()
 
 
+@at_fork_in_child
+def _new_process_scope_after_fork() -> None:
+    """A forked child is another process: a scope of its own, so nothing kept for the parent's
+    scope (its monitors, pools) is the child's."""
+    global _PROCESS_SCOPE
+    bury(_PROCESS_SCOPE)
+    _PROCESS_SCOPE = _ProcessScope()
+
+
 def monitor_scope() -> object:
     """What shared monitors are keyed by: the whole process (threads)."""
     return _PROCESS_SCOPE
-
-
-def run_blocking(func: Callable[..., T], *args: Any) -> T:
-    return func(*args)

@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from . import rds_utils
 from .errors import AwsWrapperError, ConfigurationError, OperationalError
+from .forking import at_fork_in_child, bury
 from .hostinfo import HostInfo
-from .properties import Prop, register
+from .properties import DAY_MS, Prop, register
 
 if TYPE_CHECKING:
     from mypy_boto3_rds import RDSClient
@@ -47,6 +48,7 @@ CUSTOM_ENDPOINT_INFO_REFRESH_RATE_MS = register(
         "custom_endpoint: how often the shared monitor of a custom endpoint asks RDS for its "
         "members (DescribeDBClusterEndpoints).",
         minimum=1,
+        maximum=DAY_MS,
     )
 )
 CUSTOM_ENDPOINT_IDLE_MONITOR_EXPIRATION_MS = register(
@@ -57,6 +59,7 @@ CUSTOM_ENDPOINT_IDLE_MONITOR_EXPIRATION_MS = register(
         "custom_endpoint: a custom endpoint monitor that no connection used for this long stops "
         "(the next use starts a new one).",
         minimum=1,
+        maximum=DAY_MS,
     )
 )
 WAIT_FOR_CUSTOM_ENDPOINT_INFO = register(
@@ -76,6 +79,7 @@ WAIT_FOR_CUSTOM_ENDPOINT_INFO_TIMEOUT_MS = register(
         "custom_endpoint: how long to wait for the members before failing with "
         "CustomEndpointError.",
         minimum=0,
+        maximum=DAY_MS,
     )
 )
 CUSTOM_ENDPOINT_REGION: Prop[str | None] = register(
@@ -340,6 +344,15 @@ def _not_found(endpoint_id: str, region: str) -> CustomEndpointNotFoundError:
 _source: CustomEndpointSource | None = None
 _defaults: dict[str | None, Boto3CustomEndpointSource] = {}
 _source_lock = threading.Lock()
+
+
+@at_fork_in_child
+def _forget_sources_after_fork() -> None:
+    """A forked child makes its own boto3 sources (their clients hold the parent's sockets)."""
+    global _defaults, _source_lock
+    bury(_defaults)
+    _defaults = {}
+    _source_lock = threading.Lock()
 
 
 def set_custom_endpoint_source(source: CustomEndpointSource | None) -> None:

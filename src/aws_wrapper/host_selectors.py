@@ -40,8 +40,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from .errors import PropertyError
+from .forking import at_fork_in_child
 from .hostinfo import HostAvailability, HostInfo, HostRole
-from .properties import Prop, Properties, register
+from .properties import MAX_WEIGHT, Prop, Properties, register
 
 ROUND_ROBIN_HOST_WEIGHT_PAIRS = register(
     Prop(
@@ -61,6 +62,7 @@ ROUND_ROBIN_DEFAULT_WEIGHT = register(
         "round_robin host selector: weight of the hosts not listed in "
         "'round_robin_host_weight_pairs'.",
         minimum=1,
+        maximum=MAX_WEIGHT,
     )
 )
 WEIGHTED_RANDOM_HOST_WEIGHT_PAIRS = register(
@@ -391,6 +393,19 @@ _SELECTORS: dict[str, BaseHostSelector] = {
         _FASTEST_RESPONSE,
     )
 }
+
+
+@at_fork_in_child
+def _selectors_after_fork() -> None:
+    """In a forked child: new locks (the parent's may be held by a thread that does not exist
+    here), and a new seed for the random ones (or every worker would pick the same hosts)."""
+    for selector in _SELECTORS.values():
+        state = vars(selector)
+        if "_lock" in state:
+            state["_lock"] = threading.Lock()
+        rng = state.get("_rng")
+        if isinstance(rng, random.Random):
+            rng.seed()
 
 
 def strategies() -> list[str]:

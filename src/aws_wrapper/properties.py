@@ -17,6 +17,7 @@ Secrets (passwords, tokens, secret values) are masked in every repr and log line
 from __future__ import annotations
 
 import difflib
+import math
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -30,6 +31,16 @@ MASK = "***"
 
 _TRUE = frozenset({"true", "1", "yes", "on", "t", "y"})
 _FALSE = frozenset({"false", "0", "no", "off", "f", "n"})
+
+DAY_MS = 86_400_000
+"""The upper bound of every duration in milliseconds: a day."""
+DAY_S = 86_400
+"""The upper bound of every duration in seconds: a day."""
+MAX_COUNT = 1000
+"""The upper bound of counts (attempts, failed probes)."""
+MAX_PORT = 65535
+MAX_WEIGHT = 10_000
+"""The upper bound of host selector weights."""
 
 _SECRET_WORDS = ("password", "passwd", "secret", "token", "assertion", "credential")
 
@@ -52,7 +63,19 @@ class Prop(Generic[T]):
     doc: str
     choices: tuple[str, ...] | None = None
     minimum: float | None = None
+    maximum: float | None = None
     secret: bool = False
+
+    @property
+    def numeric(self) -> bool:
+        """True for int and float properties (bool excluded)."""
+        return self.type in (int, float)
+
+    def accepted_range(self) -> str:
+        """``'1 to 86400000'``: what a numeric property accepts, for messages and docs."""
+        low = "-inf" if self.minimum is None else _number(self.minimum)
+        high = "inf" if self.maximum is None else _number(self.maximum)
+        return f"{low} to {high}"
 
     def parse(self, raw: object) -> T:
         """Convert ``raw`` (a typed value or a string from a URL/conninfo) to this type."""
@@ -63,26 +86,45 @@ class Prop(Generic[T]):
                 f"{', '.join(self.choices)}",
                 self.name,
             )
-        if (
-            self.minimum is not None
-            and isinstance(value, int | float)
-            and not isinstance(value, bool)
-            and value < self.minimum
-        ):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            self._check_range(raw, value)
+        return value
+
+    def _check_range(self, raw: object, value: float) -> None:
+        """Reject NaN, infinities and values outside [minimum, maximum]: a NaN timeout never
+        expires and a huge one overflows the waits it ends up in."""
+        if not math.isfinite(value):
             raise PropertyError(
-                f"property '{self.name}': {self._show(raw)} is below the minimum {self.minimum:g}",
+                f"property '{self.name}': {self._show(raw)} is not a finite number "
+                f"(accepted: {self.accepted_range()})",
                 self.name,
             )
-        return value
+        if self.minimum is not None and value < self.minimum:
+            raise PropertyError(
+                f"property '{self.name}': {self._show(raw)} is below the minimum "
+                f"{_number(self.minimum)} (accepted: {self.accepted_range()})",
+                self.name,
+            )
+        if self.maximum is not None and value > self.maximum:
+            raise PropertyError(
+                f"property '{self.name}': {self._show(raw)} is above the maximum "
+                f"{_number(self.maximum)} (accepted: {self.accepted_range()})",
+                self.name,
+            )
 
     def _show(self, raw: object) -> str:
         return MASK if self.secret or is_secret(self.name) else repr(raw)
 
 
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
 def _convert(prop: Prop[T], raw: object) -> T:
     kind: type[Any] = prop.type
+    accepted = f" from {prop.accepted_range()}" if prop.numeric else ""
     bad = PropertyError(
-        f"property '{prop.name}' expects {_kind_name(kind)}, got {prop._show(raw)}"
+        f"property '{prop.name}' expects {_kind_name(kind)}{accepted}, got {prop._show(raw)}"
         f" ({type(raw).__name__})",
         prop.name,
     )
@@ -146,7 +188,10 @@ _PREFIXES: dict[str, str] = {}
 
 
 def register(prop: Prop[T]) -> Prop[T]:
-    """Declare a wrapper property. Declaring the same name twice is a bug."""
+    """Declare a wrapper property. Declaring the same name twice is a bug, and so is a
+    numeric property without both bounds (every one has an accepted range)."""
+    if prop.numeric and (prop.minimum is None or prop.maximum is None):
+        raise RuntimeError(f"numeric property {prop.name!r} needs a minimum and a maximum")
     existing = _REGISTRY.get(prop.name)
     if existing is not None and existing != prop:
         raise RuntimeError(f"property {prop.name!r} registered twice")
@@ -249,16 +294,32 @@ def parse_properties(
         if driver_params is None or name in driver_params:
             driver[name] = value
             continue
-        raise PropertyError(_unknown_message(name, driver_params, driver_name), name)
+        shown = shown_name(name)
+        raise PropertyError(_unknown_message(name, shown, driver_params, driver_name), shown)
     return Properties(wrapper, driver)
 
 
-def _unknown_message(name: str, driver_params: Iterable[str], driver_name: str) -> str:
+def shown_name(name: str) -> str:
+    """``name`` as an error may show it: an unknown name with a secret word in it may be a
+    password run into its key (``passwordS3cr3t=...`` in a conninfo string), so only the
+    secret word is shown (``…password…``)."""
+    if not is_secret(name):
+        return name
+    low = name.lower()
+    for word in _SECRET_WORDS:
+        at = low.find(word)
+        if at >= 0:
+            end = at + len(word)
+            return ("…" if at else "") + name[at:end] + ("…" if end < len(name) else "")
+    return "…"
+
+
+def _unknown_message(name: str, shown: str, driver_params: Iterable[str], driver_name: str) -> str:
     candidates = list(_REGISTRY) + list(driver_params)
     close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.75)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return (
-        f"unknown connection property '{name}': it is neither an aws_wrapper property nor a "
+        f"unknown connection property '{shown}': it is neither an aws_wrapper property nor a "
         f"{driver_name} connection parameter{hint}"
     )
 
@@ -351,6 +412,7 @@ TOPOLOGY_REFRESH_MS = register(
         30000,
         "How often the topology monitor reads the topology while the writer is known.",
         minimum=1,
+        maximum=DAY_MS,
     )
 )
 HIGH_REFRESH_RATE_MS = register(
@@ -362,6 +424,7 @@ HIGH_REFRESH_RATE_MS = register(
         "(panic mode, e.g. during a failover): one query per instance on connections kept "
         "between rounds (the AWS wrappers' default is 100).",
         minimum=1,
+        maximum=DAY_MS,
     )
 )
 FAILOVER_MODE: Prop[str | None] = register(
@@ -381,6 +444,7 @@ FAILOVER_TIMEOUT_SEC = register(
         300.0,
         "How long failover may look for a new host before raising FailoverFailedError.",
         minimum=0,
+        maximum=DAY_S,
     )
 )
 ENABLE_CONNECT_FAILOVER = register(
@@ -407,6 +471,7 @@ CONNECTION_RETRY_MAX_ATTEMPTS = register(
         "Attempts to open a connection to a new host after a failover when it is rejected "
         "transiently (refused or reset while the instance finishes promotion).",
         minimum=1,
+        maximum=MAX_COUNT,
     )
 )
 CONNECTION_RETRY_MAX_BACKOFF_S = register(
@@ -416,6 +481,7 @@ CONNECTION_RETRY_MAX_BACKOFF_S = register(
         1.0,
         "Longest wait between those attempts (the backoff doubles from 50 ms).",
         minimum=0,
+        maximum=DAY_S,
     )
 )
 OPEN_CONNECTION_RETRY_TIMEOUT_MS = register(
@@ -426,6 +492,7 @@ OPEN_CONNECTION_RETRY_TIMEOUT_MS = register(
         "initial_connection: how long to keep trying to open a connection of the right role "
         "through a cluster endpoint.",
         minimum=0,
+        maximum=DAY_MS,
     )
 )
 OPEN_CONNECTION_RETRY_INTERVAL_MS = register(
@@ -435,6 +502,7 @@ OPEN_CONNECTION_RETRY_INTERVAL_MS = register(
         1000,
         "initial_connection: wait between those attempts.",
         minimum=0,
+        maximum=DAY_MS,
     )
 )
 READER_INITIAL_STRATEGY = register(
@@ -465,6 +533,7 @@ FAILURE_DETECTION_TIME_MS = register(
         30000,
         "host_monitoring_v2: how long a call may run before its host is probed.",
         minimum=0,
+        maximum=DAY_MS,
     )
 )
 FAILURE_DETECTION_INTERVAL_MS = register(
@@ -474,6 +543,7 @@ FAILURE_DETECTION_INTERVAL_MS = register(
         5000,
         "host_monitoring_v2: probing interval; a probe unanswered for an interval is a failure.",
         minimum=1,
+        maximum=DAY_MS,
     )
 )
 FAILURE_DETECTION_COUNT = register(
@@ -484,6 +554,7 @@ FAILURE_DETECTION_COUNT = register(
         "host_monitoring_v2: failed probes in a row after which the host is taken as dead and "
         "the calls in flight on it are aborted.",
         minimum=1,
+        maximum=MAX_COUNT,
     )
 )
 MONITOR_DISPOSAL_TIME_MS = register(
@@ -494,6 +565,7 @@ MONITOR_DISPOSAL_TIME_MS = register(
         "host_monitoring_v2 and fastest_response_strategy: a host monitor with nothing to "
         "watch for this long stops.",
         minimum=0,
+        maximum=DAY_MS,
     )
 )
 MONITORING_PREFIX = register_prefix(
@@ -532,6 +604,7 @@ RESPONSE_MEASUREMENT_INTERVAL_MS = register(
         "(the median of a few pings on a connection of its own) for the fastest_response "
         "host selector.",
         minimum=1,
+        maximum=DAY_MS,
     )
 )
 
@@ -574,6 +647,7 @@ SRW_CONNECT_RETRY_TIMEOUT_MS = register(
         "srw: how long to keep trying to open a connection of the right role through an "
         "endpoint (with srw_verify_new_connections).",
         minimum=1,
+        maximum=DAY_MS,
     )
 )
 SRW_CONNECT_RETRY_INTERVAL_MS = register(
@@ -583,6 +657,7 @@ SRW_CONNECT_RETRY_INTERVAL_MS = register(
         1000,
         "srw: wait between those attempts.",
         minimum=1,
+        maximum=DAY_MS,
     )
 )
 SRW_VERIFY_INITIAL_CONNECTION_TYPE: Prop[str | None] = register(
@@ -628,6 +703,7 @@ IAM_DEFAULT_PORT: Prop[int | None] = register(
         "iam/federated_auth/okta: the port the IAM token is signed for (default: the port "
         "connected to).",
         minimum=1,
+        maximum=MAX_PORT,
     )
 )
 IAM_REGION: Prop[str | None] = register(
@@ -646,6 +722,7 @@ IAM_EXPIRATION = register(
         870,
         "iam: seconds an IAM token is reused from the cache (RDS accepts one for 900 s).",
         minimum=1,
+        maximum=DAY_S,
     )
 )
 SECRETS_MANAGER_SECRET_ID: Prop[str | None] = register(
@@ -716,6 +793,7 @@ SECRETS_MANAGER_EXPIRATION = register(
         "aws_secrets_manager: seconds the secret's value is reused from the cache (a refused "
         "login refreshes it at once).",
         minimum=0,
+        maximum=DAY_S,
     )
 )
 IDP_ENDPOINT: Prop[str | None] = register(
@@ -729,7 +807,12 @@ IDP_ENDPOINT: Prop[str | None] = register(
 )
 IDP_PORT = register(
     Prop(
-        "idp_port", int, 443, "federated_auth/okta: the identity provider's HTTPS port.", minimum=1
+        "idp_port",
+        int,
+        443,
+        "federated_auth/okta: the identity provider's HTTPS port.",
+        minimum=1,
+        maximum=MAX_PORT,
     )
 )
 IDP_USERNAME: Prop[str | None] = register(
@@ -800,6 +883,7 @@ IAM_TOKEN_EXPIRATION = register(
         870,
         "federated_auth/okta: seconds an IAM token is reused from the cache.",
         minimum=1,
+        maximum=DAY_S,
     )
 )
 HTTP_REQUEST_CONNECT_TIMEOUT = register(
@@ -809,6 +893,7 @@ HTTP_REQUEST_CONNECT_TIMEOUT = register(
         60.0,
         "federated_auth/okta: timeout in seconds of each request to the identity provider.",
         minimum=0.001,
+        maximum=DAY_S,
     )
 )
 SSL_SECURE = register(

@@ -30,6 +30,7 @@ import weakref
 from collections.abc import Sequence
 from typing import Protocol
 
+from .forking import at_fork_in_child
 from .host_selectors import set_response_time_source
 from .hostinfo import HostInfo
 
@@ -77,6 +78,14 @@ class Measurer(Protocol):
 
 _lock = threading.Lock()
 _measurers: dict[str, weakref.WeakSet[Measurer]] = {}
+
+
+@at_fork_in_child
+def _forget_measurers_after_fork() -> None:
+    """The parent's monitors measure nothing in a forked child (their threads are gone)."""
+    global _lock, _measurers
+    _lock = threading.Lock()
+    _measurers = {}
 
 
 def track(url: str, measurer: Measurer) -> None:

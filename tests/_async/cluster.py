@@ -1,6 +1,6 @@
 """Helpers of the devcluster test modules (their fixtures are in conftest.py).
 
-Written for asyncio; tests/_sync/cluster.py is generated from it.
+Written once as async code: tests/_sync/cluster.py is generated from tests/_async/cluster.py.
 """
 
 from __future__ import annotations

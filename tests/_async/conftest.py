@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from aws_wrapper import aio as aw
-from aws_wrapper.devcluster import Cluster
+from aws_wrapper_devcluster import Cluster
 
 from .cluster import ENGINE_OF
 
@@ -22,7 +22,7 @@ def driver(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def cluster(request: pytest.FixtureRequest, driver: str) -> Cluster:
-    """The devcluster of ``driver``'s engine, healthy (see aws_wrapper.devcluster)."""
+    """The devcluster of ``driver``'s engine, healthy (see aws_wrapper_devcluster)."""
     name = "devcluster_pg" if ENGINE_OF[driver] == "pg" else "devcluster_mysql"
     c: Cluster = request.getfixturevalue(name)
     return c

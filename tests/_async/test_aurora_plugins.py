@@ -12,7 +12,7 @@ from aws_wrapper import aio as aw
 from aws_wrapper._async.plugins.aurora import AuroraConnectionTrackerPlugin
 from aws_wrapper._compat import arun_blocking
 from aws_wrapper.aio import AsyncAwsWrapperConnection
-from aws_wrapper.devcluster import Cluster
+from aws_wrapper_devcluster import Cluster
 
 ENGINE_OF = {"psycopg": "pg", "aiomysql": "mysql"}
 

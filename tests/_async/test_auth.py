@@ -26,9 +26,9 @@ from aws_wrapper.aws.credentials import (
 )
 from aws_wrapper.aws.iam import TOKENS, TokenTarget
 from aws_wrapper.aws.sigv4 import generate_rds_auth_token
-from aws_wrapper.devcluster import Cluster
-from aws_wrapper.devcluster.aws_stack import ACCESS_KEY_ID, SECRET_ACCESS_KEY, MotoServer
-from aws_wrapper.devcluster.fake_idp import ADFS_USER, OKTA_USER, FakeAdfs, FakeOkta
+from aws_wrapper_devcluster import Cluster
+from aws_wrapper_devcluster.aws_stack import ACCESS_KEY_ID, SECRET_ACCESS_KEY, MotoServer
+from aws_wrapper_devcluster.fake_idp import ADFS_USER, OKTA_USER, FakeAdfs, FakeOkta
 
 REGION = "us-east-1"
 

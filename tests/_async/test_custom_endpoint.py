@@ -2,8 +2,8 @@
 
 The plugin's hooks are called directly with a minimal plugin service (the plugin reads only
 ``service.initial_host``), and the connect chain is a function returning a marker object.
-Written for asyncio; tests/_sync/test_custom_endpoint.py is generated from it (monitors are
-then threads, and "concurrent" connects run in threads).
+Written once as async code: tests/_sync/test_custom_endpoint.py is generated from it (monitors
+are then threads, and "concurrent" connects run in threads).
 """
 
 from __future__ import annotations

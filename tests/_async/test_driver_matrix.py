@@ -1,6 +1,6 @@
 """The behavioural matrix every driver runs through, against real servers.
 
-Written once for asyncio; tests/_sync/test_driver_matrix.py is generated from it and runs the
+Written once as async code: tests/_sync/test_driver_matrix.py is generated from it and runs the
 same checks on the blocking drivers (psycopg, PyMySQL, mysql.connector).
 """
 
@@ -302,24 +302,34 @@ async def test_bad_input_is_named(driver: str, db_params: dict[str, Any]) -> Non
     assert str(db_params["password"]) not in str(port_info.value)
 
 
-async def test_hosts_file_names_resolve(
-    driver: str, db_params: dict[str, Any], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+async def test_name_resolver_sends_names_to_its_address(
+    driver: str, db_params: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Names listed in AWS_WRAPPER_HOSTS_FILE (how devcluster names resolve) reach the
-    listed address; the file is re-read when it changes."""
-    hosts = tmp_path / "hosts"
-    hosts.write_text(f"{db_params['host']} db-1.devcluster.invalid\n")
-    monkeypatch.setenv("AWS_WRAPPER_HOSTS_FILE", str(hosts))
+    """A resolver installed with aws_wrapper.set_name_resolver (how devcluster names resolve)
+    sends a name it knows to its address and keeps the name; it is asked again at each
+    connect; None leaves the name to the driver."""
+    table = {"db-1.devcluster.invalid": str(db_params["host"])}
+    asked: list[str] = []
+
+    def resolve(host: str) -> str | None:
+        asked.append(host)
+        return table.get(host)
+
+    monkeypatch.setattr("aws_wrapper.resolver._resolver", None)
+    assert aw.set_name_resolver(resolve) is None
+    assert aw.get_name_resolver() is resolve
     params = {**db_params, "host": "db-1.devcluster.invalid"}
     async with await aw.connect(driver=driver, plugins="", **params) as conn:
         cur = await conn.execute("SELECT 1")
         assert await cur.fetchone() == (1,)
         assert conn.current_host is not None
         assert conn.current_host.host == "db-1.devcluster.invalid"
-    hosts.write_text("127.0.0.1 someone-else.invalid\n")
+    assert "db-1.devcluster.invalid" in asked
+    table.clear()
     with pytest.raises(aw.ConnectError) as info:
         await aw.connect(driver=driver, plugins="", **params)
     assert "db-1.devcluster.invalid" in str(info.value)
+    assert aw.set_name_resolver(None) is resolve
 
 
 async def test_dialect_follows_the_server(conn: AsyncAwsWrapperConnection, driver: str) -> None:

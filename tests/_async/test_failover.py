@@ -1,6 +1,7 @@
 """failover_v2 on the devcluster: both engines, every driver, clean and crash failovers.
 
-Written for asyncio; tests/_sync/test_failover.py is generated from it.
+Written once as async code: tests/_sync/test_failover.py is generated from
+tests/_async/test_failover.py.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from aws_wrapper import aio as aw
 from aws_wrapper._async.topology_monitor import monitors
 from aws_wrapper._compat import AIO, agather, arun_blocking, asleep, aspawn
 from aws_wrapper.aio import AsyncAwsWrapperConnection
-from aws_wrapper.devcluster import Cluster
+from aws_wrapper_devcluster import Cluster
 from tests.helpers import live_workers
 
 from .cluster import ENGINE_OF

@@ -18,9 +18,9 @@ from aws_wrapper._async.plugins.fastest_response import (
 )
 from aws_wrapper._compat import AEvent, arun_blocking, asleep, await_event
 from aws_wrapper.aio import AsyncAwsWrapperConnection
-from aws_wrapper.devcluster import Cluster
 from aws_wrapper.hostinfo import HostInfo, HostRole
 from aws_wrapper.properties import Properties
+from aws_wrapper_devcluster import Cluster
 from tests.helpers import live_workers
 
 ENGINE_OF = {"psycopg": "pg", "aiomysql": "mysql"}

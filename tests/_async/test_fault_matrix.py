@@ -3,9 +3,10 @@
 For each fault, an application that keeps calling (and treats every error as retryable) must
 find its connection usable again within ``failover_timeout_sec`` of the cluster being
 healthy, and every error it saw must be an ``aws_wrapper.Error`` (a PEP 249 class). The
-cancellation columns (mid-call, mid-failover) are asyncio-only: tests/test_cancellation.py.
+cancellation columns (mid-call, mid-failover) are async-only: tests/test_cancellation.py.
 
-Written once for asyncio; tests/_sync/test_fault_matrix.py is generated from it.
+Written once as async code: tests/_sync/test_fault_matrix.py is generated from
+tests/_async/test_fault_matrix.py.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 from aws_wrapper import aio as aw
 from aws_wrapper._compat import arun_blocking
 from aws_wrapper.aio import AsyncAwsWrapperConnection
-from aws_wrapper.devcluster import Cluster
+from aws_wrapper_devcluster import Cluster
 
 FAILOVER_TIMEOUT = 3.0
 FAULTS = ["clean-failover", "crash-failover", "down-past-timeout", "blackhole"]

@@ -11,9 +11,9 @@ import pytest
 
 from aws_wrapper import aio as aw
 from aws_wrapper._async.plugins.host_monitoring import host_monitors
-from aws_wrapper._compat import AIO, agather, arun_blocking, asleep, aspawn
+from aws_wrapper._compat import AIO, AEvent, agather, arun_blocking, asleep, aspawn, await_event
 from aws_wrapper.aio import AsyncAwsWrapperConnection
-from aws_wrapper.devcluster import Cluster
+from aws_wrapper_devcluster import Cluster
 from tests.helpers import live_workers
 
 from .cluster import ENGINE_OF
@@ -168,3 +168,41 @@ async def test_monitoring_connection_properties_and_disposal(cluster: Cluster, d
             break
         await asleep(0.05)
     assert not monitor.running
+
+
+async def test_faster_settings_get_a_monitor_of_their_own(cluster: Cluster, driver: str) -> None:
+    """A connection with fast detection settings opened after one with the defaults (30 s
+    grace) is watched with its own settings: its call on a dead host is aborted in time."""
+    default = await aw.connect(driver=driver, plugins="host_monitoring_v2", **cluster.conn_params())
+    fast = await connect(cluster, driver, "host_monitoring_v2")
+    done = AEvent()
+    writer = cluster.writer
+
+    async def blackhole_soon() -> None:
+        await asleep(0.3)
+        await arun_blocking(partial(cluster.blackhole, writer))
+
+    async def watchdog() -> None:  # without the fix the call would hang: fail it in seconds
+        if not await await_event(done, BOUND_S + 2):
+            fast.driver_dialect.abort(fast.driver_connection)
+
+    try:
+        assert default.current_host == fast.current_host
+        assert len(host_monitors()) == 2  # one per settings, both for the writer
+        guard = aspawn(watchdog, name="watchdog")
+        worker = aspawn(blackhole_soon, name="blackhole")
+        start = time.monotonic()
+        with pytest.raises(Exception) as info:
+            await fast.execute(sleep_sql(driver, 20))
+        elapsed = time.monotonic() - start
+        done.set()
+        await worker.join(5)
+        await guard.join(5)
+        assert fast.driver_dialect.is_network_error(info.value), repr(info.value)
+        assert elapsed < BOUND_S + 0.3, f"aborted after {elapsed:.2f} s (bound {BOUND_S} s)"
+        assert sorted(m.grace_s for m in host_monitors() if m.aborts) == [1.0]
+    finally:
+        done.set()
+        await arun_blocking(cluster.heal)
+        await fast.close()
+        await default.close()

@@ -1,7 +1,8 @@
 """PEP 249 conformance of the wrapper's faces, every driver: errors that are both ours and the
 driver's, type objects, cursor attributes kept after close, arraysize, callproc.
 
-Written once for asyncio; tests/_sync/test_pep249.py is generated from it.
+Written once as async code: tests/_sync/test_pep249.py is generated from
+tests/_async/test_pep249.py.
 """
 
 from __future__ import annotations

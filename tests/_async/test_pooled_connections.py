@@ -13,9 +13,9 @@ import pytest
 from aws_wrapper import aio as aw
 from aws_wrapper._compat import agather, arun_blocking
 from aws_wrapper.aio import AsyncAwsWrapperConnection, AsyncPooledConnectionProvider, PoolSettings
-from aws_wrapper.devcluster import Cluster
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import parse_properties
+from aws_wrapper_devcluster import Cluster
 
 from ..helpers import live_workers
 

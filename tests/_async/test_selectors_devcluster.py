@@ -16,8 +16,8 @@ from aws_wrapper import host_selectors as hs
 from aws_wrapper._async.plugins.fastest_response import response_time_monitors
 from aws_wrapper._compat import arun_blocking, asleep
 from aws_wrapper.aio import AsyncAwsWrapperConnection
-from aws_wrapper.devcluster import Cluster
 from aws_wrapper.hostinfo import HostInfo
+from aws_wrapper_devcluster import Cluster
 
 ENGINE_OF = {"psycopg": "pg", "aiomysql": "mysql"}
 

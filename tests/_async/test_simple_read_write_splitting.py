@@ -11,7 +11,7 @@ import pytest
 from aws_wrapper import aio as aw
 from aws_wrapper._compat import arun_blocking
 from aws_wrapper.aio import AsyncAwsWrapperConnection
-from aws_wrapper.devcluster import Cluster
+from aws_wrapper_devcluster import Cluster
 
 from .cluster import ENGINE_OF
 

@@ -1,8 +1,8 @@
 # WARNING: generated file, DO NOT EDIT. Source: tests/_async/cluster.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """Helpers of the devcluster test modules (their fixtures are in conftest.py).
 
-Written for asyncio; tests/_sync/cluster.py is generated from it.
+Written once as async code: tests/_sync/cluster.py is generated from tests/_async/cluster.py.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 # WARNING: generated file, DO NOT EDIT. Source: tests/_async/conftest.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """Fixtures of the async test modules (tests/_sync/conftest.py is generated from it):
 ``driver`` (every async driver; a module may narrow it), ``cluster`` (the devcluster of the
 driver's engine) and, for every test, stopping the shared monitors afterwards.
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from aws_wrapper import sync as aw
-from aws_wrapper.devcluster import Cluster
+from aws_wrapper_devcluster import Cluster
 
 from .cluster import ENGINE_OF
 
@@ -24,7 +24,7 @@ def driver(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def cluster(request: pytest.FixtureRequest, driver: str) -> Cluster:
-    """The devcluster of ``driver``'s engine, healthy (see aws_wrapper.devcluster)."""
+    """The devcluster of ``driver``'s engine, healthy (see aws_wrapper_devcluster)."""
     name = "devcluster_pg" if ENGINE_OF[driver] == "pg" else "devcluster_mysql"
     c: Cluster = request.getfixturevalue(name)
     return c

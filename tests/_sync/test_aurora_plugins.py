@@ -1,20 +1,18 @@
 # WARNING: generated file, DO NOT EDIT. Source: tests/_async/test_aurora_plugins.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """stale_dns, initial_connection, aurora_connection_tracker and connect retries, on the
 devcluster (both engines, both trees)."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import pytest
 
 from aws_wrapper import sync as aw
-from aws_wrapper._compat import run_blocking
 from aws_wrapper._sync.plugins.aurora import AuroraConnectionTrackerPlugin
-from aws_wrapper.devcluster import Cluster
 from aws_wrapper.sync import AwsWrapperConnection
+from aws_wrapper_devcluster import Cluster
 
 ENGINE_OF = {"psycopg": "pg", "pymysql": "mysql"}
 
@@ -66,7 +64,7 @@ def test_writer_endpoint_with_stale_dns_lands_on_the_writer(
     cluster: Cluster, driver: str, plugin: str
 ) -> None:
     reader = a_reader(cluster)
-    run_blocking(partial(cluster.freeze_dns, True, reader))  # DNS names a reader
+    cluster.freeze_dns(True, reader)  # DNS names a reader
     with connect(cluster, driver, "") as plain:
         assert instance_of(plain) == reader  # what DNS alone does
     with connect(cluster, driver, plugin) as conn:
@@ -91,7 +89,7 @@ def test_tracker_aborts_connections_to_the_old_writer(cluster: Cluster, driver: 
         first.set_autocommit(True)
         idle.set_autocommit(True)
         before = AuroraConnectionTrackerPlugin.aborted
-        run_blocking(cluster.failover)
+        cluster.failover()
         with pytest.raises(aw.FailoverSuccessError):
             first.execute("SELECT 1")
         # the writer moved: the idle connection to the old one was aborted by the tracker
@@ -108,7 +106,7 @@ def test_failover_retries_a_rejected_connect(cluster: Cluster, driver: str) -> N
     conn = connect(cluster, driver, "failover_v2,dev", connection_retry_max_attempts=3)
     try:
         conn.set_autocommit(True)
-        run_blocking(cluster.failover)
+        cluster.failover()
         # the first connection to the new writer is refused (as right after a promotion)
         aw.error_simulator.raise_on_next_connect(ConnectionRefusedError("simulated refusal"))
         with pytest.raises(aw.FailoverSuccessError):

@@ -1,5 +1,5 @@
 # WARNING: generated file, DO NOT EDIT. Source: tests/_async/test_auth.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """Authentication plugins end to end on the devcluster's PostgreSQL, both trees.
 
 The devcluster lets members of ``rds_iam`` in only with an IAM token whose signature, user,
@@ -28,9 +28,9 @@ from aws_wrapper.aws.credentials import (
 )
 from aws_wrapper.aws.iam import TOKENS, TokenTarget
 from aws_wrapper.aws.sigv4 import generate_rds_auth_token
-from aws_wrapper.devcluster import Cluster
-from aws_wrapper.devcluster.aws_stack import ACCESS_KEY_ID, SECRET_ACCESS_KEY, MotoServer
-from aws_wrapper.devcluster.fake_idp import ADFS_USER, OKTA_USER, FakeAdfs, FakeOkta
+from aws_wrapper_devcluster import Cluster
+from aws_wrapper_devcluster.aws_stack import ACCESS_KEY_ID, SECRET_ACCESS_KEY, MotoServer
+from aws_wrapper_devcluster.fake_idp import ADFS_USER, OKTA_USER, FakeAdfs, FakeOkta
 
 REGION = "us-east-1"
 

@@ -1,11 +1,11 @@
 # WARNING: generated file, DO NOT EDIT. Source: tests/_async/test_custom_endpoint.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """The custom_endpoint plugin with a stub member source: no database, no AWS.
 
 The plugin's hooks are called directly with a minimal plugin service (the plugin reads only
 ``service.initial_host``), and the connect chain is a function returning a marker object.
-Written for asyncio; tests/_sync/test_custom_endpoint.py is generated from it (monitors are
-then threads, and "concurrent" connects run in threads).
+Written once as async code: tests/_sync/test_custom_endpoint.py is generated from it (monitors
+are then threads, and "concurrent" connects run in threads).
 """
 
 from __future__ import annotations

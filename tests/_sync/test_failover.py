@@ -1,8 +1,9 @@
 # WARNING: generated file, DO NOT EDIT. Source: tests/_async/test_failover.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """failover_v2 on the devcluster: both engines, every driver, clean and crash failovers.
 
-Written for asyncio; tests/_sync/test_failover.py is generated from it.
+Written once as async code: tests/_sync/test_failover.py is generated from
+tests/_async/test_failover.py.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from typing import Any
 import pytest
 
 from aws_wrapper import sync as aw
-from aws_wrapper._compat import AIO_TWIN, gather, run_blocking, sleep, spawn
+from aws_wrapper._compat import gather, sleep, spawn
 from aws_wrapper._sync.topology_monitor import monitors
-from aws_wrapper.devcluster import Cluster
 from aws_wrapper.sync import AwsWrapperConnection
+from aws_wrapper_devcluster import Cluster
 from tests.helpers import live_workers
 
 from .cluster import ENGINE_OF
@@ -72,7 +73,7 @@ def test_autocommit_writes_across_failover(
         old = instance_of(conn)
         assert old == cluster.writer
         conn.execute(f"INSERT INTO {table} VALUES (1, 0)")
-        result = run_blocking(partial(cluster.failover, crash=crash))
+        result = cluster.failover(crash=crash)
         with pytest.raises(aw.FailoverSuccessError) as info:
             conn.execute(f"INSERT INTO {table} VALUES (2, 0)")
         assert result["new_writer"] in str(info.value)
@@ -107,7 +108,7 @@ def test_reader_failover(cluster: Cluster, driver: str, mode: str) -> None:
         conn.set_autocommit(True)
         first = instance_of(conn)
         assert first != cluster.writer
-        run_blocking(partial(cluster.reject, first))  # the reader goes away
+        cluster.reject(first)  # the reader goes away
         with pytest.raises(aw.FailoverSuccessError):
             instance_of(conn)
         now = instance_of(conn)
@@ -124,8 +125,8 @@ def test_connect_failover(cluster: Cluster, driver: str) -> None:
     known = connect(cluster, driver)  # the process learns the topology
     try:
         reader = next(i for i in cluster.instance_ids if i != cluster.writer)
-        run_blocking(partial(cluster.freeze_dns, True, reader))
-        run_blocking(partial(cluster.reject, reader))
+        cluster.freeze_dns(True, reader)
+        cluster.reject(reader)
         with pytest.raises(aw.ConnectError):
             connect(cluster, driver)
         conn = connect(cluster, driver, enable_connect_failover=True)
@@ -142,7 +143,7 @@ def test_inside_a_transaction_the_outcome_is_unknown(
     try:
         conn.execute(f"INSERT INTO {table} VALUES (1, 0)")
         assert conn.in_transaction
-        run_blocking(partial(cluster.failover, crash=True))
+        cluster.failover(crash=True)
         with pytest.raises(aw.TransactionResolutionUnknownError):
             conn.execute(f"INSERT INTO {table} VALUES (2, 0)")
         assert not conn.in_transaction
@@ -160,7 +161,7 @@ def test_dns_lag_does_not_matter(cluster: Cluster, driver: str, table: str) -> N
     conn = connect(cluster, driver)
     try:
         conn.set_autocommit(True)
-        result = run_blocking(partial(cluster.failover, dns=False))
+        result = cluster.failover(dns=False)
         with pytest.raises(aw.FailoverSuccessError):
             conn.execute(f"INSERT INTO {table} VALUES (1, 0)")
         assert instance_of(conn) == result["new_writer"]
@@ -175,7 +176,7 @@ def test_failover_failed_error_after_the_timeout(cluster: Cluster, driver: str, 
         conn.set_autocommit(True)
         writer = cluster.writer
         for instance in cluster.instance_ids:  # nothing will answer
-            run_blocking(partial(cluster.reject, instance))
+            cluster.reject(instance)
         start = time.monotonic()
         with pytest.raises(aw.FailoverFailedError) as info:
             conn.execute(f"INSERT INTO {table} VALUES (1, 0)")
@@ -184,7 +185,7 @@ def test_failover_failed_error_after_the_timeout(cluster: Cluster, driver: str, 
         assert "failover_timeout_sec" in str(info.value)
         assert writer in cluster.instance_ids
     finally:
-        run_blocking(cluster.heal)
+        cluster.heal()
         conn.close()
 
 
@@ -230,7 +231,7 @@ def server_sessions(cluster: Cluster, driver: str) -> int:
         return found
 
 
-WORKERS = 50 if AIO_TWIN else 8
+WORKERS = 8
 
 
 def test_many_workers_across_five_failovers(cluster: Cluster, driver: str, table: str) -> None:
@@ -266,8 +267,8 @@ def test_many_workers_across_five_failovers(cluster: Cluster, driver: str, table
     def failovers() -> None:
         for i in range(5):
             sleep(1.0)
-            run_blocking(partial(cluster.failover, crash=i % 2 == 1))
-            run_blocking(cluster.wait_rejoins)
+            cluster.failover(crash=i % 2 == 1)
+            cluster.wait_rejoins()
         sleep(1.0)
         stop["now"] = True
 

@@ -1,5 +1,5 @@
 # WARNING: generated file, DO NOT EDIT. Source: tests/_async/test_fastest_response.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """fastest_response_strategy: the measuring logic (pure, and a monitor on a fake driver), then
 the plugin on the devcluster with `latency` on one reader; both engines, both trees."""
 
@@ -7,22 +7,21 @@ from __future__ import annotations
 
 import gc
 import time
-from functools import partial
 from typing import Any, cast
 
 import pytest
 
 from aws_wrapper import response_times as rt
 from aws_wrapper import sync as aw
-from aws_wrapper._compat import Event, run_blocking, sleep, wait_event
+from aws_wrapper._compat import Event, sleep
 from aws_wrapper._sync.plugins.fastest_response import (
     ResponseTimeMonitor,
     response_time_monitors,
 )
-from aws_wrapper.devcluster import Cluster
 from aws_wrapper.hostinfo import HostInfo, HostRole
 from aws_wrapper.properties import Properties
 from aws_wrapper.sync import AwsWrapperConnection
+from aws_wrapper_devcluster import Cluster
 from tests.helpers import live_workers
 
 ENGINE_OF = {"psycopg": "pg", "pymysql": "mysql"}
@@ -105,7 +104,7 @@ class FakeDriver:
     def ping(self, conn: object) -> None:
         delay = self.delays[min(self.pings, len(self.delays) - 1)]
         self.pings += 1
-        if delay < 0 or wait_event(self.aborted, delay):
+        if delay < 0 or self.aborted.wait(delay):
             raise OSError("connection lost")
 
     def set_autocommit(self, conn: object, value: bool) -> None:
@@ -255,7 +254,7 @@ def test_read_only_lands_on_the_fast_reader(cluster: Cluster, driver: str) -> No
     release_resources()."""
     writer = cluster.writer
     slow, fast = sorted(set(cluster.instance_ids) - {writer})
-    run_blocking(partial(cluster.latency, slow, 50))
+    cluster.latency(slow, 50)
     first = connect(cluster, driver)
     try:
         times = measured([slow, fast])  # long before the first interval ends
@@ -280,12 +279,12 @@ def test_picks_follow_the_measurements(cluster: Cluster, driver: str) -> None:
     """The latency moves to the other reader: within a few intervals the picks move too."""
     readers = sorted(set(cluster.instance_ids) - {cluster.writer})
     interval = {"response_measurement_interval_ms": 200}
-    run_blocking(partial(cluster.latency, readers[0], 50))
+    cluster.latency(readers[0], 50)
     with connect(cluster, driver, **interval):
         measured(readers)
         assert pick(cluster, driver, **interval) == readers[1]
-        run_blocking(cluster.heal)
-        run_blocking(partial(cluster.latency, readers[1], 50))
+        cluster.heal()
+        cluster.latency(readers[1], 50)
         deadline = time.monotonic() + 5.0
         while True:
             times = figures()

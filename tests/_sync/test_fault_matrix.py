@@ -1,27 +1,26 @@
 # WARNING: generated file, DO NOT EDIT. Source: tests/_async/test_fault_matrix.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """The fault matrix: driver x world x fault, on the devcluster, with the default plugins.
 
 For each fault, an application that keeps calling (and treats every error as retryable) must
 find its connection usable again within ``failover_timeout_sec`` of the cluster being
 healthy, and every error it saw must be an ``aws_wrapper.Error`` (a PEP 249 class). The
-cancellation columns (mid-call, mid-failover) are asyncio-only: tests/test_cancellation.py.
+cancellation columns (mid-call, mid-failover) are async-only: tests/test_cancellation.py.
 
-Written once for asyncio; tests/_sync/test_fault_matrix.py is generated from it.
+Written once as async code: tests/_sync/test_fault_matrix.py is generated from
+tests/_async/test_fault_matrix.py.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from functools import partial
 
 import pytest
 
 from aws_wrapper import sync as aw
-from aws_wrapper._compat import run_blocking
-from aws_wrapper.devcluster import Cluster
 from aws_wrapper.sync import AwsWrapperConnection
+from aws_wrapper_devcluster import Cluster
 
 FAILOVER_TIMEOUT = 3.0
 FAULTS = ["clean-failover", "crash-failover", "down-past-timeout", "blackhole"]
@@ -80,19 +79,19 @@ def test_usable_again_within_the_failover_timeout(
         assert app.call()
         writer = cluster.writer
         if fault in ("clean-failover", "crash-failover"):
-            run_blocking(partial(cluster.failover, crash=fault == "crash-failover"))
+            cluster.failover(crash=fault == "crash-failover")
         elif fault == "down-past-timeout":
             for instance in cluster.instance_ids:
-                run_blocking(partial(cluster.reject, instance))
+                cluster.reject(instance)
             started = time.monotonic()
             assert not app.call()  # fails over, finds nothing, gives up
             assert time.monotonic() - started >= FAILOVER_TIMEOUT * 0.9
             assert isinstance(app.errors[-1], aw.FailoverFailedError)
-            run_blocking(cluster.heal)
+            cluster.heal()
         else:
-            run_blocking(partial(cluster.blackhole, writer))
+            cluster.blackhole(writer)
             assert not app.call()  # aborted by host monitoring, then failover gives up
-            run_blocking(cluster.heal)
+            cluster.heal()
         # the cluster is healthy from here on
         usable_after = app.until_usable(FAILOVER_TIMEOUT + 1.0)
         assert usable_after < FAILOVER_TIMEOUT + 1.0
@@ -105,5 +104,5 @@ def test_usable_again_within_the_failover_timeout(
         stored = {int(row[0]) for row in cur.fetchall()}
         assert set(app.acknowledged) <= stored
     finally:
-        run_blocking(cluster.heal)
+        cluster.heal()
         conn.close()

@@ -1,5 +1,5 @@
 # WARNING: generated file, DO NOT EDIT. Source: tests/_async/test_host_monitoring.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """host_monitoring_v2 on the devcluster with `blackhole` (packets dropped: without it the
 driver would hang), every driver, both trees (tests/_sync/ is generated)."""
 
@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from aws_wrapper import sync as aw
-from aws_wrapper._compat import AIO_TWIN, gather, run_blocking, sleep, spawn
+from aws_wrapper._compat import Event, gather, sleep, spawn
 from aws_wrapper._sync.plugins.host_monitoring import host_monitors
-from aws_wrapper.devcluster import Cluster
 from aws_wrapper.sync import AwsWrapperConnection
+from aws_wrapper_devcluster import Cluster
 from tests.helpers import live_workers
 
 from .cluster import ENGINE_OF
@@ -51,7 +51,7 @@ def test_a_call_on_a_blackholed_host_is_aborted_in_time(cluster: Cluster, driver
 
         def blackhole_soon() -> None:
             sleep(0.3)
-            run_blocking(partial(cluster.blackhole, writer))
+            cluster.blackhole(writer)
 
         worker = spawn(blackhole_soon, name="blackhole")
         start = time.monotonic()
@@ -63,7 +63,7 @@ def test_a_call_on_a_blackholed_host_is_aborted_in_time(cluster: Cluster, driver
         assert elapsed < BOUND_S + 0.3, f"aborted after {elapsed:.2f} s (bound {BOUND_S} s)"
         assert sum(m.aborts for m in host_monitors()) == 1
     finally:
-        run_blocking(cluster.heal)
+        cluster.heal()
         conn.close()
 
 
@@ -74,8 +74,8 @@ def test_with_failover_the_app_lands_on_a_healthy_host(cluster: Cluster, driver:
 
         def partition_then_failover() -> None:
             sleep(0.3)
-            run_blocking(partial(cluster.blackhole, old))
-            run_blocking(cluster.failover)
+            cluster.blackhole(old)
+            cluster.failover()
 
         worker = spawn(partition_then_failover, name="partition")
         start = time.monotonic()
@@ -88,7 +88,7 @@ def test_with_failover_the_app_lands_on_a_healthy_host(cluster: Cluster, driver:
         cur = conn.execute("SELECT 1")
         assert (cur.fetchone())[0] == 1
     finally:
-        run_blocking(cluster.heal)
+        cluster.heal()
         conn.close()
 
 
@@ -106,7 +106,7 @@ def test_no_false_positive_on_a_slow_healthy_query(cluster: Cluster, driver: str
         conn.close()
 
 
-CONNECTIONS = 200 if AIO_TWIN else 30
+CONNECTIONS = 30
 
 
 def test_one_monitor_and_one_connection_per_host(cluster: Cluster, driver: str) -> None:
@@ -168,3 +168,41 @@ def test_monitoring_connection_properties_and_disposal(cluster: Cluster, driver:
             break
         sleep(0.05)
     assert not monitor.running
+
+
+def test_faster_settings_get_a_monitor_of_their_own(cluster: Cluster, driver: str) -> None:
+    """A connection with fast detection settings opened after one with the defaults (30 s
+    grace) is watched with its own settings: its call on a dead host is aborted in time."""
+    default = aw.connect(driver=driver, plugins="host_monitoring_v2", **cluster.conn_params())
+    fast = connect(cluster, driver, "host_monitoring_v2")
+    done = Event()
+    writer = cluster.writer
+
+    def blackhole_soon() -> None:
+        sleep(0.3)
+        cluster.blackhole(writer)
+
+    def watchdog() -> None:  # without the fix the call would hang: fail it in seconds
+        if not done.wait(BOUND_S + 2):
+            fast.driver_dialect.abort(fast.driver_connection)
+
+    try:
+        assert default.current_host == fast.current_host
+        assert len(host_monitors()) == 2  # one per settings, both for the writer
+        guard = spawn(watchdog, name="watchdog")
+        worker = spawn(blackhole_soon, name="blackhole")
+        start = time.monotonic()
+        with pytest.raises(Exception) as info:
+            fast.execute(sleep_sql(driver, 20))
+        elapsed = time.monotonic() - start
+        done.set()
+        worker.join(5)
+        guard.join(5)
+        assert fast.driver_dialect.is_network_error(info.value), repr(info.value)
+        assert elapsed < BOUND_S + 0.3, f"aborted after {elapsed:.2f} s (bound {BOUND_S} s)"
+        assert sorted(m.grace_s for m in host_monitors() if m.aborts) == [1.0]
+    finally:
+        done.set()
+        cluster.heal()
+        fast.close()
+        default.close()

@@ -1,9 +1,10 @@
 # WARNING: generated file, DO NOT EDIT. Source: tests/_async/test_pep249.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """PEP 249 conformance of the wrapper's faces, every driver: errors that are both ours and the
 driver's, type objects, cursor attributes kept after close, arraysize, callproc.
 
-Written once for asyncio; tests/_sync/test_pep249.py is generated from it.
+Written once as async code: tests/_sync/test_pep249.py is generated from
+tests/_async/test_pep249.py.
 """
 
 from __future__ import annotations

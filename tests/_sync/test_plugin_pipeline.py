@@ -1,5 +1,5 @@
 # WARNING: generated file, DO NOT EDIT. Source: tests/_async/test_plugin_pipeline.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """The plugin pipeline on real connections: subscription, ordering, connect chain, the dev
 and timing plugins, and plugins that replace the current connection."""
 

@@ -1,5 +1,5 @@
 # WARNING: generated file, DO NOT EDIT. Source: tests/_async/test_pooled_connections.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """Internal connection pools on the devcluster: both engines, both trees.
 
 PostgreSQL pools are psycopg_pool's; MySQL pools are the wrapper's generic pool."""
@@ -7,17 +7,16 @@ PostgreSQL pools are psycopg_pool's; MySQL pools are the wrapper's generic pool.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import partial
 from typing import Any
 
 import pytest
 
 from aws_wrapper import sync as aw
-from aws_wrapper._compat import gather, run_blocking
-from aws_wrapper.devcluster import Cluster
+from aws_wrapper._compat import gather
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import parse_properties
 from aws_wrapper.sync import AwsWrapperConnection, PooledConnectionProvider, PoolSettings
+from aws_wrapper_devcluster import Cluster
 
 from ..helpers import live_workers
 
@@ -170,7 +169,7 @@ def test_a_refusing_reader_fails_fast_and_the_other_is_used(
     cluster: Cluster, driver: str, provider: PooledConnectionProvider
 ) -> None:
     readers = [i for i in cluster.instance_ids if i != cluster.writer]
-    run_blocking(partial(cluster.reject, readers[0]))
+    cluster.reject(readers[0])
     try:
         with connect(
             cluster, driver, provider, reader_host_selector_strategy="round_robin"
@@ -180,7 +179,7 @@ def test_a_refusing_reader_fails_fast_and_the_other_is_used(
                 assert instance_of(conn) == readers[1]
                 conn.set_read_only(False)
     finally:
-        run_blocking(partial(cluster.heal, readers[0]))
+        cluster.heal(readers[0])
 
 
 def test_release_resources_closes_the_pools(cluster: Cluster, driver: str) -> None:

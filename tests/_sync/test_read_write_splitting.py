@@ -1,18 +1,16 @@
 # WARNING: generated file, DO NOT EDIT. Source: tests/_async/test_read_write_splitting.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """read_write_splitting on the devcluster: both engines, both trees."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import pytest
 
 from aws_wrapper import sync as aw
-from aws_wrapper._compat import run_blocking
-from aws_wrapper.devcluster import Cluster
 from aws_wrapper.sync import AwsWrapperConnection
+from aws_wrapper_devcluster import Cluster
 
 
 def instance_of(conn: AwsWrapperConnection) -> str:
@@ -70,7 +68,7 @@ def test_roles_are_followed_after_a_failover(cluster: Cluster, driver: str) -> N
         conn.set_read_only(True)
         reader = instance_of(conn)
         conn.set_read_only(False)
-        result = run_blocking(partial(cluster.failover, reader))  # promote our reader
+        result = cluster.failover(reader)  # promote our reader
         assert result["new_writer"] == reader
         with pytest.raises(aw.FailoverSuccessError):
             conn.execute("SELECT 1")
@@ -98,7 +96,7 @@ def test_back_to_the_new_writer_after_a_failover_on_a_reader(
         reader = instance_of(conn)
         assert reader != old_writer
         target = reader if promote == "our_reader" else other_reader(cluster, reader)
-        result = run_blocking(partial(cluster.failover, target, crash=crash))
+        result = cluster.failover(target, crash=crash)
         assert result["new_writer"] == target
         conn.set_read_only(False)
         assert conn.current_host is not None and conn.current_host.host_id == target
@@ -117,7 +115,7 @@ def test_a_dead_cached_reader_is_replaced(cluster: Cluster, driver: str) -> None
         conn.set_read_only(True)
         first = instance_of(conn)
         conn.set_read_only(False)
-        run_blocking(partial(cluster.reject, first))  # its connections are cut
+        cluster.reject(first)  # its connections are cut
         conn.set_read_only(True)
         second = instance_of(conn)
         assert second not in (first, cluster.writer)
@@ -135,7 +133,7 @@ def test_no_reader_left_stays_on_the_writer(cluster: Cluster, driver: str) -> No
         conn.set_read_only(False)
         for reader in cluster.instance_ids:
             if reader != writer:
-                run_blocking(partial(cluster.reject, reader))
+                cluster.reject(reader)
         conn.set_read_only(True)
         assert instance_of(conn) == writer
     with connect(cluster, driver, read_write_splitting_fallback_to_writer=False) as conn:
@@ -167,7 +165,7 @@ def test_a_lost_connection_at_the_switch_is_a_wrapper_error(
         reader = instance_of(conn)
         conn.set_read_only(False)
         conn.set_read_only(True)  # both connections cached, on the reader
-        run_blocking(partial(cluster.reject, reader))  # its connections are cut
+        cluster.reject(reader)  # its connections are cut
         if noticed:
             # with failover_v2 the statement's failure moves the connection to the writer
             with pytest.raises(aw.FailoverSuccessError if failover else Exception):

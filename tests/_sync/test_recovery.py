@@ -1,5 +1,5 @@
 # WARNING: generated file, DO NOT EDIT. Source: tests/_async/test_recovery.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """Recovery: after any error the connection works again once the cluster does. On the
 devcluster, every driver of the world (the sync twin is generated).
 
@@ -13,15 +13,13 @@ to the same host and the call goes on.
 from __future__ import annotations
 
 import uuid
-from functools import partial
 from typing import Any
 
 import pytest
 
 from aws_wrapper import sync as aw
-from aws_wrapper._compat import run_blocking
-from aws_wrapper.devcluster import Cluster
 from aws_wrapper.sync import AwsWrapperConnection
+from aws_wrapper_devcluster import Cluster
 
 
 @pytest.fixture
@@ -42,7 +40,7 @@ def one(conn: AwsWrapperConnection, sql: str) -> Any:
 
 def reject_all(cluster: Cluster) -> None:
     for instance in cluster.instance_ids:
-        run_blocking(partial(cluster.reject, instance))
+        cluster.reject(instance)
 
 
 @pytest.mark.parametrize("autocommit", [True, False], ids=["autocommit", "transaction"])
@@ -64,7 +62,7 @@ def test_failover_failed_then_the_cluster_is_back(
             conn.execute(f"INSERT INTO {table} VALUES (2)")
         with pytest.raises(aw.FailoverFailedError):  # still down: still no raw driver error
             conn.cursor().execute("SELECT 1")
-        run_blocking(cluster.heal)
+        cluster.heal()
         # the next call fails over; the error says whether a transaction was lost
         expected = aw.FailoverSuccessError if autocommit else aw.TransactionResolutionUnknownError
         with pytest.raises(expected):
@@ -77,7 +75,7 @@ def test_failover_failed_then_the_cluster_is_back(
         assert cur.fetchone() == (2,)
         assert conn.autocommit is autocommit
     finally:
-        run_blocking(cluster.heal)
+        cluster.heal()
         conn.close()
 
 
@@ -93,13 +91,13 @@ def test_old_cursor_fails_over_with_the_right_error(cluster: Cluster, driver: st
         reject_all(cluster)
         with pytest.raises(aw.FailoverFailedError):
             cur.execute("SELECT 1")
-        run_blocking(cluster.heal)
+        cluster.heal()
         with pytest.raises(aw.FailoverSuccessError):  # autocommit: no transaction was open
             cur.execute("SELECT 1")
         cur.execute("SELECT 3")
         assert cur.fetchone() == (3,)
     finally:
-        run_blocking(cluster.heal)
+        cluster.heal()
         conn.close()
 
 
@@ -111,18 +109,18 @@ def test_without_failover_the_next_call_reconnects(cluster: Cluster, driver: str
         conn.set_autocommit(True)
         conn.set_isolation_level("SERIALIZABLE")
         assert one(conn, "SELECT 1") == 1
-        run_blocking(partial(cluster.reject, writer))
+        cluster.reject(writer)
         with pytest.raises(aw.OperationalError) as info:
             conn.execute("SELECT 1")
         assert isinstance(info.value, aw.Error)
         with pytest.raises(aw.OperationalError):  # down: the reconnect fails, clearly
             conn.execute("SELECT 1")
-        run_blocking(partial(cluster.heal, writer))
+        cluster.heal(writer)
         assert one(conn, "SELECT 5") == 5  # reconnected, session state replayed
         assert conn.autocommit is True
         assert conn.isolation_level == "SERIALIZABLE"
     finally:
-        run_blocking(cluster.heal)
+        cluster.heal()
         conn.close()
 
 
@@ -134,15 +132,15 @@ def test_without_failover_a_lost_transaction_is_reported(
     try:
         conn.set_autocommit(False)
         conn.execute(f"INSERT INTO {table} VALUES (1)")
-        run_blocking(partial(cluster.reject, writer))
+        cluster.reject(writer)
         with pytest.raises(aw.OperationalError):
             conn.execute(f"INSERT INTO {table} VALUES (2)")
-        run_blocking(partial(cluster.heal, writer))
+        cluster.heal(writer)
         with pytest.raises(aw.TransactionResolutionUnknownError):
             conn.commit()  # never a silent commit of nothing
         conn.execute(f"INSERT INTO {table} VALUES (3)")
         conn.commit()
         assert one(conn, f"SELECT COUNT(*) FROM {table}") == 1
     finally:
-        run_blocking(cluster.heal)
+        cluster.heal()
         conn.close()

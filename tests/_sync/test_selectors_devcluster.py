@@ -1,5 +1,5 @@
 # WARNING: generated file, DO NOT EDIT. Source: tests/_async/test_selectors_devcluster.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """Every host selector behind read_write_splitting on the devcluster: the reader a new
 connection switches to (``set_read_only(True)``) obeys ``reader_host_selector_strategy``.
 Both engines, both trees."""
@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import pytest
 
 from aws_wrapper import host_selectors as hs
 from aws_wrapper import sync as aw
-from aws_wrapper._compat import run_blocking, sleep
+from aws_wrapper._compat import sleep
 from aws_wrapper._sync.plugins.fastest_response import response_time_monitors
-from aws_wrapper.devcluster import Cluster
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.sync import AwsWrapperConnection
+from aws_wrapper_devcluster import Cluster
 
 ENGINE_OF = {"psycopg": "pg", "pymysql": "mysql"}
 
@@ -119,8 +118,8 @@ def test_highest_weight(cluster: Cluster, driver: str) -> None:
     """Weights come from the topology (replica lag x 100 + CPU x 10): the reader the devcluster
     reports lagging is the heaviest."""
     for heavy in readers_of(cluster):
-        run_blocking(partial(cluster.edit_topology, clear=True))
-        run_blocking(partial(cluster.edit_topology, instance=heavy, lag_ms=50.0))
+        cluster.edit_topology(clear=True)
+        cluster.edit_topology(instance=heavy, lag_ms=50.0)
         aw.release_resources()  # a new topology monitor reads the edited topology
         assert picks(cluster, driver, "highest_weight", 3) == [heavy] * 3
 
@@ -158,7 +157,7 @@ def test_least_connections(cluster: Cluster, driver: str) -> None:
 def test_fastest_response(cluster: Cluster, driver: str) -> None:
     """With the fastest_response_strategy plugin (see test_fastest_response.py)."""
     slow, fast = readers_of(cluster)
-    run_blocking(partial(cluster.latency, slow, 50))
+    cluster.latency(slow, 50)
     props = {"plugins": "fastest_response_strategy,read_write_splitting"}
     with connect(cluster, driver, "fastest_response", **props):
         deadline = time.monotonic() + 10

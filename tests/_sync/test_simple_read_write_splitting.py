@@ -1,19 +1,17 @@
 # WARNING: generated file, DO NOT EDIT. Source: tests/_async/test_simple_read_write_splitting.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """srw (simple read/write splitting) on the devcluster: both engines, both trees."""
 
 from __future__ import annotations
 
 import re
-from functools import partial
 from typing import Any
 
 import pytest
 
 from aws_wrapper import sync as aw
-from aws_wrapper._compat import run_blocking
-from aws_wrapper.devcluster import Cluster
 from aws_wrapper.sync import AwsWrapperConnection
+from aws_wrapper_devcluster import Cluster
 
 from .cluster import ENGINE_OF
 
@@ -232,7 +230,7 @@ def test_roles_are_followed_after_a_failover(cluster: Cluster, driver: str) -> N
         conn.set_read_only(True)
         reader = instance_of(conn)
         conn.set_read_only(False)
-        result = run_blocking(partial(cluster.failover, reader))  # promote our reader
+        result = cluster.failover(reader)  # promote our reader
         assert result["new_writer"] == reader
         conn.set_read_only(True)  # the cached reader is the writer now: a new one
         assert instance_of(conn) != reader
@@ -253,7 +251,7 @@ def test_back_to_the_new_writer_after_a_failover_on_a_reader(
         conn.set_read_only(True)
         reader = instance_of(conn)
         target = next(i for i in cluster.instance_ids if i not in (cluster.writer, reader))
-        result = run_blocking(partial(cluster.failover, target, crash=crash))
+        result = cluster.failover(target, crash=crash)
         assert result["new_writer"] == target
         conn.set_read_only(False)
         assert instance_of(conn) == target
@@ -279,7 +277,7 @@ def test_a_lost_connection_at_the_switch_is_a_wrapper_error(
         conn.set_read_only(False)
         conn.set_read_only(True)  # both connections cached, on the reader
         assert instance_of(conn) == reader
-        run_blocking(partial(cluster.reject, reader))  # its connections are cut
+        cluster.reject(reader)  # its connections are cut
         if noticed:
             with pytest.raises(aw.FailoverSuccessError if failover else Exception):
                 instance_of(conn)

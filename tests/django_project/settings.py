@@ -8,7 +8,8 @@ The database comes from the environment that test sets:
 - ``AWS_WRAPPER_DJANGO_DB``: an existing database the user owns; the test runner keeps it
   (``--keepdb``) since the devcluster's application user may not create databases
 - ``AWS_WRAPPER_DJANGO_DEVCLUSTER``: the devcluster's state directory (the tests fail it over)
-- ``AWS_WRAPPER_HOSTS_FILE``: makes the devcluster's names resolve for the wrapper
+- ``DEVCLUSTER_HOSTS_FILE``: the devcluster's hosts file; the settings opt in explicitly
+  (``install_resolver_from_env()``), the wrapper itself reads no variable
 - ``AWS_WRAPPER_DJANGO_IAM_USER`` (PostgreSQL): a member of ``rds_iam``; adds the alias
   ``iam``, which logs in with an IAM token signed with ``AWS_ACCESS_KEY_ID`` / ...
 """
@@ -18,6 +19,12 @@ from __future__ import annotations
 import json
 import os
 from typing import Any
+
+if os.environ.get("DEVCLUSTER_HOSTS_FILE"):
+    from aws_wrapper_devcluster import install_resolver_from_env
+
+    # the devcluster's RDS-shaped names resolve for the wrapper in this process
+    install_resolver_from_env()
 
 ENGINE = os.environ.get("AWS_WRAPPER_DJANGO_ENGINE", "aws_wrapper.django.postgresql")
 CONN: dict[str, Any] = json.loads(os.environ.get("AWS_WRAPPER_DJANGO_CONN", "{}"))

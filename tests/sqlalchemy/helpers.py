@@ -8,7 +8,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 import aws_wrapper.sqlalchemy  # noqa: F401 - registers the dialects even without entry points
-from aws_wrapper.devcluster import Cluster
+from aws_wrapper_devcluster import Cluster
 
 SCHEMES = {
     "psycopg": "postgresql+aws_wrapper_psycopg",

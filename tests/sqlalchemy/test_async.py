@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import (
 
 import aws_wrapper.aio as aw
 from aws_wrapper._compat import arun_blocking
-from aws_wrapper.devcluster import Cluster
 from aws_wrapper.sqlalchemy import wrapper_connection
+from aws_wrapper_devcluster import Cluster
 
 from .helpers import (
     Base,

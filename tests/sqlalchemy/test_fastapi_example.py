@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from aws_wrapper._compat import arun_blocking
-from aws_wrapper.devcluster import Cluster
+from aws_wrapper_devcluster import Cluster
 
 from .helpers import cluster_for
 

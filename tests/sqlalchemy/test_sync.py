@@ -12,11 +12,11 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 import aws_wrapper
-from aws_wrapper.devcluster import Cluster
 from aws_wrapper.sqlalchemy import wrapper_connection
 from aws_wrapper.sqlalchemy._base import SyncWrapperDBAPI
 from aws_wrapper.sqlalchemy.mysql import MySQLDialect_aws_wrapper_pymysql
 from aws_wrapper.sqlalchemy.psycopg import PGDialect_aws_wrapper_psycopg
+from aws_wrapper_devcluster import Cluster
 
 from .helpers import Base, Item, cluster_for, instance_sql, kill_session, session_id_sql, url_for
 

@@ -1,5 +1,5 @@
-"""The public names of this world, gathered once: ``aws_wrapper.aio`` (async) and
-``aws_wrapper.sync`` / ``aws_wrapper`` (blocking, generated twin) re-export them."""
+"""The public names of this world, gathered once; the package of this world
+(``aws_wrapper.aio``) re-exports them."""
 
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ from aws_wrapper.errors import (
     Warning,
 )
 from aws_wrapper.pooling import PoolSettings
+from aws_wrapper.resolver import NameResolver, get_name_resolver, set_name_resolver
 
 from .connection import (
     AsyncAwsWrapperConnection,
@@ -94,6 +95,7 @@ __all__ = [
     "InterfaceError",
     "InternalError",
     "LoginError",
+    "NameResolver",
     "NotSupportedError",
     "OperationalError",
     "PoolSettings",
@@ -113,10 +115,12 @@ __all__ = [
     "connect",
     "error_simulator",
     "get_connection_provider",
+    "get_name_resolver",
     "paramstyle",
     "register_plugin",
     "release_resources",
     "set_connection_provider",
     "set_credentials_provider",
+    "set_name_resolver",
     "threadsafety",
 ]

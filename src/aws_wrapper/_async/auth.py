@@ -17,6 +17,7 @@ import weakref
 from collections.abc import Hashable, Sequence
 
 from aws_wrapper._compat import ALock, amonitor_scope
+from aws_wrapper.forking import at_fork_in_child, bury
 from aws_wrapper.hostinfo import HostInfo, HostRole
 from aws_wrapper.properties import Properties
 
@@ -24,7 +25,7 @@ from .protocols import Authenticator, ConnectionProvider, DriverConnection, Driv
 
 
 class KeyedLocks:
-    """One lock per key (and event loop, in asyncio) so that concurrent connects that miss a
+    """One lock per key (and event loop, in async code) so that concurrent connects that miss a
     cache fetch once (one sign-in at the identity provider, one secret read), not once each."""
 
     def __init__(self) -> None:
@@ -32,6 +33,13 @@ class KeyedLocks:
         self._locks: weakref.WeakKeyDictionary[object, dict[Hashable, ALock]] = (
             weakref.WeakKeyDictionary()
         )
+
+    def forget_after_fork(self) -> None:
+        """In a forked child: locks may be held by threads of the parent that do not exist
+        here; start with new ones."""
+        bury(self._locks)
+        self._guard = threading.Lock()
+        self._locks = weakref.WeakKeyDictionary()
 
     def __call__(self, key: Hashable) -> ALock:
         scope = amonitor_scope()
@@ -46,6 +54,7 @@ class KeyedLocks:
 
 
 FETCH_LOCKS = KeyedLocks()
+at_fork_in_child(FETCH_LOCKS.forget_after_fork)
 
 
 async def apply(

@@ -1,5 +1,5 @@
 """What every shared monitor (topology, host health, custom endpoint) has in common: one per
-key per scope (event loop in asyncio, process in blocking code), and a background worker that
+key per scope (event loop in async code, process in blocking code), and a background worker that
 starts on demand and stops on request."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from aws_wrapper._compat import AEvent, AThreadLock, AWorker, amonitor_scope, aspawn
+from aws_wrapper.forking import at_fork_in_child, bury
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import Properties
 
@@ -19,10 +20,20 @@ M = TypeVar("M", bound=Releasable)
 
 
 class MonitorRegistry(Generic[M]):
-    """``key -> monitor`` per scope; monitors are registered for ``release_resources()``."""
+    """``key -> monitor`` per scope; monitors are registered for ``release_resources()``.
+
+    A forked child starts with none: the parent's monitors (their connections are the
+    parent's sockets) are forgotten there, never stopped or closed (see
+    :mod:`aws_wrapper.forking`)."""
 
     def __init__(self) -> None:
         self._by_scope: weakref.WeakKeyDictionary[Any, dict[str, M]] = weakref.WeakKeyDictionary()
+        self._lock = AThreadLock()
+        _registries.append(self)
+
+    def _forget_after_fork(self) -> None:
+        bury(list(self._by_scope.items()))
+        self._by_scope = weakref.WeakKeyDictionary()
         self._lock = AThreadLock()
 
     def get(
@@ -67,6 +78,15 @@ class MonitorRegistry(Generic[M]):
             for key, value in list(found.items()):
                 if value is monitor:
                     del found[key]
+
+
+_registries: list[MonitorRegistry[Any]] = []
+
+
+@at_fork_in_child
+def _forget_monitors_after_fork() -> None:
+    for registry in _registries:
+        registry._forget_after_fork()
 
 
 async def close_quietly(driver: DriverDialect, conn: DriverConnection) -> None:

@@ -2,8 +2,8 @@
 
 Why our own for MySQL: no maintained pool covers aiomysql, PyMySQL and mysql.connector in both
 worlds with a pluggable connect function. aiomysql's ``Pool`` is async-only and opens its own
-connections, PyMySQL has no pool, ``mysql.connector.pooling`` is blocking-only (its asyncio
-package has none), and SQLAlchemy's ``QueuePool`` needs greenlet bridging under asyncio. This
+connections, PyMySQL has no pool, ``mysql.connector.pooling`` is blocking-only (its async
+package has none), and SQLAlchemy's ``QueuePool`` needs greenlet bridging in async code. This
 one is written once in the async source (the blocking twin is generated), opens connections
 through the wrapper's own connect path, and has psycopg_pool's semantics for the parts the
 wrapper uses: a size cap with a bounded wait, idle and lifetime limits, a rollback on return,

@@ -1,5 +1,5 @@
-"""Internal connection pools: ``AsyncPooledConnectionProvider`` (``PooledConnectionProvider``
-in blocking code).
+"""Internal connection pools: :class:`AsyncPooledConnectionProvider` (its twin in blocking code
+drops the ``Async`` prefix).
 
 Install one with :func:`set_connection_provider` (every new wrapper connection uses it) or pass
 ``connection_provider=`` to ``connect``. Connections the wrapper opens to an instance endpoint
@@ -13,11 +13,13 @@ PostgreSQL pools are psycopg_pool pools; MySQL pools are :class:`~.pool.AsyncSim
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 from aws_wrapper import rds_utils
 from aws_wrapper._compat import amonitor_scope
+from aws_wrapper.forking import at_fork_in_child, bury
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.pooling import PoolSettings, track_provider
 from aws_wrapper.properties import Properties
@@ -90,6 +92,7 @@ class AsyncPooledConnectionProvider(DriverConnectionProvider):
         self._out: dict[int, tuple[DriverConnection, _Pooled]] = {}
         self._in_use: dict[str, int] = {}  # host url -> connections handed out
         track_provider(self)
+        _providers.add(self)
 
     # -- ConnectionProvider (host selection as the plain provider's) ---------------------------
 
@@ -217,8 +220,27 @@ class AsyncPooledConnectionProvider(DriverConnectionProvider):
             if pool is not None:
                 await pool.close()
 
+    def _forget_after_fork(self) -> None:
+        """In a forked child: the pools and the connections handed out are the parent's
+        (their sockets too); forget them without closing anything (see
+        :mod:`aws_wrapper.forking`). The child opens pools of its own on first use."""
+        bury(self._scopes, self._out)
+        self._lock = threading.Lock()
+        self._scopes = {}
+        self._out = {}
+        self._in_use = {}
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.settings})"
+
+
+_providers: weakref.WeakSet[AsyncPooledConnectionProvider] = weakref.WeakSet()
+
+
+@at_fork_in_child
+def _forget_pools_after_fork() -> None:
+    for provider in list(_providers):
+        provider._forget_after_fork()
 
 
 _provider: ConnectionProvider | None = None

@@ -19,7 +19,7 @@ DriverConnection = Any
 """A connection object of the underlying driver (psycopg, PyMySQL, ...)."""
 
 Call = Callable[[], AResult[Any]]
-"""The rest of a pipeline: call it (and await it in async) to go on to the next plugin."""
+"""The rest of a pipeline: call it to go on to the next plugin (an awaitable in async code)."""
 
 ConnectCall = Callable[[], AResult[DriverConnection]]
 

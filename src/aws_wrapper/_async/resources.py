@@ -6,6 +6,7 @@ import weakref
 from typing import Protocol
 
 from aws_wrapper._compat import amonitor_scope
+from aws_wrapper.forking import at_fork_in_child, bury
 
 
 class Releasable(Protocol):
@@ -16,13 +17,22 @@ class Releasable(Protocol):
 _resources: weakref.WeakKeyDictionary[Releasable, object] = weakref.WeakKeyDictionary()
 
 
+@at_fork_in_child
+def _forget_resources_after_fork() -> None:
+    """A forked child releases none of its parent's resources (that would close the parent's
+    connections): it forgets them (see :mod:`aws_wrapper.forking`)."""
+    global _resources
+    bury(list(_resources.items()))
+    _resources = weakref.WeakKeyDictionary()
+
+
 def register_resource(resource: Releasable) -> None:
     """Track a shared resource of the current scope so :func:`release_resources` stops it."""
     _resources[resource] = amonitor_scope()
 
 
 async def release_resources() -> None:
-    """Stop every shared monitor and close every internal pool of this scope (in asyncio:
+    """Stop every shared monitor and close every internal pool of this scope (in async code:
     of the running event loop; blocking: of the process).
 
     Call it once when the application shuts down (after closing its connections)."""

@@ -1,4 +1,4 @@
-"""The cluster topology monitor: ONE per cluster per process (per event loop in asyncio).
+"""The cluster topology monitor: ONE per cluster per process (per event loop in async code).
 
 It keeps its own monitoring connection (never an application's) to the writer and reads the
 topology every ``topology_refresh_ms``. When the writer is unknown — its connection failed,

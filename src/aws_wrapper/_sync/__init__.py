@@ -1,2 +1,2 @@
 # WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/__init__.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.

@@ -1,7 +1,7 @@
 # WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/api.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
-"""The public names of this world, gathered once: ``aws_wrapper.aio`` (async) and
-``aws_wrapper.sync`` / ``aws_wrapper`` (blocking, generated twin) re-export them."""
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
+"""The public names of this world, gathered once; the package of this world
+(``aws_wrapper``) re-exports them."""
 
 from __future__ import annotations
 
@@ -51,6 +51,7 @@ from aws_wrapper.errors import (
     Warning,
 )
 from aws_wrapper.pooling import PoolSettings
+from aws_wrapper.resolver import NameResolver, get_name_resolver, set_name_resolver
 
 from .connection import (
     AwsWrapperConnection,
@@ -96,6 +97,7 @@ __all__ = [
     "InterfaceError",
     "InternalError",
     "LoginError",
+    "NameResolver",
     "NotSupportedError",
     "OperationalError",
     "PoolSettings",
@@ -115,10 +117,12 @@ __all__ = [
     "connect",
     "error_simulator",
     "get_connection_provider",
+    "get_name_resolver",
     "paramstyle",
     "register_plugin",
     "release_resources",
     "set_connection_provider",
     "set_credentials_provider",
+    "set_name_resolver",
     "threadsafety",
 ]

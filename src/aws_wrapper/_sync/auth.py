@@ -1,5 +1,5 @@
 # WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/auth.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """Authentication plugins' hook into every connection the wrapper opens.
 
 A plugin that supplies credentials (``iam``, ``aws_secrets_manager``, ``federated_auth``,
@@ -19,6 +19,7 @@ import weakref
 from collections.abc import Hashable, Sequence
 
 from aws_wrapper._compat import Lock, monitor_scope
+from aws_wrapper.forking import at_fork_in_child, bury
 from aws_wrapper.hostinfo import HostInfo, HostRole
 from aws_wrapper.properties import Properties
 
@@ -26,7 +27,7 @@ from .protocols import Authenticator, ConnectionProvider, DriverConnection, Driv
 
 
 class KeyedLocks:
-    """One lock per key (and event loop, in asyncio) so that concurrent connects that miss a
+    """One lock per key (and event loop, in async code) so that concurrent connects that miss a
     cache fetch once (one sign-in at the identity provider, one secret read), not once each."""
 
     def __init__(self) -> None:
@@ -34,6 +35,13 @@ class KeyedLocks:
         self._locks: weakref.WeakKeyDictionary[object, dict[Hashable, Lock]] = (
             weakref.WeakKeyDictionary()
         )
+
+    def forget_after_fork(self) -> None:
+        """In a forked child: locks may be held by threads of the parent that do not exist
+        here; start with new ones."""
+        bury(self._locks)
+        self._guard = threading.Lock()
+        self._locks = weakref.WeakKeyDictionary()
 
     def __call__(self, key: Hashable) -> Lock:
         scope = monitor_scope()
@@ -48,6 +56,7 @@ class KeyedLocks:
 
 
 FETCH_LOCKS = KeyedLocks()
+at_fork_in_child(FETCH_LOCKS.forget_after_fork)
 
 
 def apply(authenticators: Sequence[Authenticator], host: HostInfo, props: Properties) -> Properties:

@@ -1,5 +1,5 @@
 # WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/connection.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """The wrapper connection: a PEP 249 connection whose calls go through the plugin pipeline."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from aws_wrapper import errors, rds_utils
-from aws_wrapper._compat import AIO_TWIN, Result
+from aws_wrapper._compat import Result
 from aws_wrapper.drivers import driver_dialect_for
 from aws_wrapper.drivers._base import isolation_level
 from aws_wrapper.errors import (
@@ -106,8 +106,8 @@ class AwsWrapperConnection:
     ) -> Self:
         """Open a wrapped connection.
 
-        ``target`` is the driver's connect function (``psycopg.AsyncConnection.connect``,
-        ``aiomysql.connect``, ``mysql.connector.aio.connect``) or a driver name; ``conninfo``
+        ``target`` is the driver's connect function (``psycopg.Connection.connect``,
+        ``pymysql.connect``, ``mysql.connector.connect``) or a driver name; ``conninfo``
         a libpq connection string (psycopg only). Keyword arguments are wrapper properties
         (``plugins="failover_v2"``, ...) and driver parameters, told apart by name.
         """
@@ -250,11 +250,6 @@ class AwsWrapperConnection:
 
     @autocommit.setter
     def autocommit(self, value: bool) -> None:
-        if AIO_TWIN:
-            raise AttributeError(
-                "'autocommit' is read-only on async connections: use "
-                "'await conn.set_autocommit(value)'"
-            )
         self.set_autocommit(value)
 
     @property
@@ -263,11 +258,6 @@ class AwsWrapperConnection:
 
     @read_only.setter
     def read_only(self, value: bool) -> None:
-        if AIO_TWIN:
-            raise AttributeError(
-                "'read_only' is read-only on async connections: use "
-                "'await conn.set_read_only(value)'"
-            )
         self.set_read_only(value)
 
     @property
@@ -494,7 +484,7 @@ def connect(
     ``conninfo`` a libpq connection string (psycopg only). Other keyword arguments are wrapper
     properties and driver parameters::
 
-        conn = await aws_wrapper.aio.connect(
+        conn = aws_wrapper.connect(
             "host=db.cluster-xyz.us-east-1.rds.amazonaws.com dbname=app user=app",
             plugins="failover_v2,host_monitoring_v2",
         )

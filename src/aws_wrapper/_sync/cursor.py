@@ -1,5 +1,5 @@
 # WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/cursor.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """The wrapper cursor: a PEP 249 cursor whose calls go through the plugin pipeline."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ _FUNCTION_NAME = re.compile(r'^(?:[A-Za-z_][\w$]*|"[^"]+")(?:\.(?:[A-Za-z_][\w$]
 
 
 class AwsWrapperCursor:
-    """A cursor of :class:`AsyncAwsWrapperConnection`.
+    """A cursor of :class:`AwsWrapperConnection`.
 
     It holds a cursor of the current driver connection and makes a new one when a plugin has
     replaced that connection (after a failover or a read/write switch), so a cursor stays

@@ -1,5 +1,5 @@
 # WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/dialects.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """Database dialects: what the wrapper knows of each kind of database server.
 
 A dialect is chosen from ``wrapper_dialect`` or detected: a first guess from the host name and

@@ -1,5 +1,5 @@
 # WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/plugin_manager.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """The plugin pipeline: plugin codes, ordering, and the chains calls go through.
 
 A chain is built once per method name, at connect, from the plugins that subscribe to it. A

@@ -1,5 +1,5 @@
 # WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/plugin_service.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """The plugin service: one per wrapper connection; what plugins see and act through."""
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class SessionState:
 
 
 class PluginServiceImpl:
-    """Implements :class:`~aws_wrapper._async.protocols.PluginService`."""
+    """Implements :class:`~aws_wrapper._sync.protocols.PluginService`."""
 
     def __init__(
         self,

@@ -1,11 +1,11 @@
 # WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/pool.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """A small connection pool for any driver dialect (the MySQL drivers' internal pools).
 
 Why our own for MySQL: no maintained pool covers aiomysql, PyMySQL and mysql.connector in both
 worlds with a pluggable connect function. aiomysql's ``Pool`` is async-only and opens its own
-connections, PyMySQL has no pool, ``mysql.connector.pooling`` is blocking-only (its asyncio
-package has none), and SQLAlchemy's ``QueuePool`` needs greenlet bridging under asyncio. This
+connections, PyMySQL has no pool, ``mysql.connector.pooling`` is blocking-only (its async
+package has none), and SQLAlchemy's ``QueuePool`` needs greenlet bridging in async code. This
 one is written once in the async source (the blocking twin is generated), opens connections
 through the wrapper's own connect path, and has psycopg_pool's semantics for the parts the
 wrapper uses: a size cap with a bounded wait, idle and lifetime limits, a rollback on return,
@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from time import monotonic
 
-from aws_wrapper._compat import Event, ThreadLock, wait_event
+from aws_wrapper._compat import Event, ThreadLock
 from aws_wrapper.errors import PoolTimeoutError
 
 from .protocols import DriverConnection, DriverDialect
@@ -94,7 +94,7 @@ class SimplePool:
                 return self._open()
             assert waiter is not None
             left = deadline - monotonic()
-            if left <= 0 or not wait_event(waiter, left):
+            if left <= 0 or not waiter.wait(left):
                 with self._lock:
                     if waiter in self._waiters:
                         self._waiters.remove(waiter)

@@ -1,25 +1,27 @@
 # WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/pooled_connection_provider.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
-"""Internal connection pools: ``AsyncPooledConnectionProvider`` (``PooledConnectionProvider``
-in blocking code).
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
+"""Internal connection pools: :class:`PooledConnectionProvider` (its twin in blocking code
+drops the ``Async`` prefix).
 
 Install one with :func:`set_connection_provider` (every new wrapper connection uses it) or pass
 ``connection_provider=`` to ``connect``. Connections the wrapper opens to an instance endpoint
 (read/write splitting's reader and writer switches, failover, an initial connection to an
 instance) then come from a pool per host and user, and go back to it instead of being closed,
 so switching ``read_only`` back and forth reuses connections rather than reconnecting.
-PostgreSQL pools are psycopg_pool pools; MySQL pools are :class:`~.pool.AsyncSimplePool`.
+PostgreSQL pools are psycopg_pool pools; MySQL pools are :class:`~.pool.SimplePool`.
 ``release_resources()`` closes the pools of the current event loop (blocking: the process).
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 from aws_wrapper import rds_utils
 from aws_wrapper._compat import monitor_scope
+from aws_wrapper.forking import at_fork_in_child, bury
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.pooling import PoolSettings, track_provider
 from aws_wrapper.properties import Properties
@@ -92,6 +94,7 @@ class PooledConnectionProvider(DriverConnectionProvider):
         self._out: dict[int, tuple[DriverConnection, _Pooled]] = {}
         self._in_use: dict[str, int] = {}  # host url -> connections handed out
         track_provider(self)
+        _providers.add(self)
 
     # -- ConnectionProvider (host selection as the plain provider's) ---------------------------
 
@@ -217,15 +220,34 @@ class PooledConnectionProvider(DriverConnectionProvider):
             if pool is not None:
                 pool.close()
 
+    def _forget_after_fork(self) -> None:
+        """In a forked child: the pools and the connections handed out are the parent's
+        (their sockets too); forget them without closing anything (see
+        :mod:`aws_wrapper.forking`). The child opens pools of its own on first use."""
+        bury(self._scopes, self._out)
+        self._lock = threading.Lock()
+        self._scopes = {}
+        self._out = {}
+        self._in_use = {}
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.settings})"
+
+
+_providers: weakref.WeakSet[PooledConnectionProvider] = weakref.WeakSet()
+
+
+@at_fork_in_child
+def _forget_pools_after_fork() -> None:
+    for provider in list(_providers):
+        provider._forget_after_fork()
 
 
 _provider: ConnectionProvider | None = None
 
 
 def set_connection_provider(provider: ConnectionProvider | None) -> None:
-    """Make ``provider`` (e.g. an :class:`AsyncPooledConnectionProvider`) open the connections
+    """Make ``provider`` (e.g. an :class:`PooledConnectionProvider`) open the connections
     of every wrapper connection created from now on in this world; ``None``: plain
     connections again. A ``connection_provider=`` argument to ``connect`` takes precedence."""
     global _provider

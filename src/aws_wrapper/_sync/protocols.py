@@ -1,5 +1,5 @@
 # WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/protocols.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """The extension points of the wrapper, as ``typing.Protocol``s.
 
 Anything that implements one of these (a driver dialect for another driver, a plugin, a host
@@ -21,7 +21,7 @@ DriverConnection = Any
 """A connection object of the underlying driver (psycopg, PyMySQL, ...)."""
 
 Call = Callable[[], Result[Any]]
-"""The rest of a pipeline: call it (and await it in async) to go on to the next plugin."""
+"""The rest of a pipeline: call it to go on to the next plugin (an awaitable in async code)."""
 
 ConnectCall = Callable[[], Result[DriverConnection]]
 
@@ -234,7 +234,7 @@ class ConnectionProvider(Protocol):
 
 @runtime_checkable
 class Authenticator(Protocol):
-    """A plugin that supplies login credentials (see :mod:`aws_wrapper._async.auth`)."""
+    """A plugin that supplies login credentials (see :mod:`aws_wrapper._sync.auth`)."""
 
     def authenticate(self, host: HostInfo, props: Properties) -> Properties:
         """``props`` with the credentials for ``host`` (a token as password, a user and
@@ -255,7 +255,7 @@ class Plugin(Protocol):
     ``subscribed_methods`` names the methods the plugin wants (``"connect"``,
     ``"Cursor.execute"``, ...) or holds :data:`ALL_METHODS` / :data:`NETWORK_METHODS`. A method
     that no plugin subscribes to runs straight on the driver, at no cost.
-    Subclass :class:`aws_wrapper._async.plugin.BasePlugin` to implement only what you need.
+    Subclass :class:`aws_wrapper._sync.plugin.BasePlugin` to implement only what you need.
     """
 
     @property
@@ -267,11 +267,11 @@ class Plugin(Protocol):
     def connect(
         self, host: HostInfo, props: Properties, is_initial: bool, call: ConnectCall
     ) -> DriverConnection:
-        """Called for every new driver connection; ``await call()`` opens it."""
+        """Called for every new driver connection; ``call()`` opens it."""
         ...
 
     def execute(self, method: str, target: object, args: tuple[Any, ...], call: Call) -> Any:
-        """Called for each subscribed method; ``await call()`` runs the rest of the chain."""
+        """Called for each subscribed method; ``call()`` runs the rest of the chain."""
         ...
 
     def recover(self, in_transaction: bool) -> bool:

@@ -1,5 +1,5 @@
 # WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/resources.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """Process-wide resources (shared monitors, pools) and how to release them all."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import weakref
 from typing import Protocol
 
 from aws_wrapper._compat import monitor_scope
+from aws_wrapper.forking import at_fork_in_child, bury
 
 
 class Releasable(Protocol):
@@ -18,13 +19,22 @@ class Releasable(Protocol):
 _resources: weakref.WeakKeyDictionary[Releasable, object] = weakref.WeakKeyDictionary()
 
 
+@at_fork_in_child
+def _forget_resources_after_fork() -> None:
+    """A forked child releases none of its parent's resources (that would close the parent's
+    connections): it forgets them (see :mod:`aws_wrapper.forking`)."""
+    global _resources
+    bury(list(_resources.items()))
+    _resources = weakref.WeakKeyDictionary()
+
+
 def register_resource(resource: Releasable) -> None:
     """Track a shared resource of the current scope so :func:`release_resources` stops it."""
     _resources[resource] = monitor_scope()
 
 
 def release_resources() -> None:
-    """Stop every shared monitor and close every internal pool of this scope (in asyncio:
+    """Stop every shared monitor and close every internal pool of this scope (in async code:
     of the running event loop; blocking: of the process).
 
     Call it once when the application shuts down (after closing its connections)."""

@@ -1,6 +1,6 @@
 # WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/topology_monitor.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
-"""The cluster topology monitor: ONE per cluster per process (per event loop in asyncio).
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
+"""The cluster topology monitor: ONE per cluster per process (per event loop in async code).
 
 It keeps its own monitoring connection (never an application's) to the writer and reads the
 topology every ``topology_refresh_ms``. When the writer is unknown — its connection failed,
@@ -22,12 +22,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from aws_wrapper._compat import (
-    AIO_TWIN,
     Event,
     ThreadLock,
     Worker,
     spawn,
-    wait_event,
 )
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import Properties
@@ -102,11 +100,6 @@ class ClusterTopologyMonitor(BackgroundWorker):
         workers, self._probe_workers = self._probe_workers, []
         for worker in workers:
             worker.cancel()
-        if (
-            AIO_TWIN
-        ):  # a cancelled task ends at once; a probe thread ends on its own connect timeout
-            for worker in workers:
-                worker.join(1.0)
         self._close_conn()
         self._close_probe_conns()
         _monitors.forget(self)
@@ -138,7 +131,7 @@ class ClusterTopologyMonitor(BackgroundWorker):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
-            wait_event(self._changed, remaining)
+            self._changed.wait(remaining)
         return self.hosts
 
     def learn(self, hosts: Sequence[HostInfo]) -> None:
@@ -169,7 +162,7 @@ class ClusterTopologyMonitor(BackgroundWorker):
                 interval = self.high_refresh_s if self._panic else self.refresh_s
                 pause = interval - (time.monotonic() - started)
                 if pause > 0:
-                    wait_event(self._wake, pause)
+                    self._wake.wait(pause)
                 self._wake.clear()
         finally:
             self._close_conn()
@@ -221,7 +214,7 @@ class ClusterTopologyMonitor(BackgroundWorker):
         if pending[0]:
             # no writer among fast answers: the next round starts at the high refresh rate,
             # not after the slowest probe's connect timeout
-            wait_event(settled, self.probe_timeout_s + 0.5)
+            settled.wait(self.probe_timeout_s + 0.5)
         with self._lock:
             winner = winners[0] if winners else None
         if winner is not None:

@@ -15,6 +15,7 @@ import threading
 from typing import Any
 
 from aws_wrapper.errors import AwsAuthError
+from aws_wrapper.forking import at_fork_in_child, bury
 
 from .credentials import (
     AwsCredentials,
@@ -26,6 +27,16 @@ from .credentials import (
 _clients: dict[tuple[str, str, str | None, str | None, bool, str | None], Any] = {}
 _lock = threading.Lock()
 TIMEOUT_S = 10.0
+
+
+@at_fork_in_child
+def _forget_clients_after_fork() -> None:
+    """A forked child makes its own clients: the parent's keep HTTPS connections (the
+    parent's sockets) in their pools."""
+    global _clients, _lock
+    bury(_clients)
+    _clients = {}
+    _lock = threading.Lock()
 
 
 def client(

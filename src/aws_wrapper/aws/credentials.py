@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aws_wrapper.errors import AwsAuthError
+from aws_wrapper.forking import at_fork_in_child, bury
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,15 @@ asyncio it runs off the event loop."""
 _hook: CredentialsProvider | None = None
 _sessions: dict[str | None, Any] = {}
 _lock = threading.Lock()
+
+
+@at_fork_in_child
+def _forget_sessions_after_fork() -> None:
+    """A forked child makes its own botocore sessions (and their credential refreshers)."""
+    global _sessions, _lock
+    bury(_sessions)
+    _sessions = {}
+    _lock = threading.Lock()
 
 
 def set_credentials_provider(provider: CredentialsProvider | None) -> None:

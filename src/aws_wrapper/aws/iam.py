@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from aws_wrapper import rds_utils
 from aws_wrapper.errors import AwsAuthError, PropertyError
+from aws_wrapper.forking import at_fork_in_child
 
 from .credentials import AwsCredentials
 from .sigv4 import generate_rds_auth_token
@@ -105,6 +106,13 @@ class TokenCache:
         with self._lock:
             self._tokens.clear()
 
+    def forget_after_fork(self) -> None:
+        """In a forked child: empty, with a new lock (the parent's may be held by a thread
+        that does not exist here)."""
+        self._lock = threading.Lock()
+        self._tokens = {}
+
 
 TOKENS = TokenCache()
 """The process-wide token cache (both worlds)."""
+at_fork_in_child(TOKENS.forget_after_fork)

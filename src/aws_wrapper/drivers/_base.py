@@ -8,13 +8,13 @@ import socket
 import ssl
 import weakref
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from aws_wrapper import hostsfile
 from aws_wrapper.errors import ConfigurationError
 from aws_wrapper.hostinfo import HostInfo
-from aws_wrapper.properties import Properties
+from aws_wrapper.properties import Properties, shown_name
+from aws_wrapper.resolver import resolve_address
 
 # Errors raised below the drivers (the socket layer) that always mean "connection gone".
 SOCKET_ERRORS: tuple[type[BaseException], ...] = (
@@ -104,12 +104,16 @@ def parse_pg_conninfo(conninfo: str) -> dict[str, Any]:
             break
         eq = text.find("=", i)
         if eq < 0:
+            # never echo the text: it may hold a password (``password S3cr3t``)
             raise ConfigurationError(
-                f"malformed conninfo: expected key=value near {text[i : i + 20]!r}"
+                f"malformed conninfo: expected key=value at character {i + 1} of {n}"
             )
         key = text[i:eq].strip()
         if not key or any(c.isspace() for c in key):
-            raise ConfigurationError(f"malformed conninfo: bad key {key!r}")
+            raise ConfigurationError(
+                f"malformed conninfo: bad key at character {i + 1} of {n} (keys are single "
+                "words followed by '=')"
+            )
         i = eq + 1
         while i < n and text[i].isspace():
             i += 1
@@ -130,7 +134,9 @@ def parse_pg_conninfo(conninfo: str) -> dict[str, Any]:
                 value_chars.append(c)
                 i += 1
             if not closed:
-                raise ConfigurationError(f"malformed conninfo: unterminated quote for {key!r}")
+                raise ConfigurationError(
+                    f"malformed conninfo: unterminated quote for {shown_name(key)!r}"
+                )
         else:
             while i < n and not text[i].isspace():
                 c = text[i]
@@ -145,16 +151,26 @@ def parse_pg_conninfo(conninfo: str) -> dict[str, Any]:
 
 
 def _parse_pg_uri(uri: str) -> dict[str, Any]:
-    parts = urlsplit(uri)
+    """Errors name what is wrong, never the URI's text: its user info holds the password, and
+    an unescaped ``/``, ``?`` or ``#`` in the password moves part of it into the host or port.
+    They are raised outside the ``except`` blocks, so no exception in their ``__context__``
+    shows the text either."""
+    problem = None
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+    except ValueError:
+        problem = (
+            "malformed conninfo URI: bad host or port (characters such as '/', '?', '#' and "
+            "'@' in the user name or password must be percent-encoded)"
+        )
+    if problem is not None:
+        raise ConfigurationError(problem)
     out: dict[str, Any] = {}
     if parts.username:
         out["user"] = unquote(parts.username)
     if parts.password:
         out["password"] = unquote(parts.password)
-    try:
-        port = parts.port
-    except ValueError:
-        raise ConfigurationError(f"malformed conninfo URI: bad port in {parts.netloc!r}") from None
     if parts.hostname:
         out["host"] = unquote(parts.hostname)
     if port:
@@ -175,10 +191,7 @@ def host_from(params: Mapping[str, Any], default_port: int, host_key: str = "hos
     raw_port = params.get("port") or default_port
     if isinstance(raw_port, str) and "," in raw_port:
         raw_port = raw_port.split(",", 1)[0]
-    try:
-        port = int(raw_port)
-    except (TypeError, ValueError):
-        raise ConfigurationError(f"property 'port' must be an integer, got {raw_port!r}") from None
+    port = _port_number(raw_port)
     if not 0 < port < 65536:
         raise ConfigurationError(f"property 'port' must be between 1 and 65535, got {port}")
     return HostInfo(host, port)
@@ -295,7 +308,7 @@ class MySQLDialectBase:
 
     def _connect_kwargs(self, host: HostInfo, props: Properties) -> dict[str, Any]:
         kwargs = dict(props.driver)
-        kwargs["host"] = hostsfile.lookup(host.host) or host.host
+        kwargs["host"] = resolve_address(host.host) or host.host
         kwargs["port"] = host.port
         return kwargs
 
@@ -339,13 +352,25 @@ def mysql_connect_params(params: Mapping[str, Any]) -> dict[str, Any]:
     if "passwd" in out and "password" not in out:
         out["password"] = out.pop("passwd")
     if "port" in out and isinstance(out["port"], str):
-        try:
-            out["port"] = int(out["port"])
-        except ValueError:
-            raise ConfigurationError(
-                f"property 'port' must be an integer, got {out['port']!r}"
-            ) from None
+        out["port"] = _port_number(out["port"])
     return out
+
+
+def _port_number(raw: object) -> int:
+    """``raw`` as a port number. The error does not echo ``raw``: a missing separator in a
+    conninfo string (``port=5432password=...``) runs the password into the port's value; and
+    it is raised outside the ``except`` block, so its context does not echo it either."""
+    port: int | None = None
+    try:
+        port = int(cast(Any, raw))
+    except (TypeError, ValueError):
+        pass
+    if port is None:
+        raise ConfigurationError(
+            f"property 'port' must be an integer from 1 to 65535, got a {type(raw).__name__} "
+            "that is not one"
+        )
+    return port
 
 
 class AsyncMySQLSessionStatements:

@@ -11,11 +11,11 @@ import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg.rows import tuple_row
 
-from aws_wrapper import hostsfile
 from aws_wrapper.errors import PoolTimeoutError
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.pooling import PoolSettings
 from aws_wrapper.properties import Properties
+from aws_wrapper.resolver import resolve_address
 
 from ._base import (
     PG_DEFAULT_PORT,
@@ -79,7 +79,7 @@ class _PsycopgBase:
             kwargs.pop("hostaddr", None)
         kwargs["host"] = host.host
         kwargs["port"] = host.port
-        address = hostsfile.lookup(host.host)
+        address = resolve_address(host.host)
         if address is not None:
             kwargs["hostaddr"] = address
         return kwargs

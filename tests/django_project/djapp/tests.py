@@ -8,7 +8,7 @@ import time
 import unittest
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -25,8 +25,8 @@ from django.test import SimpleTestCase, TestCase, TransactionTestCase, override_
 
 import aws_wrapper
 import aws_wrapper.django as awd
-from aws_wrapper.devcluster import Cluster
 from aws_wrapper.django import ReadReplicaRouter, read_only, wrapper_connection
+from aws_wrapper_devcluster import Cluster
 
 from .models import Item
 
@@ -118,7 +118,7 @@ class OrmTests(TestCase):
             Item.objects.create(name="unique")
         # the driver's error, which is also the wrapper's PEP 249 class, is the cause
         cause = caught.exception.__cause__
-        driver_class, _ = connection.Database.IntegrityError  # (the driver's, ours)
+        driver_class, _ = cast(Any, connection).Database.IntegrityError  # (the driver's, ours)
         self.assertIsInstance(cause, driver_class)
         self.assertIsInstance(cause, aws_wrapper.IntegrityError)
 

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from aws_wrapper import rds_utils
 from aws_wrapper._compat import AThreadLock, asleep
 from aws_wrapper.errors import ConnectError, PropertyError
+from aws_wrapper.forking import at_fork_in_child, bury
 from aws_wrapper.host_selectors import selector_for
 from aws_wrapper.hostinfo import HostInfo, HostRole
 from aws_wrapper.properties import (
@@ -171,6 +172,15 @@ class _Tracked:
 
 
 _tracked = _Tracked()
+
+
+@at_fork_in_child
+def _forget_tracked_after_fork() -> None:
+    """A forked child must never abort its parent's connections (a shutdown acts on the
+    shared socket): it tracks only the connections it opens itself."""
+    global _tracked
+    bury(_tracked)
+    _tracked = _Tracked()
 
 
 class AuroraConnectionTrackerPlugin(BasePlugin):

@@ -4,7 +4,7 @@
 for the user, host, port and region, and reused from a process-wide cache until
 ``iam_expiration``. AWS credentials come from the standard chain, ``aws_profile``, or a hook
 (:func:`aws_wrapper.aws.credentials.set_credentials_provider`); resolving them may block (files,
-instance metadata), so in asyncio it runs in the bounded offload pool, and only when a token
+instance metadata), so in async code it runs in the bounded offload pool, and only when a token
 must be signed.
 
 ``aws_secrets_manager``: the user name and password come from a Secrets Manager secret
@@ -27,6 +27,7 @@ from aws_wrapper.aws import clients
 from aws_wrapper.aws.credentials import AwsCredentials, resolve_credentials
 from aws_wrapper.aws.iam import TOKENS, TokenTarget, token_target
 from aws_wrapper.errors import AwsAuthError, PropertyError
+from aws_wrapper.forking import at_fork_in_child
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import (
     AWS_PROFILE,
@@ -156,9 +157,16 @@ class _SecretCache:
         with self._lock:
             self._values.clear()
 
+    def forget_after_fork(self) -> None:
+        """In a forked child: empty, with a new lock (the parent's may be held by a thread
+        that does not exist here)."""
+        self._lock = threading.Lock()
+        self._values = {}
+
 
 SECRETS = _SecretCache()
 """The secrets this process read, by secret, region and endpoint."""
+at_fork_in_child(SECRETS.forget_after_fork)
 
 
 def _region_of(secret_id: str, region: str | None) -> str:

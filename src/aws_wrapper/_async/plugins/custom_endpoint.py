@@ -3,7 +3,7 @@
 When a connection is opened through a custom endpoint
 (``<name>.cluster-custom-<id>.<region>.rds.amazonaws.com``), the plugin attaches it to the
 endpoint's shared :class:`CustomEndpointMonitor` — ONE per endpoint per process (per event loop
-in asyncio) — which asks RDS (``DescribeDBClusterEndpoints``, through the pluggable
+in async code) — which asks RDS (``DescribeDBClusterEndpoints``, through the pluggable
 :class:`~aws_wrapper.custom_endpoint.CustomEndpointSource`) for the members every
 ``custom_endpoint_info_refresh_rate_ms``. With ``wait_for_custom_endpoint_info`` (the default)
 the connect waits, at most ``wait_for_custom_endpoint_info_timeout_ms``, until the members are
@@ -13,8 +13,8 @@ Plugins that choose an instance themselves (failover, read/write splitting) rest
 choice with :func:`filter_hosts_for` (or the plugin's :meth:`CustomEndpointPlugin.filter_hosts`
 and :meth:`CustomEndpointPlugin.allowed_host_ids`).
 
-The RDS call blocks (boto3): in asyncio it runs through ``arun_blocking``, a thread of the
-wrapper's bounded offload pool, never on the event loop.
+The RDS call blocks (boto3): in async code it runs in a thread of the wrapper's bounded
+offload pool, never on the event loop.
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 For testing how an application (or another plugin) handles errors without breaking a server::
 
-    from aws_wrapper.aio import error_simulator as simulator   # or aws_wrapper
+    from aws_wrapper.aio import error_simulator as simulator
     simulator.raise_on_next_call(psycopg.OperationalError("boom"), "Cursor.execute")
-    await cur.execute("SELECT 1")                        # raises the error, once
+    await cur.execute("SELECT 1")  # raises the error, once
 
 The simulator is shared by every connection of the process that has the ``dev`` plugin.
 """

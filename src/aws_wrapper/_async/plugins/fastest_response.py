@@ -4,7 +4,7 @@ picks the fastest reader.
 
 Loaded, the plugin follows the cluster's topology (at connect, on every connection change and
 before every switch to read-only) and makes sure each host of it (readers and writer) has a
-:class:`ResponseTimeMonitor`: one per host per process (per event loop in asyncio; a task
+:class:`ResponseTimeMonitor`: one per host per process (per event loop in async code; a task
 there, a thread in blocking code), shared by every connection, never one per connection. A
 monitor opens a connection of its own to its host and, every ``response_measurement_interval_ms``
 — the first time at once — measures a round of pings; the round's median is the host's figure

@@ -13,11 +13,11 @@ assertion it returns, exchange it with STS ``AssumeRoleWithSAML`` (``iam_role_ar
 * Okta (``okta``): ``POST /api/v1/authn`` gives a one-time session token, and
   ``GET /app/amazon_aws/<app_id>/sso/saml?onetimetoken=...`` the page with the assertion.
 
-HTTP goes through httpx: ``httpx.AsyncClient`` in asyncio (nothing blocks the loop; the TLS
-context, which reads CA files, is built in the offload pool), ``httpx.Client`` in blocking
-code. TLS is verified by default (``ssl_secure``; ``idp_ssl_ca`` for a private CA). The STS call
-is a boto3 call, run in the offload pool in asyncio. No password, assertion or token is
-logged or put in an error message.
+HTTP goes through httpx, with its async client in async code (nothing blocks the loop; the
+TLS context, which reads CA files, is built in the offload pool). TLS is verified by default
+(``ssl_secure``; ``idp_ssl_ca`` for a private CA). The STS call is a boto3 call, run in the
+offload pool in async code. No password, assertion or token is logged or put in an error
+message.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from aws_wrapper._compat import arun_blocking
 from aws_wrapper.aws import clients, saml
 from aws_wrapper.aws.credentials import AwsCredentials
 from aws_wrapper.errors import AwsAuthError, PropertyError
+from aws_wrapper.forking import at_fork_in_child
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import (
     APP_ID,
@@ -87,8 +88,15 @@ class _CredentialCache:
         with self._lock:
             self._values.clear()
 
+    def forget_after_fork(self) -> None:
+        """In a forked child: empty, with a new lock (the parent's may be held by a thread
+        that does not exist here)."""
+        self._lock = threading.Lock()
+        self._values = {}
+
 
 SAML_CREDENTIALS = _CredentialCache()
+at_fork_in_child(SAML_CREDENTIALS.forget_after_fork)
 
 
 def _required(props: Properties, prop: Prop[str | None], code: str) -> str:

@@ -8,9 +8,11 @@ stays unanswered counts as a failure, and after ``failure_detection_count`` fail
 the monitor aborts the calls in flight on that host. They fail with the driver's network error
 at once, and ``failover_v2`` (if present) takes over.
 
-There is one monitor per host per process (per event loop in asyncio; a task there, a thread
-in blocking code), shared by every connection to the host, started on first use and stopped
-after ``monitor_disposal_time_ms`` with nothing to watch, or by ``release_resources()``.
+There is one monitor per host and settings per process (per event loop in async code; a task
+there, a thread in blocking code), shared by every connection to the host with the same
+detection settings (``failure_detection_*`` and ``monitoring-`` properties; see
+:func:`monitor_key`), started on first use and stopped after ``monitor_disposal_time_ms`` with
+nothing to watch, or by ``release_resources()``.
 
 Per call the plugin writes one timestamp before and clears it after: no allocation, no lock.
 Aborting shuts the socket down (``DriverDialect.abort``), which is safe while another thread
@@ -205,9 +207,27 @@ class HostMonitor(HostConnectionWorker):
         self.failures = 0
 
 
-# -- one monitor per (scope, host) ---------------------------------------------------------
+# -- one monitor per (scope, host, settings) ---------------------------------------------------
 
 _monitors: MonitorRegistry[HostMonitor] = MonitorRegistry()
+
+
+def monitor_key(host: HostInfo, driver: DriverDialect, props: Properties) -> str:
+    """What connections share a monitor by: the host, the driver, the detection settings and
+    the monitoring connection's properties (as aws-advanced-python-wrapper does). A connection
+    that asks for faster detection gets a monitor of its own rather than the settings of
+    whichever connection reached the host first."""
+    monitoring = sorted((k, repr(v)) for k, v in props.with_prefix(MONITORING_PREFIX).items())
+    return "|".join(
+        (
+            host.url,
+            driver.code,
+            str(props.get(FAILURE_DETECTION_TIME_MS)),
+            str(props.get(FAILURE_DETECTION_INTERVAL_MS)),
+            str(props.get(FAILURE_DETECTION_COUNT)),
+            repr(monitoring),
+        )
+    )
 
 
 def host_monitors() -> list[HostMonitor]:
@@ -257,7 +277,7 @@ class HostMonitoringPlugin(BasePlugin):
         if not self.enabled:
             return
         service = self.service
-        key = f"{new.url}|{service.driver_dialect.code}"
+        key = monitor_key(new, service.driver_dialect, self.props)
         monitor = _monitors.get(
             key,
             lambda: HostMonitor(

@@ -1,7 +1,7 @@
 """``read_write_splitting``: ``read_only = True`` moves the connection to a reader.
 
-Setting the wrapper connection read-only (``conn.read_only = True``, ``await
-conn.set_read_only(True)`` in asyncio) switches it to a reader of the cluster picked by
+Setting the wrapper connection read-only (``await conn.set_read_only(True)``;
+``conn.read_only = True`` in blocking code) switches it to a reader of the cluster picked by
 ``reader_host_selector_strategy`` (among a custom endpoint's members when connected through
 one); setting it back moves it to the writer. Both connections are kept, so switching back and
 forth reuses them. A picked reader is asked its real role first — right after a failover the

@@ -1,7 +1,7 @@
 """``srw``: simple read/write splitting between two configured endpoints, no topology.
 
-Setting the wrapper connection read-only (``conn.read_only = True``, ``await
-conn.set_read_only(True)`` in asyncio) switches it to a connection through
+Setting the wrapper connection read-only (``await conn.set_read_only(True)``;
+``conn.read_only = True`` in blocking code) switches it to a connection through
 ``srw_read_endpoint``; setting it back switches to one through ``srw_write_endpoint``. Both
 connections are kept, so switching back and forth reuses them. Nothing is read from the
 cluster's topology: this works through any two endpoints (Aurora cluster and reader endpoints,

@@ -1,5 +1,5 @@
 # WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/plugins/__init__.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """The plugin codes this world knows, each with its factory and ordering weight.
 
 Factories import their plugin on first use, so an unused plugin costs nothing (not even the

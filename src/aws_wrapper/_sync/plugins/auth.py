@@ -1,19 +1,19 @@
 # WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/plugins/auth.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """``iam`` and ``aws_secrets_manager``: database credentials from AWS.
 
 ``iam``: the password is an RDS IAM authentication token, signed locally (SigV4, no network)
 for the user, host, port and region, and reused from a process-wide cache until
 ``iam_expiration``. AWS credentials come from the standard chain, ``aws_profile``, or a hook
 (:func:`aws_wrapper.aws.credentials.set_credentials_provider`); resolving them may block (files,
-instance metadata), so in asyncio it runs in the bounded offload pool, and only when a token
+instance metadata), so in async code it runs in the bounded offload pool, and only when a token
 must be signed.
 
 ``aws_secrets_manager``: the user name and password come from a Secrets Manager secret
 (a JSON object), cached until ``secrets_manager_expiration``. When the server refuses the
 login (the secret was rotated), the secret is read again once and the login retried.
 
-Both are *authenticators* (see :mod:`aws_wrapper._async.auth`): they apply to every connection
+Both are *authenticators* (see :mod:`aws_wrapper._sync.auth`): they apply to every connection
 the wrapper opens, monitors' included, and never run on the query path.
 """
 
@@ -24,11 +24,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from aws_wrapper._compat import Result, run_blocking
+from aws_wrapper._compat import Result
 from aws_wrapper.aws import clients
 from aws_wrapper.aws.credentials import AwsCredentials, resolve_credentials
 from aws_wrapper.aws.iam import TOKENS, TokenTarget, token_target
 from aws_wrapper.errors import AwsAuthError, PropertyError
+from aws_wrapper.forking import at_fork_in_child
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import (
     AWS_PROFILE,
@@ -74,7 +75,7 @@ class IamTokenSource:
 
     def credentials(self, region: str) -> AwsCredentials:
         """The AWS credentials that sign tokens (the standard chain, a profile, the hook)."""
-        return run_blocking(resolve_credentials, self.profile)
+        return resolve_credentials(self.profile)
 
     def token_props(
         self,
@@ -98,7 +99,7 @@ class IamTokenSource:
         if self.ca_file is None:
             params = driver.token_login_params(props.driver, None)
         else:  # reads the CA file the first time
-            params = run_blocking(driver.token_login_params, props.driver, self.ca_file)
+            params = driver.token_login_params(props.driver, self.ca_file)
         return props.copy(driver={**params, "user": target.user, "password": token})
 
     def forget(self, host: HostInfo, user: str | None) -> None:
@@ -158,9 +159,16 @@ class _SecretCache:
         with self._lock:
             self._values.clear()
 
+    def forget_after_fork(self) -> None:
+        """In a forked child: empty, with a new lock (the parent's may be held by a thread
+        that does not exist here)."""
+        self._lock = threading.Lock()
+        self._values = {}
+
 
 SECRETS = _SecretCache()
 """The secrets this process read, by secret, region and endpoint."""
+at_fork_in_child(SECRETS.forget_after_fork)
 
 
 def _region_of(secret_id: str, region: str | None) -> str:
@@ -211,9 +219,7 @@ class SecretsManagerPlugin(BasePlugin):
         return props.copy(driver={"user": user, "password": password})
 
     def _fetch(self) -> tuple[str, str]:
-        value = run_blocking(
-            clients.get_secret, self.secret_id, self.region, self.endpoint, self.profile
-        )
+        value = clients.get_secret(self.secret_id, self.region, self.endpoint, self.profile)
         user, password = value.get(self.user_key), value.get(self.password_key)
         for name, prop, got in (
             (self.user_key, "secrets_manager_secret_username_key", user),

@@ -1,11 +1,11 @@
 # WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/plugins/custom_endpoint.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """``custom_endpoint``: keep connections among the members of an Aurora custom endpoint.
 
 When a connection is opened through a custom endpoint
 (``<name>.cluster-custom-<id>.<region>.rds.amazonaws.com``), the plugin attaches it to the
 endpoint's shared :class:`CustomEndpointMonitor` — ONE per endpoint per process (per event loop
-in asyncio) — which asks RDS (``DescribeDBClusterEndpoints``, through the pluggable
+in async code) — which asks RDS (``DescribeDBClusterEndpoints``, through the pluggable
 :class:`~aws_wrapper.custom_endpoint.CustomEndpointSource`) for the members every
 ``custom_endpoint_info_refresh_rate_ms``. With ``wait_for_custom_endpoint_info`` (the default)
 the connect waits, at most ``wait_for_custom_endpoint_info_timeout_ms``, until the members are
@@ -15,8 +15,8 @@ Plugins that choose an instance themselves (failover, read/write splitting) rest
 choice with :func:`filter_hosts_for` (or the plugin's :meth:`CustomEndpointPlugin.filter_hosts`
 and :meth:`CustomEndpointPlugin.allowed_host_ids`).
 
-The RDS call blocks (boto3): in asyncio it runs through ``arun_blocking``, a thread of the
-wrapper's bounded offload pool, never on the event loop.
+The RDS call blocks (boto3): in async code it runs in a thread of the wrapper's bounded
+offload pool, never on the event loop.
 """
 
 from __future__ import annotations
@@ -31,9 +31,7 @@ from aws_wrapper._compat import (
     Event,
     ThreadLock,
     Worker,
-    run_blocking,
     spawn,
-    wait_event,
 )
 from aws_wrapper.custom_endpoint import (
     CUSTOM_ENDPOINT_IDLE_MONITOR_EXPIRATION_MS,
@@ -150,7 +148,7 @@ class CustomEndpointMonitor:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not self.running:
                 return None
-            wait_event(changed, remaining)
+            changed.wait(remaining)
 
     # -- the worker --------------------------------------------------------------------------
 
@@ -173,14 +171,14 @@ class CustomEndpointMonitor:
                     logger.debug("custom endpoint %s: monitor idle, stopped", self.endpoint_host)
                     return
                 wake_at = min(next_fetch, self.last_used + self.idle_expiration_s)
-                wait_event(self._stop, max(0.0, wake_at - time.monotonic()))
+                self._stop.wait(max(0.0, wake_at - time.monotonic()))
         finally:
             self._publish()  # wake waiters: the monitor is gone
 
     def _fetch(self) -> bool:
         self.fetches += 1
         try:
-            info = run_blocking(self.source.fetch, self.endpoint_id, self.region)
+            info = self.source.fetch(self.endpoint_id, self.region)
         except Exception as e:
             if self._stop.is_set():
                 return False

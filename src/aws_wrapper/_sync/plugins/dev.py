@@ -1,12 +1,12 @@
 # WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/plugins/dev.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """``dev``: make the next call or connect fail with an error of your choice.
 
 For testing how an application (or another plugin) handles errors without breaking a server::
 
-    from aws_wrapper.aio import error_simulator as simulator   # or aws_wrapper
+    from aws_wrapper import error_simulator as simulator
     simulator.raise_on_next_call(psycopg.OperationalError("boom"), "Cursor.execute")
-    await cur.execute("SELECT 1")                        # raises the error, once
+    cur.execute("SELECT 1")  # raises the error, once
 
 The simulator is shared by every connection of the process that has the ``dev`` plugin.
 """

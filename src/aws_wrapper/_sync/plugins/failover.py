@@ -1,5 +1,5 @@
 # WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/plugins/failover.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """``failover_v2`` (alias ``failover``): survive the loss of the instance a connection is on.
 
 When a network-bound call fails with a network error, the plugin

@@ -1,12 +1,12 @@
 # WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/plugins/fastest_response.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """``fastest_response_strategy``: measures every host's response time, so that the
 ``fastest_response`` host selector (``reader_host_selector_strategy=fastest_response``, ...)
 picks the fastest reader.
 
 Loaded, the plugin follows the cluster's topology (at connect, on every connection change and
 before every switch to read-only) and makes sure each host of it (readers and writer) has a
-:class:`ResponseTimeMonitor`: one per host per process (per event loop in asyncio; a task
+:class:`ResponseTimeMonitor`: one per host per process (per event loop in async code; a task
 there, a thread in blocking code), shared by every connection, never one per connection. A
 monitor opens a connection of its own to its host and, every ``response_measurement_interval_ms``
 — the first time at once — measures a round of pings; the round's median is the host's figure
@@ -28,7 +28,7 @@ from functools import partial
 from typing import Any
 
 from aws_wrapper import response_times
-from aws_wrapper._compat import ThreadLock, wait_event
+from aws_wrapper._compat import ThreadLock
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import (
     MONITOR_DISPOSAL_TIME_MS,
@@ -140,7 +140,7 @@ class ResponseTimeMonitor(HostConnectionWorker):
                 self._round()
                 pause = self.interval_s - (response_times.clock() - started)
                 if pause > 0:
-                    wait_event(self._stop, pause)
+                    self._stop.wait(pause)
         finally:
             self._sample_started = None
             response_times.untrack(self.host.url, self)

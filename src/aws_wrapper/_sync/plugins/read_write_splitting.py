@@ -1,9 +1,9 @@
 # WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/plugins/read_write_splitting.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """``read_write_splitting``: ``read_only = True`` moves the connection to a reader.
 
-Setting the wrapper connection read-only (``conn.read_only = True``, ``await
-conn.set_read_only(True)`` in asyncio) switches it to a reader of the cluster picked by
+Setting the wrapper connection read-only (``conn.set_read_only(True)``;
+``conn.read_only = True`` in blocking code) switches it to a reader of the cluster picked by
 ``reader_host_selector_strategy`` (among a custom endpoint's members when connected through
 one); setting it back moves it to the writer. Both connections are kept, so switching back and
 forth reuses them. A picked reader is asked its real role first — right after a failover the

@@ -1,5 +1,5 @@
 # WARNING: generated file, DO NOT EDIT. Source: src/aws_wrapper/_async/plugins/timing.py
-# Change the async source (or the table in tools/unasync_build.py), then `make generate`.
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """``connect_time`` and ``execute_time``: how long connects and calls take.
 
 Totals are kept per process (all connections), readable with :meth:`totals` and reset with

@@ -15,8 +15,8 @@ from django.db import OperationalError, connections, transaction
 from django.db.models import F
 
 import aws_wrapper
-from aws_wrapper.devcluster import Cluster
 from aws_wrapper.django import read_only
+from aws_wrapper_devcluster import Cluster
 
 from ...models import Account, Note
 

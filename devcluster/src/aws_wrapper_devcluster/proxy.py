@@ -2,7 +2,7 @@
 
 A :class:`FaultProxy` listens on the instance's own loopback address (``127.0.S.i:PORT``)
 and forwards every connection to the real server (``127.0.0.1:server_port``). Faults
-(:class:`~aws_wrapper.devcluster.model.Fault`) take effect immediately, for new and for
+(:class:`~aws_wrapper_devcluster.model.Fault`) take effect immediately, for new and for
 established connections::
 
     proxy = FaultProxy("127.0.5.2", 5432, "127.0.0.1", 40001, name="devcluster-2")
@@ -65,7 +65,7 @@ import struct
 from collections.abc import Callable
 from typing import Any, Protocol, cast
 
-from aws_wrapper.devcluster.model import HEALTHY, Fault, FaultKind
+from aws_wrapper_devcluster.model import HEALTHY, Fault, FaultKind
 
 __all__ = ["FaultProxy", "StreamTransform"]
 

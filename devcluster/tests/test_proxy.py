@@ -17,10 +17,10 @@ import psycopg
 import pymysql
 import pytest
 
-from aws_wrapper.devcluster import PostgresServer
-from aws_wrapper.devcluster import proxy as proxy_module
-from aws_wrapper.devcluster.model import HEALTHY, Fault, FaultKind
-from aws_wrapper.devcluster.proxy import FaultProxy, StreamTransform
+from aws_wrapper_devcluster import PostgresServer
+from aws_wrapper_devcluster import proxy as proxy_module
+from aws_wrapper_devcluster.model import HEALTHY, Fault, FaultKind
+from aws_wrapper_devcluster.proxy import FaultProxy, StreamTransform
 
 pytestmark = pytest.mark.timeout(30)
 

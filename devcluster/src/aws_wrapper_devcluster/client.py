@@ -2,10 +2,10 @@
 
 ::
 
-    from aws_wrapper.devcluster import Cluster
+    from aws_wrapper_devcluster import Cluster
 
     cluster = Cluster.up("postgresql", readers=2, log=print)   # or attach to a running one
-    os.environ.update(cluster.env())          # RDS-shaped names resolve for the wrapper
+    # from here on, its RDS-shaped names resolve for the wrapper in this process
     conn = aws_wrapper.connect(**cluster.conn_params())        # the cluster (writer) endpoint
     cluster.failover(crash=True)             # kill the writer, promote a reader
     cluster.blackhole("devcluster-2"); cluster.heal()
@@ -30,11 +30,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from aws_wrapper.hostsfile import ENV_VAR
-
+from . import names
 from .cluster import READY, load_spec
 from .model import Engine
-from .servers import ADMIN_PASSWORD, ADMIN_USER, APP_DATABASE, APP_PASSWORD, APP_USER, ServerError
+from .servers import (
+    ADMIN_PASSWORD,
+    ADMIN_USER,
+    APP_DATABASE,
+    APP_PASSWORD,
+    APP_USER,
+    RequirementError,
+    ServerError,
+    check_requirements,
+)
 
 LogFn = Callable[[str], None]
 
@@ -71,9 +79,14 @@ class Cluster:
         log: LogFn | None = None,
         tie_to_this_process: bool = False,
         timeout: float = 180.0,
+        resolve_names: bool = True,
     ) -> Cluster:
         """Start a cluster (1 writer + ``readers`` readers), or attach to the running one
-        with the same state directory. Progress lines go to ``log``."""
+        with the same state directory. Progress lines go to ``log``. ``resolve_names``:
+        install the cluster's name resolver in this process (:meth:`install_resolver`).
+
+        Fails at once (:class:`DevclusterError`, naming what to install) when the engine's
+        server binaries or Python driver are missing."""
         engine = Engine(engine if not isinstance(engine, str) else _engine_name(engine))
         state_dir = state_dir or default_state_dir(name)
         if _alive(state_dir):
@@ -85,7 +98,13 @@ class Cluster:
                 )
             if log:
                 log(f"devcluster {name} is already running ({state_dir})")
+            if resolve_names:
+                cluster.install_resolver()
             return cluster
+        try:
+            check_requirements(engine.value)
+        except RequirementError as e:
+            raise DevclusterError(f"cannot start a {engine.value} devcluster: {e}") from None
         _cleanup(state_dir)
         state_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(state_dir, 0o755)
@@ -93,7 +112,7 @@ class Cluster:
         argv = [
             sys.executable,
             "-m",
-            "aws_wrapper.devcluster.daemon",
+            "aws_wrapper_devcluster.daemon",
             "--state-dir",
             str(state_dir),
             "--engine",
@@ -125,7 +144,10 @@ class Cluster:
                 if log:
                     log(line)
                 if line.endswith(READY):
-                    return cls(state_dir)
+                    cluster = cls(state_dir)
+                    if resolve_names:
+                        cluster.install_resolver()
+                    return cluster
             if proc.poll() is not None:
                 raise DevclusterError(
                     f"the devcluster daemon exited with code {proc.returncode}; its log:\n"
@@ -137,15 +159,33 @@ class Cluster:
             time.sleep(0.05)
 
     @classmethod
-    def attach(cls, name: str = "devcluster", state_dir: Path | None = None) -> Cluster:
+    def attach(
+        cls, name: str = "devcluster", state_dir: Path | None = None, *, resolve_names: bool = True
+    ) -> Cluster:
+        """A handle on the running cluster ``name``; ``resolve_names``: install its name
+        resolver in this process (:meth:`install_resolver`)."""
         state_dir = state_dir or default_state_dir(name)
         if not _alive(state_dir):
             raise DevclusterError(f"no running devcluster named {name!r} ({state_dir})")
-        return cls(state_dir)
+        cluster = cls(state_dir)
+        if resolve_names:
+            cluster.install_resolver()
+        return cluster
 
     def down(self, timeout: float = 60.0) -> None:
-        """Stop the cluster and remove its files (idempotent)."""
+        """Stop the cluster, remove its files and its name resolver (idempotent)."""
+        names.uninstall_resolver(self.hosts_file)
         stop(self.state_dir, timeout)
+
+    def install_resolver(self) -> None:
+        """Make the cluster's RDS-shaped names resolve for every wrapper connection of this
+        process (:func:`aws_wrapper.set_name_resolver`; see :mod:`.names`). ``up`` and
+        ``attach`` do it unless told not to; ``down`` undoes it."""
+        names.install_resolver(self.hosts_file)
+
+    def uninstall_resolver(self) -> None:
+        """Undo :meth:`install_resolver`."""
+        names.uninstall_resolver(self.hosts_file)
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -334,8 +374,10 @@ class Cluster:
         return self.state_dir / "hosts"
 
     def env(self) -> dict[str, str]:
-        """Environment variables that make the cluster's names resolve for the wrapper."""
-        return {ENV_VAR: str(self.hosts_file)}
+        """The environment a subprocess needs to reach the cluster by name: the hosts file in
+        ``DEVCLUSTER_HOSTS_FILE``. The wrapper does not read it: the subprocess opts in with
+        :func:`aws_wrapper_devcluster.install_resolver_from_env`."""
+        return {names.ENV_VAR: str(self.hosts_file)}
 
     def conn_params(self, endpoint: str = "cluster", *, admin: bool = False) -> dict[str, Any]:
         """Keyword arguments for ``aws_wrapper.connect`` (and the drivers): ``endpoint`` is

@@ -20,15 +20,15 @@ from typing import Any
 import pymysql
 import pytest
 
-from aws_wrapper.devcluster.mariadb import MariaDBBackend
-from aws_wrapper.devcluster.model import (
+from aws_wrapper_devcluster.mariadb import MariaDBBackend
+from aws_wrapper_devcluster.model import (
     AURORA_MYSQL_VERSION,
     WRITER_SESSION_ID,
     Engine,
     InstanceSpec,
     Role,
 )
-from aws_wrapper.devcluster.servers import (
+from aws_wrapper_devcluster.servers import (
     BinaryNotFoundError,
     find_mariadb_binaries,
     free_port,

@@ -3,9 +3,14 @@
 ``Cluster`` (see :mod:`.client`) runs a devcluster: a writer and readers with real
 replication, Aurora metadata, RDS-shaped names, failover and fault injection::
 
-    cluster = Cluster.up("postgresql", readers=2, log=print)
+    cluster = Cluster.up("postgresql", readers=2, log=print)   # its names now resolve
     cluster.failover(crash=True)
     cluster.down()
+
+Its names resolve for the wrapper through the name-resolution hook
+(:func:`aws_wrapper.set_name_resolver`), which ``Cluster.up`` / ``attach`` install in the
+calling process; another process opts in with :func:`install_resolver_from_env` (see
+:mod:`.names`).
 
 
 ``PostgresServer`` and ``MariaDBServer`` initialize a throw-away data directory,
@@ -17,8 +22,14 @@ application user (``app`` / ``app-secret``, database ``app``) and a superuser
         psycopg.connect(**pg.conn_params())
 """
 
-from aws_wrapper.devcluster.client import Cluster, DevclusterError
-from aws_wrapper.devcluster.servers import (
+from aws_wrapper_devcluster.client import Cluster, DevclusterError
+from aws_wrapper_devcluster.names import (
+    HostsFileResolver,
+    install_resolver,
+    install_resolver_from_env,
+    uninstall_resolver,
+)
+from aws_wrapper_devcluster.servers import (
     ADMIN_PASSWORD,
     ADMIN_USER,
     APP_DATABASE,
@@ -27,10 +38,13 @@ from aws_wrapper.devcluster.servers import (
     SERVER_OS_USER,
     BinaryNotFoundError,
     DatabaseServer,
+    DriverNotFoundError,
     MariaDBServer,
     PostgresServer,
+    RequirementError,
     ServerError,
     ServerStartError,
+    check_requirements,
     free_port,
 )
 
@@ -45,9 +59,16 @@ __all__ = [
     "Cluster",
     "DatabaseServer",
     "DevclusterError",
+    "DriverNotFoundError",
+    "HostsFileResolver",
     "MariaDBServer",
     "PostgresServer",
+    "RequirementError",
     "ServerError",
     "ServerStartError",
+    "check_requirements",
     "free_port",
+    "install_resolver",
+    "install_resolver_from_env",
+    "uninstall_resolver",
 ]

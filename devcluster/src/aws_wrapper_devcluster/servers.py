@@ -53,10 +53,13 @@ __all__ = [
     "SERVER_OS_USER",
     "BinaryNotFoundError",
     "DatabaseServer",
+    "DriverNotFoundError",
     "MariaDBServer",
     "PostgresServer",
+    "RequirementError",
     "ServerError",
     "ServerStartError",
+    "check_requirements",
     "free_port",
 ]
 
@@ -82,8 +85,16 @@ class ServerError(RuntimeError):
     """A development server could not be set up, started or stopped."""
 
 
-class BinaryNotFoundError(ServerError):
+class RequirementError(ServerError):
+    """Something the servers need is not installed; the message says what to install."""
+
+
+class BinaryNotFoundError(RequirementError):
     """The server's executables are not installed."""
+
+
+class DriverNotFoundError(RequirementError):
+    """The Python driver the harness talks to a server with is not installed."""
 
 
 class ServerStartError(ServerError):
@@ -101,6 +112,35 @@ def free_port(host: str = "127.0.0.1") -> int:
         sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+# --------------------------------------------------------------------------- requirements
+
+_DRIVERS = {"postgresql": ("psycopg", "psycopg[binary]"), "mysql": ("pymysql", "PyMySQL")}
+
+
+def check_requirements(engine: str) -> None:
+    """Raise :class:`RequirementError` at once, naming what to install, when the servers of
+    ``engine`` (``postgresql`` or ``mysql``) cannot run here: the Python driver the harness
+    uses, the server binaries. Cheap (no process is started)."""
+    import importlib.util
+
+    kind = "mysql" if engine in ("mysql", "mariadb") else "postgresql"
+    module, package = _DRIVERS[kind]
+    if importlib.util.find_spec(module) is None:
+        raise DriverNotFoundError(
+            f"the Python package {package!r} is not installed (the devcluster talks to its "
+            f"{kind} servers with it): pip install {package!r}"
+        )
+    if kind == "postgresql":
+        find_postgres_bindir()
+    else:
+        find_mariadb_binaries()
+        if shutil.which("openssl") is None:
+            raise BinaryNotFoundError(
+                "openssl not found in PATH (the MariaDB servers offer TLS, like RDS); "
+                "install openssl"
+            )
 
 
 # --------------------------------------------------------------------------- OS user
@@ -443,6 +483,7 @@ class DatabaseServer:
             with _live_lock:
                 _live.add(self)
             try:
+                check_requirements(self.kind)
                 self._account = _server_account(self._log)
                 self._prepare_dirs()
                 fresh = not self._ready_data()
@@ -717,6 +758,8 @@ class DatabaseServer:
             try:
                 self._ping()
                 return
+            except ImportError:
+                raise  # no driver: waiting does not help
             except Exception as exc:
                 last_error = exc
             if time.monotonic() > deadline:

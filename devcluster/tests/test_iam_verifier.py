@@ -18,11 +18,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from aws_wrapper import hostsfile
 from aws_wrapper.aws.sigv4 import generate_rds_auth_token
-from aws_wrapper.devcluster import Cluster
-from aws_wrapper.devcluster.cluster import REGION, ClusterSpec
-from aws_wrapper.devcluster.iam_verifier import (
+from aws_wrapper_devcluster import Cluster, HostsFileResolver
+from aws_wrapper_devcluster.cluster import REGION, ClusterSpec
+from aws_wrapper_devcluster.iam_verifier import (
     ACCESS_KEY_ID,
     IAM_ROLE,
     LOG_FILE,
@@ -32,8 +31,8 @@ from aws_wrapper.devcluster.iam_verifier import (
     hba_rules,
     simple_bind,
 )
-from aws_wrapper.devcluster.model import Engine, InstanceSpec
-from aws_wrapper.devcluster.pg import _with_iam_rules
+from aws_wrapper_devcluster.model import Engine, InstanceSpec
+from aws_wrapper_devcluster.pg import _with_iam_rules
 
 CLUSTER = "c.cluster-xyz.us-east-1.rds.amazonaws.com"
 READER = "c.cluster-ro-xyz.us-east-1.rds.amazonaws.com"
@@ -244,7 +243,7 @@ IAM_USER = "iam_user"
 
 
 def _connect(cluster: Cluster, host: str, password: str, user: str = IAM_USER) -> Any:
-    address = hostsfile.lookup(host)
+    address = HostsFileResolver([cluster.hosts_file])(host)
     assert address is not None, host
     return psycopg.connect(
         host=host,

@@ -48,7 +48,7 @@ What it accepts
 
 Every bind is logged, accepted or not, with the reason and what the token claimed (never the
 token, its signature or a secret), to ``iam.log`` in the cluster's state directory
-(:data:`LOG_FILE`) and to the ``aws_wrapper.devcluster.iam_verifier`` logger; the reason is also
+(:data:`LOG_FILE`) and to the ``aws_wrapper_devcluster.iam_verifier`` logger; the reason is also
 the bind's diagnostic message, which PostgreSQL writes to its server log.
 
 The LDAP subset

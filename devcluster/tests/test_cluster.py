@@ -15,7 +15,7 @@ import pytest
 
 import aws_wrapper
 from aws_wrapper import aurora_queries as q
-from aws_wrapper.devcluster import Cluster
+from aws_wrapper_devcluster import Cluster
 
 ENGINES = ["pg", "mysql"]
 DRIVER = {"pg": "psycopg", "mysql": "pymysql"}

@@ -18,7 +18,7 @@ What lives where:
   Aurora has no Multi-AZ topology table, and a table answering ``SELECT id, endpoint, port``
   would let a dialect probe mistake the cluster for an RDS Multi-AZ DB cluster (``report_host``
   is left empty for the same reason).
-- **In memory, served by the relay** (:mod:`aws_wrapper.devcluster.mysql_relay`): what
+- **In memory, served by the relay** (:mod:`aws_wrapper_devcluster.mysql_relay`): what
   MariaDB cannot host under the Aurora names — ``information_schema.replica_host_status``,
   ``information_schema.aurora_global_db_instance_status``, ``@@aurora_server_id`` and
   ``SHOW VARIABLES LIKE 'aurora_version'``. :meth:`MariaDBBackend.publish_metadata` stores
@@ -57,7 +57,7 @@ from typing import Any
 import pymysql
 import pymysql.cursors
 
-from aws_wrapper.devcluster.model import (
+from aws_wrapper_devcluster.model import (
     AURORA_MYSQL_VERSION,
     WRITER_SESSION_ID,
     Engine,
@@ -66,7 +66,7 @@ from aws_wrapper.devcluster.model import (
     Role,
     TopologyRow,
 )
-from aws_wrapper.devcluster.servers import (
+from aws_wrapper_devcluster.servers import (
     APP_USER,
     LogFn,
     MariaDBServer,
@@ -304,7 +304,7 @@ def _reached(position: dict[int, tuple[int, int]], target: dict[int, tuple[int, 
 
 
 class MariaDBBackend:
-    """:class:`~aws_wrapper.devcluster.model.EngineBackend` for MariaDB (Aurora MySQL).
+    """:class:`~aws_wrapper_devcluster.model.EngineBackend` for MariaDB (Aurora MySQL).
 
     Blocking; safe to call from several worker threads (one operation at a time per
     instance). Each method raises :class:`ServerError` with a clear message on failure.
@@ -518,7 +518,7 @@ class MariaDBBackend:
         return InstanceMetadata(instance_id, rows, engine_version=AURORA_MYSQL_VERSION)
 
     def metadata_source(self, instance_id: str) -> Callable[[], InstanceMetadata]:
-        """The callable a :class:`~aws_wrapper.devcluster.mysql_relay.MySQLRelay` needs."""
+        """The callable a :class:`~aws_wrapper_devcluster.mysql_relay.MySQLRelay` needs."""
         self._get(instance_id)
         return lambda: self.metadata(instance_id)
 

@@ -2,7 +2,7 @@
 
 Everything here runs on the daemon's event loop; the database backends' blocking calls run in
 worker threads. The daemon (:mod:`.daemon`) exposes these operations over a control socket to
-the :class:`~aws_wrapper.devcluster.client.Cluster` API and the CLI.
+the :class:`~aws_wrapper_devcluster.client.Cluster` API and the CLI.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The PostgreSQL backend of the devcluster: one writer and hot standbys, Aurora's metadata.
 
-Each instance is a :class:`~aws_wrapper.devcluster.servers.PostgresServer` (run as the
+Each instance is a :class:`~aws_wrapper_devcluster.servers.PostgresServer` (run as the
 unprivileged server OS user) listening on ``127.0.0.1:server_port``:
 
 * the writer is initialized with ``initdb`` (``wal_log_hints`` and ``full_page_writes`` on, so
@@ -51,7 +51,7 @@ The role ``rds_iam`` exists, as on Aurora. Its members log in over TCP only with
 auth token: :meth:`_PgInstance.write_iam_hba` puts a rule first in the instance's
 ``pg_hba.conf`` that sends them to the cluster's IAM verifier (PostgreSQL ``ldap``
 authentication with this instance's id in the DN, see
-:mod:`aws_wrapper.devcluster.iam_verifier`), or rejects them when the backend has no verifier
+:mod:`aws_wrapper_devcluster.iam_verifier`), or rejects them when the backend has no verifier
 (``iam_ldap=None``). It runs before every start of a server, since clones and rewinds copy
 another instance's file. Every other role keeps password authentication.
 """
@@ -73,8 +73,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aws_wrapper.devcluster.iam_verifier import IAM_ROLE, hba_rules
-from aws_wrapper.devcluster.model import (
+from aws_wrapper_devcluster.iam_verifier import IAM_ROLE, hba_rules
+from aws_wrapper_devcluster.model import (
     WRITER_SESSION_ID,
     Engine,
     InstanceMetadata,
@@ -82,7 +82,7 @@ from aws_wrapper.devcluster.model import (
     Role,
     TopologyRow,
 )
-from aws_wrapper.devcluster.servers import (
+from aws_wrapper_devcluster.servers import (
     ADMIN_PASSWORD,
     ADMIN_USER,
     APP_DATABASE,
@@ -476,7 +476,7 @@ def _port_open(host: str, port: int) -> bool:
 
 
 class PgBackend:
-    """:class:`~aws_wrapper.devcluster.model.EngineBackend` for PostgreSQL (15 and later).
+    """:class:`~aws_wrapper_devcluster.model.EngineBackend` for PostgreSQL (15 and later).
 
     ``timings`` holds the last measured duration (seconds) of ``create``, ``promote``,
     ``follow`` and ``rejoin``; ``rejoin_method`` says how the last rejoin got its data

@@ -20,15 +20,15 @@ from typing import Any
 import psycopg
 import pytest
 
-from aws_wrapper.devcluster.model import (
+from aws_wrapper_devcluster.model import (
     WRITER_SESSION_ID,
     InstanceMetadata,
     InstanceSpec,
     Role,
     TopologyRow,
 )
-from aws_wrapper.devcluster.pg import METADATA_FILE, PgBackend
-from aws_wrapper.devcluster.servers import (
+from aws_wrapper_devcluster.pg import METADATA_FILE, PgBackend
+from aws_wrapper_devcluster.servers import (
     BinaryNotFoundError,
     find_postgres_bindir,
     free_port,

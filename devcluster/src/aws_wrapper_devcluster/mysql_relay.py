@@ -65,7 +65,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
-from aws_wrapper.devcluster.model import InstanceMetadata
+from aws_wrapper_devcluster.model import InstanceMetadata
 
 __all__ = ["MAX_PACKET_PAYLOAD", "MySQLRelay", "rewrite_query"]
 

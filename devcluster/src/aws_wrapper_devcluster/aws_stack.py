@@ -55,7 +55,7 @@ NO_AWS_CONFIG_FILE = "/dev/null/aws-wrapper-tests/config"
 NO_AWS_CREDENTIALS_FILE = "/dev/null/aws-wrapper-tests/credentials"
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
-_KEEP_PREFIX = "AWS_WRAPPER_"  # this project's own variables (AWS_WRAPPER_HOSTS_FILE)
+_KEEP_PREFIX = "AWS_WRAPPER_"  # this project's own variables (AWS_WRAPPER_PG_BINDIR)
 
 
 def fake_aws_environ(endpoint: str | None = None) -> dict[str, str]:
@@ -291,7 +291,7 @@ class MotoServer:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m aws_wrapper.devcluster.aws_stack``: moto, a fake AD FS and a fake Okta on
+    """``python -m aws_wrapper_devcluster.aws_stack``: moto, a fake AD FS and a fake Okta on
     loopback until interrupted; prints where they are and the environment to use."""
     import argparse
     import shlex
@@ -302,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     from .fake_idp import ADFS_USER, OKTA_USER, FakeAdfs, FakeOkta, LocalCA
 
     parser = argparse.ArgumentParser(
-        prog="python -m aws_wrapper.devcluster.aws_stack",
+        prog="python -m aws_wrapper_devcluster.aws_stack",
         description="Run moto, a fake AD FS and a fake Okta on 127.0.0.1 until interrupted.",
     )
     parser.add_argument(

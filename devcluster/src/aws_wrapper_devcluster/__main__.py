@@ -1,14 +1,20 @@
-"""``python -m aws_wrapper.devcluster``: a local Aurora-like cluster on real servers.
+"""``python -m aws_wrapper_devcluster`` (also the ``aws-wrapper-devcluster`` command): a local
+Aurora-like cluster on real servers.
 
 Examples::
 
-    python -m aws_wrapper.devcluster up --engine postgresql --readers 2
-    eval "$(python -m aws_wrapper.devcluster env)"     # RDS-shaped names resolve for the wrapper
-    python -m aws_wrapper.devcluster status
-    python -m aws_wrapper.devcluster failover --crash
-    python -m aws_wrapper.devcluster blackhole devcluster-2
-    python -m aws_wrapper.devcluster heal
-    python -m aws_wrapper.devcluster down
+    python -m aws_wrapper_devcluster up --engine postgresql --readers 2
+    python -m aws_wrapper_devcluster status          # endpoints, login, ports, hosts line
+    python -m aws_wrapper_devcluster failover --crash
+    python -m aws_wrapper_devcluster blackhole devcluster-2
+    python -m aws_wrapper_devcluster heal
+    python -m aws_wrapper_devcluster down
+    python -m aws_wrapper_devcluster status --name other   # --name before or after the command
+
+An application reaches the cluster by its RDS-shaped names once it has installed the
+devcluster's name resolver: ``eval "$(python -m aws_wrapper_devcluster env)"`` exports
+``DEVCLUSTER_HOSTS_FILE``, and the application calls
+``aws_wrapper_devcluster.install_resolver_from_env()`` (the wrapper itself reads no variable).
 """
 
 from __future__ import annotations
@@ -20,7 +26,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .client import Cluster, DevclusterError, default_state_dir, stop
+from .client import Cluster, default_state_dir, stop
+from .names import ENV_VAR
+from .servers import (
+    ADMIN_PASSWORD,
+    ADMIN_USER,
+    APP_DATABASE,
+    APP_PASSWORD,
+    APP_USER,
+    ServerError,
+)
+
+DEFAULT_NAME = "devcluster"
 
 
 def _say(message: str) -> None:
@@ -36,6 +53,17 @@ def print_status(status: dict[str, Any]) -> None:
     print(f"  cluster endpoint: {status['cluster_host']}{lag}")
     print(f"  reader endpoint:  {status['reader_host']}")
     print(f"  hosts file:       {dns['hosts_file']}")
+    admin_db = "postgres" if status["engine"] == "postgresql" else APP_DATABASE
+    print(
+        f"  login:            user {APP_USER}  password {APP_PASSWORD}  database {APP_DATABASE}"
+        f"   (superuser: {ADMIN_USER} / {ADMIN_PASSWORD}, database {admin_db})"
+    )
+    servers = ", ".join(
+        f"{i['id']} 127.0.0.1:{i['server_port']}" for i in status["instances"] if "server_port" in i
+    )
+    print(f"  ports:            {status['port']} on every endpoint and instance address")
+    if servers:
+        print(f"                    real servers, behind the proxies: {servers}")
     check = status.get("check", {})
     header = f"  {'instance':<16} {'role':<7} {'state':<10} {'address':<16} {'fault':<18} conns"
     if check:
@@ -55,22 +83,61 @@ def print_status(status: dict[str, Any]) -> None:
         print(f"  topology edits: {json.dumps(edits)}")
     if status.get("last_failover"):
         print(f"  last failover: {json.dumps(status['last_failover'])}")
+    print(f"  hosts line:       {hosts_line(status)}")
+    print(
+        "                    (then aws_wrapper_devcluster.install_resolver_from_env() in the "
+        "application)"
+    )
+
+
+def hosts_line(status: dict[str, Any]) -> str:
+    """The shell line that hands the cluster's hosts file to an application."""
+    return (
+        f'export {ENV_VAR}="{status["dns"]["hosts_file"]}"   # or: eval "$({PROG} '
+        f'--name {status["name"]} env)"'
+    )
+
+
+PROG = "python -m aws_wrapper_devcluster"
+
+
+def _prog() -> str:
+    """How the user ran us: ``python -m aws_wrapper_devcluster`` or the console script."""
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    if not name or name in ("__main__.py", "-c"):
+        return PROG
+    return name
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m aws_wrapper.devcluster",
+        prog=_prog(),
         description="A local Aurora-like cluster (PostgreSQL streaming replication or MariaDB "
         "GTID replication) with Aurora metadata, RDS-shaped names and fault injection.",
-        epilog="Run `COMMAND --help` for the options of a command.",
+        epilog="Run `COMMAND --help` for the options of a command. --name and --state-dir "
+        "go before or after the command.",
     )
-    parser.add_argument("--name", default="devcluster", help="cluster name (default: %(default)s)")
+    parser.add_argument("--name", default=DEFAULT_NAME, help="cluster name (default: %(default)s)")
     parser.add_argument(
         "--state-dir", type=Path, default=None, help="state directory (default: per name in /tmp)"
     )
+    # the same options after the command; SUPPRESS keeps the values given before it
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--name", default=argparse.SUPPRESS, help=f"cluster name (default: {DEFAULT_NAME})"
+    )
+    common.add_argument(
+        "--state-dir",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="state directory (default: per name in /tmp)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    up = sub.add_parser("up", help="start a cluster (or show the running one)")
+    def add(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, parents=[common])
+
+    up = add("up", help="start a cluster (or show the running one)")
     up.add_argument(
         "--engine",
         default="postgresql",
@@ -80,15 +147,18 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--readers", type=int, default=2, help="number of readers (default: 2)")
     up.add_argument("--port", type=int, default=None, help="shared port (default: a free one)")
 
-    sub.add_parser("down", help="stop the cluster and remove its files (idempotent)")
-    status = sub.add_parser("status", help="show instances, roles, faults and endpoints")
+    add("down", help="stop the cluster and remove its files (idempotent)")
+    status = add("status", help="show instances, roles, faults and endpoints")
     status.add_argument("--json", action="store_true", help="print JSON")
     status.add_argument(
         "--check", action="store_true", help="also ask each server its role and replication"
     )
-    sub.add_parser("env", help="print the shell line that makes the cluster's names resolve")
+    add(
+        "env",
+        help=f"print the shell line exporting {ENV_VAR} (for install_resolver_from_env())",
+    )
 
-    fo = sub.add_parser("failover", help="stop the writer and promote a reader")
+    fo = add("failover", help="stop the writer and promote a reader")
     fo.add_argument("--target", help="instance to promote (default: the first reader)")
     fo.add_argument("--crash", action="store_true", help="kill the writer instead of stopping it")
     fo.add_argument("--delay", type=float, default=0.0, help="seconds without a writer")
@@ -97,10 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep the cluster endpoint on the old writer (DNS lag)",
     )
-    so = sub.add_parser("switchover", help="a planned failover (clean, no delay)")
+    so = add("switchover", help="a planned failover (clean, no delay)")
     so.add_argument("--target", help="instance to promote (default: the first reader)")
 
-    topo = sub.add_parser("topology", help="edit what the metadata reports (not real roles)")
+    topo = add("topology", help="edit what the metadata reports (not real roles)")
     topo.add_argument("--instance", help="the row (or, with --view, the instance) to edit")
     topo.add_argument("--age", type=float, help="make the row this many seconds old (stale)")
     topo.add_argument("--lag", type=float, help="replica lag of the row, in ms")
@@ -114,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     topo.add_argument("--clear", action="store_true", help="drop every edit first")
 
-    dns = sub.add_parser("dns", help="control the cluster endpoint's DNS")
+    dns = add("dns", help="control the cluster endpoint's DNS")
     group = dns.add_mutually_exclusive_group(required=True)
     group.add_argument("--freeze", action="store_true", help="keep it where it is (DNS lag)")
     group.add_argument("--follow", action="store_true", help="follow the writer again")
@@ -124,14 +194,14 @@ def build_parser() -> argparse.ArgumentParser:
         ("blackhole", "drop the instance's packets: connects and reads hang"),
         ("reject", "refuse connects to the instance and reset its connections"),
     ):
-        cmd = sub.add_parser(name, help=text)
+        cmd = add(name, help=text)
         cmd.add_argument("instance")
-    lat = sub.add_parser("latency", help="delay the instance's traffic")
+    lat = add("latency", help="delay the instance's traffic")
     lat.add_argument("instance")
     lat.add_argument("ms", type=int, help="milliseconds added in each direction")
-    heal = sub.add_parser("heal", help="remove faults (of one instance, or all)")
+    heal = add("heal", help="remove faults (of one instance, or all)")
     heal.add_argument("instance", nargs="?")
-    sub.add_parser("reset", help="heal everything, clear edits, restart stopped instances")
+    add("reset", help="heal everything, clear edits, restart stopped instances")
     return parser
 
 
@@ -140,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     state_dir = args.state_dir or default_state_dir(args.name)
     try:
         return run(args, state_dir)
-    except DevclusterError as e:
+    except ServerError as e:  # DevclusterError, RequirementError, ...
         print(f"devcluster: {e}", file=sys.stderr)
         return 1
     except ValueError as e:
@@ -162,10 +232,6 @@ def run(args: argparse.Namespace, state_dir: Path) -> int:
         )
         _say(f"ready in {time.monotonic() - started:.1f} s")
         print_status(cluster.status())
-        _say(
-            f'\nexport {next(iter(cluster.env()))}="{cluster.hosts_file}"   # or: eval "$('
-            f'python -m aws_wrapper.devcluster --name {args.name} env)"'
-        )
         return 0
     if command == "down":
         was = stop(state_dir)
@@ -231,5 +297,10 @@ def run(args: argparse.Namespace, state_dir: Path) -> int:
     return 0
 
 
-if __name__ == "__main__":
+def run_cli() -> None:
+    """The ``aws-wrapper-devcluster`` console script."""
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run_cli()

@@ -29,22 +29,22 @@ import pymysql
 import pytest
 
 from aws_wrapper import aurora_queries as dialect
-from aws_wrapper.devcluster.mariadb import MariaDBBackend, RdsTopologyRow
-from aws_wrapper.devcluster.model import (
+from aws_wrapper_devcluster.mariadb import MariaDBBackend, RdsTopologyRow
+from aws_wrapper_devcluster.model import (
     AURORA_MYSQL_VERSION,
     WRITER_SESSION_ID,
     InstanceMetadata,
     InstanceSpec,
     TopologyRow,
 )
-from aws_wrapper.devcluster.mysql_relay import (
+from aws_wrapper_devcluster.mysql_relay import (
     CLIENT_COMPRESS,
     CLIENT_SSL,
     MAX_PACKET_PAYLOAD,
     MySQLRelay,
     rewrite_query,
 )
-from aws_wrapper.devcluster.servers import BinaryNotFoundError, find_mariadb_binaries, free_port
+from aws_wrapper_devcluster.servers import BinaryNotFoundError, find_mariadb_binaries, free_port
 
 WRITER, READER = "relay-1", "relay-2"
 STALE = "relay-9"  # a row older than 300 s: the wrapper's topology query must skip it

@@ -10,7 +10,7 @@ Layout of a cluster (engine-neutral)::
 
 Every instance has its own loopback address ``127.0.S.i`` and all share one ``PORT``, like
 Aurora instances share a port. Host names (cluster, reader and instance endpoints) resolve to
-those addresses through the devcluster's hosts file (see :mod:`aws_wrapper.hostsfile`).
+those addresses through the devcluster's hosts file (see :mod:`aws_wrapper_devcluster.names`).
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ class Role(enum.StrEnum):
 class EngineBackend(Protocol):
     """The database side of a devcluster for one engine. Blocking methods, called from
     worker threads of the devcluster daemon; each raises ``ServerError`` (from
-    :mod:`aws_wrapper.devcluster.servers`) with a clear message on failure."""
+    :mod:`aws_wrapper_devcluster.servers`) with a clear message on failure."""
 
     engine: Engine
 

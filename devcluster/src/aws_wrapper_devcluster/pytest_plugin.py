@@ -1,8 +1,9 @@
 """pytest fixtures for testing an application against a local devcluster.
 
-Enable in a ``conftest.py``::
-
-    pytest_plugins = ["aws_wrapper.devcluster.pytest_plugin"]
+Installed with ``aws-wrapper-devcluster``, pytest loads it by itself (the ``pytest11`` entry
+point ``aws_wrapper_devcluster``); with ``PYTEST_DISABLE_PLUGIN_AUTOLOAD`` set, enable it with
+``-p aws_wrapper_devcluster.pytest_plugin``. Its fixtures start nothing until a test asks for
+them.
 
 Fixtures:
 
@@ -14,7 +15,9 @@ Fixtures:
     healed, topology edits and DNS lag cleared, stopped instances back as readers, no IAM
     STS lookup). The
     cluster itself is started once per test session and stopped at its end; its names resolve
-    for the wrapper (``AWS_WRAPPER_HOSTS_FILE`` is set for the session).
+    for the wrapper in the test process (its resolver is installed with
+    :func:`aws_wrapper.set_name_resolver` for the session). A subprocess gets
+    ``cluster.env()`` and calls :func:`aws_wrapper_devcluster.install_resolver_from_env`.
 
 The local AWS stack (:mod:`.aws_stack`, :mod:`.fake_idp`); nothing reaches the internet:
 
@@ -49,8 +52,6 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from aws_wrapper.hostsfile import ENV_VAR
-
 from .aws_stack import MotoServer, fake_aws_environment
 from .client import Cluster
 from .fake_idp import ADFS_USER, OKTA_USER, FakeAdfs, FakeOkta, LocalCA
@@ -79,17 +80,10 @@ def _session_cluster(config: pytest.Config, engine: str, short: str) -> Iterator
         log=progress_logger(config),
         tie_to_this_process=True,
     )
-    previous = os.environ.get(ENV_VAR)
-    files = [p for p in (previous or "").split(os.pathsep) if p]
-    os.environ[ENV_VAR] = os.pathsep.join([*files, str(cluster.hosts_file)])
     try:
-        yield cluster
+        yield cluster  # Cluster.up installed its name resolver; down removes it
     finally:
         cluster.down()
-        if previous is None:
-            os.environ.pop(ENV_VAR, None)
-        else:
-            os.environ[ENV_VAR] = previous
 
 
 @pytest.fixture(scope="session")
@@ -138,8 +132,13 @@ def fake_aws_env(moto_server_session: MotoServer) -> Iterator[dict[str, str]]:
 
 @pytest.fixture
 def moto_server(moto_server_session: MotoServer, fake_aws_env: dict[str, str]) -> MotoServer:
-    """The session's moto server, empty."""
+    """The session's moto server, empty; boto3's default session forgotten, so a client made
+    without one (``boto3.client("sts")``) reads the fake environment, whatever an earlier test
+    left cached in it."""
     moto_server_session.reset()
+    boto3 = sys.modules.get("boto3")
+    if boto3 is not None:
+        setattr(boto3, "DEFAULT_SESSION", None)  # noqa: B010 - a module found at run time
     return moto_server_session
 
 

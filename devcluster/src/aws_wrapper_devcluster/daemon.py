@@ -1,9 +1,9 @@
 """The devcluster daemon: one process per cluster that owns its servers and proxies.
 
-Started by :meth:`aws_wrapper.devcluster.client.Cluster.up` (or ``python -m
-aws_wrapper.devcluster up``) as::
+Started by :meth:`aws_wrapper_devcluster.client.Cluster.up` (or ``python -m
+aws_wrapper_devcluster up``) as::
 
-    python -m aws_wrapper.devcluster.daemon --state-dir DIR --engine postgresql --readers 2
+    python -m aws_wrapper_devcluster.daemon --state-dir DIR --engine postgresql --readers 2
 
 It answers JSON requests, one per connection, on ``DIR/control.sock``, writes progress
 lines to stdout (the client points it at ``DIR/daemon.log`` and shows them), and stops

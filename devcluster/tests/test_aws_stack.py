@@ -37,10 +37,9 @@ import psycopg
 import pytest
 from botocore.exceptions import ClientError
 
-from aws_wrapper import hostsfile
 from aws_wrapper.aws.sigv4 import generate_rds_auth_token, verify_rds_auth_token
-from aws_wrapper.devcluster import Cluster, DevclusterError
-from aws_wrapper.devcluster.aws_stack import (
+from aws_wrapper_devcluster import Cluster, DevclusterError, HostsFileResolver
+from aws_wrapper_devcluster.aws_stack import (
     ACCESS_KEY_ID,
     NO_AWS_CONFIG_FILE,
     REGION,
@@ -48,7 +47,7 @@ from aws_wrapper.devcluster.aws_stack import (
     MotoServer,
     fake_aws_environment,
 )
-from aws_wrapper.devcluster.fake_idp import (
+from aws_wrapper_devcluster.fake_idp import (
     ADFS_USER,
     DEFAULT_ROLE_ARN,
     OKTA_USER,
@@ -58,7 +57,7 @@ from aws_wrapper.devcluster.fake_idp import (
     LocalCA,
     saml_response,
 )
-from aws_wrapper.devcluster.iam_verifier import (
+from aws_wrapper_devcluster.iam_verifier import (
     IamVerifier,
     bind_dn,
     fetch_sts_credentials,
@@ -182,7 +181,7 @@ def test_fake_aws_environment_sets_and_restores() -> None:
         "AWS_SESSION_TOKEN": "real",
         "AWS_ACCESS_KEY_ID": "AKIAREAL",
         "AWS_ENDPOINT_URL_STS": "https://sts.example",
-        "AWS_WRAPPER_HOSTS_FILE": "/tmp/hosts",
+        "AWS_WRAPPER_PG_BINDIR": "/usr/lib/postgresql/15/bin",
         "NO_PROXY": "internal.example",
         "HOME": "/home/dev",
     }
@@ -192,7 +191,7 @@ def test_fake_aws_environment_sets_and_restores() -> None:
         assert "AWS_ENDPOINT_URL_STS" not in env
         assert env["AWS_ACCESS_KEY_ID"] == ACCESS_KEY_ID
         assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:1"
-        assert env["AWS_WRAPPER_HOSTS_FILE"] == "/tmp/hosts"  # this project's: kept
+        assert env["AWS_WRAPPER_PG_BINDIR"] == "/usr/lib/postgresql/15/bin"  # ours: kept
         assert env["NO_PROXY"] == "127.0.0.1,localhost,::1,internal.example"
         assert env["HOME"] == "/home/dev"
         assert applied["AWS_REGION"] == REGION
@@ -560,7 +559,7 @@ def test_verifier_sts_lookup_times_out(tmp_path: Path) -> None:
 
 def _connect(cluster: Cluster, password: str, host: str | None = None) -> Any:
     host = host or cluster.cluster_host
-    address = hostsfile.lookup(host)
+    address = HostsFileResolver([cluster.hosts_file])(host)
     assert address is not None, host
     return psycopg.connect(
         host=host,
@@ -674,7 +673,7 @@ def test_demo_command_runs_the_stack_for_a_cluster(devcluster_pg: Cluster) -> No
     import subprocess
     import sys
 
-    argv = [sys.executable, "-m", "aws_wrapper.devcluster.aws_stack", "--cluster"]
+    argv = [sys.executable, "-m", "aws_wrapper_devcluster.aws_stack", "--cluster"]
     proc = subprocess.Popen(
         [*argv, devcluster_pg.name],
         stdout=subprocess.PIPE,
