@@ -78,10 +78,16 @@ NAMES: dict[str, str] = {
     "ALock": "Lock",
     "AWorker": "Worker",
     "amonitor_scope": "monitor_scope",
-    # drivers: the async dialect factory and its blocking twin
+    # drivers: the async dialect factory and its blocking twin, the dialects (_async/drivers)
     "adriver_dialect_for": "driver_dialect_for",
+    "AsyncPsycopgDialect": "PsycopgDialect",
+    "AsyncPsycopgPool": "PsycopgPool",
+    "AiomysqlDialect": "PyMySQLDialect",
+    "MysqlConnectorAioDialect": "MysqlConnectorDialect",
     # libraries
     "AsyncClient": "Client",  # httpx
+    "AsyncConnection": "Connection",  # psycopg
+    "AsyncConnectionPool": "ConnectionPool",  # psycopg_pool
     "AsyncIterator": "Iterator",
     "asynccontextmanager": "contextmanager",
     "StopAsyncIteration": "StopIteration",
@@ -89,6 +95,7 @@ NAMES: dict[str, str] = {
     "__aexit__": "__exit__",
     "__aiter__": "__iter__",
     "__anext__": "__next__",
+    "async_factory": "sync_factory",  # aws_wrapper.plugin_registry.PluginSpec
 }
 """Identifiers, renamed wherever the AST has them: names, attributes, imported names,
 definitions, parameters, keyword arguments, and string literals that are exactly the name
@@ -97,13 +104,15 @@ definitions, parameters, keyword arguments, and string literals that are exactly
 MODULES: dict[str, str] = {
     "aws_wrapper._async": "aws_wrapper._sync",
     "aws_wrapper.aio": "aws_wrapper.sync",
+    "aiomysql": "pymysql",  # the driver (_async/drivers/pymysql.py)
 }
 """Modules and their submodules, in imports (``from aws_wrapper import aio``,
 ``from aws_wrapper._async.x import y``) and dotted attribute chains. A module maps to one of
 the same depth."""
 
 STRINGS: dict[str, str] = {
-    "aiomysql": "pymysql",  # driver names (test parameters)
+    "aiomysql": "pymysql",  # driver names (test parameters, dialect codes)
+    "mysql-connector-aio": "mysql-connector",  # dialect code
 }
 """String literals, replaced when the whole literal is the key."""
 
@@ -150,7 +159,6 @@ DOC_RULES: list[tuple[str, str]] = [
     (r"\baws_wrapper\.aio\b", "aws_wrapper"),
     (r"\baws_wrapper\._async\b", "aws_wrapper._sync"),
     # driver connect functions
-    (r"\bpsycopg\.AsyncConnection\b", "psycopg.Connection"),
     (r"\baiomysql\.connect\b", "pymysql.connect"),
     (r"\bmysql\.connector\.aio\.", "mysql.connector."),
     # code in examples: ``await call()``, ``async with conn``

@@ -84,6 +84,11 @@ class UnknownPluginError(ConfigurationError):
     """A plugin code in ``plugins=`` is not known."""
 
 
+class DuplicatePluginError(ConfigurationError):
+    """A plugin registration reuses a code or alias another registration holds (pass
+    ``replace=True`` to :func:`aws_wrapper.register_plugin` to replace it)."""
+
+
 class UnsupportedDriverError(ConfigurationError):
     """The connect function or driver name does not belong to a supported driver."""
 
@@ -251,6 +256,7 @@ __all__ = [
     "ConnectionClosedError",
     "DataError",
     "DatabaseError",
+    "DuplicatePluginError",
     "Error",
     "FailoverError",
     "FailoverFailedError",

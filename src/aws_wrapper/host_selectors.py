@@ -163,7 +163,8 @@ def _round_robin_weights(props: Properties) -> tuple[Mapping[str, int], int]:
 
 
 class BaseHostSelector(ABC):
-    """A host selection strategy (satisfies the ``HostSelector`` protocol)."""
+    """A host selection strategy: picks a host of a role among candidates (random,
+    round_robin, ...)."""
 
     strategy: str = ""
 

@@ -1,15 +1,24 @@
 """One typed registry of every wrapper connection property.
 
-Each property is declared once, next to the code that uses it, with its name, type, default and
-documentation::
+Each property is declared once, with its name, type, default and documentation::
 
-    FAILOVER_TIMEOUT = register(Prop("failover_timeout_sec", float, 300.0, "..."))
+    FAILOVER_TIMEOUT_SEC = register(Prop("failover_timeout_sec", float, 300.0, "..."))
+
+Where: the core properties (the plugin list, the dialects, logging, the shared topology
+monitor) are declared at the end of this module; a plugin's properties in the module of
+:mod:`aws_wrapper.plugins` that registers the plugin (``aws_wrapper.plugins.failover``, ...),
+which both worlds' plugin classes import them from; and the properties of the other shared
+modules beside their code (:mod:`aws_wrapper.custom_endpoint`,
+:mod:`aws_wrapper.host_selectors`). Every one of them is registered when ``aws_wrapper`` (or
+``aws_wrapper.aio``) is imported, before any plugin class loads. A third-party plugin declares
+its own with its registration; those of a plugin found through an entry point are known once
+the entry points are loaded (at the first name that is not known otherwise).
 
 At connect the wrapper splits what the user passed into wrapper properties (parsed and checked
 here, once) and driver properties (passed to the driver untouched). A name that is neither a
 wrapper property nor a parameter the driver accepts fails at connect with a message naming it.
-Plugins read their typed values with ``props.get(FAILOVER_TIMEOUT)`` when they are built, never
-on the hot path.
+Plugins read their typed values with ``props.get(FAILOVER_TIMEOUT_SEC)`` when they are built,
+never on the hot path.
 
 Secrets (passwords, tokens, secret values) are masked in every repr and log line.
 """
@@ -287,16 +296,29 @@ def parse_properties(
         if prop is not None:
             wrapper[name] = prop.parse(value)
             continue
-        prefix = next((p for p in _PREFIXES if name.startswith(p)), None)
-        if prefix is not None:
+        if _is_prefixed(name):
             wrapper[name] = value
             continue
         if driver_params is None or name in driver_params:
             driver[name] = value
             continue
+        if _load_plugin_entry_points():  # a third-party plugin may declare it
+            return parse_properties(raw, driver_params, driver_name)
         shown = shown_name(name)
         raise PropertyError(_unknown_message(name, shown, driver_params, driver_name), shown)
     return Properties(wrapper, driver)
+
+
+def _is_prefixed(name: str) -> bool:
+    return any(name.startswith(p) for p in _PREFIXES)
+
+
+def _load_plugin_entry_points() -> bool:
+    """Load the third-party plugins (once; see :mod:`aws_wrapper.plugin_registry`): True when
+    this call loaded them."""
+    from .plugin_registry import load_entry_points
+
+    return load_entry_points()
 
 
 def shown_name(name: str) -> str:
@@ -384,7 +406,7 @@ LOGGER_LEVEL: Prop[str | None] = register(
 )
 
 # ---------------------------------------------------------------------------------------------
-# cluster topology and failover
+# cluster topology (the shared topology monitor, for every plugin that needs topology)
 # ---------------------------------------------------------------------------------------------
 
 CLUSTER_ID: Prop[str | None] = register(
@@ -425,502 +447,5 @@ HIGH_REFRESH_RATE_MS = register(
         "between rounds (the AWS wrappers' default is 100).",
         minimum=1,
         maximum=DAY_MS,
-    )
-)
-FAILOVER_MODE: Prop[str | None] = register(
-    Prop(
-        "failover_mode",
-        cast(type[str | None], str),
-        None,
-        "Where failover goes: strict_writer, strict_reader or reader_or_writer. Unset: "
-        "reader_or_writer for a reader cluster endpoint, else strict_writer.",
-        choices=("strict_writer", "strict_reader", "reader_or_writer"),
-    )
-)
-FAILOVER_TIMEOUT_SEC = register(
-    Prop(
-        "failover_timeout_sec",
-        float,
-        300.0,
-        "How long failover may look for a new host before raising FailoverFailedError.",
-        minimum=0,
-        maximum=DAY_S,
-    )
-)
-ENABLE_CONNECT_FAILOVER = register(
-    Prop(
-        "enable_connect_failover",
-        bool,
-        False,
-        "Also fail over when opening the connection fails with a network error.",
-    )
-)
-FAILOVER_READER_STRATEGY = register(
-    Prop(
-        "failover_reader_host_selector_strategy",
-        str,
-        "random",
-        "Host selector used to pick a reader during reader failover.",
-    )
-)
-CONNECTION_RETRY_MAX_ATTEMPTS = register(
-    Prop(
-        "connection_retry_max_attempts",
-        int,
-        3,
-        "Attempts to open a connection to a new host after a failover when it is rejected "
-        "transiently (refused or reset while the instance finishes promotion).",
-        minimum=1,
-        maximum=MAX_COUNT,
-    )
-)
-CONNECTION_RETRY_MAX_BACKOFF_S = register(
-    Prop(
-        "connection_retry_max_backoff_s",
-        float,
-        1.0,
-        "Longest wait between those attempts (the backoff doubles from 50 ms).",
-        minimum=0,
-        maximum=DAY_S,
-    )
-)
-OPEN_CONNECTION_RETRY_TIMEOUT_MS = register(
-    Prop(
-        "open_connection_retry_timeout_ms",
-        int,
-        30000,
-        "initial_connection: how long to keep trying to open a connection of the right role "
-        "through a cluster endpoint.",
-        minimum=0,
-        maximum=DAY_MS,
-    )
-)
-OPEN_CONNECTION_RETRY_INTERVAL_MS = register(
-    Prop(
-        "open_connection_retry_interval_ms",
-        int,
-        1000,
-        "initial_connection: wait between those attempts.",
-        minimum=0,
-        maximum=DAY_MS,
-    )
-)
-READER_INITIAL_STRATEGY = register(
-    Prop(
-        "reader_initial_connection_host_selector_strategy",
-        str,
-        "random",
-        "initial_connection: host selector that picks the reader behind a reader endpoint.",
-    )
-)
-
-# ---------------------------------------------------------------------------------------------
-# enhanced failure monitoring (host_monitoring_v2)
-# ---------------------------------------------------------------------------------------------
-
-FAILURE_DETECTION_ENABLED = register(
-    Prop(
-        "failure_detection_enabled",
-        bool,
-        True,
-        "host_monitoring_v2: monitor the host while calls are in flight.",
-    )
-)
-FAILURE_DETECTION_TIME_MS = register(
-    Prop(
-        "failure_detection_time_ms",
-        int,
-        30000,
-        "host_monitoring_v2: how long a call may run before its host is probed.",
-        minimum=0,
-        maximum=DAY_MS,
-    )
-)
-FAILURE_DETECTION_INTERVAL_MS = register(
-    Prop(
-        "failure_detection_interval_ms",
-        int,
-        5000,
-        "host_monitoring_v2: probing interval; a probe unanswered for an interval is a failure.",
-        minimum=1,
-        maximum=DAY_MS,
-    )
-)
-FAILURE_DETECTION_COUNT = register(
-    Prop(
-        "failure_detection_count",
-        int,
-        3,
-        "host_monitoring_v2: failed probes in a row after which the host is taken as dead and "
-        "the calls in flight on it are aborted.",
-        minimum=1,
-        maximum=MAX_COUNT,
-    )
-)
-MONITOR_DISPOSAL_TIME_MS = register(
-    Prop(
-        "monitor_disposal_time_ms",
-        int,
-        60000,
-        "host_monitoring_v2 and fastest_response_strategy: a host monitor with nothing to "
-        "watch for this long stops.",
-        minimum=0,
-        maximum=DAY_MS,
-    )
-)
-MONITORING_PREFIX = register_prefix(
-    "monitoring-",
-    "host_monitoring_v2: a driver parameter for the monitoring connections only "
-    "(e.g. monitoring-connect_timeout=2).",
-)
-
-# ---------------------------------------------------------------------------------------------
-# read/write splitting
-# ---------------------------------------------------------------------------------------------
-
-READER_HOST_SELECTOR_STRATEGY = register(
-    Prop(
-        "reader_host_selector_strategy",
-        str,
-        "random",
-        "read_write_splitting: host selector that picks the reader for read-only mode.",
-    )
-)
-READ_WRITE_FALLBACK_TO_WRITER = register(
-    Prop(
-        "read_write_splitting_fallback_to_writer",
-        bool,
-        True,
-        "read_write_splitting: when no reader can be reached, stay on the writer (false: "
-        "raise ReadWriteSplittingError).",
-    )
-)
-RESPONSE_MEASUREMENT_INTERVAL_MS = register(
-    Prop(
-        "response_measurement_interval_ms",
-        int,
-        30000,
-        "fastest_response_strategy: how often each host's monitor measures its response time "
-        "(the median of a few pings on a connection of its own) for the fastest_response "
-        "host selector.",
-        minimum=1,
-        maximum=DAY_MS,
-    )
-)
-
-# ---------------------------------------------------------------------------------------------
-# simple read/write splitting (srw): two configured endpoints, no topology
-# ---------------------------------------------------------------------------------------------
-
-SRW_READ_ENDPOINT: Prop[str | None] = register(
-    Prop(
-        "srw_read_endpoint",
-        cast(type[str | None], str),
-        None,
-        "srw (required): the endpoint read-only mode connects to, 'host' or 'host:port' "
-        "(port: the initial connection's), e.g. the cluster's reader (cluster-ro) endpoint.",
-    )
-)
-SRW_WRITE_ENDPOINT: Prop[str | None] = register(
-    Prop(
-        "srw_write_endpoint",
-        cast(type[str | None], str),
-        None,
-        "srw (required): the endpoint read-write mode connects to, 'host' or 'host:port' "
-        "(port: the initial connection's), e.g. the cluster (writer) endpoint.",
-    )
-)
-SRW_VERIFY_NEW_CONNECTIONS = register(
-    Prop(
-        "srw_verify_new_connections",
-        bool,
-        True,
-        "srw: ask each new connection (and a cached one before reusing it) whether it is on a "
-        "reader or the writer; one of the wrong role is closed and opened again.",
-    )
-)
-SRW_CONNECT_RETRY_TIMEOUT_MS = register(
-    Prop(
-        "srw_connect_retry_timeout_ms",
-        int,
-        60000,
-        "srw: how long to keep trying to open a connection of the right role through an "
-        "endpoint (with srw_verify_new_connections).",
-        minimum=1,
-        maximum=DAY_MS,
-    )
-)
-SRW_CONNECT_RETRY_INTERVAL_MS = register(
-    Prop(
-        "srw_connect_retry_interval_ms",
-        int,
-        1000,
-        "srw: wait between those attempts.",
-        minimum=1,
-        maximum=DAY_MS,
-    )
-)
-SRW_VERIFY_INITIAL_CONNECTION_TYPE: Prop[str | None] = register(
-    Prop(
-        "srw_verify_initial_connection_type",
-        cast(type[str | None], str),
-        None,
-        "srw: the role the initial connection must have (writer or reader), retried until "
-        "srw_connect_retry_timeout_ms. Unset: writer through a cluster endpoint, reader "
-        "through a reader (cluster-ro) endpoint, else not checked.",
-        choices=("writer", "reader"),
-    )
-)
-
-# -- authentication (iam, aws_secrets_manager, federated_auth, okta) -------------------------
-
-_OptStr = cast(type[str | None], str)
-_OptInt = cast(type[int | None], int)
-
-AWS_PROFILE: Prop[str | None] = register(
-    Prop(
-        "aws_profile",
-        _OptStr,
-        None,
-        "Authentication plugins: the AWS profile (shared config/credentials files) whose "
-        "credentials sign IAM tokens and read secrets. Unset: the standard AWS chain.",
-    )
-)
-IAM_HOST: Prop[str | None] = register(
-    Prop(
-        "iam_host",
-        _OptStr,
-        None,
-        "iam/federated_auth/okta: the host name the IAM token is signed for, when it differs "
-        "from the host connected to (e.g. connecting through an IP address or a tunnel).",
-    )
-)
-IAM_DEFAULT_PORT: Prop[int | None] = register(
-    Prop(
-        "iam_default_port",
-        _OptInt,
-        None,
-        "iam/federated_auth/okta: the port the IAM token is signed for (default: the port "
-        "connected to).",
-        minimum=1,
-        maximum=MAX_PORT,
-    )
-)
-IAM_REGION: Prop[str | None] = register(
-    Prop(
-        "iam_region",
-        _OptStr,
-        None,
-        "iam/federated_auth/okta: the AWS region of the database (default: from the RDS host "
-        "name).",
-    )
-)
-IAM_EXPIRATION = register(
-    Prop(
-        "iam_expiration",
-        int,
-        870,
-        "iam: seconds an IAM token is reused from the cache (RDS accepts one for 900 s).",
-        minimum=1,
-        maximum=DAY_S,
-    )
-)
-SECRETS_MANAGER_SECRET_ID: Prop[str | None] = register(
-    Prop(
-        "secrets_manager_secret_id",
-        _OptStr,
-        None,
-        "aws_secrets_manager: the name or ARN of the secret holding the database user name "
-        "and password (required).",
-    )
-)
-SECRETS_MANAGER_REGION: Prop[str | None] = register(
-    Prop(
-        "secrets_manager_region",
-        _OptStr,
-        None,
-        "aws_secrets_manager: the secret's region (default: from the secret ARN, else us-east-1).",
-    )
-)
-SECRETS_MANAGER_ENDPOINT: Prop[str | None] = register(
-    Prop(
-        "secrets_manager_endpoint",
-        _OptStr,
-        None,
-        "aws_secrets_manager: the Secrets Manager endpoint URL (default: the region's, or "
-        "AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL).",
-    )
-)
-SECRETS_MANAGER_USERNAME_KEY = register(
-    Prop(
-        "secrets_manager_secret_username_key",
-        str,
-        "username",
-        "aws_secrets_manager: the key of the user name in the secret's JSON.",
-    )
-)
-SECRETS_MANAGER_PASSWORD_KEY = register(
-    Prop(
-        "secrets_manager_secret_password_key",
-        str,
-        "password",
-        "aws_secrets_manager: the key of the password in the secret's JSON.",
-    )
-)
-SECRETS_MANAGER_USERNAME: Prop[str | None] = register(
-    Prop(
-        "secrets_manager_secret_username",
-        _OptStr,
-        None,
-        "aws_secrets_manager: aws-advanced-python-wrapper's name for "
-        "secrets_manager_secret_username_key (either is accepted).",
-    )
-)
-SECRETS_MANAGER_PASSWORD: Prop[str | None] = register(
-    Prop(
-        "secrets_manager_secret_password",
-        _OptStr,
-        None,
-        "aws_secrets_manager: aws-advanced-python-wrapper's name for "
-        "secrets_manager_secret_password_key (either is accepted).",
-    )
-)
-SECRETS_MANAGER_EXPIRATION = register(
-    Prop(
-        "secrets_manager_expiration",
-        int,
-        870,
-        "aws_secrets_manager: seconds the secret's value is reused from the cache (a refused "
-        "login refreshes it at once).",
-        minimum=0,
-        maximum=DAY_S,
-    )
-)
-IDP_ENDPOINT: Prop[str | None] = register(
-    Prop(
-        "idp_endpoint",
-        _OptStr,
-        None,
-        "federated_auth/okta: the identity provider's host name (ADFS server, Okta org "
-        "domain), optionally with :port or https://.",
-    )
-)
-IDP_PORT = register(
-    Prop(
-        "idp_port",
-        int,
-        443,
-        "federated_auth/okta: the identity provider's HTTPS port.",
-        minimum=1,
-        maximum=MAX_PORT,
-    )
-)
-IDP_USERNAME: Prop[str | None] = register(
-    Prop(
-        "idp_username",
-        _OptStr,
-        None,
-        "federated_auth/okta: the user name at the identity provider.",
-    )
-)
-IDP_PASSWORD: Prop[str | None] = register(
-    Prop(
-        "idp_password",
-        _OptStr,
-        None,
-        "federated_auth/okta: the password at the identity provider.",
-        secret=True,
-    )
-)
-IDP_NAME = register(
-    Prop(
-        "idp_name",
-        str,
-        "adfs",
-        "federated_auth: the identity provider implementation.",
-        choices=("adfs",),
-    )
-)
-RP_IDENTIFIER = register(
-    Prop(
-        "rp_identifier",
-        str,
-        "urn:amazon:webservices",
-        "federated_auth: the relying party identifier of AWS at the ADFS server.",
-    )
-)
-IAM_ROLE_ARN: Prop[str | None] = register(
-    Prop(
-        "iam_role_arn",
-        _OptStr,
-        None,
-        "federated_auth/okta: the ARN of the IAM role to assume with the SAML assertion.",
-    )
-)
-IAM_IDP_ARN: Prop[str | None] = register(
-    Prop(
-        "iam_idp_arn",
-        _OptStr,
-        None,
-        "federated_auth/okta: the ARN of the SAML identity provider in IAM.",
-    )
-)
-APP_ID: Prop[str | None] = register(
-    Prop("app_id", _OptStr, None, "okta: the ID of the AWS application configured in Okta.")
-)
-DB_USER: Prop[str | None] = register(
-    Prop(
-        "db_user",
-        _OptStr,
-        None,
-        "federated_auth/okta: the database user the IAM token is for (default: 'user').",
-    )
-)
-IAM_TOKEN_EXPIRATION = register(
-    Prop(
-        "iam_token_expiration",
-        int,
-        870,
-        "federated_auth/okta: seconds an IAM token is reused from the cache.",
-        minimum=1,
-        maximum=DAY_S,
-    )
-)
-HTTP_REQUEST_CONNECT_TIMEOUT = register(
-    Prop(
-        "http_request_connect_timeout",
-        float,
-        60.0,
-        "federated_auth/okta: timeout in seconds of each request to the identity provider.",
-        minimum=0.001,
-        maximum=DAY_S,
-    )
-)
-SSL_SECURE = register(
-    Prop(
-        "ssl_secure",
-        bool,
-        True,
-        "federated_auth/okta: verify the identity provider's TLS certificate (default true; "
-        "aws-advanced-python-wrapper documents false).",
-    )
-)
-IDP_SSL_CA: Prop[str | None] = register(
-    Prop(
-        "idp_ssl_ca",
-        _OptStr,
-        None,
-        "federated_auth/okta: a CA bundle (PEM file) to verify the identity provider with, "
-        "instead of the system's.",
-    )
-)
-IAM_SSL_CA: Prop[str | None] = register(
-    Prop(
-        "iam_ssl_ca",
-        _OptStr,
-        None,
-        "iam/federated_auth/okta on MySQL: verify the server's certificate and host name "
-        "against this CA bundle. Unset: the token travels over TLS that encrypts without "
-        "verifying (like --ssl-mode=REQUIRED); TLS parameters given to the driver win.",
     )
 )

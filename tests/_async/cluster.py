@@ -10,8 +10,9 @@ from aws_wrapper.aio import AsyncAwsWrapperConnection
 ENGINE_OF = {"psycopg": "pg", "aiomysql": "mysql", "mysql-connector": "mysql"}
 
 
-async def instance_of(conn: AsyncAwsWrapperConnection) -> str:
-    """The instance the connection is on, as the server itself says."""
+async def instance_of(conn: AsyncAwsWrapperConnection, *, rollback: bool = True) -> str:
+    """The instance the connection is on, as the server itself says (``rollback``: end the
+    transaction the query began outside autocommit)."""
     sql = (
         "SELECT pg_catalog.aurora_db_instance_identifier()"
         if conn.driver_dialect.engine == "postgresql"
@@ -20,4 +21,6 @@ async def instance_of(conn: AsyncAwsWrapperConnection) -> str:
     cur = await conn.execute(sql)
     row = await cur.fetchone()
     await cur.fetchall()  # mysql.connector: nothing left unread
+    if rollback:
+        await conn.rollback()
     return str(row[0])

@@ -14,6 +14,8 @@ from aws_wrapper._compat import arun_blocking
 from aws_wrapper.aio import AsyncAwsWrapperConnection
 from aws_wrapper_devcluster import Cluster
 
+from .cluster import instance_of
+
 ENGINE_OF = {"psycopg": "pg", "aiomysql": "mysql"}
 
 
@@ -42,18 +44,6 @@ async def connect(
     return await aw.connect(
         driver=driver, plugins=plugins, **cluster.conn_params(endpoint), **props
     )
-
-
-async def instance_of(conn: AsyncAwsWrapperConnection) -> str:
-    sql = (
-        "SELECT pg_catalog.aurora_db_instance_identifier()"
-        if conn.driver_dialect.engine == "postgresql"
-        else "SELECT @@aurora_server_id"
-    )
-    cur = await conn.execute(sql)
-    row = await cur.fetchone()
-    await conn.rollback()
-    return str(row[0])
 
 
 def a_reader(cluster: Cluster) -> str:

@@ -20,7 +20,7 @@ from aws_wrapper.aio import AsyncAwsWrapperConnection
 from aws_wrapper_devcluster import Cluster
 from tests.helpers import live_workers
 
-from .cluster import ENGINE_OF
+from .cluster import ENGINE_OF, instance_of
 
 
 @pytest.fixture
@@ -40,18 +40,6 @@ async def connect(
     return await aw.connect(driver=driver, **cluster.conn_params(endpoint), **props)
 
 
-async def instance_of(conn: AsyncAwsWrapperConnection) -> str:
-    sql = (
-        "SELECT pg_catalog.aurora_db_instance_identifier()"
-        if conn.driver_dialect.engine == "postgresql"
-        else "SELECT @@aurora_server_id"
-    )
-    cur = await conn.execute(sql)
-    row = await cur.fetchone()
-    await cur.fetchall()
-    return str(row[0])
-
-
 async def count(conn: AsyncAwsWrapperConnection, table: str) -> int:
     cur = await conn.execute(f"SELECT COUNT(*) FROM {table}")
     row = await cur.fetchone()
@@ -68,7 +56,7 @@ async def test_autocommit_writes_across_failover(
         await conn.set_autocommit(True)
         await conn.set_isolation_level("SERIALIZABLE")
         await conn.set_schema("public" if driver == "psycopg" else "app")
-        old = await instance_of(conn)
+        old = await instance_of(conn, rollback=False)
         assert old == cluster.writer
         await conn.execute(f"INSERT INTO {table} VALUES (1, 0)")
         result = await arun_blocking(partial(cluster.failover, crash=crash))
@@ -77,7 +65,7 @@ async def test_autocommit_writes_across_failover(
         assert result["new_writer"] in str(info.value)
         assert conn.current_host is not None
         assert conn.current_host.host_id == result["new_writer"]
-        assert await instance_of(conn) == result["new_writer"]
+        assert await instance_of(conn, rollback=False) == result["new_writer"]
         assert conn.autocommit is True  # session state replayed
         assert conn.isolation_level == "SERIALIZABLE"
         isolation = "SHOW transaction_isolation" if driver == "psycopg" else "SELECT @@tx_isolation"
@@ -104,12 +92,12 @@ async def test_reader_failover(cluster: Cluster, driver: str, mode: str) -> None
     conn = await connect(cluster, driver, "reader", failover_mode=mode)
     try:
         await conn.set_autocommit(True)
-        first = await instance_of(conn)
+        first = await instance_of(conn, rollback=False)
         assert first != cluster.writer
         await arun_blocking(partial(cluster.reject, first))  # the reader goes away
         with pytest.raises(aw.FailoverSuccessError):
-            await instance_of(conn)
-        now = await instance_of(conn)
+            await instance_of(conn, rollback=False)
+        now = await instance_of(conn, rollback=False)
         assert now != first
         if mode == "strict_reader":
             assert now != cluster.writer
@@ -129,7 +117,7 @@ async def test_connect_failover(cluster: Cluster, driver: str) -> None:
             await connect(cluster, driver)
         conn = await connect(cluster, driver, enable_connect_failover=True)
         async with conn:
-            assert await instance_of(conn) == cluster.writer
+            assert await instance_of(conn, rollback=False) == cluster.writer
     finally:
         await known.close()
 
@@ -162,7 +150,7 @@ async def test_dns_lag_does_not_matter(cluster: Cluster, driver: str, table: str
         result = await arun_blocking(partial(cluster.failover, dns=False))
         with pytest.raises(aw.FailoverSuccessError):
             await conn.execute(f"INSERT INTO {table} VALUES (1, 0)")
-        assert await instance_of(conn) == result["new_writer"]
+        assert await instance_of(conn, rollback=False) == result["new_writer"]
         await conn.execute(f"INSERT INTO {table} VALUES (1, 0)")
     finally:
         await conn.close()

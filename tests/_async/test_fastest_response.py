@@ -23,6 +23,8 @@ from aws_wrapper.properties import Properties
 from aws_wrapper_devcluster import Cluster
 from tests.helpers import live_workers
 
+from .cluster import instance_of
+
 ENGINE_OF = {"psycopg": "pg", "aiomysql": "mysql"}
 FRS = {
     "plugins": "fastest_response_strategy,read_write_splitting",
@@ -207,18 +209,6 @@ def cluster(request: pytest.FixtureRequest, driver: str) -> Any:
     c: Cluster = request.getfixturevalue(name)
     yield c
     c.heal()
-
-
-async def instance_of(conn: AsyncAwsWrapperConnection) -> str:
-    sql = (
-        "SELECT pg_catalog.aurora_db_instance_identifier()"
-        if conn.driver_dialect.engine == "postgresql"
-        else "SELECT @@aurora_server_id"
-    )
-    cur = await conn.execute(sql)
-    row = await cur.fetchone()
-    await conn.rollback()
-    return str(row[0])
 
 
 async def connect(cluster: Cluster, driver: str, **props: Any) -> AsyncAwsWrapperConnection:

@@ -10,9 +10,13 @@ import pytest
 from aws_wrapper import aio as aw
 from aws_wrapper._async.plugins.timing import ExecuteTimePlugin
 from aws_wrapper._async.protocols import NETWORK_METHODS, Call, ConnectCall, PluginService
+from aws_wrapper._compat import AIO
 from aws_wrapper.aio import AsyncAwsWrapperConnection
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import Properties
+from tests import plugin_registrations  # noqa: F401 - test_counting, for both worlds
+
+from .counting_plugin import CountingPlugin
 
 EVENTS: list[tuple[str, str]] = []
 
@@ -97,6 +101,7 @@ async def test_no_plugins_means_no_chains(driver: str, db_params: dict[str, Any]
     async with await aw.connect(driver=driver, plugins="", **db_params) as conn:
         assert conn._ch_execute is None and conn._ch_fetchone is None
         assert conn._ch_commit is None and conn._manager.chain("Connection.close") is None
+        assert conn._ch_cursor is None
         cur = await conn.execute("SELECT 1")
         assert await cur.fetchone() == (1,)
 
@@ -196,3 +201,24 @@ async def test_replaced_connection_is_followed(driver: str, db_params: dict[str,
         await cur.execute("SELECT 2")
         assert await cur.fetchone() == (2,)
         await conn.commit()
+
+
+async def test_a_plugin_registered_once_runs_in_both_worlds(
+    driver: str, db_params: dict[str, Any]
+) -> None:
+    """``test_counting`` is registered once (tests/plugin_registrations.py) with the class of
+    each world: this test and its generated twin each get their own world's class."""
+    before = CountingPlugin.executes
+    async with await aw.connect(driver=driver, plugins="test_counting", **db_params) as conn:
+        assert [type(p) for p in conn._manager.plugins] == [CountingPlugin]
+        cur = await conn.execute("SELECT 1")
+        await cur.fetchall()
+    assert CountingPlugin.executes == before + 1
+
+
+async def test_a_plugin_of_the_other_world_only_fails_clearly() -> None:
+    code = "test_counting_sync_only" if AIO else "test_counting_aio_only"
+    missing = "async code" if AIO else "blocking code"  # this world
+    with pytest.raises(aw.ConfigurationError) as info:  # before any connection is attempted
+        await aw.connect(driver="psycopg", host="127.0.0.1", port=1, dbname="x", plugins=code)
+    assert f"plugin '{code}' has no class for {missing}" in str(info.value)

@@ -12,18 +12,7 @@ from aws_wrapper._compat import arun_blocking
 from aws_wrapper.aio import AsyncAwsWrapperConnection
 from aws_wrapper_devcluster import Cluster
 
-
-async def instance_of(conn: AsyncAwsWrapperConnection) -> str:
-    sql = (
-        "SELECT pg_catalog.aurora_db_instance_identifier()"
-        if conn.driver_dialect.engine == "postgresql"
-        else "SELECT @@aurora_server_id"
-    )
-    cur = await conn.execute(sql)
-    row = await cur.fetchone()
-    await cur.fetchall()  # mysql.connector: nothing left unread
-    await conn.rollback()
-    return str(row[0])
+from .cluster import instance_of
 
 
 async def connect(cluster: Cluster, driver: str, **props: Any) -> AsyncAwsWrapperConnection:

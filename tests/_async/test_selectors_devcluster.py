@@ -19,6 +19,8 @@ from aws_wrapper.aio import AsyncAwsWrapperConnection
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper_devcluster import Cluster
 
+from .cluster import instance_of
+
 ENGINE_OF = {"psycopg": "pg", "aiomysql": "mysql"}
 
 CHECKED = {
@@ -48,18 +50,6 @@ def cluster(request: pytest.FixtureRequest, driver: str) -> Any:
 async def release_monitors() -> Any:
     yield
     await aw.release_resources()
-
-
-async def instance_of(conn: AsyncAwsWrapperConnection) -> str:
-    sql = (
-        "SELECT pg_catalog.aurora_db_instance_identifier()"
-        if conn.driver_dialect.engine == "postgresql"
-        else "SELECT @@aurora_server_id"
-    )
-    cur = await conn.execute(sql)
-    row = await cur.fetchone()
-    await conn.rollback()
-    return str(row[0])
 
 
 def readers_of(cluster: Cluster) -> list[str]:

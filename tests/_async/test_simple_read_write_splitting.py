@@ -13,22 +13,9 @@ from aws_wrapper._compat import arun_blocking
 from aws_wrapper.aio import AsyncAwsWrapperConnection
 from aws_wrapper_devcluster import Cluster
 
-from .cluster import ENGINE_OF
+from .cluster import ENGINE_OF, instance_of
 
 FAST = {"srw_connect_retry_timeout_ms": 2000, "srw_connect_retry_interval_ms": 100}
-
-
-async def instance_of(conn: AsyncAwsWrapperConnection) -> str:
-    sql = (
-        "SELECT pg_catalog.aurora_db_instance_identifier()"
-        if conn.driver_dialect.engine == "postgresql"
-        else "SELECT @@aurora_server_id"
-    )
-    cur = await conn.execute(sql)
-    row = await cur.fetchone()
-    await cur.fetchall()  # mysql.connector: nothing left unread
-    await conn.rollback()
-    return str(row[0])
 
 
 async def connect(

@@ -12,8 +12,9 @@ from aws_wrapper.sync import AwsWrapperConnection
 ENGINE_OF = {"psycopg": "pg", "pymysql": "mysql", "mysql-connector": "mysql"}
 
 
-def instance_of(conn: AwsWrapperConnection) -> str:
-    """The instance the connection is on, as the server itself says."""
+def instance_of(conn: AwsWrapperConnection, *, rollback: bool = True) -> str:
+    """The instance the connection is on, as the server itself says (``rollback``: end the
+    transaction the query began outside autocommit)."""
     sql = (
         "SELECT pg_catalog.aurora_db_instance_identifier()"
         if conn.driver_dialect.engine == "postgresql"
@@ -22,4 +23,6 @@ def instance_of(conn: AwsWrapperConnection) -> str:
     cur = conn.execute(sql)
     row = cur.fetchone()
     cur.fetchall()  # mysql.connector: nothing left unread
+    if rollback:
+        conn.rollback()
     return str(row[0])

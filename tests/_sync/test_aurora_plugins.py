@@ -14,6 +14,8 @@ from aws_wrapper._sync.plugins.aurora import AuroraConnectionTrackerPlugin
 from aws_wrapper.sync import AwsWrapperConnection
 from aws_wrapper_devcluster import Cluster
 
+from .cluster import instance_of
+
 ENGINE_OF = {"psycopg": "pg", "pymysql": "mysql"}
 
 
@@ -40,18 +42,6 @@ def connect(
     cluster: Cluster, driver: str, plugins: str, endpoint: str = "cluster", **props: Any
 ) -> AwsWrapperConnection:
     return aw.connect(driver=driver, plugins=plugins, **cluster.conn_params(endpoint), **props)
-
-
-def instance_of(conn: AwsWrapperConnection) -> str:
-    sql = (
-        "SELECT pg_catalog.aurora_db_instance_identifier()"
-        if conn.driver_dialect.engine == "postgresql"
-        else "SELECT @@aurora_server_id"
-    )
-    cur = conn.execute(sql)
-    row = cur.fetchone()
-    conn.rollback()
-    return str(row[0])
 
 
 def a_reader(cluster: Cluster) -> str:

@@ -22,7 +22,7 @@ from aws_wrapper.sync import AwsWrapperConnection
 from aws_wrapper_devcluster import Cluster
 from tests.helpers import live_workers
 
-from .cluster import ENGINE_OF
+from .cluster import ENGINE_OF, instance_of
 
 
 @pytest.fixture
@@ -42,18 +42,6 @@ def connect(
     return aw.connect(driver=driver, **cluster.conn_params(endpoint), **props)
 
 
-def instance_of(conn: AwsWrapperConnection) -> str:
-    sql = (
-        "SELECT pg_catalog.aurora_db_instance_identifier()"
-        if conn.driver_dialect.engine == "postgresql"
-        else "SELECT @@aurora_server_id"
-    )
-    cur = conn.execute(sql)
-    row = cur.fetchone()
-    cur.fetchall()
-    return str(row[0])
-
-
 def count(conn: AwsWrapperConnection, table: str) -> int:
     cur = conn.execute(f"SELECT COUNT(*) FROM {table}")
     row = cur.fetchone()
@@ -70,7 +58,7 @@ def test_autocommit_writes_across_failover(
         conn.set_autocommit(True)
         conn.set_isolation_level("SERIALIZABLE")
         conn.set_schema("public" if driver == "psycopg" else "app")
-        old = instance_of(conn)
+        old = instance_of(conn, rollback=False)
         assert old == cluster.writer
         conn.execute(f"INSERT INTO {table} VALUES (1, 0)")
         result = cluster.failover(crash=crash)
@@ -79,7 +67,7 @@ def test_autocommit_writes_across_failover(
         assert result["new_writer"] in str(info.value)
         assert conn.current_host is not None
         assert conn.current_host.host_id == result["new_writer"]
-        assert instance_of(conn) == result["new_writer"]
+        assert instance_of(conn, rollback=False) == result["new_writer"]
         assert conn.autocommit is True  # session state replayed
         assert conn.isolation_level == "SERIALIZABLE"
         isolation = "SHOW transaction_isolation" if driver == "psycopg" else "SELECT @@tx_isolation"
@@ -106,12 +94,12 @@ def test_reader_failover(cluster: Cluster, driver: str, mode: str) -> None:
     conn = connect(cluster, driver, "reader", failover_mode=mode)
     try:
         conn.set_autocommit(True)
-        first = instance_of(conn)
+        first = instance_of(conn, rollback=False)
         assert first != cluster.writer
         cluster.reject(first)  # the reader goes away
         with pytest.raises(aw.FailoverSuccessError):
-            instance_of(conn)
-        now = instance_of(conn)
+            instance_of(conn, rollback=False)
+        now = instance_of(conn, rollback=False)
         assert now != first
         if mode == "strict_reader":
             assert now != cluster.writer
@@ -131,7 +119,7 @@ def test_connect_failover(cluster: Cluster, driver: str) -> None:
             connect(cluster, driver)
         conn = connect(cluster, driver, enable_connect_failover=True)
         with conn:
-            assert instance_of(conn) == cluster.writer
+            assert instance_of(conn, rollback=False) == cluster.writer
     finally:
         known.close()
 
@@ -164,7 +152,7 @@ def test_dns_lag_does_not_matter(cluster: Cluster, driver: str, table: str) -> N
         result = cluster.failover(dns=False)
         with pytest.raises(aw.FailoverSuccessError):
             conn.execute(f"INSERT INTO {table} VALUES (1, 0)")
-        assert instance_of(conn) == result["new_writer"]
+        assert instance_of(conn, rollback=False) == result["new_writer"]
         conn.execute(f"INSERT INTO {table} VALUES (1, 0)")
     finally:
         conn.close()

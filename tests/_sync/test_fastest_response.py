@@ -24,6 +24,8 @@ from aws_wrapper.sync import AwsWrapperConnection
 from aws_wrapper_devcluster import Cluster
 from tests.helpers import live_workers
 
+from .cluster import instance_of
+
 ENGINE_OF = {"psycopg": "pg", "pymysql": "mysql"}
 FRS = {
     "plugins": "fastest_response_strategy,read_write_splitting",
@@ -208,18 +210,6 @@ def cluster(request: pytest.FixtureRequest, driver: str) -> Any:
     c: Cluster = request.getfixturevalue(name)
     yield c
     c.heal()
-
-
-def instance_of(conn: AwsWrapperConnection) -> str:
-    sql = (
-        "SELECT pg_catalog.aurora_db_instance_identifier()"
-        if conn.driver_dialect.engine == "postgresql"
-        else "SELECT @@aurora_server_id"
-    )
-    cur = conn.execute(sql)
-    row = cur.fetchone()
-    conn.rollback()
-    return str(row[0])
 
 
 def connect(cluster: Cluster, driver: str, **props: Any) -> AwsWrapperConnection:

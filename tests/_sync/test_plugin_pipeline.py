@@ -15,6 +15,9 @@ from aws_wrapper._sync.protocols import NETWORK_METHODS, Call, ConnectCall, Plug
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import Properties
 from aws_wrapper.sync import AwsWrapperConnection
+from tests import plugin_registrations  # noqa: F401 - test_counting, for both worlds
+
+from .counting_plugin import CountingPlugin
 
 EVENTS: list[tuple[str, str]] = []
 
@@ -99,6 +102,7 @@ def test_no_plugins_means_no_chains(driver: str, db_params: dict[str, Any]) -> N
     with aw.connect(driver=driver, plugins="", **db_params) as conn:
         assert conn._ch_execute is None and conn._ch_fetchone is None
         assert conn._ch_commit is None and conn._manager.chain("Connection.close") is None
+        assert conn._ch_cursor is None
         cur = conn.execute("SELECT 1")
         assert cur.fetchone() == (1,)
 
@@ -198,3 +202,24 @@ def test_replaced_connection_is_followed(driver: str, db_params: dict[str, Any])
         cur.execute("SELECT 2")
         assert cur.fetchone() == (2,)
         conn.commit()
+
+
+def test_a_plugin_registered_once_runs_in_both_worlds(
+    driver: str, db_params: dict[str, Any]
+) -> None:
+    """``test_counting`` is registered once (tests/plugin_registrations.py) with the class of
+    each world: this test and its generated twin each get their own world's class."""
+    before = CountingPlugin.executes
+    with aw.connect(driver=driver, plugins="test_counting", **db_params) as conn:
+        assert [type(p) for p in conn._manager.plugins] == [CountingPlugin]
+        cur = conn.execute("SELECT 1")
+        cur.fetchall()
+    assert CountingPlugin.executes == before + 1
+
+
+def test_a_plugin_of_the_other_world_only_fails_clearly() -> None:
+    code = "test_counting_aio_only"
+    missing = "blocking code"  # this world
+    with pytest.raises(aw.ConfigurationError) as info:  # before any connection is attempted
+        aw.connect(driver="psycopg", host="127.0.0.1", port=1, dbname="x", plugins=code)
+    assert f"plugin '{code}' has no class for {missing}" in str(info.value)

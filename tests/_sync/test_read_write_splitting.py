@@ -12,18 +12,7 @@ from aws_wrapper import sync as aw
 from aws_wrapper.sync import AwsWrapperConnection
 from aws_wrapper_devcluster import Cluster
 
-
-def instance_of(conn: AwsWrapperConnection) -> str:
-    sql = (
-        "SELECT pg_catalog.aurora_db_instance_identifier()"
-        if conn.driver_dialect.engine == "postgresql"
-        else "SELECT @@aurora_server_id"
-    )
-    cur = conn.execute(sql)
-    row = cur.fetchone()
-    cur.fetchall()  # mysql.connector: nothing left unread
-    conn.rollback()
-    return str(row[0])
+from .cluster import instance_of
 
 
 def connect(cluster: Cluster, driver: str, **props: Any) -> AwsWrapperConnection:

@@ -20,6 +20,8 @@ from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.sync import AwsWrapperConnection
 from aws_wrapper_devcluster import Cluster
 
+from .cluster import instance_of
+
 ENGINE_OF = {"psycopg": "pg", "pymysql": "mysql"}
 
 CHECKED = {
@@ -49,18 +51,6 @@ def cluster(request: pytest.FixtureRequest, driver: str) -> Any:
 def release_monitors() -> Any:
     yield
     aw.release_resources()
-
-
-def instance_of(conn: AwsWrapperConnection) -> str:
-    sql = (
-        "SELECT pg_catalog.aurora_db_instance_identifier()"
-        if conn.driver_dialect.engine == "postgresql"
-        else "SELECT @@aurora_server_id"
-    )
-    cur = conn.execute(sql)
-    row = cur.fetchone()
-    conn.rollback()
-    return str(row[0])
 
 
 def readers_of(cluster: Cluster) -> list[str]:

@@ -13,22 +13,9 @@ from aws_wrapper import sync as aw
 from aws_wrapper.sync import AwsWrapperConnection
 from aws_wrapper_devcluster import Cluster
 
-from .cluster import ENGINE_OF
+from .cluster import ENGINE_OF, instance_of
 
 FAST = {"srw_connect_retry_timeout_ms": 2000, "srw_connect_retry_interval_ms": 100}
-
-
-def instance_of(conn: AwsWrapperConnection) -> str:
-    sql = (
-        "SELECT pg_catalog.aurora_db_instance_identifier()"
-        if conn.driver_dialect.engine == "postgresql"
-        else "SELECT @@aurora_server_id"
-    )
-    cur = conn.execute(sql)
-    row = cur.fetchone()
-    cur.fetchall()  # mysql.connector: nothing left unread
-    conn.rollback()
-    return str(row[0])
 
 
 def connect(

@@ -22,18 +22,18 @@ from aws_wrapper.errors import (
     adopt,
 )
 from aws_wrapper.hostinfo import HostInfo
+from aws_wrapper.plugin_registry import parse_plugin_codes
 from aws_wrapper.properties import (
     LOGGER_LEVEL,
     WRAPPER_DIALECT,
     parse_properties,
 )
 
-from . import plugins as _plugins  # noqa: F401 - registers the plugin codes
 from .connection_provider import DIRECT
 from .cursor import AsyncAwsWrapperCursor
 from .dialects import detect, dialect_for
 from .host_list_provider import RdsHostListProvider, StaticHostListProvider
-from .plugin_manager import parse_plugin_codes
+from .plugin_manager import build_plugins
 from .plugin_service import PluginServiceImpl
 from .pooled_connection_provider import get_connection_provider
 from .protocols import ConnectionProvider, DriverConnection, DriverDialect
@@ -53,6 +53,7 @@ class AsyncAwsWrapperConnection:
     __slots__ = (
         "__weakref__",
         "_ch_commit",
+        "_ch_cursor",
         "_ch_execute",
         "_ch_executemany",
         "_ch_fetchall",
@@ -83,16 +84,19 @@ class AsyncAwsWrapperConnection:
         self._driver = service.driver_dialect
         self._manager = service.manager
         self._closed = False
-        manager = self._manager
-        self._ch_execute = manager.chain("Cursor.execute")
-        self._ch_executemany = manager.chain("Cursor.executemany")
-        self._ch_fetchone = manager.chain("Cursor.fetchone")
-        self._ch_fetchmany = manager.chain("Cursor.fetchmany")
-        self._ch_fetchall = manager.chain("Cursor.fetchall")
-        self._ch_commit = manager.chain("Connection.commit")
-        self._ch_rollback = manager.chain("Connection.rollback")
+        # the hot paths' chains, bound from the manager's one cache (after the initial
+        # connect: what plugins subscribe to is settled): an attribute read per call
+        chain = self._manager.chain
+        self._ch_execute = chain("Cursor.execute")
+        self._ch_executemany = chain("Cursor.executemany")
+        self._ch_fetchone = chain("Cursor.fetchone")
+        self._ch_fetchmany = chain("Cursor.fetchmany")
+        self._ch_fetchall = chain("Cursor.fetchall")
+        self._ch_cursor = chain("Connection.cursor")
+        self._ch_commit = chain("Connection.commit")
+        self._ch_rollback = chain("Connection.rollback")
         # host_monitoring_v2 only needs "in flight since": written inline on the hot path
-        stamper = manager.stamper
+        stamper = self._manager.stamper
         self._stamp = stamper if stamper is not None and stamper.subscribed_methods else None
 
     @classmethod
@@ -134,7 +138,7 @@ class AsyncAwsWrapperConnection:
             host,
         )
         specs = parse_plugin_codes(props)
-        plugins = [spec.factory(service, props) for spec in specs]
+        plugins = build_plugins(specs, service, props)
         service.set_plugins(plugins)
         try:
             conn = await service.manager.connect(

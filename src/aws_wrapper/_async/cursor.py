@@ -52,7 +52,7 @@ class AsyncAwsWrapperCursor:
                 except Exception:
                     pass  # it belonged to a connection that is gone
             args, kwargs = self._args
-            chain = conn._manager.chain("Connection.cursor")
+            chain = conn._ch_cursor
             if chain is None:
                 cur = await conn._driver.cursor(raw, *args, **kwargs)
             else:

@@ -1,22 +1,24 @@
-"""The plugin pipeline: plugin codes, ordering, and the chains calls go through.
+"""The plugin pipeline: this world's plugins, and the chains calls go through.
 
-A chain is built once per method name, at connect, from the plugins that subscribe to it. A
-method no plugin subscribes to has no chain (``None``): the wrapper then calls the driver
-directly, so an unused feature costs one ``is None`` test.
+The plugin codes, their order and their classes come from the registry both worlds share
+(:mod:`aws_wrapper.plugin_registry`). Each chain of a connection is built once, from the
+plugins that subscribe to its method, into one table (``PluginManager._chains``; the
+connection binds the chains of its hot paths to attributes, from there). A method no plugin
+subscribes to has no chain (``None``): the wrapper then calls the driver directly, so an
+unused feature costs one ``is None`` test.
 """
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import Any
 
-from aws_wrapper._compat import AResult
-from aws_wrapper.errors import UnknownPluginError
+from aws_wrapper import plugin_registry
+from aws_wrapper._compat import AIO, AResult
 from aws_wrapper.hostinfo import HostInfo
-from aws_wrapper.properties import AUTO_SORT_PLUGIN_ORDER, PLUGINS, Properties
+from aws_wrapper.plugin_registry import FactoryRef, PluginSpec
+from aws_wrapper.properties import Prop, Properties
 
 from .protocols import (
     ALL_METHODS,
@@ -35,64 +37,59 @@ Chain = Callable[[object, tuple[Any, ...], Call], AResult[Any]]
 PluginFactory = Callable[[PluginService, Properties], Plugin]
 
 
-@dataclass(frozen=True, slots=True)
-class PluginSpec:
-    code: str
-    factory: PluginFactory
-    weight: int
-    doc: str
-
-
-_SPECS: dict[str, PluginSpec] = {}
-_ALIASES: dict[str, str] = {}
-
-DEFAULT_PLUGINS: tuple[str, ...] = (
-    "aurora_connection_tracker",
-    "failover_v2",
-    "host_monitoring_v2",
-)
-"""The plugins used when ``plugins`` is not given: the AWS wrappers' default set."""
-
-
 def register_plugin(
-    code: str, factory: PluginFactory, weight: int, doc: str, aliases: Sequence[str] = ()
-) -> None:
-    """Make a plugin available under ``code`` (and its aliases) in ``plugins=``."""
-    _SPECS[code] = PluginSpec(code, factory, weight, doc)
-    for alias in aliases:
-        _ALIASES[alias] = code
+    code: str,
+    factory: PluginFactory | None = None,
+    weight: int | None = None,
+    doc: str = "",
+    aliases: Iterable[str] = (),
+    *,
+    aio: FactoryRef | None = None,
+    sync: FactoryRef | None = None,
+    properties: Iterable[Prop[Any]] = (),
+    replace: bool = False,
+) -> PluginSpec:
+    """Make a plugin available under ``code`` (and ``aliases``) in ``plugins=``, for both
+    worlds: ``aio=`` the factory of async code, ``sync=`` that of blocking code, each a
+    plugin class (or a callable ``(service, props) -> plugin``) or ``"module:attribute"``
+    naming one (imported on first use); see :mod:`aws_wrapper.plugin_registry`. Raises
+    :class:`aws_wrapper.errors.DuplicatePluginError` when the code or an alias is taken,
+    unless ``replace=True``.
+
+    The older form ``register_plugin(code, factory, weight, doc, aliases)`` registers
+    ``factory`` for one world only: that of the package it is called from. Registering the
+    other world's factory under the same code, weight and aliases then completes the plugin.
+    """
+    if factory is not None:
+        if AIO:
+            if aio is not None:
+                raise TypeError("register_plugin: give the factory or aio=, not both")
+            aio = factory
+        else:
+            if sync is not None:
+                raise TypeError("register_plugin: give the factory or sync=, not both")
+            sync = factory
+    if weight is None:
+        raise TypeError("register_plugin: missing the plugin's weight")
+    return plugin_registry.register_plugin(
+        code,
+        weight=weight,
+        doc=doc,
+        aliases=aliases,
+        aio=aio,
+        sync=sync,
+        properties=properties,
+        replace=replace,
+    )
 
 
-def plugin_codes() -> list[str]:
-    """Every valid plugin code, aliases included."""
-    return sorted([*_SPECS, *_ALIASES])
-
-
-def parse_plugin_codes(props: Properties) -> list[PluginSpec]:
-    """The plugins ``props`` asks for, validated and ordered."""
-    raw = props.get(PLUGINS)
-    codes = list(DEFAULT_PLUGINS) if raw is None else [c.strip() for c in raw.split(",")]
-    specs: list[PluginSpec] = []
-    seen: set[str] = set()
-    for code in codes:
-        if not code:
-            continue
-        canonical = _ALIASES.get(code, code)
-        spec = _SPECS.get(canonical)
-        if spec is None:
-            close = difflib.get_close_matches(code, plugin_codes(), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise UnknownPluginError(
-                f"property 'plugins': unknown plugin code '{code}'{hint}; valid codes: "
-                + ", ".join(plugin_codes())
-            )
-        if canonical in seen:
-            continue
-        seen.add(canonical)
-        specs.append(spec)
-    if props.get(AUTO_SORT_PLUGIN_ORDER):
-        specs.sort(key=lambda s: s.weight)  # stable: equal weights keep the given order
-    return specs
+def build_plugins(
+    specs: Sequence[PluginSpec], service: PluginService, props: Properties
+) -> list[Plugin]:
+    """This world's plugin of each spec (its class imported on first use); every class is
+    found before any plugin is built."""
+    factories: list[PluginFactory] = [spec.async_factory for spec in specs]
+    return [factory(service, props) for factory in factories]
 
 
 def subscribes(plugin: Plugin, method: str, network: frozenset[str]) -> bool:
@@ -136,6 +133,9 @@ class PluginManager:
     def __init__(self, plugins: Sequence[Plugin], network_methods: frozenset[str]) -> None:
         self.plugins: tuple[Plugin, ...] = tuple(plugins)
         self._network = network_methods
+        # the one cache of chains, filled at each method's first call: plugins settle what
+        # they subscribe to during the initial connect (failover only once it knows there is
+        # a topology), so no chain is built before that
         self._chains: dict[str, Chain | None] = {}
         self.stamper: Any = next((p for p in plugins if getattr(p, "stamps_calls", False)), None)
 
@@ -146,7 +146,8 @@ class PluginManager:
         )
 
     def chain(self, method: str) -> Chain | None:
-        """The chain for ``method`` (``None`` when no plugin wants it); built once."""
+        """The chain for ``method`` (``None`` when no plugin wants it); built once. The
+        connection binds those of its hot paths to attributes of its own, from here."""
         try:
             return self._chains[method]
         except KeyError:

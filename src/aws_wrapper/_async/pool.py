@@ -19,6 +19,7 @@ from time import monotonic
 from aws_wrapper._compat import AEvent, AThreadLock, await_event
 from aws_wrapper.errors import PoolTimeoutError
 
+from .connection_provider import close_quietly
 from .protocols import DriverConnection, DriverDialect
 
 
@@ -83,7 +84,7 @@ class AsyncSimplePool:
                         waiter = AEvent()
                         self._waiters.append(waiter)
             for old in stale:
-                await self._close(old)
+                await close_quietly(self._driver, old)
             if stale:
                 self._wake()
             if conn is not None:
@@ -147,7 +148,7 @@ class AsyncSimplePool:
             else:
                 self._forget(conn)
         if not keep:
-            await self._close(conn)
+            await close_quietly(self._driver, conn)
         self._wake()
 
     def _forget(self, conn: DriverConnection) -> None:
@@ -160,12 +161,6 @@ class AsyncSimplePool:
             waiter = self._waiters.popleft() if self._waiters else None
         if waiter is not None:
             waiter.set()
-
-    async def _close(self, conn: DriverConnection) -> None:
-        try:
-            await self._driver.close(conn)
-        except Exception:
-            self._driver.abort(conn)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -188,6 +183,6 @@ class AsyncSimplePool:
             waiters = list(self._waiters)
             self._waiters.clear()
         for conn in idle:
-            await self._close(conn)
+            await close_quietly(self._driver, conn)
         for waiter in waiters:
             waiter.set()

@@ -190,15 +190,6 @@ class HostListProvider(Protocol):
 
 
 @runtime_checkable
-class HostSelector(Protocol):
-    """Picks a host of a role among candidates (random, round_robin, ...)."""
-
-    def select(self, hosts: Sequence[HostInfo], role: HostRole, props: Properties) -> HostInfo:
-        """One of ``hosts`` with ``role`` that is available; raises ``ValueError`` if none."""
-        ...
-
-
-@runtime_checkable
 class ConnectionProvider(Protocol):
     """Opens driver connections (directly, or from internal pools)."""
 
@@ -329,10 +320,6 @@ class PluginService(Protocol):
         """Abort the current connection ``conn`` and replace it at the start of the next call
         (see :meth:`Plugin.recover`)."""
         ...
-
-    async def refresh_host_list(self, conn: DriverConnection | None = None) -> None: ...
-
-    async def force_refresh_host_list(self, conn: DriverConnection | None = None) -> None: ...
 
     async def connect(
         self, host: HostInfo, props: Properties | None = None, *, skip: Plugin | None = None

@@ -31,12 +31,11 @@ from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import Properties
 from aws_wrapper.topology import build_hosts, writer_of
 
+from .connection_provider import close_quietly
 from .monitors import BackgroundWorker, MonitorRegistry
 from .protocols import ConnectionProvider, DatabaseDialect, DriverConnection, DriverDialect
 
 logger = logging.getLogger("aws_wrapper")
-
-WriterChanged = Callable[[HostInfo | None, HostInfo], None]
 
 
 class ClusterTopologyMonitor(BackgroundWorker):
@@ -250,7 +249,7 @@ class ClusterTopologyMonitor(BackgroundWorker):
             if won or last:
                 settled.set()
         if result is not None and not won:
-            await self._close_quietly(result[0])
+            await close_quietly(self.driver, result[0])
 
     def _candidates(self) -> list[HostInfo]:
         seen: dict[str, HostInfo] = {}
@@ -267,7 +266,7 @@ class ClusterTopologyMonitor(BackgroundWorker):
         with self._lock:
             conn = self._probe_conns.pop(host.url, None)
         if conn is not None and self.driver.is_closed(conn):
-            await self._close_quietly(conn)
+            await close_quietly(self.driver, conn)
             conn = None
         if conn is None:
             try:
@@ -283,7 +282,7 @@ class ClusterTopologyMonitor(BackgroundWorker):
                 if writer is not None and writer.host_id == host_id:
                     return conn, writer, hosts
         except Exception:
-            await self._close_quietly(conn)  # dead, or failing: a new one next round
+            await close_quietly(self.driver, conn)  # dead, or failing: a new one next round
             return None
         # a reader, or a writer its own topology does not name yet (just promoted)
         with self._lock:
@@ -291,7 +290,7 @@ class ClusterTopologyMonitor(BackgroundWorker):
             if keep:
                 self._probe_conns[host.url] = conn
         if not keep:
-            await self._close_quietly(conn)
+            await close_quietly(self.driver, conn)
         return None
 
     async def _close_probe_conns(self) -> None:
@@ -299,7 +298,7 @@ class ClusterTopologyMonitor(BackgroundWorker):
             conns = list(self._probe_conns.values())
             self._probe_conns.clear()
         for conn in conns:
-            await self._close_quietly(conn)
+            await close_quietly(self.driver, conn)
 
     def _publish(self, hosts: Sequence[HostInfo]) -> None:
         old_writer = writer_of(self.hosts)
@@ -326,13 +325,7 @@ class ClusterTopologyMonitor(BackgroundWorker):
         conn, self._conn = self._conn, None
         self._conn_host = None
         if conn is not None:
-            await self._close_quietly(conn)
-
-    async def _close_quietly(self, conn: DriverConnection) -> None:
-        try:
-            await self.driver.close(conn)
-        except Exception:
-            self.driver.abort(conn)
+            await close_quietly(self.driver, conn)
 
 
 # -- the registry: one monitor per (event loop | process, cluster) --------------------------

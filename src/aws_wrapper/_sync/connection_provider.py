@@ -47,3 +47,16 @@ class DriverConnectionProvider:
 
 DIRECT = DriverConnectionProvider()
 """The provider of plain connections (also for hosts a pooled provider does not accept)."""
+
+
+def close_quietly(driver: DriverDialect, conn: DriverConnection, *, abort: bool = False) -> None:
+    """Close ``conn``, never raising: a close that fails aborts it, so its socket is freed
+    either way. ``abort=True`` shuts the socket down first, for a connection that may hang
+    (its host stopped answering, a call on it was cut short, its state is unknown): the close
+    then cannot wait on the network."""
+    if abort:
+        driver.abort(conn)
+    try:
+        driver.close(conn)
+    except Exception:
+        driver.abort(conn)

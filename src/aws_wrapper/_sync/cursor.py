@@ -54,7 +54,7 @@ class AwsWrapperCursor:
                 except Exception:
                     pass  # it belonged to a connection that is gone
             args, kwargs = self._args
-            chain = conn._manager.chain("Connection.cursor")
+            chain = conn._ch_cursor
             if chain is None:
                 cur = conn._driver.cursor(raw, *args, **kwargs)
             else:

@@ -15,6 +15,7 @@ from aws_wrapper.forking import at_fork_in_child, bury
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import Properties
 
+from .connection_provider import close_quietly
 from .protocols import ConnectionProvider, DriverConnection, DriverDialect
 from .resources import Releasable, register_resource
 
@@ -89,14 +90,6 @@ _registries: list[MonitorRegistry[Any]] = []
 def _forget_monitors_after_fork() -> None:
     for registry in _registries:
         registry._forget_after_fork()
-
-
-def close_quietly(driver: DriverDialect, conn: DriverConnection) -> None:
-    """Close a monitor's own connection, ignoring errors (it may be dead already)."""
-    try:
-        driver.close(conn)
-    except Exception:
-        pass
 
 
 class BackgroundWorker:
@@ -174,8 +167,7 @@ class HostConnectionWorker(BackgroundWorker):
     def _drop_conn(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            self.driver.abort(conn)
-            self._close(conn)
+            close_quietly(self.driver, conn, abort=True)
 
     def _close(self, conn: DriverConnection) -> None:
         close_quietly(self.driver, conn)

@@ -18,7 +18,7 @@ from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import Properties, is_secret
 
 from .auth import AuthenticatingProvider, open_authenticated
-from .connection_provider import DIRECT
+from .connection_provider import DIRECT, close_quietly
 from .plugin_manager import PluginManager
 from .protocols import (
     Authenticator,
@@ -170,17 +170,6 @@ class PluginServiceImpl:
                 "reopened; the transaction did not complete. Re-run it."
             )
 
-    def refresh_host_list(self, conn: DriverConnection | None = None) -> None:
-        self._set_hosts(self.host_list_provider.refresh(conn or self.conn))
-
-    def force_refresh_host_list(self, conn: DriverConnection | None = None) -> None:
-        self._set_hosts(self.host_list_provider.force_refresh(conn or self.conn))
-
-    def _set_hosts(self, hosts: Sequence[HostInfo]) -> None:
-        if tuple(hosts) != tuple(self._hosts):
-            self._hosts = tuple(hosts)
-            self.manager.notify_host_list_changed(self._hosts)
-
     # -- actions -----------------------------------------------------------------------------
 
     def connect(
@@ -220,11 +209,7 @@ class PluginServiceImpl:
                 reusable=reusable and session.isolation_level is None and session.schema is None,
             )
         except Exception:
-            driver.abort(conn)
-            try:
-                driver.close(conn)
-            except Exception:
-                pass
+            close_quietly(driver, conn, abort=True)
 
     def connect_error(self, error: Exception, host: HostInfo) -> AwsWrapperError:
         """The wrapper's error for a failed connect to ``host``: names the host and the

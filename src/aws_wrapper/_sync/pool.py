@@ -21,6 +21,7 @@ from time import monotonic
 from aws_wrapper._compat import Event, ThreadLock
 from aws_wrapper.errors import PoolTimeoutError
 
+from .connection_provider import close_quietly
 from .protocols import DriverConnection, DriverDialect
 
 
@@ -85,7 +86,7 @@ class SimplePool:
                         waiter = Event()
                         self._waiters.append(waiter)
             for old in stale:
-                self._close(old)
+                close_quietly(self._driver, old)
             if stale:
                 self._wake()
             if conn is not None:
@@ -149,7 +150,7 @@ class SimplePool:
             else:
                 self._forget(conn)
         if not keep:
-            self._close(conn)
+            close_quietly(self._driver, conn)
         self._wake()
 
     def _forget(self, conn: DriverConnection) -> None:
@@ -162,12 +163,6 @@ class SimplePool:
             waiter = self._waiters.popleft() if self._waiters else None
         if waiter is not None:
             waiter.set()
-
-    def _close(self, conn: DriverConnection) -> None:
-        try:
-            self._driver.close(conn)
-        except Exception:
-            self._driver.abort(conn)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -190,6 +185,6 @@ class SimplePool:
             waiters = list(self._waiters)
             self._waiters.clear()
         for conn in idle:
-            self._close(conn)
+            close_quietly(self._driver, conn)
         for waiter in waiters:
             waiter.set()

@@ -139,8 +139,3 @@ def assume_role_with_saml(
     expiration = c.get("Expiration")
     expires_at = expiration.timestamp() if hasattr(expiration, "timestamp") else None
     return AwsCredentials(c["AccessKeyId"], c["SecretAccessKey"], c.get("SessionToken"), expires_at)
-
-
-def clear_clients() -> None:
-    with _lock:
-        _clients.clear()

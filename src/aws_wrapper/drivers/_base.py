@@ -371,33 +371,3 @@ def _port_number(raw: object) -> int:
             "that is not one"
         )
     return port
-
-
-class AsyncMySQLSessionStatements:
-    """Session settings that are plain statements in MySQL (async drivers)."""
-
-    async def fetch(
-        self, conn: Any, sql: str, params: Any = None
-    ) -> list[tuple[Any, ...]]:  # pragma: no cover - provided by the driver dialect
-        raise NotImplementedError
-
-    async def set_isolation_level(self, conn: Any, level: str) -> None:
-        await self.fetch(conn, f"SET SESSION TRANSACTION ISOLATION LEVEL {isolation_level(level)}")
-
-    async def set_schema(self, conn: Any, schema: str) -> None:
-        await self.fetch(conn, f"USE {quote_ident(schema, '`')}")
-
-
-class MySQLSessionStatements:
-    """Session settings that are plain statements in MySQL (blocking drivers)."""
-
-    def fetch(
-        self, conn: Any, sql: str, params: Any = None
-    ) -> list[tuple[Any, ...]]:  # pragma: no cover - provided by the driver dialect
-        raise NotImplementedError
-
-    def set_isolation_level(self, conn: Any, level: str) -> None:
-        self.fetch(conn, f"SET SESSION TRANSACTION ISOLATION LEVEL {isolation_level(level)}")
-
-    def set_schema(self, conn: Any, schema: str) -> None:
-        self.fetch(conn, f"USE {quote_ident(schema, '`')}")

@@ -5,7 +5,6 @@ session settings made through the wrapper (so that failover replays them)."""
 from __future__ import annotations
 
 import logging
-import types
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, cast
 
@@ -25,6 +24,7 @@ from aws_wrapper import errors
 from aws_wrapper._async.connection import AsyncAwsWrapperConnection
 from aws_wrapper._sync.connection import AwsWrapperConnection
 from aws_wrapper._sync.connection import connect as sync_connect
+from aws_wrapper.drivers import dbapi_module
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.default import DefaultDialect
@@ -55,10 +55,11 @@ def error_classes(driver_errors: object) -> dict[str, tuple[type[Exception], ...
 
 
 class SyncWrapperDBAPI:
-    """The DB-API module of a blocking aws_wrapper dialect: the driver module's attributes
-    (type objects, constants, psycopg's ``adapters``, PyMySQL's ``cursors``, ...), the
-    exception classes of :func:`error_classes`, and ``connect`` = :func:`aws_wrapper.connect`
-    with the driver named."""
+    """The DB-API module of a blocking aws_wrapper dialect: the attributes of the driver's
+    DB-API module (the table's, :func:`aws_wrapper.drivers.dbapi_module`: type objects,
+    constants, psycopg's ``adapters``, PyMySQL's ``cursors``, ...), the exception classes of
+    :func:`error_classes`, and ``connect`` = :func:`aws_wrapper.connect` with the driver
+    named."""
 
     Error: tuple[type[Exception], type[Exception]]
     InterfaceError: tuple[type[Exception], type[Exception]]
@@ -70,7 +71,8 @@ class SyncWrapperDBAPI:
     ProgrammingError: tuple[type[Exception], type[Exception]]
     NotSupportedError: tuple[type[Exception], type[Exception]]
 
-    def __init__(self, driver: str, module: types.ModuleType) -> None:
+    def __init__(self, driver: str) -> None:
+        module = dbapi_module(driver, aio=False)
         self._driver = driver
         self._module = module
         self.__dict__.update(error_classes(module))

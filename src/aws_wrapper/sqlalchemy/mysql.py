@@ -40,6 +40,7 @@ from sqlalchemy.engine.interfaces import (
 from sqlalchemy.util.concurrency import await_
 
 from aws_wrapper._async.connection import connect as async_connect
+from aws_wrapper.drivers import dbapi_module
 
 from ._base import (
     AwsWrapperDialect,
@@ -86,9 +87,7 @@ class MySQLDialect_aws_wrapper_pymysql(_AwsWrapperMySQL, MySQLDialect_pymysql):
 
     @classmethod
     def import_dbapi(cls) -> DBAPIModule:
-        import pymysql
-
-        return as_dbapi_module(SyncWrapperDBAPI("pymysql", pymysql))
+        return as_dbapi_module(SyncWrapperDBAPI(cls.aws_driver))
 
 
 class MySQLDialect_aws_wrapper_mysqlconnector(_AwsWrapperMySQL, MySQLDialect_mysqlconnector):
@@ -104,9 +103,7 @@ class MySQLDialect_aws_wrapper_mysqlconnector(_AwsWrapperMySQL, MySQLDialect_mys
 
     @classmethod
     def import_dbapi(cls) -> DBAPIModule:
-        import mysql.connector
-
-        return as_dbapi_module(SyncWrapperDBAPI("mysql-connector", mysql.connector))
+        return as_dbapi_module(SyncWrapperDBAPI(cls.aws_driver))
 
 
 # -- asyncio: aiomysql ------------------------------------------------------------------------
@@ -139,9 +136,8 @@ class AiomysqlWrapperDBAPI(AsyncAdapt_aiomysql_dbapi):
     recognising aws_wrapper's errors."""
 
     def __init__(self) -> None:
-        import aiomysql
-        import pymysql
-
+        aiomysql = dbapi_module("aiomysql", aio=True)
+        pymysql = dbapi_module("pymysql", aio=False)  # SQLAlchemy's adapter wants both
         super().__init__(aiomysql, pymysql)
         self.__dict__.update(error_classes(aiomysql))
 

@@ -23,6 +23,7 @@ from sqlalchemy.util.concurrency import await_
 
 from aws_wrapper._async.connection import AsyncAwsWrapperConnection
 from aws_wrapper._async.connection import connect as async_connect
+from aws_wrapper.drivers import dbapi_module
 
 from ._base import (
     AwsWrapperDialect,
@@ -46,9 +47,7 @@ class PGDialect_aws_wrapper_psycopg(AwsWrapperDialect, PGDialect_psycopg):
 
     @classmethod
     def import_dbapi(cls) -> DBAPIModule:
-        import psycopg
-
-        return as_dbapi_module(SyncWrapperDBAPI("psycopg", psycopg))
+        return as_dbapi_module(SyncWrapperDBAPI(cls.aws_driver))
 
     @classmethod
     def get_async_dialect_cls(cls, url: URL) -> type[Dialect]:
@@ -113,7 +112,7 @@ class AsyncPsycopgWrapperDBAPI(PsycopgAdaptDBAPI):
     recognising aws_wrapper's errors (see :func:`error_classes`)."""
 
     def __init__(self) -> None:
-        import psycopg
+        psycopg = dbapi_module("psycopg", aio=True)
         from psycopg.pq import ExecStatus
 
         super().__init__(psycopg, ExecStatus)

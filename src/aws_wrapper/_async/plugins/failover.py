@@ -33,15 +33,15 @@ from aws_wrapper.errors import (
 )
 from aws_wrapper.host_selectors import selector_for
 from aws_wrapper.hostinfo import HostInfo, HostRole
-from aws_wrapper.properties import (
+from aws_wrapper.plugins.failover import (
     CONNECTION_RETRY_MAX_ATTEMPTS,
     CONNECTION_RETRY_MAX_BACKOFF_S,
     ENABLE_CONNECT_FAILOVER,
     FAILOVER_MODE,
     FAILOVER_READER_STRATEGY,
     FAILOVER_TIMEOUT_SEC,
-    Properties,
 )
+from aws_wrapper.properties import Properties
 from aws_wrapper.topology import writer_of
 
 from ..host_list_provider import RdsHostListProvider

@@ -29,15 +29,15 @@ from typing import Any
 
 from aws_wrapper._compat import AThreadLock, AWorker, aspawn, await_event
 from aws_wrapper.hostinfo import HostInfo
-from aws_wrapper.properties import (
+from aws_wrapper.plugins.host_monitoring import (
     FAILURE_DETECTION_COUNT,
     FAILURE_DETECTION_ENABLED,
     FAILURE_DETECTION_INTERVAL_MS,
     FAILURE_DETECTION_TIME_MS,
     MONITOR_DISPOSAL_TIME_MS,
     MONITORING_PREFIX,
-    Properties,
 )
+from aws_wrapper.properties import Properties
 
 from ..monitors import HostConnectionWorker, MonitorRegistry
 from ..plugin import BasePlugin

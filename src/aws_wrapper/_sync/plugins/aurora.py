@@ -28,12 +28,12 @@ from aws_wrapper.errors import ConnectError, PropertyError
 from aws_wrapper.forking import at_fork_in_child, bury
 from aws_wrapper.host_selectors import selector_for
 from aws_wrapper.hostinfo import HostInfo, HostRole
-from aws_wrapper.properties import (
+from aws_wrapper.plugins.aurora import (
     OPEN_CONNECTION_RETRY_INTERVAL_MS,
     OPEN_CONNECTION_RETRY_TIMEOUT_MS,
     READER_INITIAL_STRATEGY,
-    Properties,
 )
+from aws_wrapper.properties import Properties
 from aws_wrapper.topology import writer_of
 
 from ..host_list_provider import RdsHostListProvider

@@ -31,7 +31,7 @@ from aws_wrapper.aws.iam import TOKENS, TokenTarget, token_target
 from aws_wrapper.errors import AwsAuthError, PropertyError
 from aws_wrapper.forking import at_fork_in_child
 from aws_wrapper.hostinfo import HostInfo
-from aws_wrapper.properties import (
+from aws_wrapper.plugins.auth import (
     AWS_PROFILE,
     IAM_DEFAULT_PORT,
     IAM_EXPIRATION,
@@ -46,8 +46,8 @@ from aws_wrapper.properties import (
     SECRETS_MANAGER_SECRET_ID,
     SECRETS_MANAGER_USERNAME,
     SECRETS_MANAGER_USERNAME_KEY,
-    Properties,
 )
+from aws_wrapper.properties import Properties
 
 from ..auth import FETCH_LOCKS
 from ..plugin import BasePlugin

@@ -30,11 +30,13 @@ from typing import Any
 from aws_wrapper import response_times
 from aws_wrapper._compat import ThreadLock
 from aws_wrapper.hostinfo import HostInfo
-from aws_wrapper.properties import (
-    MONITOR_DISPOSAL_TIME_MS,
+from aws_wrapper.plugins.fastest_response import (
     RESPONSE_MEASUREMENT_INTERVAL_MS,
-    Properties,
 )
+from aws_wrapper.plugins.host_monitoring import (
+    MONITOR_DISPOSAL_TIME_MS,
+)
+from aws_wrapper.properties import Properties
 
 from ..connection_provider import DIRECT
 from ..host_list_provider import RdsHostListProvider

@@ -36,7 +36,7 @@ from aws_wrapper.aws.credentials import AwsCredentials
 from aws_wrapper.errors import AwsAuthError, PropertyError
 from aws_wrapper.forking import at_fork_in_child
 from aws_wrapper.hostinfo import HostInfo
-from aws_wrapper.properties import (
+from aws_wrapper.plugins.federated import (
     APP_ID,
     DB_USER,
     HTTP_REQUEST_CONNECT_TIMEOUT,
@@ -50,9 +50,8 @@ from aws_wrapper.properties import (
     IDP_USERNAME,
     RP_IDENTIFIER,
     SSL_SECURE,
-    Prop,
-    Properties,
 )
+from aws_wrapper.properties import Prop, Properties
 
 from ..auth import FETCH_LOCKS
 from ..plugin import BasePlugin

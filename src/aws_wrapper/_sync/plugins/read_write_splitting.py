@@ -31,11 +31,11 @@ from aws_wrapper.errors import (
 )
 from aws_wrapper.host_selectors import selector_for
 from aws_wrapper.hostinfo import HostInfo, HostRole
-from aws_wrapper.properties import (
+from aws_wrapper.plugins.read_write_splitting import (
     READ_WRITE_FALLBACK_TO_WRITER,
     READER_HOST_SELECTOR_STRATEGY,
-    Properties,
 )
+from aws_wrapper.properties import Properties
 from aws_wrapper.topology import writer_of
 
 from ..host_list_provider import RdsHostListProvider

@@ -31,17 +31,18 @@ from aws_wrapper import rds_utils
 from aws_wrapper._compat import sleep
 from aws_wrapper.errors import PropertyError, ReadWriteSplittingError
 from aws_wrapper.hostinfo import HostInfo, HostRole
-from aws_wrapper.properties import (
+from aws_wrapper.plugins.read_write_splitting import (
     READ_WRITE_FALLBACK_TO_WRITER,
+)
+from aws_wrapper.plugins.simple_read_write_splitting import (
     SRW_CONNECT_RETRY_INTERVAL_MS,
     SRW_CONNECT_RETRY_TIMEOUT_MS,
     SRW_READ_ENDPOINT,
     SRW_VERIFY_INITIAL_CONNECTION_TYPE,
     SRW_VERIFY_NEW_CONNECTIONS,
     SRW_WRITE_ENDPOINT,
-    Prop,
-    Properties,
 )
+from aws_wrapper.properties import Prop, Properties
 
 from ..host_list_provider import RdsHostListProvider
 from ..plugin import BasePlugin

@@ -52,7 +52,7 @@ class DatabaseWrapper(AwsBackendMixin, mc.DatabaseWrapper):
         params.setdefault("converter_class", mc.DjangoMySQLConverter)
         return open_connection(
             self.alias,
-            "mysql-connector",
+            database.DRIVER,
             params,
             isolation_level=self.isolation_level,
             read_only=wrapper_options(self.settings_dict["OPTIONS"]),

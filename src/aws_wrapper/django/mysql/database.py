@@ -10,27 +10,30 @@ from __future__ import annotations
 
 from typing import Any
 
-import mysql.connector
-
 from aws_wrapper import errors as _aw
+from aws_wrapper.drivers import dbapi_module
 from aws_wrapper.sync import AwsWrapperConnection
 
-__version__: str = str(mysql.connector.__version__)
-apilevel: str = mysql.connector.apilevel
-threadsafety: int = mysql.connector.threadsafety
-paramstyle: str = mysql.connector.paramstyle
+DRIVER = "mysql-connector"
+"""The wrapper's driver for this backend (the table of ``aws_wrapper.drivers``)."""
 
-_mc = mysql.connector.errors
+_module = dbapi_module(DRIVER, aio=False)  # mysql.connector
+
+__version__: str = str(_module.__version__)
+apilevel: str = _module.apilevel
+threadsafety: int = _module.threadsafety
+paramstyle: str = _module.paramstyle
+
 # Warning, Error, ..., NotSupportedError: (the driver's class, the wrapper's class)
-globals().update(_aw.paired_error_classes(_mc))
+globals().update(_aw.paired_error_classes(_module))
 
 
 def connect(**kwargs: Any) -> AwsWrapperConnection:
     """A wrapper connection through mysql.connector (wrapper properties and mysql.connector
     parameters, as ``aws_wrapper.connect``). The backend does not call it; it is here for
     code that calls ``connection.Database.connect``."""
-    return AwsWrapperConnection.connect("mysql-connector", "", **kwargs)
+    return AwsWrapperConnection.connect(DRIVER, "", **kwargs)
 
 
 def __getattr__(name: str) -> Any:
-    return getattr(mysql.connector, name)
+    return getattr(_module, name)

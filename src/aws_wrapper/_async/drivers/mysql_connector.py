@@ -1,0 +1,119 @@
+"""The dialect of ``mysql.connector.aio.connect`` (``MysqlConnectorAioDialect``), written once
+for both APIs of mysql-connector-python. What the two share beyond this module is in
+``aws_wrapper.drivers.mysql_connector``.
+
+The two APIs differ in kind in a few places (how a connection is opened, closed without a
+goodbye, aborted, found closed, switched to autocommit): those are ``if AIO:`` blocks. The
+blocking dialect asks for the pure-Python connection (``use_pure=True``) unless told otherwise:
+only that one exposes its socket, which aborting a call from another thread needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from aws_wrapper._compat import AIO
+from aws_wrapper.drivers._base import SET_READ_ONLY, SET_READ_WRITE, shutdown_socket
+from aws_wrapper.drivers.mysql_connector import CLOSE_ERRORS, MysqlConnectorDialectBase
+from aws_wrapper.hostinfo import HostInfo
+from aws_wrapper.properties import Properties
+
+from ._mysql import MySQLCalls
+
+
+class MysqlConnectorAioDialect(MySQLCalls, MysqlConnectorDialectBase):
+    """The dialect of ``mysql.connector.aio.connect``."""
+
+    code = "mysql-connector-aio"
+
+    def __init__(self, connect_func: Callable[..., Any]) -> None:
+        super().__init__()
+        self._connect_func = connect_func
+
+    async def connect(self, host: HostInfo, props: Properties) -> Any:
+        kwargs = self._connect_kwargs(host, props)
+        if AIO:  # the async API has no C extension to choose, and a TLS quirk
+            kwargs.pop("use_pure", None)
+            try:
+                return await self._connect_func(**kwargs)
+            except TypeError as e:
+                # mysql.connector.aio (up to at least 9.x/26.x) logs in without TLS when the
+                # server offers none, then fails reading the TLS cipher of the plain socket.
+                # The session it had was unencrypted either way: ask for that explicitly.
+                if "ssl_disabled" in kwargs or "NoneType" not in str(e):
+                    raise
+                return await self._connect_func(**kwargs, ssl_disabled=True)
+        else:
+            kwargs.setdefault("use_pure", True)  # its socket is one abort() can reach
+            return self._connect_func(**kwargs)
+
+    async def close(self, conn: Any) -> None:
+        sock = getattr(conn, "_socket", None)
+        if sock is None:
+            return
+        # With a goodbye (bounded in async code); without one, the async API's stream
+        # transport is aborted, the blocking API's socket closed.
+        if AIO:
+            try:
+                async with asyncio.timeout(2.0):
+                    await conn.close()
+            except CLOSE_ERRORS:
+                writer = getattr(getattr(conn, "_socket", None), "_writer", None)
+                if writer is not None:
+                    writer.transport.abort()
+        else:
+            try:
+                conn.close()
+            except CLOSE_ERRORS:
+                sock.close_connection()
+
+    def abort(self, conn: Any) -> None:
+        self._aborted.add(conn)
+        sock = getattr(conn, "_socket", None)
+        # the async API reads through an asyncio transport, the blocking one through a socket
+        if AIO:
+            writer = getattr(sock, "_writer", None)
+            raw = None if writer is None else writer.transport.get_extra_info("socket")
+        else:
+            raw = getattr(sock, "sock", None)
+        shutdown_socket(raw)
+
+    def is_closed(self, conn: Any) -> bool:
+        if conn in self._aborted:
+            return True
+        # the async API tells whether its stream is connected; the blocking one's socket is read
+        if AIO:
+            return not conn.is_socket_connected()
+        else:
+            sock = getattr(getattr(conn, "_socket", None), "sock", None)
+            try:
+                return sock is None or bool(sock.fileno() < 0)
+            except OSError:
+                return True
+
+    async def set_autocommit(self, conn: Any, value: bool) -> None:
+        # a method in the async API, a property in the blocking one
+        if AIO:
+            await conn.set_autocommit(value)
+        else:
+            conn.autocommit = value
+
+    async def set_read_only(self, conn: Any, value: bool) -> None:
+        await conn.cmd_query(SET_READ_ONLY if value else SET_READ_WRITE)
+        self._read_only[conn] = value
+
+    async def fetch(
+        self, conn: Any, sql: str, params: Sequence[Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        idle = not self.in_transaction(conn)
+        cur = await conn.cursor(buffered=True)
+        try:
+            await cur.execute(sql, params)
+            rows = [tuple(r) for r in await cur.fetchall()] if cur.description else []
+        finally:
+            await cur.close()
+        if idle and self.in_transaction(conn):
+            await conn.rollback()
+        return rows

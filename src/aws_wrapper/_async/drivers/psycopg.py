@@ -1,0 +1,161 @@
+"""psycopg 3: ``AsyncPsycopgDialect`` (``psycopg.AsyncConnection``) and the psycopg_pool pool
+it opens. What both worlds share is in ``aws_wrapper.drivers.psycopg``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from time import monotonic
+from typing import Any
+
+import psycopg
+from psycopg.rows import tuple_row
+
+from aws_wrapper.drivers._base import isolation_level, quote_ident
+from aws_wrapper.drivers.psycopg import (
+    POOL_WAIT_SLICE,
+    ConnectFailures,
+    PsycopgDialectBase,
+    PsycopgPoolBase,
+    pool_args,
+    pool_connection_class,
+    pool_timeout_error,
+)
+from aws_wrapper.hostinfo import HostInfo
+from aws_wrapper.pooling import PoolSettings
+from aws_wrapper.properties import Properties
+
+
+class AsyncPsycopgDialect(PsycopgDialectBase):
+    """psycopg 3 (``psycopg.AsyncConnection``)."""
+
+    def __init__(self, connect_func: Callable[..., Any]) -> None:
+        self._connect_func = connect_func
+
+    async def connect(self, host: HostInfo, props: Properties) -> Any:
+        return await self._connect_func(**self._connect_kwargs(host, props))
+
+    def create_pool(
+        self, name: str, host: HostInfo, props: Callable[[], Properties], settings: PoolSettings
+    ) -> Any:
+        """A psycopg_pool pool opening connections like :meth:`connect` (``None`` when the
+        connect function is not a psycopg connection class's, or psycopg_pool is missing)."""
+        cls = pool_connection_class(self._connect_func, psycopg.AsyncConnection)
+        if cls is None:
+            return None
+        try:
+            from psycopg_pool import AsyncConnectionPool
+        except ImportError:
+            return None
+        return AsyncPsycopgPool(
+            AsyncConnectionPool, name, cls, lambda: self._connect_kwargs(host, props()), settings
+        )
+
+    async def cursor(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
+        return conn.cursor(*args, **kwargs)
+
+    async def commit(self, conn: Any) -> None:
+        await conn.commit()
+
+    async def rollback(self, conn: Any) -> None:
+        await conn.rollback()
+
+    async def close(self, conn: Any) -> None:
+        await conn.close()
+
+    async def set_autocommit(self, conn: Any, value: bool) -> None:
+        await conn.set_autocommit(value)
+
+    async def set_read_only(self, conn: Any, value: bool) -> None:
+        await conn.set_read_only(value)
+
+    async def set_isolation_level(self, conn: Any, level: str) -> None:
+        name = isolation_level(level).replace(" ", "_")
+        await conn.set_isolation_level(psycopg.IsolationLevel[name])
+
+    async def set_schema(self, conn: Any, schema: str) -> None:
+        idle = not self.in_transaction(conn)
+        await conn.execute(f"SET search_path TO {quote_ident(schema, chr(34))}")
+        if idle and self.in_transaction(conn):
+            await conn.commit()  # SET is transactional: keep it
+
+    async def ping(self, conn: Any) -> None:
+        await conn.execute("")
+
+    async def fetch(
+        self, conn: Any, sql: str, params: Sequence[Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        idle = not self.in_transaction(conn)
+        async with conn.cursor(row_factory=tuple_row) as cur:
+            await cur.execute(sql, params)
+            rows = list(await cur.fetchall()) if cur.description else []
+        if idle and self.in_transaction(conn):
+            await conn.rollback()
+        return rows
+
+
+class AsyncPsycopgPool(PsycopgPoolBase):
+    """A psycopg_pool ``AsyncConnectionPool`` for one host and user (see
+    ``aws_wrapper.drivers.psycopg`` for what it changes in psycopg_pool's behaviour)."""
+
+    def __init__(
+        self,
+        pool_class: Any,
+        name: str,
+        connection_class: type,
+        kwargs: Callable[[], dict[str, Any]],
+        settings: PoolSettings,
+    ) -> None:
+        failures = self._failures = ConnectFailures()
+
+        class _Recording(connection_class):  # type: ignore[misc]
+            @classmethod
+            async def connect(cls, *args: Any, **kw: Any) -> Any:
+                try:
+                    return await super().connect(*args, **kw)
+                except BaseException as e:
+                    failures.record(e)
+                    raise
+
+        self.name = name
+        self._kwargs = kwargs
+        self._settings = settings
+        self._pool = pool_class(**pool_args(name, _Recording, kwargs, settings, self._reset))
+        self._opened = False
+
+    async def _reset(self, conn: Any) -> None:
+        autocommit = bool(self._kwargs().get("autocommit", False))  # as opened
+        if conn.autocommit != autocommit:
+            await conn.set_autocommit(autocommit)
+        if conn.read_only is not None:
+            await conn.set_read_only(None)
+        if conn.isolation_level is not None:
+            await conn.set_isolation_level(None)
+
+    async def getconn(self, timeout: float | None = None) -> Any:
+        from psycopg_pool import PoolTimeout
+
+        if not self._opened:
+            await self._pool.open(wait=False)
+            self._opened = True
+        wait = self._settings.timeout if timeout is None else timeout
+        start = monotonic()
+        deadline = start + wait
+        while True:
+            left = deadline - monotonic()
+            try:
+                return await self._pool.getconn(timeout=max(min(POOL_WAIT_SLICE, left), 0.001))
+            except PoolTimeout:
+                error = self._failures.since(start)
+                if error is not None:
+                    raise error from None
+                if left <= POOL_WAIT_SLICE:
+                    raise pool_timeout_error(self.name, wait, self._settings.max_size) from None
+
+    async def putconn(self, conn: Any, *, reusable: bool = True) -> None:
+        if not reusable and not conn.closed:
+            await conn.close()  # a closed connection is discarded by the pool
+        await self._pool.putconn(conn)
+
+    async def close(self) -> None:
+        if self._opened:
+            await self._pool.close(timeout=1.0)

@@ -1,0 +1,90 @@
+"""The dialect of ``aiomysql.connect`` (``AiomysqlDialect``), written once for aiomysql and
+PyMySQL (its generated twin). What the two share beyond this module is in
+``aws_wrapper.drivers.pymysql``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from aiomysql import connect as driver_connect
+from aiomysql.cursors import Cursor as TupleCursor
+
+from aws_wrapper._compat import AIO
+from aws_wrapper.drivers._base import SET_READ_ONLY, SET_READ_WRITE, shutdown_socket
+from aws_wrapper.drivers.pymysql import CLOSE_ERRORS, PyMySQLDialectBase, signature_params
+from aws_wrapper.hostinfo import HostInfo
+from aws_wrapper.properties import Properties
+
+from ._mysql import MySQLCalls
+
+# aiomysql's connect names the database `db` (PyMySQL's takes `database` too)
+_DATABASE_PARAM = "database" if "database" in signature_params(driver_connect) else "db"
+
+
+class AiomysqlDialect(MySQLCalls, PyMySQLDialectBase):
+    """The dialect of ``aiomysql.connect``."""
+
+    code = "aiomysql"
+
+    def __init__(self, connect_func: Callable[..., Any]) -> None:
+        super().__init__()
+        self._connect_func = connect_func
+        self._params = signature_params(driver_connect) | {"database", "password"}
+
+    async def connect(self, host: HostInfo, props: Properties) -> Any:
+        kwargs = self._connect_kwargs(host, props)
+        if "database" in kwargs:
+            kwargs[_DATABASE_PARAM] = kwargs.pop("database")
+        return await self._connect_func(**kwargs)
+
+    async def close(self, conn: Any) -> None:
+        if self.is_closed(conn):
+            return
+        # The drivers name their closing calls differently: with a goodbye to the server,
+        # aiomysql's ensure_closed() (bounded here) and PyMySQL's close(); without one,
+        # aiomysql's close() and PyMySQL's _force_close().
+        if AIO:
+            try:
+                async with asyncio.timeout(2.0):
+                    await conn.ensure_closed()
+            except CLOSE_ERRORS:
+                conn.close()
+        else:
+            try:
+                conn.close()
+            except CLOSE_ERRORS:
+                conn._force_close()
+
+    def abort(self, conn: Any) -> None:
+        # aiomysql reads through an asyncio transport, PyMySQL through its own socket
+        if AIO:
+            writer = getattr(conn, "_writer", None)
+            sock = None if writer is None else writer.transport.get_extra_info("socket")
+        else:
+            sock = getattr(conn, "_sock", None)
+        shutdown_socket(sock)
+
+    def is_closed(self, conn: Any) -> bool:
+        # aiomysql tells `closed`, PyMySQL `open`
+        return bool(conn.closed) if AIO else not conn.open
+
+    async def set_autocommit(self, conn: Any, value: bool) -> None:
+        await conn.autocommit(value)
+
+    async def set_read_only(self, conn: Any, value: bool) -> None:
+        async with conn.cursor() as cur:
+            await cur.execute(SET_READ_ONLY if value else SET_READ_WRITE)
+        self._read_only[conn] = value
+
+    async def fetch(
+        self, conn: Any, sql: str, params: Sequence[Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        idle = not self.in_transaction(conn)
+        async with conn.cursor(TupleCursor) as cur:
+            await cur.execute(sql, params)
+            rows = [tuple(r) for r in await cur.fetchall()]
+        if idle and self.in_transaction(conn):
+            await conn.rollback()
+        return rows

@@ -1,0 +1,22 @@
+# WARNING: generated file, DO NOT EDIT. Source: tests/_async/counting_plugin.py
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
+"""A tiny plugin written once (the sync twin is generated) and registered once for both
+worlds, by import path, in ``tests/plugin_registrations.py``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_wrapper import sync as aw
+from aws_wrapper._sync.protocols import Call
+
+
+class CountingPlugin(aw.BasePlugin):
+    """Counts the ``Cursor.execute`` calls of every connection that uses it."""
+
+    subscribed_methods = frozenset({"Cursor.execute"})
+    executes = 0
+
+    def execute(self, method: str, target: object, args: tuple[Any, ...], call: Call) -> Any:
+        CountingPlugin.executes += 1
+        return call()
