@@ -1,5 +1,6 @@
 """Fixtures of the async test modules (tests/_sync/conftest.py is generated from it):
-``driver`` (every async driver; a module may narrow it), ``cluster`` (the devcluster of the
+``driver`` (every async driver; a module may narrow it), ``conn`` (a connection without
+plugins to the plain server of the driver's engine), ``cluster`` (the devcluster of the
 driver's engine) and, for every test, stopping the shared monitors afterwards.
 """
 
@@ -18,6 +19,13 @@ from .cluster import ENGINE_OF
 @pytest.fixture(params=["psycopg", "aiomysql", "mysql-connector"])
 def driver(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+@pytest.fixture
+async def conn(driver: str, db_params: dict[str, Any]) -> Any:
+    c = await aw.connect(driver=driver, plugins="", **db_params)
+    yield c
+    await c.close()
 
 
 @pytest.fixture

@@ -19,18 +19,6 @@ from aws_wrapper.drivers import adriver_dialect_for
 from tests.drivers import ENGINES, AsyncConnectFunctions
 
 
-@pytest.fixture(params=["psycopg", "aiomysql", "mysql-connector"])
-def driver(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-async def conn(driver: str, db_params: dict[str, Any]) -> Any:
-    c = await aw.connect(driver=driver, plugins="", **db_params)
-    yield c
-    await c.close()
-
-
 @pytest.fixture
 async def table(conn: AsyncAwsWrapperConnection, driver: str) -> Any:
     name = f"t_{uuid.uuid4().hex[:10]}"

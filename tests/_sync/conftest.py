@@ -1,7 +1,8 @@
 # WARNING: generated file, DO NOT EDIT. Source: tests/_async/conftest.py
 # Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """Fixtures of the async test modules (tests/_sync/conftest.py is generated from it):
-``driver`` (every async driver; a module may narrow it), ``cluster`` (the devcluster of the
+``driver`` (every async driver; a module may narrow it), ``conn`` (a connection without
+plugins to the plain server of the driver's engine), ``cluster`` (the devcluster of the
 driver's engine) and, for every test, stopping the shared monitors afterwards.
 """
 
@@ -20,6 +21,13 @@ from .cluster import ENGINE_OF
 @pytest.fixture(params=["psycopg", "pymysql", "mysql-connector"])
 def driver(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+@pytest.fixture
+def conn(driver: str, db_params: dict[str, Any]) -> Any:
+    c = aw.connect(driver=driver, plugins="", **db_params)
+    yield c
+    c.close()
 
 
 @pytest.fixture

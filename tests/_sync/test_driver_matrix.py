@@ -21,18 +21,6 @@ from aws_wrapper.sync import AwsWrapperConnection
 from tests.drivers import ENGINES, ConnectFunctions
 
 
-@pytest.fixture(params=["psycopg", "pymysql", "mysql-connector"])
-def driver(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def conn(driver: str, db_params: dict[str, Any]) -> Any:
-    c = aw.connect(driver=driver, plugins="", **db_params)
-    yield c
-    c.close()
-
-
 @pytest.fixture
 def table(conn: AwsWrapperConnection, driver: str) -> Any:
     name = f"t_{uuid.uuid4().hex[:10]}"
