@@ -185,6 +185,7 @@ PARAMS: dict[str, Callable[[LocalStack], dict[str, Any]]] = {
 def current_user_sync(params: dict[str, Any]) -> str:
     with aws_wrapper.connect(**params) as conn:
         row = conn.execute("SELECT current_user").fetchone()
+        assert row is not None
     return str(row[0])
 
 

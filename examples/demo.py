@@ -85,8 +85,9 @@ def sync_app(
             except aws_wrapper.Error as e:
                 report.failed(e)  # any other error: the next call recovers (docs/errors.md)
             time.sleep(WRITE_EVERY_S)
-        cur = conn.execute(instance_sql(engine))
-        report.instance = str(cur.fetchone()[0])
+        row = conn.execute(instance_sql(engine)).fetchone()
+        assert row is not None
+        report.instance = str(row[0])
     aws_wrapper.release_resources()
 
 
@@ -106,8 +107,9 @@ async def async_app(
             except aws_wrapper.aio.Error as e:
                 report.failed(e)  # any other error: the next call recovers (docs/errors.md)
             await asyncio.sleep(WRITE_EVERY_S)
-        cur = await conn.execute(instance_sql(engine))
-        report.instance = str((await cur.fetchone())[0])
+        row = await (await conn.execute(instance_sql(engine))).fetchone()
+        assert row is not None
+        report.instance = str(row[0])
     await aws_wrapper.aio.release_resources()
 
 

@@ -51,7 +51,9 @@ async def run_async(driver: str, params: dict[str, Any]) -> None:
     async with await aws_wrapper.aio.connect(driver=driver, **params) as conn:
         say(f"async {driver:<16} connected: {conn!r}")
         cur = await conn.execute("SELECT COUNT(*) FROM demo_orders")
-        (count,) = await cur.fetchone()
+        row = await cur.fetchone()
+        assert row is not None
+        (count,) = row
         async with conn.transaction():
             await conn.execute("INSERT INTO demo_orders VALUES (%s, %s)", (4 + count, "scone"))
         results = await asyncio.gather(
@@ -66,6 +68,7 @@ async def one_query(driver: str, params: dict[str, Any], n: int) -> int:
     async with await aws_wrapper.aio.connect(driver=driver, **params) as conn:
         cur = await conn.execute("SELECT %s * 10", (n,))
         row = await cur.fetchone()
+        assert row is not None
         return int(row[0])
 
 

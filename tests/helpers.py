@@ -9,8 +9,10 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def live_workers(prefix: str = "aws-wrapper") -> list[str]:
@@ -70,3 +72,9 @@ def run_in_child(main: Callable[[], Any], timeout: float = 30.0) -> tuple[int, s
         time.sleep(0.02)
     with os.fdopen(read_fd, "rb") as report:
         return os.waitstatus_to_exitcode(status), report.read().decode(errors="replace")
+
+
+def first(row: Sequence[T] | None) -> T:
+    """The first column of a row that must be there (``fetchone()`` is typed ``Row | None``)."""
+    assert row is not None, "no row"
+    return row[0]

@@ -63,7 +63,7 @@ def test_output_is_sync_and_marked(repo: Path) -> None:
     text = (repo / "src/aws_wrapper/_sync/connection.py").read_text()
     assert text.startswith("# WARNING: generated file, DO NOT EDIT.")
     assert "src/aws_wrapper/_async/connection.py" in text.splitlines()[0]
-    assert "class AwsWrapperConnection:" in text
+    assert "class AwsWrapperConnection(Generic[Row, Query, Params]):" in text
     assert "async def" not in text
     assert not ub._check_names(Path("connection.py"), text)
     # the async-only branch of the property setters is gone
@@ -196,6 +196,8 @@ def test_names_are_renamed_by_the_ast_not_by_spelling() -> None:
 
         __all__ = ["AsyncAwsWrapperCursor", "aio"]
         DRIVERS = ["psycopg", "aiomysql", "aiomysql-x"]
+        Dict = aiomysql.cursors.DictCursor
+        aiomysql_cursor = self.aiomysql
         """
     )
     assert same_code(
@@ -217,6 +219,8 @@ def test_names_are_renamed_by_the_ast_not_by_spelling() -> None:
 
         __all__ = ["AwsWrapperCursor", "aio"]
         DRIVERS = ["psycopg", "pymysql", "aiomysql-x"]
+        Dict = pymysql.cursors.DictCursor
+        aiomysql_cursor = self.aiomysql
         """,
     )
 

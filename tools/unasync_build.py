@@ -71,6 +71,8 @@ NAMES: dict[str, str] = {
     # the twin primitives of aws_wrapper._compat
     "AThreadLock": "ThreadLock",
     "AResult": "Result",
+    "AAssignedBool": "AssignedBool",  # what a sync-settable property accepts
+    "AMySQLConnectorConnection": "MySQLConnectorConnection",  # types only
     "asleep": "sleep",
     "aspawn": "spawn",
     "agather": "gather",
@@ -467,6 +469,9 @@ class _Names(ast.NodeVisitor):
     # -- nodes ---------------------------------------------------------------------------------
 
     def visit_Name(self, node: ast.Name) -> None:
+        if node.id in MODULES:  # a module's name (``aiomysql.cursors.DictCursor``)
+            self._rename_at(self.src.span(node)[0], node.id, MODULES[node.id], node.id)
+            return
         self._name(self.src.span(node)[0], node.id)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:

@@ -21,6 +21,10 @@ concept                async                           sync
 ``await_event``        ``wait_for(event.wait(), t)``   ``event.wait(t)`` (unwrapped)
 ``arun_blocking``      a bounded thread pool           a direct call (unwrapped)
 ``AResult[T]``         ``Awaitable[T]``                ``T``
+``AAssignedBool``      ``Never`` (no assignment:         ``bool``
+                       ``await conn.set_x(v)``)
+``AMySQLConnector``    ``mysql.connector.aio``'s        ``mysql.connector``'s
+``Connection``         connection classes (types only)  connection classes
 =====================  ==============================  ===============================
 """
 
@@ -34,7 +38,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from types import TracebackType
-from typing import Annotated, Any, Final, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Final, Never, TypeAlias, TypeVar
 
 from aws_wrapper.forking import at_fork_in_child, bury
 
@@ -48,6 +52,27 @@ the two worlds differ in API shape (sync-only property setters)."""
 AResult: TypeAlias = Awaitable[T]
 """What a pipeline step returns: an awaitable of T (async); ``Result[T]`` is T itself (sync)."""
 Result: TypeAlias = Annotated[T, "the sync twin of AResult[T]"]
+
+if TYPE_CHECKING:
+    # a driver's connection class where the two worlds spell it apart (for the typed faces'
+    # overloads; psycopg's and aiomysql's are renamed by the generator's maps)
+    import mysql.connector.abstracts
+    import mysql.connector.aio
+    import mysql.connector.pooling
+
+    AMySQLConnectorConnection: TypeAlias = (
+        mysql.connector.aio.MySQLConnectionAbstract | mysql.connector.aio.PooledMySQLConnection
+    )
+    MySQLConnectorConnection: TypeAlias = (
+        mysql.connector.abstracts.MySQLConnectionAbstract
+        | mysql.connector.pooling.PooledMySQLConnection
+    )
+
+AAssignedBool: TypeAlias = Never
+"""What a settable-in-sync property accepts (``conn.read_only = True``): nothing here, for
+type checkers (assigning is an error; ``await conn.set_read_only(True)`` does it);
+``AssignedBool`` is ``bool``."""
+AssignedBool: TypeAlias = bool
 
 # ---------------------------------------------------------------------------------------------
 # async halves

@@ -20,6 +20,7 @@ async def instance_of(conn: AsyncAwsWrapperConnection, *, rollback: bool = True)
     )
     cur = await conn.execute(sql)
     row = await cur.fetchone()
+    assert row is not None
     await cur.fetchall()  # mysql.connector: nothing left unread
     if rollback:
         await conn.rollback()

@@ -67,6 +67,7 @@ def params(cluster: Cluster, **props: Any) -> dict[str, Any]:
 async def current_user(conn: aw.AsyncAwsWrapperConnection) -> str:
     cur = await conn.execute("SELECT current_user")
     row = await cur.fetchone()
+    assert row is not None
     return str(row[0])
 
 

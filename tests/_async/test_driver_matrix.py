@@ -17,6 +17,7 @@ from aws_wrapper._compat import asleep, aspawn
 from aws_wrapper.aio import AsyncAwsWrapperConnection
 from aws_wrapper.drivers import adriver_dialect_for
 from tests.drivers import ENGINES, AsyncConnectFunctions
+from tests.helpers import first
 
 
 @pytest.fixture
@@ -41,6 +42,7 @@ def sleep_sql(driver: str, seconds: float) -> str:
 async def count(conn: AsyncAwsWrapperConnection, table: str) -> int:
     cur = await conn.execute(f"SELECT COUNT(*) FROM {table}")
     row = await cur.fetchone()
+    assert row is not None
     return int(row[0])
 
 
@@ -115,7 +117,7 @@ async def test_isolation_level_and_schema(conn: AsyncAwsWrapperConnection, drive
     await conn.set_isolation_level("repeatable_read")
     assert conn.isolation_level == "REPEATABLE READ"
     cur = await conn.execute("SHOW transaction_isolation" if pg else "SELECT @@tx_isolation")
-    assert str((await cur.fetchone())[0]).upper().replace("-", " ") == "REPEATABLE READ"
+    assert str(first(await cur.fetchone())).upper().replace("-", " ") == "REPEATABLE READ"
     await conn.rollback()
     with pytest.raises(aw.ConfigurationError, match="isolation level"):
         await conn.set_isolation_level("sometimes")
@@ -128,7 +130,7 @@ async def test_isolation_level_and_schema(conn: AsyncAwsWrapperConnection, drive
     else:
         await conn.set_schema("app")
         cur = await conn.execute("SELECT DATABASE()")
-    assert (await cur.fetchone())[0] == conn.schema
+    assert first(await cur.fetchone()) == conn.schema
     await conn.rollback()
 
 

@@ -18,7 +18,7 @@ from aws_wrapper._async.topology_monitor import monitors
 from aws_wrapper._compat import AIO, agather, arun_blocking, asleep, aspawn
 from aws_wrapper.aio import AsyncAwsWrapperConnection
 from aws_wrapper_devcluster import Cluster
-from tests.helpers import live_workers
+from tests.helpers import first, live_workers
 
 from .cluster import ENGINE_OF, instance_of
 
@@ -43,6 +43,7 @@ async def connect(
 async def count(conn: AsyncAwsWrapperConnection, table: str) -> int:
     cur = await conn.execute(f"SELECT COUNT(*) FROM {table}")
     row = await cur.fetchone()
+    assert row is not None
     await cur.fetchall()
     return int(row[0])
 
@@ -71,7 +72,7 @@ async def test_autocommit_writes_across_failover(
         isolation = "SHOW transaction_isolation" if driver == "psycopg" else "SELECT @@tx_isolation"
         await conn.set_autocommit(False)  # psycopg applies the isolation level at BEGIN
         cur = await conn.execute(isolation)
-        assert str((await cur.fetchone())[0]).upper() == "SERIALIZABLE"
+        assert str(first(await cur.fetchone())).upper() == "SERIALIZABLE"
         await conn.rollback()
         await conn.set_autocommit(True)
         await conn.execute(f"INSERT INTO {table} VALUES (2, 0)")  # the following write works
@@ -210,6 +211,7 @@ async def server_sessions(cluster: Cluster, driver: str) -> int:
         for _ in range(50):  # let connections that were just closed disappear
             cur = await conn.execute(sql)
             row = await cur.fetchone()
+            assert row is not None
             await cur.fetchall()
             await conn.rollback()
             found = int(row[0])

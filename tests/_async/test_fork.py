@@ -18,7 +18,7 @@ from aws_wrapper._async.topology_monitor import monitors
 from aws_wrapper._compat import arun_blocking, asleep
 from aws_wrapper.aio import AsyncAwsWrapperConnection
 from aws_wrapper_devcluster import Cluster
-from tests.helpers import run_in_child
+from tests.helpers import first, run_in_child
 
 FAST_EFM: dict[str, Any] = {
     "failure_detection_time_ms": 1000,
@@ -76,7 +76,7 @@ async def test_a_forked_child_leaves_the_parents_monitors_alone(
             try:
                 await mine.set_autocommit(True)
                 cur = await mine.execute("SELECT 1")
-                assert (await cur.fetchone())[0] == 1
+                assert first(await cur.fetchone()) == 1
                 await cur.fetchall()
                 started = monitors() + host_monitors()
                 assert len(started) == 2 and not parents & {id(m) for m in started}
@@ -95,7 +95,7 @@ async def test_a_forked_child_leaves_the_parents_monitors_alone(
 
         # the parent's connection still works, and still fails over
         cur = await conn.execute("SELECT 1")
-        assert (await cur.fetchone())[0] == 1
+        assert first(await cur.fetchone()) == 1
         await cur.fetchall()
         old = cluster.writer
         await arun_blocking(partial(cluster.failover))
@@ -103,7 +103,7 @@ async def test_a_forked_child_leaves_the_parents_monitors_alone(
             await conn.execute("SELECT 1")
         assert conn.current_host is not None and conn.current_host.host_id == cluster.writer != old
         cur = await conn.execute("SELECT 1")
-        assert (await cur.fetchone())[0] == 1
+        assert first(await cur.fetchone()) == 1
         await cur.fetchall()
     finally:
         await conn.close()

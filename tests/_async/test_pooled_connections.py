@@ -44,6 +44,7 @@ async def provider() -> AsyncIterator[AsyncPooledConnectionProvider]:
 async def scalar(conn: AsyncAwsWrapperConnection, sql: str) -> Any:
     cur = await conn.execute(sql)
     row = await cur.fetchone()
+    assert row is not None
     await conn.rollback()
     return row[0]
 

@@ -34,6 +34,7 @@ async def table(cluster: Cluster, driver: str) -> Any:
 async def one(conn: AsyncAwsWrapperConnection, sql: str) -> Any:
     cur = await conn.execute(sql)
     row = await cur.fetchone()
+    assert row is not None
     await cur.fetchall()
     return row[0]
 

@@ -22,6 +22,7 @@ def instance_of(conn: AwsWrapperConnection, *, rollback: bool = True) -> str:
     )
     cur = conn.execute(sql)
     row = cur.fetchone()
+    assert row is not None
     cur.fetchall()  # mysql.connector: nothing left unread
     if rollback:
         conn.rollback()

@@ -69,6 +69,7 @@ def params(cluster: Cluster, **props: Any) -> dict[str, Any]:
 def current_user(conn: aw.AwsWrapperConnection) -> str:
     cur = conn.execute("SELECT current_user")
     row = cur.fetchone()
+    assert row is not None
     return str(row[0])
 
 

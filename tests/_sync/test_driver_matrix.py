@@ -19,6 +19,7 @@ from aws_wrapper._compat import sleep, spawn
 from aws_wrapper.drivers import driver_dialect_for
 from aws_wrapper.sync import AwsWrapperConnection
 from tests.drivers import ENGINES, ConnectFunctions
+from tests.helpers import first
 
 
 @pytest.fixture
@@ -43,6 +44,7 @@ def sleep_sql(driver: str, seconds: float) -> str:
 def count(conn: AwsWrapperConnection, table: str) -> int:
     cur = conn.execute(f"SELECT COUNT(*) FROM {table}")
     row = cur.fetchone()
+    assert row is not None
     return int(row[0])
 
 
@@ -115,7 +117,7 @@ def test_isolation_level_and_schema(conn: AwsWrapperConnection, driver: str) -> 
     conn.set_isolation_level("repeatable_read")
     assert conn.isolation_level == "REPEATABLE READ"
     cur = conn.execute("SHOW transaction_isolation" if pg else "SELECT @@tx_isolation")
-    assert str((cur.fetchone())[0]).upper().replace("-", " ") == "REPEATABLE READ"
+    assert str(first(cur.fetchone())).upper().replace("-", " ") == "REPEATABLE READ"
     conn.rollback()
     with pytest.raises(aw.ConfigurationError, match="isolation level"):
         conn.set_isolation_level("sometimes")
@@ -128,7 +130,7 @@ def test_isolation_level_and_schema(conn: AwsWrapperConnection, driver: str) -> 
     else:
         conn.set_schema("app")
         cur = conn.execute("SELECT DATABASE()")
-    assert (cur.fetchone())[0] == conn.schema
+    assert first(cur.fetchone()) == conn.schema
     conn.rollback()
 
 

@@ -20,7 +20,7 @@ from aws_wrapper._compat import gather, sleep, spawn
 from aws_wrapper._sync.topology_monitor import monitors
 from aws_wrapper.sync import AwsWrapperConnection
 from aws_wrapper_devcluster import Cluster
-from tests.helpers import live_workers
+from tests.helpers import first, live_workers
 
 from .cluster import ENGINE_OF, instance_of
 
@@ -45,6 +45,7 @@ def connect(
 def count(conn: AwsWrapperConnection, table: str) -> int:
     cur = conn.execute(f"SELECT COUNT(*) FROM {table}")
     row = cur.fetchone()
+    assert row is not None
     cur.fetchall()
     return int(row[0])
 
@@ -73,7 +74,7 @@ def test_autocommit_writes_across_failover(
         isolation = "SHOW transaction_isolation" if driver == "psycopg" else "SELECT @@tx_isolation"
         conn.set_autocommit(False)  # psycopg applies the isolation level at BEGIN
         cur = conn.execute(isolation)
-        assert str((cur.fetchone())[0]).upper() == "SERIALIZABLE"
+        assert str(first(cur.fetchone())).upper() == "SERIALIZABLE"
         conn.rollback()
         conn.set_autocommit(True)
         conn.execute(f"INSERT INTO {table} VALUES (2, 0)")  # the following write works
@@ -210,6 +211,7 @@ def server_sessions(cluster: Cluster, driver: str) -> int:
         for _ in range(50):  # let connections that were just closed disappear
             cur = conn.execute(sql)
             row = cur.fetchone()
+            assert row is not None
             cur.fetchall()
             conn.rollback()
             found = int(row[0])

@@ -19,7 +19,7 @@ from aws_wrapper._sync.plugins.host_monitoring import host_monitors
 from aws_wrapper._sync.topology_monitor import monitors
 from aws_wrapper.sync import AwsWrapperConnection
 from aws_wrapper_devcluster import Cluster
-from tests.helpers import run_in_child
+from tests.helpers import first, run_in_child
 
 FAST_EFM: dict[str, Any] = {
     "failure_detection_time_ms": 1000,
@@ -75,7 +75,7 @@ def test_a_forked_child_leaves_the_parents_monitors_alone(cluster: Cluster, driv
             try:
                 mine.set_autocommit(True)
                 cur = mine.execute("SELECT 1")
-                assert (cur.fetchone())[0] == 1
+                assert first(cur.fetchone()) == 1
                 cur.fetchall()
                 started = monitors() + host_monitors()
                 assert len(started) == 2 and not parents & {id(m) for m in started}
@@ -94,7 +94,7 @@ def test_a_forked_child_leaves_the_parents_monitors_alone(cluster: Cluster, driv
 
         # the parent's connection still works, and still fails over
         cur = conn.execute("SELECT 1")
-        assert (cur.fetchone())[0] == 1
+        assert first(cur.fetchone()) == 1
         cur.fetchall()
         old = cluster.writer
         cluster.failover()
@@ -102,7 +102,7 @@ def test_a_forked_child_leaves_the_parents_monitors_alone(cluster: Cluster, driv
             conn.execute("SELECT 1")
         assert conn.current_host is not None and conn.current_host.host_id == cluster.writer != old
         cur = conn.execute("SELECT 1")
-        assert (cur.fetchone())[0] == 1
+        assert first(cur.fetchone()) == 1
         cur.fetchall()
     finally:
         conn.close()

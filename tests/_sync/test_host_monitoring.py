@@ -16,7 +16,7 @@ from aws_wrapper._compat import Event, gather, sleep, spawn
 from aws_wrapper._sync.plugins.host_monitoring import host_monitors
 from aws_wrapper.sync import AwsWrapperConnection
 from aws_wrapper_devcluster import Cluster
-from tests.helpers import live_workers
+from tests.helpers import first, live_workers
 
 from .cluster import ENGINE_OF
 
@@ -86,7 +86,7 @@ def test_with_failover_the_app_lands_on_a_healthy_host(cluster: Cluster, driver:
         assert conn.current_host is not None
         assert conn.current_host.host_id == cluster.writer != old
         cur = conn.execute("SELECT 1")
-        assert (cur.fetchone())[0] == 1
+        assert first(cur.fetchone()) == 1
     finally:
         cluster.heal()
         conn.close()

@@ -45,6 +45,7 @@ def provider() -> Iterator[PooledConnectionProvider]:
 def scalar(conn: AwsWrapperConnection, sql: str) -> Any:
     cur = conn.execute(sql)
     row = cur.fetchone()
+    assert row is not None
     conn.rollback()
     return row[0]
 

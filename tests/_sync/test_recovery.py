@@ -34,6 +34,7 @@ def table(cluster: Cluster, driver: str) -> Any:
 def one(conn: AwsWrapperConnection, sql: str) -> Any:
     cur = conn.execute(sql)
     row = cur.fetchone()
+    assert row is not None
     cur.fetchall()
     return row[0]
 

@@ -1,1 +1,2 @@
 from . import Cursor as Cursor
+from . import DictCursor as DictCursor

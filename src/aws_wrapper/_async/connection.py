@@ -8,10 +8,10 @@ from contextlib import asynccontextmanager
 from functools import partial
 from time import monotonic
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar, overload
 
 from aws_wrapper import errors, rds_utils
-from aws_wrapper._compat import AIO, AResult
+from aws_wrapper._compat import AIO, AAssignedBool, AResult
 from aws_wrapper.drivers import adriver_dialect_for
 from aws_wrapper.drivers._base import isolation_level
 from aws_wrapper.errors import (
@@ -28,6 +28,7 @@ from aws_wrapper.properties import (
     WRAPPER_DIALECT,
     parse_properties,
 )
+from aws_wrapper.typing import Params, Query, Row
 
 from .connection_provider import DIRECT
 from .cursor import AsyncAwsWrapperCursor
@@ -38,16 +39,32 @@ from .plugin_service import PluginServiceImpl
 from .pooled_connection_provider import get_connection_provider
 from .protocols import ConnectionProvider, DriverConnection, DriverDialect
 
+if TYPE_CHECKING:
+    import aiomysql
+    import aiomysql.cursors
+    import psycopg
+    from mysql.connector.types import RowItemType
+    from psycopg.rows import BaseRowFactory
+
+    from aws_wrapper._compat import AMySQLConnectorConnection
+    from aws_wrapper.typing import DictRow, MySQLParams, MySQLRow, TupleRow
+
 logger = logging.getLogger("aws_wrapper")
 
+_R = TypeVar("_R")  # the rows of a cursor or connection opened with a row factory
 
-class AsyncAwsWrapperConnection:
+
+class AsyncAwsWrapperConnection(Generic[Row, Query, Params]):
     """A database connection that survives failover, splits reads from writes, detects dead
     hosts and authenticates with AWS, depending on the plugins it was opened with.
 
     Open one with :func:`connect` or :meth:`connect`. It behaves like the driver's own
     connection (PEP 249, psycopg-style ``execute``), and always acts on the *current* driver
     connection, which plugins may replace.
+
+    For type checkers it is generic over the driver's row, query and parameter types
+    (:mod:`aws_wrapper.typing`), inferred from the connect function and ``row_factory`` /
+    ``cursorclass``: ``AsyncAwsWrapperConnection[TupleRow]`` over psycopg.
     """
 
     __slots__ = (
@@ -99,13 +116,72 @@ class AsyncAwsWrapperConnection:
         stamper = self._manager.stamper
         self._stamp = stamper if stamper is not None and stamper.subscribed_methods else None
 
+    # The overloads tell type checkers the row, query and parameter types of the driver the
+    # connect function belongs to (the last one: a driver named by another spelling).
+    @overload
+    @classmethod
+    async def connect(
+        cls,
+        target: Callable[..., AResult[psycopg.AsyncConnection[Any]]]
+        | Literal["psycopg"]
+        | None = None,
+        conninfo: str = "",
+        *,
+        row_factory: BaseRowFactory[_R],
+        **kwargs: Any,
+    ) -> AsyncAwsWrapperConnection[_R]: ...
+    @overload
+    @classmethod
+    async def connect(
+        cls,
+        target: Callable[..., AResult[psycopg.AsyncConnection[Any]]]
+        | Literal["psycopg"]
+        | None = None,
+        conninfo: str = "",
+        *,
+        row_factory: None = None,
+        **kwargs: Any,
+    ) -> AsyncAwsWrapperConnection[TupleRow]: ...
+    @overload
+    @classmethod
+    async def connect(
+        cls,
+        target: Callable[..., AResult[aiomysql.Connection]] | Literal["aiomysql"],
+        conninfo: str = "",
+        *,
+        cursorclass: type[aiomysql.cursors.DictCursor],
+        **kwargs: Any,
+    ) -> AsyncAwsWrapperConnection[DictRow, str, Any]: ...
+    @overload
+    @classmethod
+    async def connect(
+        cls,
+        target: Callable[..., AResult[aiomysql.Connection]] | Literal["aiomysql"],
+        conninfo: str = "",
+        *,
+        cursorclass: type[aiomysql.cursors.Cursor] | None = None,
+        **kwargs: Any,
+    ) -> AsyncAwsWrapperConnection[TupleRow, str, Any]: ...
+    @overload
+    @classmethod
+    async def connect(
+        cls,
+        target: Callable[..., AResult[AMySQLConnectorConnection]] | Literal["mysql-connector"],
+        conninfo: str = "",
+        **kwargs: Any,
+    ) -> AsyncAwsWrapperConnection[MySQLRow, str, MySQLParams]: ...
+    @overload
+    @classmethod
+    async def connect(
+        cls, target: str, conninfo: str = "", **kwargs: Any
+    ) -> AsyncAwsWrapperConnection[Any, Any, Any]: ...
     @classmethod
     async def connect(
         cls,
         target: Callable[..., Any] | str | None = None,
         conninfo: str = "",
         **kwargs: Any,
-    ) -> Self:
+    ) -> AsyncAwsWrapperConnection[Any, Any, Any]:
         """Open a wrapped connection.
 
         ``target`` is the driver's connect function (``psycopg.AsyncConnection.connect``,
@@ -255,7 +331,7 @@ class AsyncAwsWrapperConnection:
         return self._driver.get_autocommit(self._raw())
 
     @autocommit.setter
-    def autocommit(self, value: bool) -> None:
+    def autocommit(self, value: AAssignedBool) -> None:
         if AIO:
             raise AttributeError(
                 "'autocommit' is read-only on async connections: use "
@@ -268,7 +344,7 @@ class AsyncAwsWrapperConnection:
         return self._driver.get_read_only(self._raw())
 
     @read_only.setter
-    def read_only(self, value: bool) -> None:
+    def read_only(self, value: AAssignedBool) -> None:
         if AIO:
             raise AttributeError(
                 "'read_only' is read-only on async connections: use "
@@ -318,14 +394,38 @@ class AsyncAwsWrapperConnection:
 
     # -- PEP 249 -----------------------------------------------------------------------------
 
-    def cursor(self, *args: Any, **kwargs: Any) -> AsyncAwsWrapperCursor:
-        """A new cursor; arguments go to the driver's ``cursor()``."""
+    @overload
+    def cursor(
+        self, *, row_factory: BaseRowFactory[_R], **kwargs: Any
+    ) -> AsyncAwsWrapperCursor[_R, Query, Params]: ...
+    @overload
+    def cursor(
+        self, cursor: type[aiomysql.cursors.DictCursor], /
+    ) -> AsyncAwsWrapperCursor[DictRow, Query, Params]: ...
+    @overload
+    def cursor(
+        self, *, dictionary: Literal[True], **kwargs: Any
+    ) -> AsyncAwsWrapperCursor[dict[str, RowItemType], Query, Params]: ...
+    @overload
+    def cursor(
+        self,
+        *args: Any,
+        row_factory: None = None,
+        dictionary: Literal[False] | None = None,
+        **kwargs: Any,
+    ) -> AsyncAwsWrapperCursor[Row, Query, Params]: ...
+    def cursor(self, *args: Any, **kwargs: Any) -> AsyncAwsWrapperCursor[Any, Query, Params]:
+        """A new cursor; arguments go to the driver's ``cursor()`` (psycopg's
+        ``row_factory=``, PyMySQL's and aiomysql's cursor class, mysql-connector's
+        ``dictionary=True``, ...)."""
         self._raw()
         return AsyncAwsWrapperCursor(self, args, kwargs)
 
-    async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> AsyncAwsWrapperCursor:
+    async def execute(
+        self, query: Query, params: Params | None = None, **kwargs: Any
+    ) -> AsyncAwsWrapperCursor[Row, Query, Params]:
         """Run a query on a new cursor and return it (psycopg style)."""
-        cur = AsyncAwsWrapperCursor(self, (), {})
+        cur: AsyncAwsWrapperCursor[Row, Query, Params] = AsyncAwsWrapperCursor(self, (), {})
         await cur.execute(query, params, **kwargs)
         return cur
 
@@ -398,6 +498,11 @@ class AsyncAwsWrapperConnection:
         if raw is not None:
             self._driver.abort(raw)
 
+    async def _execute_sql(self, sql: str) -> None:
+        """Run a statement of our own (savepoints, transaction control)."""
+        cur: AsyncAwsWrapperCursor[Any, Any, Any] = AsyncAwsWrapperCursor(self, (), {})
+        await cur.execute(sql)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Self]:
         """A transaction block: commit on success, roll back on error. Nested blocks use
@@ -405,17 +510,17 @@ class AsyncAwsWrapperConnection:
         raw = self._raw()
         if self._driver.in_transaction(raw):
             name = f"aws_wrapper_sp_{id(self) % 1000000}_{_next_savepoint()}"
-            await self.execute(f"SAVEPOINT {name}")
+            await self._execute_sql(f"SAVEPOINT {name}")
             try:
                 yield self
             except BaseException:
-                await self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                await self._execute_sql(f"ROLLBACK TO SAVEPOINT {name}")
                 raise
-            await self.execute(f"RELEASE SAVEPOINT {name}")
+            await self._execute_sql(f"RELEASE SAVEPOINT {name}")
             return
         explicit = self._driver.get_autocommit(raw)
         if explicit:
-            await self.execute("BEGIN")
+            await self._execute_sql("BEGIN")
         try:
             yield self
         except BaseException:
@@ -425,12 +530,12 @@ class AsyncAwsWrapperConnection:
                 self._service.lost_in_transaction = False
             elif not self.closed:
                 if explicit:
-                    await self.execute("ROLLBACK")
+                    await self._execute_sql("ROLLBACK")
                 else:
                     await self.rollback()
             raise
         if explicit:
-            await self.execute("COMMIT")
+            await self._execute_sql("COMMIT")
         else:
             await self.commit()
 
@@ -488,12 +593,55 @@ def _check_bool(name: str, value: object) -> bool:
     return value
 
 
+@overload
+async def connect(
+    conninfo: str = "",
+    *,
+    driver: Callable[..., AResult[psycopg.AsyncConnection[Any]]] | Literal["psycopg"] | None = None,
+    row_factory: BaseRowFactory[_R],
+    **kwargs: Any,
+) -> AsyncAwsWrapperConnection[_R]: ...
+@overload
+async def connect(
+    conninfo: str = "",
+    *,
+    driver: Callable[..., AResult[psycopg.AsyncConnection[Any]]] | Literal["psycopg"] | None = None,
+    row_factory: None = None,
+    **kwargs: Any,
+) -> AsyncAwsWrapperConnection[TupleRow]: ...
+@overload
+async def connect(
+    conninfo: str = "",
+    *,
+    driver: Callable[..., AResult[aiomysql.Connection]] | Literal["aiomysql"],
+    cursorclass: type[aiomysql.cursors.DictCursor],
+    **kwargs: Any,
+) -> AsyncAwsWrapperConnection[DictRow, str, Any]: ...
+@overload
+async def connect(
+    conninfo: str = "",
+    *,
+    driver: Callable[..., AResult[aiomysql.Connection]] | Literal["aiomysql"],
+    cursorclass: type[aiomysql.cursors.Cursor] | None = None,
+    **kwargs: Any,
+) -> AsyncAwsWrapperConnection[TupleRow, str, Any]: ...
+@overload
+async def connect(
+    conninfo: str = "",
+    *,
+    driver: Callable[..., AResult[AMySQLConnectorConnection]] | Literal["mysql-connector"],
+    **kwargs: Any,
+) -> AsyncAwsWrapperConnection[MySQLRow, str, MySQLParams]: ...
+@overload
+async def connect(
+    conninfo: str = "", *, driver: str, **kwargs: Any
+) -> AsyncAwsWrapperConnection[Any, Any, Any]: ...
 async def connect(
     conninfo: str = "",
     *,
     driver: Callable[..., Any] | str | None = None,
     **kwargs: Any,
-) -> AsyncAwsWrapperConnection:
+) -> AsyncAwsWrapperConnection[Any, Any, Any]:
     """Open a wrapped connection.
 
     ``driver`` is a driver name or the driver's connect function (default psycopg);
@@ -505,4 +653,7 @@ async def connect(
             plugins="failover_v2,host_monitoring_v2",
         )
     """
-    return await AsyncAwsWrapperConnection.connect(driver, conninfo, **kwargs)
+    target: Any = driver  # the overloads above have typed it
+    conn: AsyncAwsWrapperConnection[Any, Any, Any]
+    conn = await AsyncAwsWrapperConnection.connect(target, conninfo, **kwargs)
+    return conn

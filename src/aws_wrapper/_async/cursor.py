@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Iterable, Sequence
 from functools import partial
 from time import monotonic
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NoReturn, Self
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, Self
 
 from aws_wrapper.errors import ConnectionClosedError, NotSupportedError, ProgrammingError
+from aws_wrapper.typing import Params, Query, Row
 
 if TYPE_CHECKING:
     from .connection import AsyncAwsWrapperConnection
@@ -18,17 +19,21 @@ if TYPE_CHECKING:
 _FUNCTION_NAME = re.compile(r'^(?:[A-Za-z_][\w$]*|"[^"]+")(?:\.(?:[A-Za-z_][\w$]*|"[^"]+"))?$')
 
 
-class AsyncAwsWrapperCursor:
+class AsyncAwsWrapperCursor(Generic[Row, Query, Params]):
     """A cursor of :class:`AsyncAwsWrapperConnection`.
 
     It holds a cursor of the current driver connection and makes a new one when a plugin has
     replaced that connection (after a failover or a read/write switch), so a cursor stays
-    usable across such changes. Rows are the driver's own (tuples by default).
+    usable across such changes. Rows are the driver's own (tuples by default); for type
+    checkers the cursor carries the driver's row, query and parameter types
+    (:mod:`aws_wrapper.typing`).
     """
 
     __slots__ = ("_args", "_arraysize", "_closed", "_conn", "_cur", "_owner")
 
-    def __init__(self, conn: AsyncAwsWrapperConnection, args: tuple[Any, ...], kwargs: Any) -> None:
+    def __init__(
+        self, conn: AsyncAwsWrapperConnection[Any, Any, Any], args: tuple[Any, ...], kwargs: Any
+    ) -> None:
         self._conn = conn
         self._args = (args, kwargs)
         self._cur: Any = None
@@ -72,12 +77,12 @@ class AsyncAwsWrapperCursor:
         return self._cur
 
     @property
-    def connection(self) -> AsyncAwsWrapperConnection:
+    def connection(self) -> AsyncAwsWrapperConnection[Row, Query, Params]:
         return self._conn
 
     # -- PEP 249 ---------------------------------------------------------------------------
 
-    async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Self:
+    async def execute(self, query: Query, params: Params | None = None, **kwargs: Any) -> Self:
         conn = self._conn
         service = conn._service
         cur = self._cur
@@ -100,7 +105,7 @@ class AsyncAwsWrapperCursor:
                 stamp.since = None
         return self
 
-    async def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> Self:
+    async def executemany(self, query: Query, params_seq: Iterable[Params], **kwargs: Any) -> Self:
         conn = self._conn
         service = conn._service
         cur = self._cur
@@ -124,20 +129,20 @@ class AsyncAwsWrapperCursor:
                 stamp.since = None
         return self
 
-    async def fetchone(self) -> Any:
+    async def fetchone(self) -> Row | None:
         cur = self._cur
         if cur is None or self._owner is None:
             self._no_results()
         chain = self._conn._ch_fetchone
+        row: Row | None
         try:
-            if chain is None:
-                return await cur.fetchone()
-            return await chain(self, (), cur.fetchone)
+            row = await (cur.fetchone() if chain is None else chain(self, (), cur.fetchone))
         except BaseException as e:
             self._conn._failed(e, self._owner)
             raise
+        return row
 
-    async def fetchmany(self, size: int | None = None) -> list[Any]:
+    async def fetchmany(self, size: int | None = None) -> list[Row]:
         cur = self._cur
         if cur is None or self._owner is None:
             self._no_results()
@@ -153,7 +158,7 @@ class AsyncAwsWrapperCursor:
             raise
         return rows if type(rows) is list else list(rows)
 
-    async def fetchall(self) -> list[Any]:
+    async def fetchall(self) -> list[Row]:
         cur = self._cur
         if cur is None or self._owner is None:
             self._no_results()
@@ -180,7 +185,8 @@ class AsyncAwsWrapperCursor:
             if not isinstance(name, str) or not _FUNCTION_NAME.match(name):
                 raise ProgrammingError(f"callproc: not a function name: {name!r}")
             marks = ", ".join(["%s"] * len(params))
-            await self.execute(f"SELECT * FROM {name}({marks})", tuple(params))
+            me: AsyncAwsWrapperCursor[Any, Any, Any] = self
+            await me.execute(f"SELECT * FROM {name}({marks})", tuple(params))
             return params
         try:
             return await conn._manager.execute(
@@ -276,10 +282,10 @@ class AsyncAwsWrapperCursor:
     ) -> None:
         await self.close()
 
-    def __aiter__(self) -> AsyncIterator[Any]:
+    def __aiter__(self) -> Self:
         return self
 
-    async def __anext__(self) -> Any:
+    async def __anext__(self) -> Row:
         row = await self.fetchone()
         if row is None:
             raise StopAsyncIteration

@@ -10,10 +10,10 @@ from contextlib import contextmanager
 from functools import partial
 from time import monotonic
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar, overload
 
 from aws_wrapper import errors, rds_utils
-from aws_wrapper._compat import Result
+from aws_wrapper._compat import AssignedBool, Result
 from aws_wrapper.drivers import driver_dialect_for
 from aws_wrapper.drivers._base import isolation_level
 from aws_wrapper.errors import (
@@ -30,6 +30,7 @@ from aws_wrapper.properties import (
     WRAPPER_DIALECT,
     parse_properties,
 )
+from aws_wrapper.typing import Params, Query, Row
 
 from .connection_provider import DIRECT
 from .cursor import AwsWrapperCursor
@@ -40,16 +41,32 @@ from .plugin_service import PluginServiceImpl
 from .pooled_connection_provider import get_connection_provider
 from .protocols import ConnectionProvider, DriverConnection, DriverDialect
 
+if TYPE_CHECKING:
+    import psycopg
+    import pymysql
+    import pymysql.cursors
+    from mysql.connector.types import RowItemType
+    from psycopg.rows import BaseRowFactory
+
+    from aws_wrapper._compat import MySQLConnectorConnection
+    from aws_wrapper.typing import DictRow, MySQLParams, MySQLRow, TupleRow
+
 logger = logging.getLogger("aws_wrapper")
 
+_R = TypeVar("_R")  # the rows of a cursor or connection opened with a row factory
 
-class AwsWrapperConnection:
+
+class AwsWrapperConnection(Generic[Row, Query, Params]):
     """A database connection that survives failover, splits reads from writes, detects dead
     hosts and authenticates with AWS, depending on the plugins it was opened with.
 
     Open one with :func:`connect` or :meth:`connect`. It behaves like the driver's own
     connection (PEP 249, psycopg-style ``execute``), and always acts on the *current* driver
     connection, which plugins may replace.
+
+    For type checkers it is generic over the driver's row, query and parameter types
+    (:mod:`aws_wrapper.typing`), inferred from the connect function and ``row_factory`` /
+    ``cursorclass``: ``AwsWrapperConnection[TupleRow]`` over psycopg.
     """
 
     __slots__ = (
@@ -101,13 +118,68 @@ class AwsWrapperConnection:
         stamper = self._manager.stamper
         self._stamp = stamper if stamper is not None and stamper.subscribed_methods else None
 
+    # The overloads tell type checkers the row, query and parameter types of the driver the
+    # connect function belongs to (the last one: a driver named by another spelling).
+    @overload
+    @classmethod
+    def connect(
+        cls,
+        target: Callable[..., Result[psycopg.Connection[Any]]] | Literal["psycopg"] | None = None,
+        conninfo: str = "",
+        *,
+        row_factory: BaseRowFactory[_R],
+        **kwargs: Any,
+    ) -> AwsWrapperConnection[_R]: ...
+    @overload
+    @classmethod
+    def connect(
+        cls,
+        target: Callable[..., Result[psycopg.Connection[Any]]] | Literal["psycopg"] | None = None,
+        conninfo: str = "",
+        *,
+        row_factory: None = None,
+        **kwargs: Any,
+    ) -> AwsWrapperConnection[TupleRow]: ...
+    @overload
+    @classmethod
+    def connect(
+        cls,
+        target: Callable[..., Result[pymysql.Connection]] | Literal["pymysql"],
+        conninfo: str = "",
+        *,
+        cursorclass: type[pymysql.cursors.DictCursor],
+        **kwargs: Any,
+    ) -> AwsWrapperConnection[DictRow, str, Any]: ...
+    @overload
+    @classmethod
+    def connect(
+        cls,
+        target: Callable[..., Result[pymysql.Connection]] | Literal["pymysql"],
+        conninfo: str = "",
+        *,
+        cursorclass: type[pymysql.cursors.Cursor] | None = None,
+        **kwargs: Any,
+    ) -> AwsWrapperConnection[TupleRow, str, Any]: ...
+    @overload
+    @classmethod
+    def connect(
+        cls,
+        target: Callable[..., Result[MySQLConnectorConnection]] | Literal["mysql-connector"],
+        conninfo: str = "",
+        **kwargs: Any,
+    ) -> AwsWrapperConnection[MySQLRow, str, MySQLParams]: ...
+    @overload
+    @classmethod
+    def connect(
+        cls, target: str, conninfo: str = "", **kwargs: Any
+    ) -> AwsWrapperConnection[Any, Any, Any]: ...
     @classmethod
     def connect(
         cls,
         target: Callable[..., Any] | str | None = None,
         conninfo: str = "",
         **kwargs: Any,
-    ) -> Self:
+    ) -> AwsWrapperConnection[Any, Any, Any]:
         """Open a wrapped connection.
 
         ``target`` is the driver's connect function (``psycopg.Connection.connect``,
@@ -253,7 +325,7 @@ class AwsWrapperConnection:
         return self._driver.get_autocommit(self._raw())
 
     @autocommit.setter
-    def autocommit(self, value: bool) -> None:
+    def autocommit(self, value: AssignedBool) -> None:
         self.set_autocommit(value)
 
     @property
@@ -261,7 +333,7 @@ class AwsWrapperConnection:
         return self._driver.get_read_only(self._raw())
 
     @read_only.setter
-    def read_only(self, value: bool) -> None:
+    def read_only(self, value: AssignedBool) -> None:
         self.set_read_only(value)
 
     @property
@@ -306,14 +378,38 @@ class AwsWrapperConnection:
 
     # -- PEP 249 -----------------------------------------------------------------------------
 
-    def cursor(self, *args: Any, **kwargs: Any) -> AwsWrapperCursor:
-        """A new cursor; arguments go to the driver's ``cursor()``."""
+    @overload
+    def cursor(
+        self, *, row_factory: BaseRowFactory[_R], **kwargs: Any
+    ) -> AwsWrapperCursor[_R, Query, Params]: ...
+    @overload
+    def cursor(
+        self, cursor: type[pymysql.cursors.DictCursor], /
+    ) -> AwsWrapperCursor[DictRow, Query, Params]: ...
+    @overload
+    def cursor(
+        self, *, dictionary: Literal[True], **kwargs: Any
+    ) -> AwsWrapperCursor[dict[str, RowItemType], Query, Params]: ...
+    @overload
+    def cursor(
+        self,
+        *args: Any,
+        row_factory: None = None,
+        dictionary: Literal[False] | None = None,
+        **kwargs: Any,
+    ) -> AwsWrapperCursor[Row, Query, Params]: ...
+    def cursor(self, *args: Any, **kwargs: Any) -> AwsWrapperCursor[Any, Query, Params]:
+        """A new cursor; arguments go to the driver's ``cursor()`` (psycopg's
+        ``row_factory=``, PyMySQL's and aiomysql's cursor class, mysql-connector's
+        ``dictionary=True``, ...)."""
         self._raw()
         return AwsWrapperCursor(self, args, kwargs)
 
-    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> AwsWrapperCursor:
+    def execute(
+        self, query: Query, params: Params | None = None, **kwargs: Any
+    ) -> AwsWrapperCursor[Row, Query, Params]:
         """Run a query on a new cursor and return it (psycopg style)."""
-        cur = AwsWrapperCursor(self, (), {})
+        cur: AwsWrapperCursor[Row, Query, Params] = AwsWrapperCursor(self, (), {})
         cur.execute(query, params, **kwargs)
         return cur
 
@@ -386,6 +482,11 @@ class AwsWrapperConnection:
         if raw is not None:
             self._driver.abort(raw)
 
+    def _execute_sql(self, sql: str) -> None:
+        """Run a statement of our own (savepoints, transaction control)."""
+        cur: AwsWrapperCursor[Any, Any, Any] = AwsWrapperCursor(self, (), {})
+        cur.execute(sql)
+
     @contextmanager
     def transaction(self) -> Iterator[Self]:
         """A transaction block: commit on success, roll back on error. Nested blocks use
@@ -393,17 +494,17 @@ class AwsWrapperConnection:
         raw = self._raw()
         if self._driver.in_transaction(raw):
             name = f"aws_wrapper_sp_{id(self) % 1000000}_{_next_savepoint()}"
-            self.execute(f"SAVEPOINT {name}")
+            self._execute_sql(f"SAVEPOINT {name}")
             try:
                 yield self
             except BaseException:
-                self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                self._execute_sql(f"ROLLBACK TO SAVEPOINT {name}")
                 raise
-            self.execute(f"RELEASE SAVEPOINT {name}")
+            self._execute_sql(f"RELEASE SAVEPOINT {name}")
             return
         explicit = self._driver.get_autocommit(raw)
         if explicit:
-            self.execute("BEGIN")
+            self._execute_sql("BEGIN")
         try:
             yield self
         except BaseException:
@@ -413,12 +514,12 @@ class AwsWrapperConnection:
                 self._service.lost_in_transaction = False
             elif not self.closed:
                 if explicit:
-                    self.execute("ROLLBACK")
+                    self._execute_sql("ROLLBACK")
                 else:
                     self.rollback()
             raise
         if explicit:
-            self.execute("COMMIT")
+            self._execute_sql("COMMIT")
         else:
             self.commit()
 
@@ -476,12 +577,55 @@ def _check_bool(name: str, value: object) -> bool:
     return value
 
 
+@overload
+def connect(
+    conninfo: str = "",
+    *,
+    driver: Callable[..., Result[psycopg.Connection[Any]]] | Literal["psycopg"] | None = None,
+    row_factory: BaseRowFactory[_R],
+    **kwargs: Any,
+) -> AwsWrapperConnection[_R]: ...
+@overload
+def connect(
+    conninfo: str = "",
+    *,
+    driver: Callable[..., Result[psycopg.Connection[Any]]] | Literal["psycopg"] | None = None,
+    row_factory: None = None,
+    **kwargs: Any,
+) -> AwsWrapperConnection[TupleRow]: ...
+@overload
+def connect(
+    conninfo: str = "",
+    *,
+    driver: Callable[..., Result[pymysql.Connection]] | Literal["pymysql"],
+    cursorclass: type[pymysql.cursors.DictCursor],
+    **kwargs: Any,
+) -> AwsWrapperConnection[DictRow, str, Any]: ...
+@overload
+def connect(
+    conninfo: str = "",
+    *,
+    driver: Callable[..., Result[pymysql.Connection]] | Literal["pymysql"],
+    cursorclass: type[pymysql.cursors.Cursor] | None = None,
+    **kwargs: Any,
+) -> AwsWrapperConnection[TupleRow, str, Any]: ...
+@overload
+def connect(
+    conninfo: str = "",
+    *,
+    driver: Callable[..., Result[MySQLConnectorConnection]] | Literal["mysql-connector"],
+    **kwargs: Any,
+) -> AwsWrapperConnection[MySQLRow, str, MySQLParams]: ...
+@overload
+def connect(
+    conninfo: str = "", *, driver: str, **kwargs: Any
+) -> AwsWrapperConnection[Any, Any, Any]: ...
 def connect(
     conninfo: str = "",
     *,
     driver: Callable[..., Any] | str | None = None,
     **kwargs: Any,
-) -> AwsWrapperConnection:
+) -> AwsWrapperConnection[Any, Any, Any]:
     """Open a wrapped connection.
 
     ``driver`` is a driver name or the driver's connect function (default psycopg);
@@ -493,4 +637,7 @@ def connect(
             plugins="failover_v2,host_monitoring_v2",
         )
     """
-    return AwsWrapperConnection.connect(driver, conninfo, **kwargs)
+    target: Any = driver  # the overloads above have typed it
+    conn: AwsWrapperConnection[Any, Any, Any]
+    conn = AwsWrapperConnection.connect(target, conninfo, **kwargs)
+    return conn

@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from functools import partial
 from time import monotonic
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NoReturn, Self
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, Self
 
 from aws_wrapper.errors import ConnectionClosedError, NotSupportedError, ProgrammingError
+from aws_wrapper.typing import Params, Query, Row
 
 if TYPE_CHECKING:
     from .connection import AwsWrapperConnection
@@ -20,17 +21,21 @@ if TYPE_CHECKING:
 _FUNCTION_NAME = re.compile(r'^(?:[A-Za-z_][\w$]*|"[^"]+")(?:\.(?:[A-Za-z_][\w$]*|"[^"]+"))?$')
 
 
-class AwsWrapperCursor:
+class AwsWrapperCursor(Generic[Row, Query, Params]):
     """A cursor of :class:`AwsWrapperConnection`.
 
     It holds a cursor of the current driver connection and makes a new one when a plugin has
     replaced that connection (after a failover or a read/write switch), so a cursor stays
-    usable across such changes. Rows are the driver's own (tuples by default).
+    usable across such changes. Rows are the driver's own (tuples by default); for type
+    checkers the cursor carries the driver's row, query and parameter types
+    (:mod:`aws_wrapper.typing`).
     """
 
     __slots__ = ("_args", "_arraysize", "_closed", "_conn", "_cur", "_owner")
 
-    def __init__(self, conn: AwsWrapperConnection, args: tuple[Any, ...], kwargs: Any) -> None:
+    def __init__(
+        self, conn: AwsWrapperConnection[Any, Any, Any], args: tuple[Any, ...], kwargs: Any
+    ) -> None:
         self._conn = conn
         self._args = (args, kwargs)
         self._cur: Any = None
@@ -74,12 +79,12 @@ class AwsWrapperCursor:
         return self._cur
 
     @property
-    def connection(self) -> AwsWrapperConnection:
+    def connection(self) -> AwsWrapperConnection[Row, Query, Params]:
         return self._conn
 
     # -- PEP 249 ---------------------------------------------------------------------------
 
-    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Self:
+    def execute(self, query: Query, params: Params | None = None, **kwargs: Any) -> Self:
         conn = self._conn
         service = conn._service
         cur = self._cur
@@ -102,7 +107,7 @@ class AwsWrapperCursor:
                 stamp.since = None
         return self
 
-    def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> Self:
+    def executemany(self, query: Query, params_seq: Iterable[Params], **kwargs: Any) -> Self:
         conn = self._conn
         service = conn._service
         cur = self._cur
@@ -126,20 +131,20 @@ class AwsWrapperCursor:
                 stamp.since = None
         return self
 
-    def fetchone(self) -> Any:
+    def fetchone(self) -> Row | None:
         cur = self._cur
         if cur is None or self._owner is None:
             self._no_results()
         chain = self._conn._ch_fetchone
+        row: Row | None
         try:
-            if chain is None:
-                return cur.fetchone()
-            return chain(self, (), cur.fetchone)
+            row = cur.fetchone() if chain is None else chain(self, (), cur.fetchone)
         except BaseException as e:
             self._conn._failed(e, self._owner)
             raise
+        return row
 
-    def fetchmany(self, size: int | None = None) -> list[Any]:
+    def fetchmany(self, size: int | None = None) -> list[Row]:
         cur = self._cur
         if cur is None or self._owner is None:
             self._no_results()
@@ -155,7 +160,7 @@ class AwsWrapperCursor:
             raise
         return rows if type(rows) is list else list(rows)
 
-    def fetchall(self) -> list[Any]:
+    def fetchall(self) -> list[Row]:
         cur = self._cur
         if cur is None or self._owner is None:
             self._no_results()
@@ -182,7 +187,8 @@ class AwsWrapperCursor:
             if not isinstance(name, str) or not _FUNCTION_NAME.match(name):
                 raise ProgrammingError(f"callproc: not a function name: {name!r}")
             marks = ", ".join(["%s"] * len(params))
-            self.execute(f"SELECT * FROM {name}({marks})", tuple(params))
+            me: AwsWrapperCursor[Any, Any, Any] = self
+            me.execute(f"SELECT * FROM {name}({marks})", tuple(params))
             return params
         try:
             return conn._manager.execute(
@@ -278,10 +284,10 @@ class AwsWrapperCursor:
     ) -> None:
         self.close()
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Self:
         return self
 
-    def __next__(self) -> Any:
+    def __next__(self) -> Row:
         row = self.fetchone()
         if row is None:
             raise StopIteration
