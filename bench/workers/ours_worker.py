@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Benchmark worker for the raw drivers and aws_wrapper (runs in the project's venv).
 
-Variants: ``raw-sync`` (psycopg ``Connection`` / PyMySQL), ``raw-async`` (psycopg
-``AsyncConnection`` / aiomysql), ``ours-sync`` (``aws_wrapper.connect``), ``ours-aio``
-(``aws_wrapper.aio.connect``). Driven by ``bench/compare.py`` over stdin/stdout (see
-``worker_common.py``); not meant to be run by hand.
+Variants: ``raw-sync`` (the blocking driver itself), ``raw-async`` (the asyncio driver itself),
+``ours-sync`` (``aws_wrapper.connect``), ``ours-aio`` (``aws_wrapper.aio.connect``). The driver
+is the target's ``driver`` (see :func:`driver_of`): psycopg on PostgreSQL; on MySQL PyMySQL or
+MySQL Connector/Python (pure Python) blocking, aiomysql or ``mysql.connector.aio`` async.
+Driven by ``bench/compare.py`` over stdin/stdout (see ``worker_common.py``); not meant to be
+run by hand.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 import aiomysql
 import mysql.connector
+import mysql.connector.aio
 import psycopg
 import pymysql
 from worker_common import HOSTS, AsyncVariant, SyncVariant, Variant, resolved, serve
@@ -41,6 +44,18 @@ NETWORK_ERRORS: tuple[type[BaseException], ...] = (
     aws_wrapper.OperationalError,
     aws_wrapper.InterfaceError,
 )
+
+
+def driver_of(target: Mapping[str, Any], world: str) -> str:
+    """The target's ``driver``, or the default of its engine and world: psycopg on
+    PostgreSQL; on MySQL ``mysql-connector`` blocking (see :func:`driver_params`), ``aiomysql``
+    async."""
+    driver = target.get("driver")
+    if driver:
+        return str(driver)
+    if target["engine"] == "postgresql":
+        return "psycopg"
+    return "mysql-connector" if world == "sync" else "aiomysql"
 
 
 def driver_params(target: Mapping[str, Any], raw: bool) -> dict[str, Any]:
@@ -67,6 +82,13 @@ def driver_params(target: Mapping[str, Any], raw: bool) -> dict[str, Any]:
     return params
 
 
+AIO_NO_TLS = {"ssl_disabled": True}
+"""For ``mysql.connector.aio``: the benchmark's MariaDB servers offer no TLS (the plain one is
+started without, the devcluster's relay hides it), and mysql.connector.aio 26.x then logs in
+unencrypted but fails reading the TLS cipher of its plain socket unless told ``ssl_disabled``
+(aws_wrapper would retry with it; both get it at once)."""
+
+
 def describe(conn: Any) -> str:
     try:
         service = conn._service
@@ -82,8 +104,11 @@ class RawSync(SyncVariant):
 
     def connect(self, target: Mapping[str, Any], props: Mapping[str, Any], provider: Any) -> Any:
         params = driver_params(target, raw=True)
-        if target["engine"] == "postgresql":
+        driver = driver_of(target, "sync")
+        if driver == "psycopg":
             return psycopg.Connection.connect(**params, autocommit=True)
+        if driver == "pymysql":
+            return pymysql.connect(**params, autocommit=True)
         return mysql.connector.connect(**params, use_pure=True, autocommit=True)
 
     def is_network_error(self, error: BaseException) -> bool:
@@ -101,21 +126,13 @@ class RawAsync(AsyncVariant):
         self, target: Mapping[str, Any], props: Mapping[str, Any], provider: Any
     ) -> Any:
         params = driver_params(target, raw=True)
-        if target["engine"] == "postgresql":
+        driver = driver_of(target, "async")
+        if driver == "psycopg":
             return await psycopg.AsyncConnection.connect(**params, autocommit=True)
+        if driver == "mysql-connector":
+            return await mysql.connector.aio.connect(**params, **AIO_NO_TLS, autocommit=True)
         params["db"] = params.pop("database")
         return await aiomysql.connect(**params, autocommit=True)
-
-    async def cursor(self, conn: Any) -> Any:
-        if isinstance(conn, aiomysql.Connection):
-            return await conn.cursor()
-        return conn.cursor()
-
-    async def close(self, conn: Any) -> None:
-        if isinstance(conn, aiomysql.Connection):
-            conn.close()
-            return
-        await conn.close()
 
     def is_network_error(self, error: BaseException) -> bool:
         return isinstance(error, NETWORK_ERRORS)
@@ -128,10 +145,9 @@ class OursSync(SyncVariant):
     name = "ours-sync"
 
     def connect(self, target: Mapping[str, Any], props: Mapping[str, Any], provider: Any) -> Any:
-        driver = "psycopg"
+        driver = driver_of(target, "sync")
         extra: dict[str, Any] = {} if provider is None else {"connection_provider": provider}
-        if target["engine"] != "postgresql":
-            driver = "mysql-connector"
+        if driver == "mysql-connector":
             extra["use_pure"] = True
         return aws_wrapper.connect(
             driver=driver, **driver_params(target, raw=False), **props, **extra, autocommit=True
@@ -159,8 +175,10 @@ class OursAio(AsyncVariant):
     async def connect(
         self, target: Mapping[str, Any], props: Mapping[str, Any], provider: Any
     ) -> Any:
-        driver = "psycopg" if target["engine"] == "postgresql" else "aiomysql"
+        driver = driver_of(target, "async")
         extra: dict[str, Any] = {} if provider is None else {"connection_provider": provider}
+        if driver == "mysql-connector":
+            extra.update(AIO_NO_TLS)
         return await aws_wrapper.aio.connect(
             driver=driver, **driver_params(target, raw=False), **props, **extra, autocommit=True
         )

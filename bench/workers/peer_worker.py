@@ -4,7 +4,9 @@
 Variants: ``peer-sync`` (``AwsWrapperConnection.connect(psycopg.Connection.connect`` or
 ``mysql.connector.connect, ...)``) and ``peer-aio`` (``aws_advanced_python_wrapper.aio.
 AsyncAwsWrapperConnection.connect(psycopg.AsyncConnection.connect`` or ``aiomysql.connect,
-...)``). Imports only the standard library,
+...)``); scenario 1 also asks for PyMySQL (sync) and ``mysql.connector.aio`` (aio), which the
+peer does not support: those connects fail and the harness reports them. Imports only the
+standard library,
 ``worker_common.py`` (standard library only) and the implementation under test with its drivers;
 never aws_wrapper. Driven by ``bench/compare.py`` over stdin/stdout; not meant to be run by hand.
 
@@ -85,6 +87,16 @@ def params(target: Mapping[str, Any], props: Mapping[str, Any]) -> dict[str, Any
     return out
 
 
+def driver_of(target: Mapping[str, Any], world: str) -> str:
+    """The target's ``driver``, or its engine's default in ``world`` (as ours_worker.py)."""
+    driver = target.get("driver")
+    if driver:
+        return str(driver)
+    if target["engine"] == "postgresql":
+        return "psycopg"
+    return "mysql-connector" if world == "sync" else "aiomysql"
+
+
 def is_network_error(error: BaseException) -> bool:
     return isinstance(error, NETWORK_ERRORS) and not isinstance(error, FailoverSuccessError)
 
@@ -104,8 +116,11 @@ class PeerSync(SyncVariant):
     def connect(self, target: Mapping[str, Any], props: Mapping[str, Any], provider: Any) -> Any:
         if provider is not None:
             ConnectionProviderManager.set_connection_provider(provider)
-        if target["engine"] == "postgresql":
+        driver = driver_of(target, "sync")
+        if driver == "psycopg":
             return AwsWrapperConnection.connect(psycopg.Connection.connect, **params(target, props))
+        if driver == "pymysql":  # asked for by scenario 1; it is not supported (it fails)
+            return AwsWrapperConnection.connect(pymysql.connect, **params(target, props))
         # MySQL Connector/Python, pure-Python: its supported blocking MySQL driver (PyMySQL is
         # not recognized), and the only one its EFM can abort from the monitor thread
         return AwsWrapperConnection.connect(
@@ -140,9 +155,17 @@ class PeerAio(AsyncVariant):
     ) -> Any:
         if provider is not None:
             AsyncConnectionProviderManager.set_connection_provider(provider)
-        if target["engine"] == "postgresql":
+        driver = driver_of(target, "async")
+        if driver == "psycopg":
             return await AsyncAwsWrapperConnection.connect(
                 psycopg.AsyncConnection.connect, **params(target, props)
+            )
+        if driver == "mysql-connector":  # asked for by scenario 1; its aio package has no
+            # dialect for it (it fails)
+            import mysql.connector.aio
+
+            return await AsyncAwsWrapperConnection.connect(
+                mysql.connector.aio.connect, **params(target, props), ssl_disabled=True
             )
         return await AsyncAwsWrapperConnection.connect(aiomysql.connect, **params(target, props))
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import inspect
 import json
 import os
 import socket
@@ -40,7 +41,14 @@ T = TypeVar("T")
 
 SELECT_ONE = "SELECT 1"
 ROWS_QUERY = "SELECT generate_series(1, 1000)"
+ROWS_QUERY_MARIADB = "SELECT seq FROM seq_1_to_1000"
+"""The 1,000-row query on MariaDB (its SEQUENCE engine; not on MySQL proper)."""
 ROWS = 1000
+BACKEND_TID_MARIADB = "SELECT TID FROM information_schema.PROCESSLIST WHERE ID = CONNECTION_ID()"
+"""The OS thread of a MariaDB (>= 10.5) connection, for pinning it."""
+PATTERNS = ("reused", "new")
+"""Scenario 1's call patterns: ``reused``: execute + fetchone on one cursor kept open;
+``new``: a cursor per statement (cursor(), execute, fetchone, close())."""
 HOSTS_ENV = "DEVCLUSTER_HOSTS_FILE"
 """The devcluster's hosts file (its fake RDS names -> loopback addresses), set by the harness.
 The ours worker hands :data:`HOSTS` to aws_wrapper's name-resolution hook
@@ -179,13 +187,21 @@ class AsyncVariant(BaseVariant):
         raise NotImplementedError
 
     async def cursor(self, conn: Any) -> Any:
-        return conn.cursor()
+        """``conn.cursor()``, awaited when the driver's is a coroutine (aiomysql,
+        mysql.connector.aio)."""
+        cur = conn.cursor()
+        if inspect.isawaitable(cur):
+            cur = await cur
+        return cur
 
     async def set_read_only(self, conn: Any, value: bool) -> None:
         await conn.set_read_only(value)
 
     async def close(self, conn: Any) -> None:
-        await conn.close()
+        """``conn.close()``, awaited when it is a coroutine (aiomysql's is not)."""
+        done = conn.close()
+        if inspect.isawaitable(done):
+            await done
 
     async def release(self) -> None:
         """Stop the implementation's background work (monitors, pools)."""
@@ -242,12 +258,23 @@ def reset_peak_rss() -> bool:
 class Session:
     """A connection held by the harness's key, with one reused cursor."""
 
-    def __init__(self, variant: Variant, conn: Any, cur: Any, extra: Any = None) -> None:
+    def __init__(
+        self,
+        variant: Variant,
+        conn: Any,
+        cur: Any,
+        extra: Any = None,
+        rows_query: str = ROWS_QUERY,
+        cursor_awaitable: bool = False,
+    ) -> None:
         self.variant = variant
         self.conn = conn
         self.cur = cur
         self.extra = extra
         """The reader connection of the raw read/write baseline; the provider otherwise."""
+        self.rows_query = rows_query
+        self.cursor_awaitable = cursor_awaitable
+        """Async: ``conn.cursor()`` returns a coroutine (aiomysql, mysql.connector.aio)."""
 
 
 class Recorder:
@@ -379,21 +406,36 @@ class Worker:
     # -- per-call overhead -----------------------------------------------------------------------
 
     def cmd_open(
-        self, key: str, variant: str, target: dict[str, Any], props: dict[str, Any]
+        self,
+        key: str,
+        variant: str,
+        target: dict[str, Any],
+        props: dict[str, Any],
+        rows: bool = False,
     ) -> dict[str, Any]:
-        """Connect, check the queries' results, return the server backend pid of the
-        connection and how many first queries raised the failover signal (see below)."""
+        """Connect, check the queries' results (both call patterns; the 1,000-row query with
+        ``rows``), return the server backend of the connection (PostgreSQL: its process;
+        MariaDB: its thread) and how many first queries raised the failover signal (see
+        :meth:`_check_sync`)."""
         v = self.variant(variant)
+        rows_query = ROWS_QUERY if target["engine"] == "postgresql" else ROWS_QUERY_MARIADB
         if isinstance(v, SyncVariant):
             conn = v.connect(target, props, None)
-            cur, failovers, pid = self._check_sync(v, conn, target)
+            cur, failovers, backend = self._check_sync(v, conn, target, rows_query, rows)
+            awaitable = False
         else:
-            conn, cur, failovers, pid = self.run_async(self._open_async(v, target, props), 120)
-        self.sessions[key] = Session(v, conn, cur)
-        return {"backend_pid": pid, "first_query_failovers": failovers, "plugins": v.describe(conn)}
+            conn, cur, failovers, backend, awaitable = self.run_async(
+                self._open_async(v, target, props, rows_query, rows), 120
+            )
+        self.sessions[key] = Session(v, conn, cur, None, rows_query, awaitable)
+        return {
+            "backend_pid": backend,
+            "first_query_failovers": failovers,
+            "plugins": v.describe(conn),
+        }
 
     def _check_sync(
-        self, v: SyncVariant, conn: Any, target: Mapping[str, Any]
+        self, v: SyncVariant, conn: Any, target: Mapping[str, Any], rows_query: str, rows: bool
     ) -> tuple[Any, int, int]:
         """A wrapper may answer the first query after connecting with its failover signal
         (aws-advanced-python-wrapper's aio does, on a cluster endpoint): re-run it then, as an
@@ -411,19 +453,31 @@ class Worker:
                 failovers += 1
         if tuple(row) != (1,):
             raise BenchError(f"{v.name}: SELECT 1 returned {row!r}")
-        pid = 0
+        other = conn.cursor()
+        other.execute(SELECT_ONE)
+        if tuple(other.fetchone()) != (1,):
+            raise BenchError(f"{v.name}: SELECT 1 on a new cursor returned a wrong row")
+        other.close()
         if target["engine"] == "postgresql":
             cur.execute("SELECT pg_backend_pid()")
-            pid = int(cur.fetchone()[0])
-            cur.execute(ROWS_QUERY)
+        else:
+            cur.execute(BACKEND_TID_MARIADB)
+        backend = int(cur.fetchone()[0])
+        if rows:
+            cur.execute(rows_query)
             n = len(cur.fetchall())
             if n != ROWS:
                 raise BenchError(f"{v.name}: the row query returned {n} rows")
-        return cur, failovers, pid
+        return cur, failovers, backend
 
     async def _open_async(
-        self, v: AsyncVariant, target: Mapping[str, Any], props: Mapping[str, Any]
-    ) -> tuple[Any, Any, int, int]:
+        self,
+        v: AsyncVariant,
+        target: Mapping[str, Any],
+        props: Mapping[str, Any],
+        rows_query: str,
+        rows: bool,
+    ) -> tuple[Any, Any, int, int, bool]:
         conn = await v.connect(target, props, None)
         failovers = 0
         for attempt in range(4):
@@ -438,24 +492,37 @@ class Worker:
                 failovers += 1
         if tuple(row) != (1,):
             raise BenchError(f"{v.name}: SELECT 1 returned {row!r}")
-        pid = 0
+        other = conn.cursor()
+        awaitable = inspect.isawaitable(other)
+        if awaitable:
+            other = await other
+        await other.execute(SELECT_ONE)
+        if tuple(await other.fetchone()) != (1,):
+            raise BenchError(f"{v.name}: SELECT 1 on a new cursor returned a wrong row")
+        await other.close()
         if target["engine"] == "postgresql":
             await cur.execute("SELECT pg_backend_pid()")
-            pid = int((await cur.fetchone())[0])
-            await cur.execute(ROWS_QUERY)
+        else:
+            await cur.execute(BACKEND_TID_MARIADB)
+        backend = int((await cur.fetchone())[0])
+        if rows:
+            await cur.execute(rows_query)
             n = len(await cur.fetchall())
             if n != ROWS:
                 raise BenchError(f"{v.name}: the row query returned {n} rows")
-        return conn, cur, failovers, pid
+        return conn, cur, failovers, backend, awaitable
 
-    def cmd_time(self, key: str, query: str, n: int) -> int:
-        """``n`` calls of ``query`` (``select1``: execute + fetchone; ``rows``: the 1,000-row
-        query, execute + fetchall) on the session's cursor, garbage collector off: the elapsed
-        nanoseconds."""
+    def cmd_time(self, key: str, query: str, n: int, pattern: str = "reused") -> int:
+        """``n`` calls on the session's connection, garbage collector off: the elapsed
+        nanoseconds. ``query``: ``select1`` (execute + fetchone) or ``rows`` (the 1,000-row
+        query, execute + fetchall, reused cursor only); ``pattern``: ``reused`` (the session's
+        cursor) or ``new`` (per call: cursor(), execute, fetchone, close())."""
         s = self.sessions[key]
+        if pattern not in PATTERNS or (pattern == "new" and query != "select1"):
+            raise BenchError(f"no timed loop for {query!r} with pattern {pattern!r}")
         if isinstance(s.variant, SyncVariant):
-            return timed_sync(s.cur, query, n)
-        return self.run_async(timed_async(s.cur, query, n))
+            return timed_sync(s, query, n, pattern)
+        return self.run_async(timed_async(s, query, n, pattern))
 
     # -- connect overhead ------------------------------------------------------------------------
 
@@ -926,38 +993,78 @@ class Worker:
 # -- the timed loops -----------------------------------------------------------------------------
 
 
-def timed_sync(cur: Any, query: str, n: int) -> int:
+def gc_quiet() -> None:
+    """Collect, then freeze what survives (so the next collection, before the next timed
+    batch, scans only what is new: ~0 ms instead of ~8 ms for a worker's ~45,000 objects) and
+    turn the collector off for the batch (the caller turns it on again)."""
     gc.collect()
+    gc.freeze()
     gc.disable()
+
+
+def timed_sync(s: Session, query: str, n: int, pattern: str = "reused") -> int:
+    """The timed loop of scenario 1 in the blocking world, the same for every implementation
+    (see :meth:`Worker.cmd_time`)."""
+    gc_quiet()
     try:
+        if pattern == "new":
+            conn = s.conn
+            start = perf_ns()
+            for _ in range(n):
+                cur = conn.cursor()
+                cur.execute(SELECT_ONE)
+                cur.fetchone()
+                cur.close()
+            return perf_ns() - start
+        cur = s.cur
         if query == "select1":
             start = perf_ns()
             for _ in range(n):
                 cur.execute(SELECT_ONE)
                 cur.fetchone()
             return perf_ns() - start
+        sql = s.rows_query
         start = perf_ns()
         for _ in range(n):
-            cur.execute(ROWS_QUERY)
+            cur.execute(sql)
             cur.fetchall()
         return perf_ns() - start
     finally:
         gc.enable()
 
 
-async def timed_async(cur: Any, query: str, n: int) -> int:
-    gc.collect()
-    gc.disable()
+async def timed_async(s: Session, query: str, n: int, pattern: str = "reused") -> int:
+    """The timed loop of scenario 1 in the async world (on the worker's event loop)."""
+    gc_quiet()
     try:
+        if pattern == "new":
+            conn = s.conn
+            if s.cursor_awaitable:  # aiomysql, mysql.connector.aio: ``await conn.cursor()``
+                start = perf_ns()
+                for _ in range(n):
+                    cur = await conn.cursor()
+                    await cur.execute(SELECT_ONE)
+                    await cur.fetchone()
+                    await cur.close()
+                return perf_ns() - start
+            start = perf_ns()
+            for _ in range(n):
+                cur = conn.cursor()
+                await cur.execute(SELECT_ONE)
+                await cur.fetchone()
+                await cur.close()
+            return perf_ns() - start
+        cur = s.cur
         if query == "select1":
             start = perf_ns()
             for _ in range(n):
                 await cur.execute(SELECT_ONE)
                 await cur.fetchone()
             return perf_ns() - start
+        sql = s.rows_query
         start = perf_ns()
         for _ in range(n):
-            await cur.execute(ROWS_QUERY)
+            await cur.execute(sql)
             await cur.fetchall()
         return perf_ns() - start
     finally:
