@@ -99,9 +99,10 @@ def clear_events() -> None:
 
 async def test_no_plugins_means_no_chains(driver: str, db_params: dict[str, Any]) -> None:
     async with await aw.connect(driver=driver, plugins="", **db_params) as conn:
-        assert conn._ch_execute is None and conn._ch_fetchone is None
-        assert conn._ch_commit is None and conn._manager.chain("Connection.close") is None
-        assert conn._ch_cursor is None
+        hot = conn._hot
+        assert hot.ch_execute is None and hot.ch_fetchone is None
+        assert hot.ch_commit is None and conn._manager.chain("Connection.close") is None
+        assert hot.ch_cursor is None
         cur = await conn.execute("SELECT 1")
         assert await cur.fetchone() == (1,)
 
@@ -121,7 +122,7 @@ async def test_subscribed_methods_only(driver: str, db_params: dict[str, Any]) -
             ("rec", "Connection.commit"),
             ("rec", "done Connection.commit"),
         ]
-        assert conn._manager.chain("Cursor.execute") is conn._ch_execute  # built once
+        assert conn._manager.chain("Cursor.execute") is conn._hot.ch_execute  # built once
 
 
 async def test_network_methods_follow_the_driver(driver: str, db_params: dict[str, Any]) -> None:

@@ -114,6 +114,51 @@ def test_fetch_on_closed_cursor_is_an_error(conn: AwsWrapperConnection) -> None:
         cur.execute("SELECT 1")
 
 
+def test_driver_names_pass_through(conn: AwsWrapperConnection, driver: str) -> None:
+    """Public names the wrapper does not define are the driver's: the current driver
+    connection's, and the driver cursor's once there is one (psycopg's ``info``,
+    ``statusmessage``, ...); others, and private ones, are missing."""
+    raw = conn.driver_connection
+    if ENGINES[driver] == "postgresql":
+        assert conn.info.server_version == raw.info.server_version
+        assert conn.adapters is raw.adapters
+        name = "statusmessage"
+    else:
+        assert conn.get_server_info() == raw.get_server_info()
+        name = "statement" if driver == "mysql-connector" else "rownumber"
+    cur = conn.cursor()
+    cur.execute("SELECT 1")
+    assert getattr(cur, name) == getattr(cur.driver_cursor, name)
+    cur.fetchone()
+    assert getattr(cur, name) == getattr(cur.driver_cursor, name)
+    for obj in (conn, cur):
+        for missing in ("no_such_name", "_no_such_name"):
+            assert not hasattr(obj, missing)
+    if driver == "psycopg":
+        # every name of psycopg's connections and cursors is known from their classes: the
+        # wrapper's classes forward them one by one, with no __getattr__ to slow every call
+        # (see aws_wrapper._forwarding)
+        assert not hasattr(type(conn), "__getattr__")
+        assert not hasattr(type(cur), "__getattr__")
+    cur.close()
+
+
+def test_cursor_makes_the_driver_cursor_at_once(conn: AwsWrapperConnection, driver: str) -> None:
+    """When making a driver cursor takes no I/O, cursor() makes it (its first call then has
+    none to make), and keeps the arraysize set before the first call."""
+    dialect = conn.driver_dialect
+    at_once = getattr(dialect, "direct_cursor", False) or hasattr(dialect, "cursor_now")
+    assert at_once or driver == "mysql-connector"  # mysql.connector.aio's cursor() is I/O
+    cur = conn.cursor()
+    assert (cur.driver_cursor is not None) == at_once
+    cur.arraysize = 2
+    cur.execute("SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3")
+    assert len(cur.fetchmany()) == 2
+    assert cur.driver_cursor.arraysize == 2
+    cur.fetchall()
+    cur.close()
+
+
 def test_type_objects_compare_with_description_codes(
     conn: AwsWrapperConnection, driver: str
 ) -> None:

@@ -100,9 +100,10 @@ def clear_events() -> None:
 
 def test_no_plugins_means_no_chains(driver: str, db_params: dict[str, Any]) -> None:
     with aw.connect(driver=driver, plugins="", **db_params) as conn:
-        assert conn._ch_execute is None and conn._ch_fetchone is None
-        assert conn._ch_commit is None and conn._manager.chain("Connection.close") is None
-        assert conn._ch_cursor is None
+        hot = conn._hot
+        assert hot.ch_execute is None and hot.ch_fetchone is None
+        assert hot.ch_commit is None and conn._manager.chain("Connection.close") is None
+        assert hot.ch_cursor is None
         cur = conn.execute("SELECT 1")
         assert cur.fetchone() == (1,)
 
@@ -122,7 +123,7 @@ def test_subscribed_methods_only(driver: str, db_params: dict[str, Any]) -> None
             ("rec", "Connection.commit"),
             ("rec", "done Connection.commit"),
         ]
-        assert conn._manager.chain("Cursor.execute") is conn._ch_execute  # built once
+        assert conn._manager.chain("Cursor.execute") is conn._hot.ch_execute  # built once
 
 
 def test_network_methods_follow_the_driver(driver: str, db_params: dict[str, Any]) -> None:

@@ -3,20 +3,97 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
+from operator import attrgetter
 from time import monotonic
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, Self
 
+from aws_wrapper._forwarding import forwarding_class, names_of
 from aws_wrapper.errors import ConnectionClosedError, NotSupportedError, ProgrammingError
 from aws_wrapper.typing import Params, Query, Row
 
 if TYPE_CHECKING:
     from .connection import AsyncAwsWrapperConnection
+    from .plugin_service import PluginServiceImpl
 
 # a function name, optionally schema-qualified, each part plain or double-quoted
 _FUNCTION_NAME = re.compile(r'^(?:[A-Za-z_][\w$]*|"[^"]+")(?:\.(?:[A-Za-z_][\w$]*|"[^"]+"))?$')
+
+
+class HotPath:
+    """What every call of a connection and its cursors reads: the current driver connection
+    while it is usable (``live``, kept in step by the plugin service), whether the application
+    closed the connection, the chains of the hot methods (None: no plugin subscribes to the
+    method, the driver is called directly), the start of the call in flight for the stamper
+    plugin (host_monitoring_v2), how to make driver cursors. Bound once, when the connection
+    is made (after the initial connect: what plugins subscribe to is settled).
+
+    One small object, so that a call reads its state from few places: in async code above
+    all, between two calls the event loop and the driver push the wrapper's data out of the
+    CPU caches, and each object a call touches costs.
+    """
+
+    __slots__ = (
+        "ch_commit",
+        "ch_cursor",
+        "ch_execute",
+        "ch_executemany",
+        "ch_fetchall",
+        "ch_fetchmany",
+        "ch_fetchone",
+        "ch_rollback",
+        "closed",
+        "cursor_kind",
+        "cursor_now",
+        "direct_cursor",
+        "driver",
+        "live",
+        "service",
+        "since",
+        "stamping",
+    )
+
+    def __init__(self, service: PluginServiceImpl) -> None:
+        self.service = service
+        self.driver = service.driver_dialect
+        self.closed = False  # the application closed the connection
+        # the current driver connection, None while it is lost: the plugin service keeps it
+        # in step with its conn and lost (a call whose driver cursor's connection is not this
+        # one renews it first)
+        self.live: Any = None if service.lost else service.conn
+        service.hot = self
+        chain = service.manager.chain
+        self.ch_execute = chain("Cursor.execute")
+        self.ch_executemany = chain("Cursor.executemany")
+        self.ch_fetchone = chain("Cursor.fetchone")
+        self.ch_fetchmany = chain("Cursor.fetchmany")
+        self.ch_fetchall = chain("Cursor.fetchall")
+        self.ch_cursor = chain("Connection.cursor")
+        self.ch_commit = chain("Connection.commit")
+        self.ch_rollback = chain("Connection.rollback")
+        # When no plugin hooks Connection.cursor and the driver makes cursors without I/O,
+        # cursor() makes the driver cursor at once (see DriverDialect.cursor): itself with
+        # conn.cursor(...) (direct_cursor), or through the dialect's cursor_now(conn, ...).
+        hooked = self.ch_cursor is not None
+        self.direct_cursor = not hooked and bool(getattr(self.driver, "direct_cursor", False))
+        self.cursor_now: Callable[..., Any] | None = (
+            None if hooked or self.direct_cursor else getattr(self.driver, "cursor_now", None)
+        )
+        # (driver cursor class, the wrapper cursor class for it) last seen (cursor_class()):
+        # one attribute, so that a thread sharing the connection never reads half of it
+        self.cursor_kind: tuple[type | None, type[AsyncAwsWrapperCursor[Any, Any, Any]]] = (
+            None,
+            PassThroughCursor,
+        )
+        # host_monitoring_v2 only needs "in flight since": the hot paths write it here, and
+        # the plugin reads it from here (see plugin_manager.STAMPED_INLINE)
+        stamper = service.manager.stamper
+        self.stamping = stamper is not None and bool(stamper.subscribed_methods)
+        self.since: float | None = None
+        if self.stamping:
+            stamper.stamp = self
 
 
 class AsyncAwsWrapperCursor(Generic[Row, Query, Params]):
@@ -26,29 +103,32 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params]):
     replaced that connection (after a failover or a read/write switch), so a cursor stays
     usable across such changes. Rows are the driver's own (tuples by default); for type
     checkers the cursor carries the driver's row, query and parameter types
-    (:mod:`aws_wrapper.typing`).
+    (:mod:`aws_wrapper.typing`). Any other public name is the driver cursor's.
     """
 
-    __slots__ = ("_args", "_arraysize", "_closed", "_conn", "_cur", "_owner")
+    __slots__ = ("_args", "_arraysize", "_closed", "_conn", "_cur", "_hot", "_owner")
 
-    def __init__(
-        self, conn: AsyncAwsWrapperConnection[Any, Any, Any], args: tuple[Any, ...], kwargs: Any
-    ) -> None:
-        self._conn = conn
-        self._args = (args, kwargs)
-        self._cur: Any = None
-        self._owner: Any = None  # the driver connection self._cur belongs to (None: closed)
-        self._arraysize: int | None = None  # set by the application: kept across renewals
-        self._closed = False
+    # set by Connection.cursor() (which makes cursors without an __init__ to call)
+    _conn: AsyncAwsWrapperConnection[Any, Any, Any]
+    _hot: HotPath  # the connection's (read on every call)
+    _args: tuple[tuple[Any, ...], dict[str, Any]]  # for the driver's cursor()
+    _cur: Any  # the driver cursor (None: not made yet)
+    _owner: Any  # the driver connection self._cur belongs to (None: none yet, or closed)
+    _arraysize: int | None  # set by the application: kept across renewals
+    _closed: bool
 
     async def _renew(self) -> Any:
         """A driver cursor on the current driver connection (replacing a lost one first)."""
         if self._closed:
             raise ConnectionClosedError("the cursor is closed")
         conn = self._conn
-        raw = conn._raw()
+        hot = self._hot
+        service = hot.service
+        raw = service.conn
+        if raw is None or hot.closed:
+            raise ConnectionClosedError("the connection is closed")
         try:
-            if conn._service.lost:
+            if service.lost:
                 raw = await conn._recover()
             old = self._cur
             if old is not None and self._owner is not None:
@@ -57,23 +137,29 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params]):
                 except Exception:
                     pass  # it belonged to a connection that is gone
             args, kwargs = self._args
-            chain = conn._ch_cursor
-            if chain is None:
-                cur = await conn._driver.cursor(raw, *args, **kwargs)
+            chain = hot.ch_cursor
+            if chain is not None:
+                cur = await chain(conn, args, partial(hot.driver.cursor, raw, *args, **kwargs))
+            elif hot.direct_cursor:
+                cur = raw.cursor(*args, **kwargs)
             else:
-                cur = await chain(conn, args, partial(conn._driver.cursor, raw, *args, **kwargs))
+                cur = await hot.driver.cursor(raw, *args, **kwargs)
         except BaseException as e:
             conn._failed(e, raw)
             raise
         if self._arraysize is not None:
             cur.arraysize = self._arraysize
+        cls = cursor_class(hot, cur)
+        if type(self) is not cls:
+            self.__class__ = cls  # the names it forwards are those of this driver cursor
         self._cur = cur
         self._owner = raw
         return cur
 
     @property
     def driver_cursor(self) -> Any:
-        """The underlying driver cursor (None before the first call)."""
+        """The underlying driver cursor (None until one is made: by :meth:`cursor` when
+        that takes no I/O, else by the first call)."""
         return self._cur
 
     @property
@@ -83,38 +169,38 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params]):
     # -- PEP 249 ---------------------------------------------------------------------------
 
     async def execute(self, query: Query, params: Params | None = None, **kwargs: Any) -> Self:
-        conn = self._conn
-        service = conn._service
-        cur = self._cur
-        if cur is None or self._owner is not service.conn or service.lost:
-            cur = await self._renew()
-        chain = conn._ch_execute
-        stamp = conn._stamp
-        if stamp is not None:
-            stamp.since = monotonic()
+        hot = self._hot
+        owner = self._owner
+        # renew when there is none yet, it is closed, or its connection is lost or replaced
+        cur = await self._renew() if owner is not hot.live or owner is None else self._cur
+        chain = hot.ch_execute
+        stamping = hot.stamping
+        if stamping:
+            hot.since = monotonic()
         try:
             if chain is None:
-                await cur.execute(query, params, **kwargs)
+                if kwargs:
+                    await cur.execute(query, params, **kwargs)
+                else:
+                    await cur.execute(query, params)
             else:
                 await chain(self, (query, params), partial(cur.execute, query, params, **kwargs))
         except BaseException as e:
-            conn._failed(e, self._owner)
+            self._conn._failed(e, self._owner)
             raise
         finally:
-            if stamp is not None:
-                stamp.since = None
+            if stamping:
+                hot.since = None
         return self
 
     async def executemany(self, query: Query, params_seq: Iterable[Params], **kwargs: Any) -> Self:
-        conn = self._conn
-        service = conn._service
-        cur = self._cur
-        if cur is None or self._owner is not service.conn or service.lost:
-            cur = await self._renew()
-        chain = conn._ch_executemany
-        stamp = conn._stamp
-        if stamp is not None:
-            stamp.since = monotonic()
+        hot = self._hot
+        owner = self._owner
+        cur = await self._renew() if owner is not hot.live or owner is None else self._cur
+        chain = hot.ch_executemany
+        stamping = hot.stamping
+        if stamping:
+            hot.since = monotonic()
         try:
             if chain is None:
                 await cur.executemany(query, params_seq, **kwargs)
@@ -122,18 +208,18 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params]):
                 call = partial(cur.executemany, query, params_seq, **kwargs)
                 await chain(self, (query, params_seq), call)
         except BaseException as e:
-            conn._failed(e, self._owner)
+            self._conn._failed(e, self._owner)
             raise
         finally:
-            if stamp is not None:
-                stamp.since = None
+            if stamping:
+                hot.since = None
         return self
 
     async def fetchone(self) -> Row | None:
         cur = self._cur
         if cur is None or self._owner is None:
             self._no_results()
-        chain = self._conn._ch_fetchone
+        chain = self._hot.ch_fetchone
         row: Row | None
         try:
             row = await (cur.fetchone() if chain is None else chain(self, (), cur.fetchone))
@@ -146,7 +232,7 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params]):
         cur = self._cur
         if cur is None or self._owner is None:
             self._no_results()
-        chain = self._conn._ch_fetchmany
+        chain = self._hot.ch_fetchmany
         try:
             if chain is None:
                 rows = await (cur.fetchmany() if size is None else cur.fetchmany(size))
@@ -162,7 +248,7 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params]):
         cur = self._cur
         if cur is None or self._owner is None:
             self._no_results()
-        chain = self._conn._ch_fetchall
+        chain = self._hot.ch_fetchall
         try:
             rows = await (cur.fetchall() if chain is None else chain(self, (), cur.fetchall))
         except BaseException as e:
@@ -175,10 +261,8 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params]):
         it; over psycopg, which has no ``callproc``, it runs ``SELECT * FROM name(params)`` as
         psycopg2 did, the function's result being the cursor's result set."""
         conn = self._conn
-        service = conn._service
-        cur = self._cur
-        if cur is None or self._owner is not service.conn or service.lost:
-            cur = await self._renew()
+        owner = self._owner
+        cur = await self._renew() if owner is not self._hot.live or owner is None else self._cur
         if not hasattr(cur, "callproc"):
             if conn._driver.engine != "postgresql":
                 raise NotSupportedError(f"{conn._driver.code} has no callproc()")
@@ -218,8 +302,10 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params]):
             return
         self._closed = True
         cur, owner = self._cur, self._owner
+        if cur is None:
+            return
         self._owner = None
-        if cur is not None and owner is self._conn._service.conn and not self._conn._service.lost:
+        if owner is self._hot.live and owner is not None:  # else: its connection is gone
             try:
                 await cur.close()
             except Exception as e:
@@ -291,13 +377,52 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params]):
             raise StopAsyncIteration
         return row
 
-    def __getattr__(self, name: str) -> Any:
-        """Anything else is the driver cursor's (e.g. psycopg's ``pgresult``, ``statusmessage``,
-        PyMySQL's ``_rows``), once a call has made one."""
-        if name.startswith("_") or self._cur is None:
-            raise AttributeError(name)
-        return getattr(self._cur, name)
+    if TYPE_CHECKING:
+        # Any other public name is the driver cursor's (psycopg's ``pgresult``,
+        # ``statusmessage``, ...), once a call has made one. At run time, a cursor's class is
+        # a subclass made for its driver cursor's class, which forwards those names
+        # (cursor_class(); see aws_wrapper._forwarding for why not a __getattr__).
+        def __getattr__(self, name: str) -> Any: ...
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"<{type(self).__name__} {state} on {self._conn!r}>"
+
+
+_DRIVER_CURSOR = attrgetter("_cur")
+
+PassThroughCursor: type[AsyncAwsWrapperCursor[Any, Any, Any]] = forwarding_class(
+    AsyncAwsWrapperCursor, None, _DRIVER_CURSOR
+)
+"""The class of cursors whose driver cursor's names cannot be listed (none was made yet,
+or its class answers names of its own): any other public name is looked up on the driver
+cursor, once a call has made one (see :mod:`aws_wrapper._forwarding`)."""
+
+_CLASSES: dict[type, type[AsyncAwsWrapperCursor[Any, Any, Any]]] = {}
+
+
+def _cursor_class(driver_cursor: Any) -> type[AsyncAwsWrapperCursor[Any, Any, Any]]:
+    """The class of wrapper cursors over driver cursors of ``driver_cursor``'s class: it
+    answers any public name the wrapper cursor does not define with the driver cursor's
+    (see :mod:`aws_wrapper._forwarding`)."""
+    kind = type(driver_cursor)
+    cls = _CLASSES.get(kind)
+    if cls is None:
+        names = names_of(driver_cursor)
+        cls = (
+            PassThroughCursor
+            if names is None
+            else forwarding_class(AsyncAwsWrapperCursor, names, _DRIVER_CURSOR)
+        )
+        _CLASSES[kind] = cls
+    return cls
+
+
+def cursor_class(hot: HotPath, driver_cursor: Any) -> type[AsyncAwsWrapperCursor[Any, Any, Any]]:
+    """The wrapper cursor class for ``driver_cursor`` (see ``_cursor_class``), remembered on
+    ``hot`` for the next cursor of the connection (the same driver cursor class, as a rule)."""
+    kind, cls = hot.cursor_kind
+    if type(driver_cursor) is not kind:
+        cls = _cursor_class(driver_cursor)
+        hot.cursor_kind = (type(driver_cursor), cls)
+    return cls

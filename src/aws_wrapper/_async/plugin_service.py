@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, TypeGuard
 
 from aws_wrapper.errors import (
     AwsWrapperError,
@@ -27,6 +28,9 @@ from .protocols import (
     HostListProvider,
     Plugin,
 )
+
+if TYPE_CHECKING:
+    from .cursor import HotPath
 
 logger = logging.getLogger("aws_wrapper")
 
@@ -52,6 +56,19 @@ class SessionState:
             await driver.set_isolation_level(conn, self.isolation_level)
         if self.schema is not None:
             await driver.set_schema(conn, self.schema)
+
+
+_authenticator_classes: dict[type, bool] = {}
+
+
+def _is_authenticator(plugin: Plugin) -> TypeGuard[Authenticator]:
+    """``isinstance(plugin, Authenticator)``, answered once per plugin class (a runtime
+    protocol check costs tens of microseconds, and every connect builds its plugins)."""
+    cls = type(plugin)
+    found = _authenticator_classes.get(cls)
+    if found is None:
+        found = _authenticator_classes[cls] = isinstance(plugin, Authenticator)
+    return found
 
 
 class PluginServiceImpl:
@@ -82,6 +99,9 @@ class PluginServiceImpl:
         # failed failover): the next call replaces it first (see recover())
         self.lost = False
         self.lost_in_transaction = False  # a transaction was open on it: say so once
+        # the connection's hot-path state, whose ``live`` (conn while not lost) is kept in
+        # step here (set by the wrapper connection)
+        self.hot: HotPath | None = None
         self._host: HostInfo | None = None
         self._hosts: Sequence[HostInfo] = (initial_host,)
 
@@ -112,6 +132,8 @@ class PluginServiceImpl:
         self.conn = conn
         self._host = host
         self.lost = False
+        if self.hot is not None:
+            self.hot.live = conn
         self.manager.notify_connection_changed(old, host)
 
     def mark_lost(
@@ -141,6 +163,8 @@ class PluginServiceImpl:
             logger.debug("the connection to %s is lost (%s)", self._host, why)
         driver.abort(conn)
         self.lost = True
+        if self.hot is not None:
+            self.hot.live = None
 
     async def recover(self) -> None:
         """Replace the lost current connection. A plugin that can (failover, on a cluster)
@@ -194,7 +218,7 @@ class PluginServiceImpl:
     def set_plugins(self, plugins: Sequence[Plugin]) -> None:
         """Install the connection's plugins (once, right after they are built)."""
         self.manager = PluginManager(plugins, self.driver_dialect.network_bound_methods)
-        self.authenticators = tuple(p for p in plugins if isinstance(p, Authenticator))
+        self.authenticators = tuple(p for p in plugins if _is_authenticator(p))
         if self.authenticators:
             self.monitor_connection_provider = AuthenticatingProvider(DIRECT, self.authenticators)
 

@@ -54,7 +54,19 @@ class DriverDialect(Protocol):
         """Open a driver connection to ``host`` with ``props.driver`` (host/port replaced)."""
         ...
 
-    async def cursor(self, conn: DriverConnection, *args: Any, **kwargs: Any) -> Any: ...
+    async def cursor(self, conn: DriverConnection, *args: Any, **kwargs: Any) -> Any:
+        """A new driver cursor.
+
+        When making one takes no I/O, a dialect may let the wrapper make it at once, in
+        ``Connection.cursor()`` (when no plugin hooks ``Connection.cursor``), rather than in
+        the cursor's first call; either (both optional):
+
+        - a class attribute ``direct_cursor = True``: this method is just
+          ``conn.cursor(*args, **kwargs)``, which the wrapper then calls itself;
+        - a method ``cursor_now(conn, *args, **kwargs)`` (not a coroutine) returning the
+          driver cursor (aiomysql: its ``cursor()`` is awaitable, but finished at once).
+        """
+        ...
 
     async def commit(self, conn: DriverConnection) -> None: ...
 

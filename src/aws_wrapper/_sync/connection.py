@@ -8,12 +8,15 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
+from operator import attrgetter
 from time import monotonic
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar, overload
 
 from aws_wrapper import errors, rds_utils
 from aws_wrapper._compat import AssignedBool, Result
+from aws_wrapper._forwarding import forwarding_class, names_of
+from aws_wrapper.dialect_cache import known_dialect
 from aws_wrapper.drivers import driver_dialect_for
 from aws_wrapper.drivers._base import isolation_level
 from aws_wrapper.errors import (
@@ -33,13 +36,14 @@ from aws_wrapper.properties import (
 from aws_wrapper.typing import Params, Query, Row
 
 from .connection_provider import DIRECT
-from .cursor import AwsWrapperCursor
+from .cursor import AwsWrapperCursor, HotPath, PassThroughCursor, cursor_class
 from .dialects import detect, dialect_for
 from .host_list_provider import RdsHostListProvider, StaticHostListProvider
 from .plugin_manager import build_plugins
 from .plugin_service import PluginServiceImpl
 from .pooled_connection_provider import get_connection_provider
 from .protocols import ConnectionProvider, DriverConnection, DriverDialect
+from .topology_monitor import monitor_knowing
 
 if TYPE_CHECKING:
     import psycopg
@@ -54,6 +58,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("aws_wrapper")
 
 _R = TypeVar("_R")  # the rows of a cursor or connection opened with a row factory
+_C = TypeVar("_C")
 
 
 class AwsWrapperConnection(Generic[Row, Query, Params]):
@@ -71,19 +76,10 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
 
     __slots__ = (
         "__weakref__",
-        "_ch_commit",
-        "_ch_cursor",
-        "_ch_execute",
-        "_ch_executemany",
-        "_ch_fetchall",
-        "_ch_fetchmany",
-        "_ch_fetchone",
-        "_ch_rollback",
-        "_closed",
         "_driver",
+        "_hot",
         "_manager",
         "_service",
-        "_stamp",
     )
 
     # PEP 249 optional extension: the exception classes as connection attributes
@@ -102,21 +98,10 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
         self._service = service
         self._driver = service.driver_dialect
         self._manager = service.manager
-        self._closed = False
-        # the hot paths' chains, bound from the manager's one cache (after the initial
-        # connect: what plugins subscribe to is settled): an attribute read per call
-        chain = self._manager.chain
-        self._ch_execute = chain("Cursor.execute")
-        self._ch_executemany = chain("Cursor.executemany")
-        self._ch_fetchone = chain("Cursor.fetchone")
-        self._ch_fetchmany = chain("Cursor.fetchmany")
-        self._ch_fetchall = chain("Cursor.fetchall")
-        self._ch_cursor = chain("Connection.cursor")
-        self._ch_commit = chain("Connection.commit")
-        self._ch_rollback = chain("Connection.rollback")
-        # host_monitoring_v2 only needs "in flight since": written inline on the hot path
-        stamper = self._manager.stamper
-        self._stamp = stamper if stamper is not None and stamper.subscribed_methods else None
+        # what the calls of the connection and its cursors read (chains, stamper, closed)
+        self._hot = HotPath(service)
+        # answer the driver connection's names (see __getattr__ below)
+        self.__class__ = _connection_class(type(self), service.conn)
 
     # The overloads tell type checkers the row, query and parameter types of the driver the
     # connect function belongs to (the last one: a driver named by another spelling).
@@ -188,7 +173,8 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
         (``plugins="failover_v2"``, ...) and driver parameters, told apart by name.
         """
         provider = kwargs.pop("connection_provider", None) or get_connection_provider() or DIRECT
-        if not isinstance(provider, ConnectionProvider):
+        # (a runtime protocol check is slow: not for the default provider)
+        if provider is not DIRECT and not isinstance(provider, ConnectionProvider):
             raise ConfigurationError(
                 "'connection_provider' must be a connection provider (e.g. a pooled connection "
                 f"provider), got {type(provider).__name__}"
@@ -201,8 +187,21 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
         if level is not None:
             logger.setLevel(level)
         host = driver.initial_host(props.driver)
-        cluster_endpoint = rds_utils.classify(host.host).is_rds_cluster
-        dialect = dialect_for(props.get(WRAPPER_DIALECT), driver, cluster_endpoint)
+        # the dialect: named, else known for the endpoint (detected before in this process,
+        # or told by its name), else a first guess until the query on the new connection
+        code = props.get(WRAPPER_DIALECT)
+        if code is None:
+            code = known_dialect(host.host, host.port, driver.engine)
+            if code is None:  # an instance of a cluster the process knows: the cluster's
+                monitor = monitor_knowing(host)
+                if monitor is not None and monitor.dialect.engine == driver.engine:
+                    code = monitor.dialect.code
+            known = code is not None
+        else:
+            known = True
+        dialect = dialect_for(
+            code, driver, not known and rds_utils.classify(host.host).is_rds_cluster
+        )
         service = PluginServiceImpl(
             props,
             driver,
@@ -221,8 +220,8 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
         except Exception as e:
             raise service.connect_error(e, host) from e
         try:
-            if not props.is_set(WRAPPER_DIALECT):
-                service.dialect = detect(conn, driver, host.url)
+            if not known:
+                service.dialect = detect(conn, driver, host)
             if service.dialect.has_topology and any(
                 getattr(p, "needs_topology", False) for p in plugins
             ):
@@ -230,8 +229,9 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
                     host, service.dialect, driver, service.monitor_connection_provider, props
                 )
             if service.conn is not conn:
-                known = service.host_list_provider.identify(conn)
-                service.set_current_connection(conn, known or host)
+                # without a query when the topology monitor knows where conn landed
+                landed = service.host_list_provider.identify(conn)
+                service.set_current_connection(conn, landed or host)
         except BaseException:
             driver.abort(conn)
             service.release_connection(conn, reusable=False)
@@ -250,7 +250,7 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
 
     def _raw(self) -> DriverConnection:
         conn = self._service.conn
-        if conn is None or self._closed:
+        if conn is None or self._hot.closed:
             raise ConnectionClosedError("the connection is closed")
         return conn
 
@@ -318,7 +318,7 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
     @property
     def closed(self) -> bool:
         conn = self._service.conn
-        return self._closed or conn is None or self._driver.is_closed(conn)
+        return self._hot.closed or conn is None or self._driver.is_closed(conn)
 
     @property
     def autocommit(self) -> bool:
@@ -402,63 +402,99 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
         """A new cursor; arguments go to the driver's ``cursor()`` (psycopg's
         ``row_factory=``, PyMySQL's and aiomysql's cursor class, mysql-connector's
         ``dictionary=True``, ...)."""
-        self._raw()
-        return AwsWrapperCursor(self, args, kwargs)
+        hot = self._hot
+        raw = hot.live
+        cur = None
+        if raw is not None and not hot.closed:
+            # make the driver cursor now when that takes no I/O: the first call then has
+            # nothing to make (see DriverDialect.cursor)
+            try:
+                if hot.direct_cursor:
+                    cur = raw.cursor(*args, **kwargs) if args or kwargs else raw.cursor()
+                elif hot.cursor_now is not None:
+                    cur = hot.cursor_now(raw, *args, **kwargs)
+            except Exception:
+                cur = None  # the first call makes it anew, recovering and reporting as calls do
+        elif hot.closed or hot.service.conn is None:
+            raise ConnectionClosedError("the connection is closed")
+        # else the driver connection is lost: the first call replaces it
+        # made here, with no __init__ to call (a cursor per statement is common: PEP 249
+        # style, SQLAlchemy); its class forwards the driver cursor's names (cursor_class)
+        if cur is None:
+            new = PassThroughCursor()
+        else:
+            kind = hot.cursor_kind
+            new = kind[1]() if type(cur) is kind[0] else cursor_class(hot, cur)()
+        new._conn = self
+        new._hot = hot
+        new._args = (args, kwargs)
+        new._cur = cur
+        new._owner = raw if cur is not None else None
+        new._arraysize = None
+        new._closed = False
+        return new
 
     def execute(
         self, query: Query, params: Params | None = None, **kwargs: Any
     ) -> AwsWrapperCursor[Row, Query, Params]:
         """Run a query on a new cursor and return it (psycopg style)."""
-        cur: AwsWrapperCursor[Row, Query, Params] = AwsWrapperCursor(self, (), {})
+        cur: AwsWrapperCursor[Row, Query, Params] = self.cursor()
         cur.execute(query, params, **kwargs)
         return cur
 
     def commit(self) -> None:
-        raw = self._raw()
-        chain = self._ch_commit
-        stamp = self._stamp
+        hot = self._hot
+        raw = hot.live
+        if raw is None or hot.closed:
+            raw = self._raw()  # raises if closed; else the driver connection is lost
+        chain = hot.ch_commit
+        stamping = hot.stamping
         try:
-            if self._service.lost:
+            if hot.live is None:
                 raw = self._recover()
-            if stamp is not None:
-                stamp.since = monotonic()
+            if stamping:
+                hot.since = monotonic()
             if chain is None:
-                self._driver.commit(raw)
+                hot.driver.commit(raw)
             else:
-                chain(self, (), partial(self._driver.commit, raw))
+                chain(self, (), partial(hot.driver.commit, raw))
         except BaseException as e:
             self._failed(e, raw)
             raise
         finally:
-            if stamp is not None:
-                stamp.since = None
+            if stamping:
+                hot.since = None
 
     def rollback(self) -> None:
-        raw = self._raw()
-        chain = self._ch_rollback
-        stamp = self._stamp
+        hot = self._hot
+        raw = hot.live
+        if raw is None or hot.closed:
+            raw = self._raw()  # raises if closed; else the driver connection is lost
+        chain = hot.ch_rollback
+        stamping = hot.stamping
         try:
-            if self._service.lost:
+            if hot.live is None:
                 # what a rollback asks for (no transaction) is what a new connection has
-                self._service.lost_in_transaction = False
+                hot.service.lost_in_transaction = False
                 raw = self._recover()
-            if stamp is not None:
-                stamp.since = monotonic()
+            if stamping:
+                hot.since = monotonic()
             if chain is None:
-                self._driver.rollback(raw)
+                hot.driver.rollback(raw)
             else:
-                chain(self, (), partial(self._driver.rollback, raw))
+                chain(self, (), partial(hot.driver.rollback, raw))
         except BaseException as e:
             self._failed(e, raw)
             raise
         finally:
-            if stamp is not None:
-                stamp.since = None
+            if stamping:
+                hot.since = None
 
     def close(self) -> None:
-        if self._closed:
+        hot = self._hot
+        if hot.closed:
             return
-        self._closed = True
+        hot.closed = True
         raw = self._service.conn
         try:
             if raw is not None:
@@ -484,7 +520,7 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
 
     def _execute_sql(self, sql: str) -> None:
         """Run a statement of our own (savepoints, transaction control)."""
-        cur: AwsWrapperCursor[Any, Any, Any] = AwsWrapperCursor(self, (), {})
+        cur: AwsWrapperCursor[Any, Any, Any] = self.cursor()
         cur.execute(sql)
 
     @contextmanager
@@ -546,20 +582,36 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
         finally:
             self.close()
 
-    def __getattr__(self, name: str) -> Any:
-        """Anything else is the current driver connection's (psycopg's ``info``,
-        ``adapters``, ...; frameworks such as SQLAlchemy and Django use them). Read it anew
-        each time: a failover or a read/write switch replaces the driver connection."""
-        raw = self._service.conn if not name.startswith("_") else None
-        if raw is None:
-            raise AttributeError(name)
-        return getattr(raw, name)
+    if TYPE_CHECKING:
+        # Any other public name is the current driver connection's (psycopg's ``info``,
+        # ``adapters``, ...; frameworks such as SQLAlchemy and Django use them), read anew
+        # each time: a failover or a read/write switch replaces the driver connection. At run
+        # time, a connection's class is a subclass made for its driver connection's class,
+        # which forwards those names (_connection_class(); see aws_wrapper._forwarding for
+        # why not a __getattr__).
+        def __getattr__(self, name: str) -> Any: ...
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
         host = self._service.current_host
         where = f" to {host}" if host else ""
         return f"<{type(self).__name__} {self._driver.code}{where} {state}>"
+
+
+_CURRENT_CONNECTION = attrgetter("_service.conn")
+_CLASSES: dict[tuple[type, type], type] = {}
+
+
+def _connection_class(cls: type[_C], raw: DriverConnection) -> type[_C]:
+    """The class of ``cls`` connections over driver connections of ``raw``'s class: it
+    answers any public name ``cls`` does not define with the current driver connection's
+    (see :mod:`aws_wrapper._forwarding`)."""
+    cls = cls.__dict__.get("__forwarding_base__", cls)  # made here already: its base's
+    key = (cls, type(raw))
+    made = _CLASSES.get(key)
+    if made is None:
+        made = _CLASSES[key] = forwarding_class(cls, names_of(raw), _CURRENT_CONNECTION)
+    return made
 
 
 _savepoints = 0

@@ -4,7 +4,8 @@
 
 A dialect is chosen from ``wrapper_dialect`` or detected: a first guess from the host name and
 the driver's engine, then the metadata queries of ``aws_wrapper.aurora_queries`` on the first
-connection (once per endpoint per process: the answer is cached).
+connection (once per endpoint per process: the answer is kept in
+:mod:`aws_wrapper.dialect_cache`, and later connections to the endpoint make no query).
 
 =====================  =========================================================
 code                   detected by
@@ -26,7 +27,9 @@ code                   detected by
 from __future__ import annotations
 
 from aws_wrapper import aurora_queries as q
+from aws_wrapper.dialect_cache import remember_dialect
 from aws_wrapper.errors import ConfigurationError
+from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.topology import TopologyEntry, entry_from_row
 
 from .protocols import DatabaseDialect, DriverConnection, DriverDialect
@@ -201,9 +204,6 @@ _DIALECTS: dict[str, type[_Dialect]] = {
 _ENGINE_DEFAULT = {"postgresql": "pg", "mysql": "mysql"}
 _AURORA_GUESS = {"postgresql": "aurora-pg", "mysql": "aurora-mysql"}
 
-# endpoint (host:port) -> dialect code detected there: detection runs once per process
-_detected: dict[str, str] = {}
-
 
 def dialect_codes() -> list[str]:
     return sorted(_DIALECTS)
@@ -231,16 +231,14 @@ def dialect_for(
     return cls()
 
 
-def detect(conn: DriverConnection, driver: DriverDialect, endpoint: str) -> DatabaseDialect:
-    """The dialect of the server on ``conn`` (cached per ``endpoint``)."""
-    code = _detected.get(endpoint)
-    if code is None:
-        code = (
-            _detect_pg(conn, driver)
-            if driver.engine == "postgresql"
-            else _detect_mysql(conn, driver)
-        )
-        _detected[endpoint] = code
+def detect(conn: DriverConnection, driver: DriverDialect, host: HostInfo) -> DatabaseDialect:
+    """The dialect of the server on ``conn``, opened to ``host``: asked with the metadata
+    queries, and remembered for the endpoint (see :func:`aws_wrapper.dialect_cache.known_dialect`,
+    which callers consult first)."""
+    code = (
+        _detect_pg(conn, driver) if driver.engine == "postgresql" else _detect_mysql(conn, driver)
+    )
+    remember_dialect(host.host, host.port, driver.engine, code)
     return _DIALECTS[code]()
 
 

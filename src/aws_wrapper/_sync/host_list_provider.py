@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aws_wrapper import rds_utils
+from aws_wrapper.addresses import peer_address
 from aws_wrapper.errors import ConfigurationError
 from aws_wrapper.hostinfo import HostInfo, HostRole
 from aws_wrapper.properties import (
@@ -24,7 +25,7 @@ from .protocols import (
     DriverConnection,
     DriverDialect,
 )
-from .topology_monitor import ClusterTopologyMonitor, monitor_for
+from .topology_monitor import ClusterTopologyMonitor, monitor_for, monitor_knowing
 
 
 class StaticHostListProvider:
@@ -79,12 +80,13 @@ class RdsHostListProvider:
             template, port = derived, initial_host.port
         self.template = template
         self.port = port
-        # the writer endpoint names one cluster everywhere (a bare cluster name does not)
-        self.cluster_id = (
-            props.get(CLUSTER_ID)
-            or rds_utils.writer_cluster_host(initial_host.host)
-            or initial_host.url
-        )
+        # the writer endpoint names one cluster everywhere (a bare cluster name does not); an
+        # instance endpoint belongs to the cluster whose topology has it, when one is known
+        cluster_id = props.get(CLUSTER_ID) or rds_utils.writer_cluster_host(initial_host.host)
+        if cluster_id is None:
+            known = monitor_knowing(initial_host)
+            cluster_id = known.cluster_id if known is not None else initial_host.url
+        self.cluster_id = cluster_id
         refresh_s = props.get(TOPOLOGY_REFRESH_MS) / 1000
         high_s = props.get(HIGH_REFRESH_RATE_MS) / 1000
         self.monitor = monitor_for(
@@ -131,6 +133,14 @@ class RdsHostListProvider:
         return self.monitor.wait_for_topology(verify_writer=True, timeout=timeout)
 
     def identify(self, conn: DriverConnection) -> HostInfo | None:
+        """The instance ``conn`` is on. Without a query when the address ``conn`` is connected
+        to is one instance's in the topology monitor's address book (see
+        :mod:`aws_wrapper.addresses`); otherwise the server is asked (and the topology read on
+        ``conn`` while none is known yet). Not from the host name ``conn`` was opened to: a
+        plugin may have opened it elsewhere (connect failover, stale DNS)."""
+        known = self.monitor.host_at(peer_address(conn))
+        if known is not None:
+            return known
         host_id = self.dialect.host_id(conn, self.driver)
         if host_id is None:
             return None

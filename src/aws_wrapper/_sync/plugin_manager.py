@@ -117,9 +117,11 @@ def _build_chain(method: str, plugins: Sequence[Plugin]) -> Chain | None:
 STAMPED_INLINE = frozenset(
     {"Cursor.execute", "Cursor.executemany", "Connection.commit", "Connection.rollback"}
 )
-"""Methods whose start and end the wrapper itself writes on the *stamper* plugin (one that
+"""Methods whose start and end the wrapper itself writes for the *stamper* plugin (one that
 only needs to know that a call is in flight, and since when: host_monitoring_v2), instead of
-running it as a chain link: two attribute writes instead of a call."""
+running it as a chain link: two attribute writes instead of a call. The stamper (``stamps_calls
+= True``) reads them from ``stamp.since``; the wrapper sets its ``stamp`` to an object of its
+own with a ``since`` attribute."""
 
 
 class PluginManager:

@@ -56,7 +56,19 @@ class DriverDialect(Protocol):
         """Open a driver connection to ``host`` with ``props.driver`` (host/port replaced)."""
         ...
 
-    def cursor(self, conn: DriverConnection, *args: Any, **kwargs: Any) -> Any: ...
+    def cursor(self, conn: DriverConnection, *args: Any, **kwargs: Any) -> Any:
+        """A new driver cursor.
+
+        When making one takes no I/O, a dialect may let the wrapper make it at once, in
+        ``Connection.cursor()`` (when no plugin hooks ``Connection.cursor``), rather than in
+        the cursor's first call; either (both optional):
+
+        - a class attribute ``direct_cursor = True``: this method is just
+          ``conn.cursor(*args, **kwargs)``, which the wrapper then calls itself;
+        - a method ``cursor_now(conn, *args, **kwargs)`` (not a coroutine) returning the
+          driver cursor (aiomysql: its ``cursor()`` is awaitable, but finished at once).
+        """
+        ...
 
     def commit(self, conn: DriverConnection) -> None: ...
 

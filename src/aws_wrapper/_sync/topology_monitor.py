@@ -11,6 +11,10 @@ topology agrees. Waiters (failover) are woken by every new topology.
 
 Every connection to the cluster shares the monitor's topology, so an application with a
 thousand connections still has one monitoring connection per cluster.
+
+Outside panic mode it also resolves its instances' host names into an address book
+(:mod:`aws_wrapper.addresses`): a new connection is matched to its instance by the address it
+is connected to, without asking the server which instance it is.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from aws_wrapper._compat import (
     Worker,
     spawn,
 )
+from aws_wrapper.addresses import Address, AddressBook, dns_addresses, quick_addresses
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import Properties
 from aws_wrapper.topology import build_hosts, writer_of
@@ -82,6 +87,12 @@ class ClusterTopologyMonitor(BackgroundWorker):
         self._probe_workers: list[Worker] = []
         self.probe_timeout_s = probe_timeout_s
         self.probes = 0
+        # the addresses of the instances (see aws_wrapper.addresses): rebuilt in the
+        # background when the topology changes and every refresh, trusted for a while
+        self._book: AddressBook | None = None
+        self._book_refresh_s = max(5.0, refresh_s / 2)  # every round, DNS at most every 5 s
+        self._book_ttl_s = max(60.0, 3 * refresh_s)
+        self.books = 0  # books built (tests, diagnostics)
 
     # -- life --------------------------------------------------------------------------------
 
@@ -142,6 +153,22 @@ class ClusterTopologyMonitor(BackgroundWorker):
     def in_panic(self) -> bool:
         return self._panic
 
+    def host_at(self, address: Address | None) -> HostInfo | None:
+        """The instance of the topology at ``address`` (a connection's peer address), from the
+        address book; None when the book does not know it for sure (no query is made)."""
+        book = self._book
+        if book is None or address is None:
+            return None
+        if time.monotonic() - book.built_at > self._book_ttl_s:
+            return None  # not refreshed for long (the monitor is stuck): ask the server
+        host_id = book.host_id_at(address)
+        if host_id is None:
+            return None
+        for host in self.hosts:
+            if host.host_id == host_id:
+                return host
+        return None
+
     # -- the worker --------------------------------------------------------------------------
 
     def _run(self) -> None:
@@ -157,6 +184,7 @@ class ClusterTopologyMonitor(BackgroundWorker):
                     logger.warning("topology monitor %s: %s", self.cluster_id, e)
                     self._close_conn()
                     self._panic = True
+                self._refresh_book()
                 # rounds start every interval (a slow round does not push the next one back)
                 interval = self.high_refresh_s if self._panic else self.refresh_s
                 pause = interval - (time.monotonic() - started)
@@ -166,6 +194,39 @@ class ClusterTopologyMonitor(BackgroundWorker):
         finally:
             self._close_conn()
             self._close_probe_conns()
+
+    def _refresh_book(self) -> None:
+        """Resolve the instance host names into a new address book when the topology changed
+        or the book is half a refresh interval old (never raises: a name that does not resolve
+        is left out). Not in panic mode: probing must not wait for DNS, and an instance keeps
+        its address across a failover (only roles change, and they are read from the
+        topology)."""
+        hosts = self.hosts
+        book = self._book
+        if (
+            self._panic
+            or not hosts
+            or (
+                book is not None
+                and book.hosts is hosts
+                and time.monotonic() - book.built_at < self._book_refresh_s
+            )
+        ):
+            return
+        resolved: list[tuple[str, list[Address]]] = []
+        for host in hosts:
+            if host.host_id is None:
+                continue
+            try:
+                addresses = quick_addresses(host.host, host.port)
+                if addresses is None:
+                    addresses = dns_addresses(host.host, host.port)
+            except Exception as e:  # a resolver hook that failed: that host stays unknown
+                logger.debug("topology monitor %s: resolving %s: %s", self.cluster_id, host, e)
+                continue
+            resolved.append((host.host_id, addresses))
+        self._book = AddressBook(resolved, hosts)
+        self.books += 1
 
     def _normal_round(self) -> None:
         if self._conn is None or self.driver.is_closed(self._conn):
@@ -340,3 +401,12 @@ def monitor_for(
 def monitors() -> list[ClusterTopologyMonitor]:
     """The monitors of this scope (for tests and diagnostics)."""
     return _monitors.all()
+
+
+def monitor_knowing(host: HostInfo) -> ClusterTopologyMonitor | None:
+    """The monitor of this scope whose topology has ``host`` (an instance endpoint of a
+    cluster the process already knows), or None."""
+    for monitor in _monitors.all():
+        if any(h.same_place(host) for h in monitor.hosts):
+            return monitor
+    return None

@@ -51,6 +51,7 @@ class PsycopgDialectBase:
     engine = "postgresql"
     default_port = PG_DEFAULT_PORT
     connect_timeout_param = "connect_timeout"  # libpq: whole seconds, at least 2
+    direct_cursor = True  # cursor() is conn.cursor(...), no I/O, in both worlds
     network_bound_methods = frozenset(
         {
             "Cursor.execute",

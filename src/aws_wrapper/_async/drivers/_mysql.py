@@ -5,11 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_wrapper._compat import AIO
 from aws_wrapper.drivers._base import isolation_level, quote_ident
 
 
 class MySQLCalls:
     """Calls aiomysql and mysql.connector.aio (PyMySQL and mysql.connector) spell alike."""
+
+    if not AIO:
+        # the blocking drivers' conn.cursor(...) returns the cursor: the wrapper calls it
+        # itself (see DriverDialect.cursor); the async ones' is awaited
+        direct_cursor = True
 
     async def fetch(
         self, conn: Any, sql: str, params: Any = None

@@ -235,12 +235,22 @@ def host_monitors() -> list[HostMonitor]:
     return _monitors.all()
 
 
+class CallStamp:
+    """Where the start of the call in flight is written (``since``; None: none in flight)."""
+
+    __slots__ = ("since",)
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+
+
 class HostMonitoringPlugin(BasePlugin):
     """Marks calls in flight for the host's monitor; see the module documentation.
 
-    For the hottest methods (execute, executemany, commit, rollback) the wrapper writes
-    :attr:`since` itself (``stamps_calls``); the other network-bound methods come through
-    :meth:`execute`."""
+    For the hottest methods (execute, executemany, commit, rollback) the wrapper writes the
+    start of the call itself (``stamps_calls``), on :attr:`stamp` (which it may replace by an
+    object of its own with a ``since`` attribute, one its calls touch anyway); the other
+    network-bound methods come through :meth:`execute`."""
 
     stamps_calls = True
 
@@ -251,13 +261,23 @@ class HostMonitoringPlugin(BasePlugin):
         self.interval_s = props.get(FAILURE_DETECTION_INTERVAL_MS) / 1000
         self.count = props.get(FAILURE_DETECTION_COUNT)
         self.disposal_s = props.get(MONITOR_DISPOSAL_TIME_MS) / 1000
-        self.since: float | None = None
+        self.stamp: Any = CallStamp()
         self.monitor: HostMonitor | None = None
         self._conn: DriverConnection | None = None
 
     @property
     def subscribed_methods(self) -> frozenset[str]:  # type: ignore[override]
         return frozenset({NETWORK_METHODS}) if self.enabled else frozenset()
+
+    @property
+    def since(self) -> float | None:
+        """When the call in flight on the connection started (None: none in flight)."""
+        since: float | None = self.stamp.since
+        return since
+
+    @since.setter
+    def since(self, value: float | None) -> None:
+        self.stamp.since = value
 
     async def execute(self, method: str, target: object, args: tuple[Any, ...], call: Call) -> Any:
         self.since = time.monotonic()

@@ -13,6 +13,10 @@ from aws_wrapper.drivers._base import isolation_level, quote_ident
 class MySQLCalls:
     """Calls aiomysql and mysql.connector.aio (PyMySQL and mysql.connector) spell alike."""
 
+    # the blocking drivers' conn.cursor(...) returns the cursor: the wrapper calls it
+    # itself (see DriverDialect.cursor); the async ones' is awaited
+    direct_cursor = True
+
     def fetch(
         self, conn: Any, sql: str, params: Any = None
     ) -> list[tuple[Any, ...]]:  # pragma: no cover - provided by the driver dialect

@@ -1,0 +1,238 @@
+"""What a connect costs beyond the driver's own connect: the wrapper's queries on the new
+connection, counted on every driver, on a plain server and on the devcluster.
+
+- The dialect is detected once per endpoint per process: the second connection to an endpoint
+  makes no detection query.
+- On a cluster, the instance a connection is on is told by the address it is connected to,
+  from the topology monitor's address book (see ``aws_wrapper.addresses``): once the monitor
+  has its topology, a connect makes no query at all, through the cluster endpoint, the reader
+  endpoint, or a cluster endpoint whose DNS still names another instance.
+- The topology is read once per cluster (the first connection and the shared monitor), not
+  per connection.
+
+Written once as async code: tests/_sync/test_connect_round_trips.py is generated from it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import pytest
+
+from aws_wrapper import aio as aw
+from aws_wrapper import aurora_queries as q
+from aws_wrapper._async import host_list_provider
+from aws_wrapper._async.topology_monitor import ClusterTopologyMonitor, monitors
+from aws_wrapper._compat import arun_blocking, asleep
+from aws_wrapper.aio import AsyncAwsWrapperConnection
+from aws_wrapper.dialect_cache import forget_dialects, known_dialect
+from aws_wrapper.drivers import adriver_dialect_for
+from aws_wrapper.hostinfo import HostRole
+from aws_wrapper_devcluster import Cluster
+
+from .cluster import ENGINE_OF, instance_of
+
+IO_METHODS = (
+    "fetch",
+    "ping",
+    "commit",
+    "rollback",
+    "set_autocommit",
+    "set_read_only",
+    "set_isolation_level",
+    "set_schema",
+)
+"""Every driver-dialect method that talks to the server (besides connect and close)."""
+
+# the monitor reads the topology at connect-time only in this module's tests
+QUIET = {"topology_refresh_ms": 600_000}
+
+
+def kind_of(method: str, args: tuple[Any, ...]) -> str:
+    if method != "fetch" or not args:
+        return method
+    sql = args[0]
+    if sql in (q.PG_TOPOLOGY.sql, q.MYSQL_TOPOLOGY.sql):
+        return "topology"
+    if sql in (q.PG_HOST_ID.sql, q.MYSQL_HOST_ID.sql):
+        return "host_id"
+    if sql in (q.PG_IS_READER.sql, q.MYSQL_IS_READER.sql, "SELECT @@read_only"):
+        return "is_reader"
+    return "detect"  # the dialect's detection queries: nothing else is asked at connect
+
+
+class Recorder:
+    """The wrapper's calls to the server, on every driver connection of the test."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[object, str]] = []  # (driver connection, kind)
+
+    def on(self, conn: object) -> list[str]:
+        return [kind for c, kind in self.calls if c is conn]
+
+    def count(self, kind: str) -> int:
+        return sum(1 for _, k in self.calls if k == kind)
+
+
+def counting(orig: Callable[..., Any], method: str, rec: Recorder) -> Callable[..., Any]:
+    async def call(self: Any, conn: Any, *args: Any, **kwargs: Any) -> Any:
+        rec.calls.append((conn, kind_of(method, args)))
+        return await orig(self, conn, *args, **kwargs)
+
+    return call
+
+
+@pytest.fixture
+def recorder(driver: str, monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    cls = type(adriver_dialect_for(driver))
+    rec = Recorder()
+    for method in IO_METHODS:
+        monkeypatch.setattr(cls, method, counting(getattr(cls, method), method, rec))
+    forget_dialects()  # every test starts with nothing detected
+    return rec
+
+
+async def connect_counted(
+    rec: Recorder, driver: str, params: dict[str, Any], **props: Any
+) -> tuple[AsyncAwsWrapperConnection, list[str]]:
+    """A connection with the default plugins, and the wrapper's calls made on it to connect."""
+    conn = await aw.connect(driver=driver, **params, **props)
+    return conn, rec.on(conn.driver_connection)
+
+
+async def ready_monitor(cluster: Cluster, driver: str, rec: Recorder) -> ClusterTopologyMonitor:
+    """Connect once (the process learns the cluster) and wait until the topology monitor has
+    resolved the instances' addresses."""
+    conn, _ = await connect_counted(rec, driver, cluster.conn_params(), **QUIET)
+    await conn.close()
+    deadline = time.monotonic() + 10
+    while True:
+        found = [m for m in monitors() if m.books and m.hosts]
+        if found:
+            return found[0]
+        assert time.monotonic() < deadline, "the topology monitor built no address book"
+        await asleep(0.02)
+
+
+async def test_plain_server_detects_the_dialect_once(
+    driver: str, db_params: dict[str, Any], recorder: Recorder
+) -> None:
+    conn, first = await connect_counted(recorder, driver, db_params)
+    dialect = conn.dialect_code
+    await conn.close()
+    assert first and set(first) == {"detect"}  # asked once...
+    host, port = str(db_params["host"]), int(db_params["port"])
+    engine = "postgresql" if ENGINE_OF[driver] == "pg" else "mysql"
+    assert known_dialect(host, port, engine) == dialect  # ... and remembered
+    for _ in range(3):
+        conn, calls = await connect_counted(recorder, driver, db_params)
+        assert conn.dialect_code == dialect
+        await conn.close()
+        assert calls == []  # nothing beyond the driver's own connect
+
+
+async def test_cluster_connects_make_no_query_once_the_cluster_is_known(
+    cluster: Cluster, driver: str, recorder: Recorder
+) -> None:
+    params = cluster.conn_params()
+    conn, first = await connect_counted(recorder, driver, params, **QUIET)
+    await conn.close()
+    # the first connection: the dialect, the instance, the topology (nothing known yet)
+    assert "detect" in first and "host_id" in first
+    conn, second = await connect_counted(recorder, driver, params, **QUIET)
+    await conn.close()
+    assert "detect" not in second  # detected once per endpoint
+    monitor = await ready_monitor(cluster, driver, recorder)
+    topology_reads = recorder.count("topology")
+    conns = []
+    try:
+        for _ in range(20):
+            conn, calls = await connect_counted(recorder, driver, params, **QUIET)
+            conns.append(conn)
+            assert calls == []  # no detection, no "which instance am I on", no topology
+            host = conn.current_host
+            assert host is not None and host.host_id == cluster.writer
+            assert host.role is HostRole.WRITER
+            assert conn.dialect_code == ("aurora-pg" if driver == "psycopg" else "aurora-mysql")
+        # one topology for the cluster, shared: read by nobody while the 20 connected
+        assert recorder.count("topology") == topology_reads
+        assert len([m for m in monitors() if m.cluster_id == monitor.cluster_id]) == 1
+        # what the address said is what the server says
+        assert await instance_of(conns[-1]) == cluster.writer
+    finally:
+        for conn in conns:
+            await conn.close()
+    # over all 24 connections: the topology read by the first one and the monitor only
+    assert recorder.count("topology") <= 1 + len(cluster.instance_ids)
+
+
+async def test_reader_endpoint_connects_are_identified_by_address(
+    cluster: Cluster, driver: str, recorder: Recorder
+) -> None:
+    await ready_monitor(cluster, driver, recorder)
+    for _ in range(3):
+        conn, calls = await connect_counted(
+            recorder, driver, cluster.conn_params("reader"), **QUIET
+        )
+        try:
+            assert calls == []
+            host = conn.current_host
+            assert host is not None and host.role is HostRole.READER
+            assert host.host_id == await instance_of(conn)
+        finally:
+            await conn.close()
+
+
+async def test_stale_cluster_dns_lands_on_the_instance_it_names(
+    cluster: Cluster, driver: str, recorder: Recorder
+) -> None:
+    """The cluster endpoint's DNS still names a reader (after a failover, say): the connection
+    is on that reader, and is known to be, without a query."""
+    await ready_monitor(cluster, driver, recorder)
+    reader = next(i for i in cluster.instance_ids if i != cluster.writer)
+    await arun_blocking(partial(cluster.freeze_dns, True, reader))
+    conn, calls = await connect_counted(recorder, driver, cluster.conn_params(), **QUIET)
+    try:
+        assert calls == []
+        host = conn.current_host
+        assert host is not None and host.host_id == reader and host.role is HostRole.READER
+        assert await instance_of(conn) == reader
+    finally:
+        await conn.close()
+
+
+async def test_an_unknown_address_is_asked(
+    cluster: Cluster, driver: str, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection whose address no instance has (a proxy, a tunnel, a driver we cannot look
+    into) is identified by a query, as before."""
+    await ready_monitor(cluster, driver, recorder)
+    monkeypatch.setattr(host_list_provider, "peer_address", lambda conn: None)
+    conn, calls = await connect_counted(recorder, driver, cluster.conn_params(), **QUIET)
+    try:
+        assert calls == ["host_id"]
+        host = conn.current_host
+        assert host is not None and host.host_id == cluster.writer
+    finally:
+        await conn.close()
+
+
+async def test_an_instance_endpoint_of_a_known_cluster_makes_no_query(
+    cluster: Cluster, driver: str, recorder: Recorder
+) -> None:
+    """An instance endpoint of a cluster the process knows: its dialect, topology and monitor
+    are the cluster's, and its address is in the book."""
+    await ready_monitor(cluster, driver, recorder)
+    reader = next(i for i in cluster.instance_ids if i != cluster.writer)
+    params = {**cluster.conn_params(), "host": cluster.instance_host(reader)}
+    conn, calls = await connect_counted(recorder, driver, params, **QUIET)
+    try:
+        assert calls == []
+        assert len(monitors()) == 1
+        host = conn.current_host
+        assert host is not None and host.host_id == reader and host.role is HostRole.READER
+    finally:
+        await conn.close()
