@@ -26,6 +26,8 @@ DATABASE = "djangotest"
 ENGINES = {
     "postgresql": ("devcluster_pg", "aws_wrapper.django.postgresql"),
     "mysql": ("devcluster_mysql", "aws_wrapper.django.mysql"),
+    # aws-advanced-python-wrapper's ENGINE path, package renamed (docs/migration.md)
+    "mysql-peer-path": ("devcluster_mysql", "aws_wrapper.django.backends.mysql_connector"),
 }
 DJANGO_TESTS = [
     "test_configuration_errors",
@@ -62,7 +64,7 @@ def create_database(cluster: Cluster, name: str) -> None:
 
 
 @pytest.mark.timeout(150)
-@pytest.mark.parametrize("engine", ["postgresql", "mysql"])
+@pytest.mark.parametrize("engine", ["postgresql", "mysql", "mysql-peer-path"])
 def test_django_project(request: pytest.FixtureRequest, engine: str) -> None:
     fixture, backend = ENGINES[engine]
     cluster: Cluster = request.getfixturevalue(fixture)

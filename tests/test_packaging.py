@@ -35,6 +35,8 @@ def test_library_wheel_has_no_devcluster(tmp_path: Path) -> None:
     assert "aws_wrapper/py.typed" in names
     assert "aws_wrapper/_sync/connection.py" in names  # the generated twin ships
     assert "aws_wrapper/resolver.py" in names
+    assert "aws_wrapper/aio/__init__.py" in names  # a package (with the peer's aio modules)
+    assert "aws_wrapper/aio/psycopg.py" in names
     assert not [n for n in names if "devcluster" in n.lower()]
     assert not [n for n in names if n.startswith("tests/")]
 

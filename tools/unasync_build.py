@@ -66,6 +66,7 @@ NAMES: dict[str, str] = {
     "AsyncAwsWrapperConnection": "AwsWrapperConnection",
     "AsyncAwsWrapperCursor": "AwsWrapperCursor",
     "AsyncPooledConnectionProvider": "PooledConnectionProvider",
+    "AsyncConnectionProviderManager": "ConnectionProviderManager",  # the peer's names
     "AsyncSimplePool": "SimplePool",
     "AsyncConnectFunctions": "ConnectFunctions",  # tests/drivers.py
     # the twin primitives of aws_wrapper._compat

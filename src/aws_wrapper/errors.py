@@ -64,7 +64,34 @@ class NotSupportedError(DatabaseError):
 
 
 class AwsWrapperError(Error):
-    """Base class of every error the wrapper raises itself."""
+    """Base class of every error the wrapper raises itself.
+
+    As in aws-advanced-python-wrapper: ``AwsWrapperError(message="", original_error=None)``;
+    :attr:`driver_error` is the driver's error behind it (``original_error``, else the error
+    it was raised ``from``), or None."""
+
+    def __init__(self, message: str = "", original_error: BaseException | None = None) -> None:
+        super().__init__(message)
+        if isinstance(original_error, AwsWrapperError):
+            original_error = original_error.driver_error
+        self._original_error = original_error
+
+    @property
+    def driver_error(self) -> BaseException | None:
+        """The driver's error behind this one, if any."""
+        found = getattr(self, "_original_error", None)
+        if found is None:
+            cause = self.__cause__
+            found = cause.driver_error if isinstance(cause, AwsWrapperError) else cause
+        return found
+
+
+class UnsupportedOperationError(AwsWrapperError, NotSupportedError):
+    """An operation the wrapper (or the plugin asked) does not support."""
+
+
+class QueryTimeoutError(AwsWrapperError, OperationalError):
+    """A call to the database did not answer within its time limit."""
 
 
 class ConfigurationError(AwsWrapperError, InterfaceError):
@@ -93,7 +120,11 @@ class UnsupportedDriverError(ConfigurationError):
     """The connect function or driver name does not belong to a supported driver."""
 
 
-class ConnectError(AwsWrapperError, OperationalError):
+class AwsConnectError(AwsWrapperError, OperationalError):
+    """A connection could not be opened (the peer's name; :class:`ConnectError` is one)."""
+
+
+class ConnectError(AwsConnectError):
     """A connection to a host could not be opened. Names the host; never the password."""
 
     def __init__(self, message: str, host: str | None = None) -> None:
@@ -125,8 +156,10 @@ class FailoverFailedError(FailoverError):
     """No healthy host was reached within the failover timeout."""
 
 
-class ReadWriteSplittingError(AwsWrapperError, OperationalError):
-    """A read/write switch was refused or could not be made."""
+class ReadWriteSplittingError(AwsWrapperError, OperationalError, InterfaceError):
+    """A read/write switch was refused or could not be made. Both an
+    :class:`OperationalError` and (as in aws-advanced-python-wrapper) an
+    :class:`InterfaceError`."""
 
 
 class AwsAuthError(LoginError):
@@ -250,6 +283,7 @@ def paired_error_classes(driver_errors: object) -> dict[str, tuple[type[Exceptio
 __all__ = [
     "PEP249_ERROR_NAMES",
     "AwsAuthError",
+    "AwsConnectError",
     "AwsWrapperError",
     "ConfigurationError",
     "ConnectError",
@@ -270,10 +304,12 @@ __all__ = [
     "PoolTimeoutError",
     "ProgrammingError",
     "PropertyError",
+    "QueryTimeoutError",
     "ReadWriteSplittingError",
     "TransactionResolutionUnknownError",
     "UnknownPluginError",
     "UnsupportedDriverError",
+    "UnsupportedOperationError",
     "Warning",
     "adopt",
     "paired_error_classes",

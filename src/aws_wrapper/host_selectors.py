@@ -14,7 +14,7 @@ The strategies are those of the AWS Advanced wrappers:
     :func:`set_connection_counter` (the internal connection pools); ties by host name.
 ``weighted_random``
     Random, with a probability proportional to the weight from
-    ``weighted_random_host_weight_pairs`` (1 for a host not listed).
+    ``weighted_random_host_weight_pairs``, else ``weighted_random_default_weight`` (1).
 ``highest_weight``
     The host with the highest :attr:`HostInfo.weight`; ties by host name.
 ``fastest_response``
@@ -72,7 +72,18 @@ WEIGHTED_RANDOM_HOST_WEIGHT_PAIRS = register(
         "",
         "weighted_random host selector: comma-separated '<host>:<weight>' pairs (host = instance "
         "id or host name, weight a positive integer); a host is picked with a probability "
-        "proportional to its weight (1 when not listed).",
+        "proportional to its weight (weighted_random_default_weight when not listed).",
+    )
+)
+WEIGHTED_RANDOM_DEFAULT_WEIGHT = register(
+    Prop(
+        "weighted_random_default_weight",
+        int,
+        1,
+        "weighted_random host selector: weight of the hosts not listed in "
+        "'weighted_random_host_weight_pairs'.",
+        minimum=1,
+        maximum=MAX_WEIGHT,
     )
 )
 
@@ -308,10 +319,10 @@ class LeastConnectionsHostSelector(BaseHostSelector):
 
 class WeightedRandomHostSelector(BaseHostSelector):
     """Random, with a probability proportional to the weight in
-    ``weighted_random_host_weight_pairs`` (1 for a host not listed)."""
+    ``weighted_random_host_weight_pairs`` (``weighted_random_default_weight`` for a host not
+    listed)."""
 
     strategy = "weighted_random"
-    default_weight = 1
 
     def __init__(self, rng: random.Random | None = None) -> None:
         self._rng = rng or random.Random()
@@ -321,7 +332,8 @@ class WeightedRandomHostSelector(BaseHostSelector):
         found = candidates(hosts, role)
         name = WEIGHTED_RANDOM_HOST_WEIGHT_PAIRS.name
         pairs = parse_host_weight_pairs(props.get(WEIGHTED_RANDOM_HOST_WEIGHT_PAIRS), name)
-        weights = [_weight_of(h, pairs, self.default_weight) for h in found]
+        default = props.get(WEIGHTED_RANDOM_DEFAULT_WEIGHT)
+        weights = [_weight_of(h, pairs, default) for h in found]
         with self._lock:
             return self._rng.choices(found, weights=weights)[0]
 

@@ -55,3 +55,7 @@ class HostInfo:
     def __str__(self) -> str:
         ident = f" ({self.host_id})" if self.host_id and self.host_id != self.host else ""
         return f"{self.url}{ident} [{self.role.value}]"
+
+
+Topology = tuple[HostInfo, ...]
+"""A cluster's hosts (aws-advanced-python-wrapper's name)."""

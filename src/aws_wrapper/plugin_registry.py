@@ -44,7 +44,7 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from .errors import ConfigurationError, DuplicatePluginError, UnknownPluginError
-from .properties import AUTO_SORT_PLUGIN_ORDER, PLUGINS, Prop, Properties
+from .properties import AUTO_SORT_PLUGIN_ORDER, ENABLE_FAILOVER, PLUGINS, Prop, Properties
 from .properties import register as register_property
 
 logger = logging.getLogger("aws_wrapper")
@@ -217,21 +217,14 @@ def _describe(spec: PluginSpec) -> str:
     return f"weight {spec.weight}, for {worlds}{aliases}"
 
 
-_loaded: dict[str, Factory] = {}
+_loaded: dict[str, Any] = {}
 
 
-def _resolve(spec: PluginSpec, world: str) -> Factory:
-    ref: FactoryRef | None = getattr(spec, world)
-    if ref is None:
-        other = next(w for w in WORLDS if w != world)
-        raise ConfigurationError(
-            f"plugin '{spec.code}' has no class for {WORLDS[world]}: it was registered for "
-            f"{WORLDS[other]} only (register it with {world}=... as well)"
-        )
-    if not isinstance(ref, str):
-        return ref
-    factory = _loaded.get(ref)
-    if factory is None:
+def import_ref(ref: str, what: str, world: str) -> Any:
+    """The object ``ref`` (``"module:attribute"``) names, imported on first use and kept;
+    ``what`` names the registration for the error (``"plugin 'x'"``)."""
+    found = _loaded.get(ref)
+    if found is None:
         module, _, attr = ref.partition(":")
         obj: Any = importlib.import_module(module)
         try:
@@ -239,9 +232,28 @@ def _resolve(spec: PluginSpec, world: str) -> Factory:
                 obj = getattr(obj, part)
         except AttributeError:
             raise ConfigurationError(
-                f"plugin '{spec.code}': {world}={ref!r}: module {module} has no {attr}"
+                f"{what}: {world}={ref!r}: module {module} has no {attr}"
             ) from None
-        factory = _loaded[ref] = obj
+        found = _loaded[ref] = obj
+    return found
+
+
+def one_world_only(what: str, kind: str, world: str) -> ConfigurationError:
+    """The error for a registration (``what``) that lacks this world's ``kind``."""
+    other = next(w for w in WORLDS if w != world)
+    return ConfigurationError(
+        f"{what} has no {kind} for {WORLDS[world]}: it was registered for {WORLDS[other]} "
+        f"only (register it with {world}=... as well)"
+    )
+
+
+def _resolve(spec: PluginSpec, world: str) -> Factory:
+    ref: FactoryRef | None = getattr(spec, world)
+    if ref is None:
+        raise one_world_only(f"plugin '{spec.code}'", "class", world)
+    factory: Factory = (
+        ref if not isinstance(ref, str) else import_ref(ref, f"plugin '{spec.code}'", world)
+    )
     return factory
 
 
@@ -268,8 +280,16 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
 """The plugins used when ``plugins`` is not given: the AWS wrappers' default set."""
 
 
+FAILOVER_CODE = "failover_v2"
+"""The plugin ``enable_failover=False`` takes out of the list (aliases: ``failover``)."""
+
+
 def parse_plugin_codes(props: Properties) -> list[PluginSpec]:
     """The plugins ``props`` asks for, validated and ordered."""
+    if "profile_name" in props.wrapper:  # a configuration profile may give the plugins
+        profiled = _profile_plugin_specs(props)
+        if profiled is not None:
+            return _failover_enabled(profiled, props)
     raw = props.get(PLUGINS)
     codes = list(DEFAULT_PLUGINS) if raw is None else [c.strip() for c in raw.split(",")]
     specs: list[PluginSpec] = []
@@ -283,9 +303,24 @@ def parse_plugin_codes(props: Properties) -> list[PluginSpec]:
         if spec.code not in seen:  # a code given twice, or with its alias
             seen.add(spec.code)
             specs.append(spec)
+    specs = _failover_enabled(specs, props)
     if props.get(AUTO_SORT_PLUGIN_ORDER):
         specs.sort(key=lambda s: s.weight)  # stable: equal weights keep the given order
     return specs
+
+
+def _failover_enabled(specs: list[PluginSpec], props: Properties) -> list[PluginSpec]:
+    """``specs`` without failover when ``enable_failover`` is false (the peer's switch: failover
+    off whatever the plugin list, the default one or a profile's, says)."""
+    if props.get(ENABLE_FAILOVER):
+        return specs
+    return [s for s in specs if s.code != FAILOVER_CODE]
+
+
+def _profile_plugin_specs(props: Properties) -> list[PluginSpec] | None:
+    from .driver_configuration_profiles import profile_plugin_specs
+
+    return profile_plugin_specs(props)
 
 
 def _unknown_message(code: str) -> str:
@@ -366,5 +401,7 @@ def _unregister(code: str) -> None:
                     del _ALIASES[alias]
 
 
-# The built-in plugins: their modules register them (and declare their properties).
+# The built-in plugins: their modules register them (and declare their properties); the
+# configuration profiles (and their property, profile_name).
+from aws_wrapper import driver_configuration_profiles as _profiles  # noqa: E402, F401
 from aws_wrapper import plugins as _builtin_plugins  # noqa: E402, F401

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from aws_wrapper.errors import ConfigurationError
 from aws_wrapper.hostinfo import HostInfo
@@ -60,3 +61,59 @@ class PoolSettings:
             if not ok:
                 got = getattr(self, name)
                 raise ConfigurationError(f"pool setting {name!r} {why} (got {got!r})")
+
+
+# -- aws-advanced-python-wrapper's pool arguments -------------------------------------------
+
+UNLIMITED_POOL_SIZE = 2**31 - 1
+"""``max_size`` for a pool whose peer configuration sets no cap (``max_overflow=-1``)."""
+
+PEER_POOL_DEFAULTS: dict[str, Any] = {"pool_size": 5, "max_overflow": 10, "timeout": 30.0}
+"""SQLAlchemy ``QueuePool``'s sizing defaults, which the peer's pooled providers use when no
+pool configurator is given: 5 connections plus 10 overflow, a 30 s wait."""
+
+IGNORED_POOL_ARGS = frozenset(
+    {"pre_ping", "reset_on_return", "echo", "logging_name", "use_lifo", "events", "dialect"}
+)
+"""``QueuePool`` arguments a peer pool configurator may return that have no counterpart
+here: accepted and ignored (our pools always roll back on return, check connections they
+hand out for being closed, and hand out the most recently returned one)."""
+
+
+def settings_from_pool_args(args: Mapping[str, Any], base: PoolSettings) -> PoolSettings:
+    """Pool settings from the arguments a peer pool configurator returns.
+
+    ``pool_size`` (or the async provider's ``max_size``) plus ``max_overflow`` is the cap
+    (``max_overflow`` < 0: no cap); ``timeout`` (or ``timeout_seconds``) the wait for a free
+    connection; ``recycle`` (> 0) the lifetime of a connection. This module's own names
+    (``min_size``, ``max_idle``, ``max_lifetime``) may be given too. The arguments of
+    :data:`IGNORED_POOL_ARGS` are ignored; any other raises :class:`ConfigurationError`."""
+    known = {"pool_size", "max_size", "max_overflow", "timeout", "timeout_seconds", "recycle"}
+    ours = {"min_size", "max_idle", "max_lifetime"}
+    for key in args:
+        if key not in known and key not in ours and key not in IGNORED_POOL_ARGS:
+            raise ConfigurationError(
+                f"pool configurator: unknown pool argument {key!r}; expected one of: "
+                + ", ".join(sorted(known | ours | IGNORED_POOL_ARGS))
+            )
+    size = int(args.get("pool_size", args.get("max_size", PEER_POOL_DEFAULTS["pool_size"])))
+    overflow = int(args.get("max_overflow", PEER_POOL_DEFAULTS["max_overflow"]))
+    timeout = float(args.get("timeout", args.get("timeout_seconds", base.timeout)))
+    recycle = float(args.get("recycle", -1))
+    return PoolSettings(
+        min_size=int(args.get("min_size", base.min_size)),
+        max_size=UNLIMITED_POOL_SIZE if overflow < 0 else size + overflow,
+        timeout=timeout,
+        max_idle=float(args.get("max_idle", base.max_idle)),
+        max_lifetime=float(args.get("max_lifetime", recycle if recycle > 0 else base.max_lifetime)),
+    )
+
+
+def peer_base_settings(pool_expiration_check_ns: int) -> PoolSettings:
+    """The settings a peer-configured provider starts from: QueuePool's 5 + 10 connections
+    and 30 s wait; ``pool_expiration_check_ns`` (when > -1) as the idle time after which a
+    connection is closed (the peer disposes of a whole unused pool after it)."""
+    base = PoolSettings(max_size=15)
+    if pool_expiration_check_ns > 0:
+        base = PoolSettings(max_size=15, max_idle=pool_expiration_check_ns / 1e9)
+    return base

@@ -26,13 +26,17 @@ Secrets (passwords, tokens, secret values) are masked in every repr and log line
 from __future__ import annotations
 
 import difflib
+import logging
 import math
 import os
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
 from .errors import PropertyError
+
+logger = logging.getLogger("aws_wrapper")
 
 T = TypeVar("T")
 
@@ -54,11 +58,18 @@ MAX_WEIGHT = 10_000
 _SECRET_WORDS = ("password", "passwd", "secret", "token", "assertion", "credential")
 
 
+_SECRETS_MANAGER_SETTINGS = frozenset(
+    {"secrets_manager_region", "secrets_manager_endpoint", "secrets_manager_expiration"}
+)
+
+
 def is_secret(name: str) -> bool:
     """True for property names whose values must never be shown."""
     low = name.lower()
     if low.startswith("secrets_manager_secret_") and low != "secrets_manager_secret_value":
         return False  # the secret's id and the names of its keys, not secret values
+    if low in _SECRETS_MANAGER_SETTINGS:
+        return False  # where and how long, not what
     return any(word in low for word in _SECRET_WORDS) or low in ("pwd", "key", "ssl_key")
 
 
@@ -74,6 +85,15 @@ class Prop(Generic[T]):
     minimum: float | None = None
     maximum: float | None = None
     secret: bool = False
+    notice: str | None = None
+    """Set for a property accepted for compatibility only (a name of aws-advanced-python-wrapper
+    with no effect here): why, logged once per process at INFO when the property is given."""
+    maps_to: str | None = None
+    """Another property this one stands for (a peer's name in other units): when given, its
+    value, passed through ``convert``, sets that property unless that one is given too."""
+    convert: Callable[[Any], Any] | None = None
+    value_aliases: tuple[tuple[str, Any], ...] = ()
+    """Other spellings of values (``("unknown", None)``), taken before conversion."""
 
     @property
     def numeric(self) -> bool:
@@ -88,6 +108,10 @@ class Prop(Generic[T]):
 
     def parse(self, raw: object) -> T:
         """Convert ``raw`` (a typed value or a string from a URL/conninfo) to this type."""
+        if self.value_aliases and isinstance(raw, str):
+            for spelling, meant in self.value_aliases:
+                if raw == spelling:
+                    return cast(T, meant)
         value = _convert(self, raw)
         if self.choices is not None and value not in self.choices:
             raise PropertyError(
@@ -289,12 +313,21 @@ def parse_properties(
     ``driver_params`` is the set of parameter names the driver accepts (None when the driver
     accepts arbitrary names; then unknown names are passed to it and it decides).
     """
+    if "profile_name" in raw:  # a configuration profile: its properties under the user's
+        from .driver_configuration_profiles import with_profile
+
+        raw = with_profile(raw)
     wrapper: dict[str, Any] = {}
     driver: dict[str, Any] = {}
+    mapped: list[Prop[Any]] = []
     for name, value in raw.items():
         prop = _REGISTRY.get(name)
         if prop is not None:
             wrapper[name] = prop.parse(value)
+            if prop.notice is not None:
+                notice_once(name, f"property '{name}': {prop.notice}")
+            if prop.maps_to is not None:
+                mapped.append(prop)
             continue
         if _is_prefixed(name):
             wrapper[name] = value
@@ -306,7 +339,39 @@ def parse_properties(
             return parse_properties(raw, driver_params, driver_name)
         shown = shown_name(name)
         raise PropertyError(_unknown_message(name, shown, driver_params, driver_name), shown)
+    for prop in mapped:
+        _apply_mapping(prop, wrapper)
     return Properties(wrapper, driver)
+
+
+def _apply_mapping(prop: Prop[Any], wrapper: dict[str, Any]) -> None:
+    """Set the property ``prop`` stands for from its value (unless given itself)."""
+    target = _REGISTRY[cast(str, prop.maps_to)]
+    value = wrapper[prop.name]
+    if target.name in wrapper or value is None:
+        return
+    converted = prop.convert(value) if prop.convert is not None else value
+    try:
+        wrapper[target.name] = target.parse(converted)
+    except PropertyError as e:
+        raise PropertyError(
+            f"property '{prop.name}' (which sets '{target.name}'): {e}", prop.name
+        ) from None
+
+
+_noticed: set[str] = set()
+_notice_lock = threading.Lock()
+
+
+def notice_once(key: str, message: str) -> None:
+    """Log ``message`` at INFO the first time ``key`` is noticed in this process."""
+    if key in _noticed:
+        return
+    with _notice_lock:
+        if key in _noticed:
+            return
+        _noticed.add(key)
+    logger.info("%s", message)
 
 
 def _is_prefixed(name: str) -> bool:
@@ -378,12 +443,23 @@ AUTO_SORT_PLUGIN_ORDER = register(
         "Order plugins by their built-in weights instead of the order given in 'plugins'.",
     )
 )
+ENABLE_FAILOVER = register(
+    Prop(
+        "enable_failover",
+        bool,
+        True,
+        "False: no failover, even where 'plugins' (or the default plugin list) names "
+        "failover_v2 / failover (aws-advanced-python-wrapper's switch, honoured).",
+    )
+)
 WRAPPER_DIALECT: Prop[str | None] = register(
     Prop(
         "wrapper_dialect",
         cast(type[str | None], str),
         None,
-        "Database dialect code (e.g. 'pg', 'mysql', 'mariadb'); unset: detected.",
+        "Database dialect code (e.g. 'pg', 'aurora-pg', 'mysql', 'aurora-mysql', 'mariadb'); "
+        "unset (or 'unknown', as aws-advanced-python-wrapper spells it): detected.",
+        value_aliases=(("unknown", None),),
     )
 )
 WRAPPER_DRIVER_DIALECT: Prop[str | None] = register(
@@ -391,8 +467,9 @@ WRAPPER_DRIVER_DIALECT: Prop[str | None] = register(
         "wrapper_driver_dialect",
         cast(type[str | None], str),
         None,
-        "Driver dialect ('psycopg', 'pymysql', 'aiomysql', 'mysql-connector'); unset: chosen "
-        "from the connect function. Needed for a custom connect function.",
+        "Driver dialect ('psycopg', 'pymysql', 'aiomysql', 'mysql-connector'; also the "
+        "spellings of aws-advanced-python-wrapper: 'mysql-connector-python', and 'generic' for "
+        "unset); unset: chosen from the connect function. Needed for a custom connect function.",
     )
 )
 LOGGER_LEVEL: Prop[str | None] = register(
@@ -449,3 +526,12 @@ HIGH_REFRESH_RATE_MS = register(
         maximum=DAY_MS,
     )
 )
+TOPOLOGY_MONITORING_PREFIX = register_prefix(
+    "topology-monitoring-",
+    "A driver parameter for the topology monitor's connections only (e.g. "
+    "topology-monitoring-connect_timeout=3).",
+)
+
+# The properties of aws-advanced-python-wrapper that have no property of ours (translated per
+# driver, mapped onto ours, or accepted with a notice): known wherever these are.
+from . import peer_properties as _peer_properties  # noqa: E402, F401

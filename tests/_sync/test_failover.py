@@ -125,6 +125,70 @@ def test_connect_failover(cluster: Cluster, driver: str) -> None:
         known.close()
 
 
+SEEN: list[str] = []
+
+
+class OutsideFailover(aw.BasePlugin):
+    """A plugin outside failover_v2 on execute: failover then stays a chain link inside it."""
+
+    subscribed_methods = frozenset({"Cursor.execute"})
+
+    def execute(self, method: str, target: object, args: tuple[Any, ...], call: Any) -> Any:
+        try:
+            return call()
+        except Exception as e:
+            SEEN.append(type(e).__name__)
+            raise
+
+
+aw.register_plugin("test_outside_failover", OutsideFailover, 100, "test")
+
+
+@pytest.mark.parametrize("outside", [False, True], ids=["inline", "in-chain"])
+def test_failover_is_entered_only_by_a_failed_call(
+    cluster: Cluster, driver: str, table: str, outside: bool
+) -> None:
+    """Outermost on execute, failover_v2 runs inline: a call that succeeds never enters it, a
+    failed one does (see plugin_manager.INLINE). With a plugin outside it, it stays a chain
+    link, and that plugin sees the failover's outcome."""
+    SEEN.clear()
+    plugins = "test_outside_failover,failover_v2" if outside else "failover_v2"
+    conn = connect(cluster, driver, plugins=plugins)
+    try:
+        conn.set_autocommit(True)
+        hot = conn._hot
+        failover: Any = next(
+            p for p in conn._manager.plugins if type(p).__name__ == "FailoverPlugin"
+        )
+        entered: list[str] = []
+        call_failed = failover.call_failed
+
+        def counting(method: str, error: Exception, in_transaction: bool) -> None:
+            entered.append(method)
+            call_failed(method, error, in_transaction)
+
+        failover.call_failed = counting
+        if outside:
+            assert hot.g_execute is None and hot.ch_execute is not None
+        else:
+            assert hot.g_execute is failover and hot.ch_execute is None
+        for i in range(5):
+            conn.execute(f"INSERT INTO {table} VALUES ({i}, 0)")
+        assert entered == []
+        cluster.failover(crash=True)
+        with pytest.raises(aw.FailoverSuccessError):
+            conn.execute(f"INSERT INTO {table} VALUES (5, 0)")
+        # blocking mysql-connector's cursor() pings the server: its failure comes first
+        assert entered in (["Cursor.execute"], ["Connection.cursor"])
+        # the plugin outside failover (on execute only) sees the outcome of a failed execute
+        outcome = ["FailoverSuccessError"] if outside and entered == ["Cursor.execute"] else []
+        assert outcome == SEEN
+        conn.execute(f"INSERT INTO {table} VALUES (5, 0)")
+        assert count(conn, table) == 6
+    finally:
+        conn.close()
+
+
 def test_inside_a_transaction_the_outcome_is_unknown(
     cluster: Cluster, driver: str, table: str
 ) -> None:

@@ -34,7 +34,7 @@ from aws_wrapper.properties import (
 from aws_wrapper.typing import Params, Query, Row
 
 from .connection_provider import DIRECT
-from .cursor import AsyncAwsWrapperCursor, HotPath, PassThroughCursor, cursor_class
+from .cursor import NO_ARGS, AsyncAwsWrapperCursor, HotPath, PassThroughCursor, cursor_class
 from .dialects import detect, dialect_for
 from .host_list_provider import RdsHostListProvider, StaticHostListProvider
 from .plugin_manager import build_plugins
@@ -283,6 +283,23 @@ class AsyncAwsWrapperConnection(Generic[Row, Query, Params]):
             if twin is not error:
                 raise twin from error
 
+    async def _guarded(
+        self,
+        guard: Any,
+        method: str,
+        error: Exception,
+        in_transaction: bool,
+        raw: DriverConnection | None,
+    ) -> None:
+        """The except path of a call whose guard plugin runs inline (see
+        ``plugin_manager.INLINE``): what the guard raises instead of ``error`` (a failover's
+        outcome) leaves as the call's error; when it returns, ``error`` does."""
+        try:
+            await guard.call_failed(method, error, in_transaction)
+        except BaseException as e:
+            self._failed(e, raw)
+            raise
+
     async def _call(
         self, method: str, args: tuple[Any, ...], func: Callable[..., AResult[None]]
     ) -> None:
@@ -420,22 +437,53 @@ class AsyncAwsWrapperConnection(Generic[Row, Query, Params]):
         ``dictionary=True``, ...)."""
         hot = self._hot
         raw = hot.live
+        if hot.plain_cursor and raw is not None and not args and not kwargs and not hot.closed:
+            # the common case, kept short (a cursor per statement is common: PEP 249 style,
+            # SQLAlchemy): the driver makes cursors without I/O and nothing watches it
+            try:
+                cur = raw.cursor()
+            except Exception:
+                return self._new_cursor(args, kwargs)
+            kind = hot.cursor_kind
+            new = kind[1]() if type(cur) is kind[0] else cursor_class(hot, cur)()
+            new._conn = self
+            new._hot = hot
+            new._args = NO_ARGS
+            new._cur = cur
+            new._owner = raw
+            new._arraysize = None
+            new._closed = False
+            return new
+        return self._new_cursor(args, kwargs)
+
+    def _new_cursor(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> AsyncAwsWrapperCursor[Any, Query, Params]:
+        """``cursor()`` in every case: with the driver cursor made at once when that takes
+        no I/O, else by the cursor's first call."""
+        hot = self._hot
+        raw = hot.live
         cur = None
         if raw is not None and not hot.closed:
             # make the driver cursor now when that takes no I/O: the first call then has
             # nothing to make (see DriverDialect.cursor)
+            stamping = hot.stamp_cursor  # mysql-connector's cursor() is a round trip
+            if stamping:
+                hot.since = monotonic()
             try:
                 if hot.direct_cursor:
-                    cur = raw.cursor(*args, **kwargs) if args or kwargs else raw.cursor()
+                    cur = raw.cursor(*args, **kwargs)
                 elif hot.cursor_now is not None:
                     cur = hot.cursor_now(raw, *args, **kwargs)
             except Exception:
                 cur = None  # the first call makes it anew, recovering and reporting as calls do
+            if stamping:
+                hot.since = None
         elif hot.closed or hot.service.conn is None:
             raise ConnectionClosedError("the connection is closed")
         # else the driver connection is lost: the first call replaces it
-        # made here, with no __init__ to call (a cursor per statement is common: PEP 249
-        # style, SQLAlchemy); its class forwards the driver cursor's names (cursor_class)
+        # made here, with no __init__ to call; its class forwards the driver cursor's names
+        # (cursor_class)
         if cur is None:
             new = PassThroughCursor()
         else:
@@ -443,7 +491,7 @@ class AsyncAwsWrapperConnection(Generic[Row, Query, Params]):
             new = kind[1]() if type(cur) is kind[0] else cursor_class(hot, cur)()
         new._conn = self
         new._hot = hot
-        new._args = (args, kwargs)
+        new._args = (args, kwargs) if args or kwargs else NO_ARGS
         new._cur = cur
         new._owner = raw if cur is not None else None
         new._arraysize = None
@@ -460,51 +508,51 @@ class AsyncAwsWrapperConnection(Generic[Row, Query, Params]):
 
     async def commit(self) -> None:
         hot = self._hot
-        raw = hot.live
-        if raw is None or hot.closed:
-            raw = self._raw()  # raises if closed; else the driver connection is lost
-        chain = hot.ch_commit
-        stamping = hot.stamping
-        try:
-            if hot.live is None:
-                raw = await self._recover()
-            if stamping:
-                hot.since = monotonic()
-            if chain is None:
-                await hot.driver.commit(raw)
-            else:
-                await chain(self, (), partial(hot.driver.commit, raw))
-        except BaseException as e:
-            self._failed(e, raw)
-            raise
-        finally:
-            if stamping:
-                hot.since = None
+        await self._end("Connection.commit", hot.ch_commit, hot.g_commit, hot.driver.commit)
 
     async def rollback(self) -> None:
+        hot = self._hot
+        await self._end("Connection.rollback", hot.ch_rollback, hot.g_rollback, hot.driver.rollback)
+
+    async def _end(
+        self,
+        method: str,
+        chain: Any,
+        guard: Any,
+        end: Callable[[DriverConnection], AResult[None]],
+    ) -> None:
+        """Commit or roll back (``end``) through ``method``'s chain and guard."""
         hot = self._hot
         raw = hot.live
         if raw is None or hot.closed:
             raw = self._raw()  # raises if closed; else the driver connection is lost
-        chain = hot.ch_rollback
-        stamping = hot.stamping
         try:
             if hot.live is None:
-                # what a rollback asks for (no transaction) is what a new connection has
-                hot.service.lost_in_transaction = False
+                if method == "Connection.rollback":
+                    # what a rollback asks for (no transaction) is what a new connection has
+                    hot.service.lost_in_transaction = False
                 raw = await self._recover()
-            if stamping:
-                hot.since = monotonic()
-            if chain is None:
-                await hot.driver.rollback(raw)
-            else:
-                await chain(self, (), partial(hot.driver.rollback, raw))
         except BaseException as e:
             self._failed(e, raw)
             raise
-        finally:
+        in_transaction = guard is not None and hot.in_transaction(raw)
+        stamping = hot.stamping
+        if stamping:
+            hot.since = monotonic()
+        try:
+            if chain is None:
+                await end(raw)
+            else:
+                await chain(self, (), partial(end, raw))
+        except BaseException as e:
             if stamping:
                 hot.since = None
+            if guard is not None and isinstance(e, Exception):
+                await self._guarded(guard, method, e, in_transaction, raw)
+            self._failed(e, raw)
+            raise
+        if stamping:
+            hot.since = None
 
     async def close(self) -> None:
         hot = self._hot

@@ -24,7 +24,10 @@ code                   detected by
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_wrapper import aurora_queries as q
+from aws_wrapper import custom_dialects
 from aws_wrapper.dialect_cache import remember_dialect
 from aws_wrapper.errors import ConfigurationError
 from aws_wrapper.hostinfo import HostInfo
@@ -203,6 +206,50 @@ _DIALECTS: dict[str, type[_Dialect]] = {
         GlobalAuroraMysqlDialect,
     )
 }
+
+
+class CustomDialect(_Dialect):
+    """An installed custom dialect that is not one of this world's (see
+    :mod:`aws_wrapper.custom_dialects`): its queries run the way ours do."""
+
+    code = "custom"
+
+    def __init__(self, custom: Any, engine: str) -> None:
+        self.custom = custom
+        self.engine = engine
+        self.default_port = int(
+            getattr(custom, "default_port", 0) or (5432 if engine == "postgresql" else 3306)
+        )
+        self.is_reader_sql = custom_dialects.query_attribute(
+            custom, "is_reader_sql", "is_reader_query"
+        ) or (PgDialect.is_reader_sql if engine == "postgresql" else MysqlDialect.is_reader_sql)
+        self.host_id_sql = custom_dialects.query_attribute(custom, "host_id_sql", "host_id_query")
+        self.topology_sql = custom_dialects.query_attribute(
+            custom, "topology_sql", "topology_query"
+        )
+        # the peer's host id queries answer (host, id): the id is the last column
+        self._id_column = 0 if getattr(custom, "host_id_sql", None) is not None else -1
+
+    async def host_id(self, conn: DriverConnection, driver: DriverDialect) -> str | None:
+        if self.host_id_sql is None:
+            return None
+        rows = await driver.fetch(conn, self.host_id_sql)
+        value = rows[0][self._id_column] if rows and rows[0] else None
+        return None if value is None else str(value)
+
+
+def custom_dialect(driver: DriverDialect) -> DatabaseDialect | None:
+    """The installed custom dialect (see :mod:`aws_wrapper.custom_dialects`), or None."""
+    custom = custom_dialects.get_database_dialect()
+    if custom is None:
+        return None
+    if isinstance(custom, _Dialect) and custom.engine in (driver.engine, "?"):
+        return custom
+    if isinstance(custom, type) and issubclass(custom, _Dialect):
+        return custom()
+    return CustomDialect(custom, driver.engine)
+
+
 _ENGINE_DEFAULT = {"postgresql": "pg", "mysql": "mysql"}
 _AURORA_GUESS = {"postgresql": "aurora-pg", "mysql": "aurora-mysql"}
 
@@ -215,7 +262,16 @@ def dialect_for(
     code: str | None, driver: DriverDialect, host_is_rds_cluster: bool = False
 ) -> DatabaseDialect:
     """The dialect named ``code`` (``wrapper_dialect``), or the first guess: Aurora for an RDS
-    cluster endpoint, else the engine's plain dialect."""
+    cluster endpoint, else the engine's plain dialect. An installed custom dialect comes
+    first (see :mod:`aws_wrapper.custom_dialects`)."""
+    custom = custom_dialect(driver)
+    if custom is not None:
+        return custom
+    if code == "custom":
+        raise ConfigurationError(
+            "property 'wrapper_dialect': 'custom' needs a custom dialect installed with "
+            "DatabaseDialectManager.set_custom_dialect(...)"
+        )
     if code is None:
         guess = _AURORA_GUESS if host_is_rds_cluster else _ENGINE_DEFAULT
         return _DIALECTS[guess[driver.engine]]()
@@ -236,7 +292,10 @@ def dialect_for(
 async def detect(conn: DriverConnection, driver: DriverDialect, host: HostInfo) -> DatabaseDialect:
     """The dialect of the server on ``conn``, opened to ``host``: asked with the metadata
     queries, and remembered for the endpoint (see :func:`aws_wrapper.dialect_cache.known_dialect`,
-    which callers consult first)."""
+    which callers consult first). An installed custom dialect is used without a query."""
+    custom = custom_dialect(driver)
+    if custom is not None:
+        return custom
     code = await (
         _detect_pg(conn, driver) if driver.engine == "postgresql" else _detect_mysql(conn, driver)
     )

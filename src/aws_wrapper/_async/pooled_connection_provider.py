@@ -14,14 +14,21 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_wrapper import rds_utils
 from aws_wrapper._compat import amonitor_scope
+from aws_wrapper._peer import props_view
+from aws_wrapper.errors import ConfigurationError
 from aws_wrapper.forking import at_fork_in_child, bury
 from aws_wrapper.hostinfo import HostInfo
-from aws_wrapper.pooling import PoolSettings, track_provider
+from aws_wrapper.pooling import (
+    PoolSettings,
+    peer_base_settings,
+    settings_from_pool_args,
+    track_provider,
+)
 from aws_wrapper.properties import Properties
 
 from .connection_provider import DriverConnectionProvider
@@ -30,6 +37,8 @@ from .protocols import ConnectionProvider, DriverConnection, DriverDialect
 from .resources import register_resource
 
 PoolKey = Callable[[HostInfo, Properties], str]
+PoolConfigurator = Callable[[HostInfo, dict[str, Any]], Mapping[str, Any]]
+"""aws-advanced-python-wrapper's pool configurator: ``(host, props) -> pool arguments``."""
 
 
 def default_pool_key(host: HostInfo, props: Properties) -> str:
@@ -72,20 +81,55 @@ class AsyncPooledConnectionProvider(DriverConnectionProvider):
     ``settings`` sizes each pool; ``pool_key`` maps a host and properties to a pool (default:
     host and user); ``accept`` decides which hosts are pooled (default: instance endpoints, not
     cluster, proxy or custom endpoints). Other hosts get plain connections.
+
+    The arguments of aws-advanced-python-wrapper's pooled providers are accepted too
+    (``AsyncPooledConnectionProvider(pool_configurator, pool_mapping, accept_url_func,
+    pool_expiration_check_ns, pool_cleanup_interval_ns)``), each a callable taking the host
+    and a dict of the connection's properties: ``pool_configurator`` returns the pool's
+    arguments (``pool_size``, ``max_overflow``, ``timeout``, ...; see
+    :func:`aws_wrapper.pooling.settings_from_pool_args`), ``pool_mapping`` the part of the pool
+    key after the host (default: the user), ``accept_url_func`` whether the host is pooled.
+    ``pool_expiration_check_ns`` is the idle time after which a pooled connection is closed;
+    ``pool_cleanup_interval_ns`` is accepted and ignored (pools drop idle connections as they
+    hand them out, and psycopg_pool in the background). Without ``settings`` such a provider
+    sizes pools as the peer does: 5 connections plus 10 overflow, a 30 s wait.
     """
 
     pooled = True
 
     def __init__(
         self,
-        settings: PoolSettings | None = None,
+        settings: PoolSettings | PoolConfigurator | None = None,
+        pool_mapping: Callable[[HostInfo, dict[str, Any]], str] | None = None,
+        accept_url_func: Callable[[HostInfo, dict[str, Any]], bool] | None = None,
+        pool_expiration_check_ns: int = -1,
+        pool_cleanup_interval_ns: int = -1,
         *,
-        pool_key: PoolKey = default_pool_key,
-        accept: Callable[[HostInfo, Properties], bool] = instance_endpoints_only,
+        pool_key: PoolKey | None = None,
+        accept: Callable[[HostInfo, Properties], bool] | None = None,
+        pool_configurator: PoolConfigurator | None = None,
     ) -> None:
-        self.settings = settings or PoolSettings()
-        self._pool_key = pool_key
-        self._accept = accept
+        if settings is not None and not isinstance(settings, PoolSettings):
+            if not callable(settings):
+                raise ConfigurationError(
+                    "pooled connection provider: the first argument must be PoolSettings or a "
+                    f"pool configurator (a callable), got {type(settings).__name__}"
+                )
+            if pool_configurator is not None:
+                raise ConfigurationError(
+                    "pooled connection provider: the pool configurator is given twice"
+                )
+            pool_configurator, settings = settings, None
+        peer = any((pool_configurator, pool_mapping, accept_url_func)) or -1 not in (
+            pool_expiration_check_ns,
+            pool_cleanup_interval_ns,
+        )
+        if settings is None:
+            settings = peer_base_settings(pool_expiration_check_ns) if peer else PoolSettings()
+        self.settings = settings
+        self._configure = pool_configurator
+        self._pool_key = _peer_key(pool_key, pool_mapping)
+        self._accept = _peer_accept(accept, accept_url_func)
         self._lock = threading.Lock()  # guards the maps below (both worlds: plain dict edits)
         self._scopes: dict[object, _ScopePools] = {}
         # id(conn) -> (conn, its pool): connections handed out and not yet given back
@@ -148,6 +192,25 @@ class AsyncPooledConnectionProvider(DriverConnectionProvider):
         """Connections to ``host`` handed out and not given back (least_connections)."""
         return self._in_use.get(host.url, 0)
 
+    @property
+    def num_pools(self) -> int:
+        """How many pools the current scope has (the peer's ``num_pools``)."""
+        return len(self._scope_pools())
+
+    @property
+    def pool_urls(self) -> set[str]:
+        """The ``host:port`` of every pool of the current scope (the peer's ``pool_urls``)."""
+        return {e.host_url for e in self._scope_pools().values()}
+
+    def keys(self) -> list[str]:
+        """The keys of the current scope's pools (``host:port/user`` by default)."""
+        return list(self._scope_pools())
+
+    def _scope_pools(self) -> dict[str, _Pooled]:
+        with self._lock:
+            scope = self._scopes.get(amonitor_scope())
+            return dict(scope.pools) if scope is not None else {}
+
     def pool_stats(self) -> dict[str, tuple[int, int]]:
         """``{pool key: (open connections, idle connections)}`` for the current scope."""
         with self._lock:
@@ -169,9 +232,14 @@ class AsyncPooledConnectionProvider(DriverConnectionProvider):
                 return entry
             entry = scope.pools[key] = _Pooled(host.url, props)
         name = f"aws-wrapper:{key}"
-        pool = driver.create_pool(name, host, lambda: entry.props, self.settings)
+        try:
+            settings = self.settings_for(host, props)
+        except BaseException:
+            with self._lock:
+                scope.pools.pop(key, None)
+            raise
+        pool = driver.create_pool(name, host, lambda: entry.props, settings)
         if pool is None:
-            settings = self.settings
 
             async def connect() -> DriverConnection:
                 return await driver.connect(host, entry.props)
@@ -187,6 +255,18 @@ class AsyncPooledConnectionProvider(DriverConnectionProvider):
             )
         entry.pool = pool
         return entry
+
+    def settings_for(self, host: HostInfo, props: Properties) -> PoolSettings:
+        """The settings of a new pool for ``host`` (the pool configurator's, if one is set)."""
+        if self._configure is None:
+            return self.settings
+        args = self._configure(host, props_view(props))
+        if not isinstance(args, Mapping):
+            raise ConfigurationError(
+                f"pool configurator: must return a dict of pool arguments, got "
+                f"{type(args).__name__}"
+            )
+        return settings_from_pool_args(args, self.settings)
 
     async def _drop(self, entry: _Pooled) -> None:
         with self._lock:
@@ -235,6 +315,35 @@ class AsyncPooledConnectionProvider(DriverConnectionProvider):
 
 
 _providers: weakref.WeakSet[AsyncPooledConnectionProvider] = weakref.WeakSet()
+
+
+def _peer_key(
+    pool_key: PoolKey | None, pool_mapping: Callable[[HostInfo, dict[str, Any]], str] | None
+) -> PoolKey:
+    if pool_mapping is None:
+        return pool_key or default_pool_key
+    if pool_key is not None:
+        raise ConfigurationError("pooled connection provider: give pool_key or pool_mapping")
+
+    def mapped(host: HostInfo, props: Properties) -> str:
+        return f"{host.url}/{pool_mapping(host, props_view(props))}"
+
+    return mapped
+
+
+def _peer_accept(
+    accept: Callable[[HostInfo, Properties], bool] | None,
+    accept_url_func: Callable[[HostInfo, dict[str, Any]], bool] | None,
+) -> Callable[[HostInfo, Properties], bool]:
+    if accept_url_func is None:
+        return accept or instance_endpoints_only
+    if accept is not None:
+        raise ConfigurationError("pooled connection provider: give accept or accept_url_func")
+
+    def accepted(host: HostInfo, props: Properties) -> bool:
+        return bool(accept_url_func(host, props_view(props)))
+
+    return accepted
 
 
 @at_fork_in_child

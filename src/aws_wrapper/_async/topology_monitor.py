@@ -34,7 +34,7 @@ from aws_wrapper._compat import (
 )
 from aws_wrapper.addresses import Address, AddressBook, dns_addresses, quick_addresses
 from aws_wrapper.hostinfo import HostInfo
-from aws_wrapper.properties import Properties
+from aws_wrapper.properties import TOPOLOGY_MONITORING_PREFIX, Properties
 from aws_wrapper.topology import build_hosts, writer_of
 
 from .connection_provider import close_quietly
@@ -71,7 +71,9 @@ class ClusterTopologyMonitor(BackgroundWorker):
         self.initial_host = initial_host
         self.refresh_s = refresh_s
         self.high_refresh_s = high_refresh_s
-        self._props = props.copy(driver={driver.connect_timeout_param: probe_timeout_s})
+        overrides: dict[str, Any] = {driver.connect_timeout_param: probe_timeout_s}
+        overrides.update(props.with_prefix(TOPOLOGY_MONITORING_PREFIX))
+        self._props = props.copy(driver=overrides)
         self.hosts: tuple[HostInfo, ...] = ()
         self.updated_at = 0.0
         self.version = 0

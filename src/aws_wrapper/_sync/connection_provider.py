@@ -30,6 +30,22 @@ class DriverConnectionProvider:
     def connect(self, host: HostInfo, props: Properties, driver: DriverDialect) -> DriverConnection:
         return driver.connect(host, props)
 
+    # aws-advanced-python-wrapper's names of the host choice
+
+    def accepts_host_info(self, host_info: HostInfo, props: Properties) -> bool:
+        """Whether this provider opens the connections to ``host_info`` (:meth:`accepts`)."""
+        return self.accepts(host_info, props)
+
+    def get_host_info_by_strategy(
+        self,
+        hosts: Sequence[HostInfo],
+        role: HostRole,
+        strategy: str,
+        props: Properties | None = None,
+    ) -> HostInfo:
+        """A host of ``role`` chosen by ``strategy`` (:meth:`select_host`)."""
+        return self.select_host(hosts, role, strategy, props or Properties({}, {}))
+
     def owns(self, conn: DriverConnection) -> bool:
         return False
 

@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, Self
 
 from aws_wrapper._forwarding import forwarding_class, names_of
-from aws_wrapper.errors import ConnectionClosedError, NotSupportedError, ProgrammingError
+from aws_wrapper.errors import ConnectionClosedError, ProgrammingError, UnsupportedOperationError
 from aws_wrapper.typing import Params, Query, Row
 
 if TYPE_CHECKING:
@@ -51,9 +51,17 @@ class HotPath:
         "cursor_now",
         "direct_cursor",
         "driver",
+        "g_commit",
+        "g_cursor",
+        "g_execute",
+        "g_executemany",
+        "g_rollback",
+        "in_transaction",
         "live",
+        "plain_cursor",
         "service",
         "since",
+        "stamp_cursor",
         "stamping",
     )
 
@@ -90,12 +98,30 @@ class HotPath:
             PassThroughCursor,
         )
         # host_monitoring_v2 only needs "in flight since": the hot paths write it here, and
-        # the plugin reads it from here (see plugin_manager.STAMPED_INLINE)
-        stamper = service.manager.stamper
-        self.stamping = stamper is not None and bool(stamper.subscribed_methods)
+        # the plugin reads it from here; failover_v2 only acts when a call fails: the hot
+        # paths call it from their except (see plugin_manager.INLINE)
+        manager = service.manager
+        stamper = manager.stamper
+        self.stamping = manager.stamped("Cursor.execute")
+        self.stamp_cursor = manager.stamped("Connection.cursor")
         self.since: float | None = None
-        if self.stamping:
+        # cursor() without arguments takes a short way when nothing watches it
+        self.plain_cursor = self.direct_cursor and not self.stamp_cursor
+        if self.stamping or self.stamp_cursor:
             stamper.stamp = self
+        guard = manager.guard
+        self.g_execute: Any = guard("Cursor.execute")
+        self.g_executemany: Any = guard("Cursor.executemany")
+        self.g_cursor: Any = guard("Connection.cursor")
+        self.g_commit: Any = guard("Connection.commit")
+        self.g_rollback: Any = guard("Connection.rollback")
+        # whether a transaction is open (read before a guarded call: a guard's answer
+        # depends on it, and a failed call may leave the driver unable to tell)
+        self.in_transaction: Callable[[Any], bool] = self.driver.in_transaction
+
+
+NO_ARGS: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
+"""The driver ``cursor()`` arguments of a cursor made without any (never changed)."""
 
 
 class AwsWrapperCursor(Generic[Row, Query, Params]):
@@ -139,13 +165,28 @@ class AwsWrapperCursor(Generic[Row, Query, Params]):
                 except Exception:
                     pass  # it belonged to a connection that is gone
             args, kwargs = self._args
-            chain = hot.ch_cursor
-            if chain is not None:
-                cur = chain(conn, args, partial(hot.driver.cursor, raw, *args, **kwargs))
-            elif hot.direct_cursor:
-                cur = raw.cursor(*args, **kwargs)
-            else:
-                cur = hot.driver.cursor(raw, *args, **kwargs)
+            guard = hot.g_cursor
+            in_transaction = guard is not None and hot.in_transaction(raw)
+            stamping = hot.stamp_cursor
+            if stamping:
+                hot.since = monotonic()
+            try:
+                chain = hot.ch_cursor
+                if chain is not None:
+                    call = partial(hot.driver.cursor, raw, *args, **kwargs)
+                    cur = chain(conn, args, call)
+                elif hot.direct_cursor:
+                    cur = raw.cursor(*args, **kwargs)
+                else:
+                    cur = hot.driver.cursor(raw, *args, **kwargs)
+            except BaseException as e:
+                if stamping:
+                    hot.since = None
+                if guard is not None and isinstance(e, Exception):
+                    conn._guarded(guard, "Connection.cursor", e, in_transaction, raw)
+                raise
+            if stamping:
+                hot.since = None
         except BaseException as e:
             conn._failed(e, raw)
             raise
@@ -176,6 +217,8 @@ class AwsWrapperCursor(Generic[Row, Query, Params]):
         # renew when there is none yet, it is closed, or its connection is lost or replaced
         cur = self._renew() if owner is not hot.live or owner is None else self._cur
         chain = hot.ch_execute
+        guard = hot.g_execute
+        in_transaction = guard is not None and hot.in_transaction(self._owner)
         stamping = hot.stamping
         if stamping:
             hot.since = monotonic()
@@ -188,11 +231,14 @@ class AwsWrapperCursor(Generic[Row, Query, Params]):
             else:
                 chain(self, (query, params), partial(cur.execute, query, params, **kwargs))
         except BaseException as e:
-            self._conn._failed(e, self._owner)
-            raise
-        finally:
             if stamping:
                 hot.since = None
+            if guard is not None and isinstance(e, Exception):
+                self._conn._guarded(guard, "Cursor.execute", e, in_transaction, self._owner)
+            self._conn._failed(e, self._owner)
+            raise
+        if stamping:
+            hot.since = None
         return self
 
     def executemany(self, query: Query, params_seq: Iterable[Params], **kwargs: Any) -> Self:
@@ -200,6 +246,8 @@ class AwsWrapperCursor(Generic[Row, Query, Params]):
         owner = self._owner
         cur = self._renew() if owner is not hot.live or owner is None else self._cur
         chain = hot.ch_executemany
+        guard = hot.g_executemany
+        in_transaction = guard is not None and hot.in_transaction(self._owner)
         stamping = hot.stamping
         if stamping:
             hot.since = monotonic()
@@ -210,11 +258,14 @@ class AwsWrapperCursor(Generic[Row, Query, Params]):
                 call = partial(cur.executemany, query, params_seq, **kwargs)
                 chain(self, (query, params_seq), call)
         except BaseException as e:
-            self._conn._failed(e, self._owner)
-            raise
-        finally:
             if stamping:
                 hot.since = None
+            if guard is not None and isinstance(e, Exception):
+                self._conn._guarded(guard, "Cursor.executemany", e, in_transaction, self._owner)
+            self._conn._failed(e, self._owner)
+            raise
+        if stamping:
+            hot.since = None
         return self
 
     def fetchone(self) -> Row | None:
@@ -267,7 +318,7 @@ class AwsWrapperCursor(Generic[Row, Query, Params]):
         cur = self._renew() if owner is not self._hot.live or owner is None else self._cur
         if not hasattr(cur, "callproc"):
             if conn._driver.engine != "postgresql":
-                raise NotSupportedError(f"{conn._driver.code} has no callproc()")
+                raise UnsupportedOperationError(f"{conn._driver.code} has no callproc()")
             if not isinstance(name, str) or not _FUNCTION_NAME.match(name):
                 raise ProgrammingError(f"callproc: not a function name: {name!r}")
             marks = ", ".join(["%s"] * len(params))
@@ -287,7 +338,7 @@ class AwsWrapperCursor(Generic[Row, Query, Params]):
         if cur is None or self._owner is None:
             self._no_results()
         if not hasattr(cur, "nextset"):
-            raise NotSupportedError(f"{self._conn._driver.code} has no nextset()")
+            raise UnsupportedOperationError(f"{self._conn._driver.code} has no nextset()")
         try:
             result: bool | None = self._conn._manager.execute(
                 "Cursor.nextset", self, (), cur.nextset

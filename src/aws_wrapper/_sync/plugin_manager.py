@@ -114,14 +114,27 @@ def _build_chain(method: str, plugins: Sequence[Plugin]) -> Chain | None:
     return many
 
 
-STAMPED_INLINE = frozenset(
-    {"Cursor.execute", "Cursor.executemany", "Connection.commit", "Connection.rollback"}
+INLINE = frozenset(
+    {
+        "Cursor.execute",
+        "Cursor.executemany",
+        "Connection.cursor",
+        "Connection.commit",
+        "Connection.rollback",
+    }
 )
-"""Methods whose start and end the wrapper itself writes for the *stamper* plugin (one that
-only needs to know that a call is in flight, and since when: host_monitoring_v2), instead of
-running it as a chain link: two attribute writes instead of a call. The stamper (``stamps_calls
-= True``) reads them from ``stamp.since``; the wrapper sets its ``stamp`` to an object of its
-own with a ``since`` attribute."""
+"""Methods whose hot paths run two kinds of plugin inline instead of as chain links:
+
+- the *stamper* (``stamps_calls = True``: host_monitoring_v2), which only needs to know
+  that a call is in flight, and since when: the wrapper writes the start of the call to
+  ``stamp.since`` and clears it after (two attribute writes instead of a call); the wrapper
+  sets the stamper's ``stamp`` to an object of its own with a ``since`` attribute;
+- a *guard* (``guards_calls = True``: failover_v2) that is the method's outermost
+  subscriber, whose ``execute`` only acts on a failed call: the wrapper notes whether a
+  transaction is open before the call and, only when the call fails, awaits the guard's
+  ``call_failed(method, error, in_transaction)``, which raises what should leave instead
+  of ``error`` or returns to let ``error`` leave. A successful call does not touch it.
+"""
 
 
 class PluginManager:
@@ -138,11 +151,29 @@ class PluginManager:
         self._chains: dict[str, Chain | None] = {}
         self.stamper: Any = next((p for p in plugins if getattr(p, "stamps_calls", False)), None)
 
+    def _all_subscribers(self, method: str) -> list[Plugin]:
+        return [p for p in self.plugins if subscribes(p, method, self._network)]
+
+    def stamped(self, method: str) -> bool:
+        """Whether the stamper watches ``method`` (run inline for the INLINE methods)."""
+        stamper = self.stamper
+        return stamper is not None and subscribes(stamper, method, self._network)
+
+    def guard(self, method: str) -> Any:
+        """The guard run inline for ``method`` (see INLINE), or None."""
+        if method not in INLINE:
+            return None
+        first = next((p for p in self._all_subscribers(method) if p is not self.stamper), None)
+        return first if getattr(first, "guards_calls", False) else None
+
     def subscribers(self, method: str) -> tuple[Plugin, ...]:
-        inline = self.stamper if method in STAMPED_INLINE else None
-        return tuple(
-            p for p in self.plugins if p is not inline and subscribes(p, method, self._network)
-        )
+        """The plugins of ``method``'s chain: those subscribed to it, but for the stamper and
+        the guard of an INLINE method."""
+        plugins = self._all_subscribers(method)
+        if method in INLINE:
+            guard = self.guard(method)
+            plugins = [p for p in plugins if p is not self.stamper and p is not guard]
+        return tuple(plugins)
 
     def chain(self, method: str) -> Chain | None:
         """The chain for ``method`` (``None`` when no plugin wants it); built once. The

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeGuard
 
+from aws_wrapper.driver_configuration_profiles import profile_connection_provider
 from aws_wrapper.errors import (
     AwsWrapperError,
     ConfigurationError,
@@ -17,10 +18,13 @@ from aws_wrapper.errors import (
 )
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import Properties, is_secret
+from aws_wrapper.states.session_state import ROLLBACK_ON_SWITCH, SessionState
 
+from . import session_state
 from .auth import AuthenticatingProvider, open_authenticated
 from .connection_provider import DIRECT, close_quietly
 from .plugin_manager import PluginManager
+from .pooled_connection_provider import get_connection_provider
 from .protocols import (
     Authenticator,
     ConnectionProvider,
@@ -37,27 +41,20 @@ if TYPE_CHECKING:
 logger = logging.getLogger("aws_wrapper")
 
 
-class SessionState:
-    """Session settings the application changed through the wrapper, replayed on a new
-    connection when a plugin replaces the current one (failover, read/write switch)."""
-
-    __slots__ = ("autocommit", "isolation_level", "read_only", "schema")
-
-    def __init__(self) -> None:
-        self.autocommit: bool | None = None
-        self.read_only: bool | None = None
-        self.isolation_level: str | None = None
-        self.schema: str | None = None
-
-    def apply(self, driver: DriverDialect, conn: DriverConnection) -> None:
-        if self.autocommit is not None and driver.get_autocommit(conn) != self.autocommit:
-            driver.set_autocommit(conn, self.autocommit)
-        if self.read_only is not None and driver.get_read_only(conn) != self.read_only:
-            driver.set_read_only(conn, self.read_only)
-        if self.isolation_level is not None:
-            driver.set_isolation_level(conn, self.isolation_level)
-        if self.schema is not None:
-            driver.set_schema(conn, self.schema)
+def _with_profile_provider(props: Properties, given: ConnectionProvider) -> ConnectionProvider:
+    """The connection provider of the configuration profile ``props`` names, unless one was
+    passed to connect (``given`` is neither the default nor the process-wide one)."""
+    if given is not DIRECT and given is not get_connection_provider():
+        return given
+    provider = profile_connection_provider(props, "sync")
+    if provider is None:
+        return given
+    if not isinstance(provider, ConnectionProvider):
+        raise ConfigurationError(
+            f"configuration profile '{props.wrapper['profile_name']}': its connection "
+            f"provider is not one (got {type(provider).__name__})"
+        )
+    return provider
 
 
 _authenticator_classes: dict[type, bool] = {}
@@ -89,11 +86,16 @@ class PluginServiceImpl:
         self.driver_dialect = driver_dialect
         self.dialect = dialect
         self.host_list_provider = host_list_provider
+        if "profile_name" in props.wrapper:
+            connection_provider = _with_profile_provider(props, connection_provider)
         self.connection_provider = connection_provider
         self.initial_host = initial_host
         self.authenticators: tuple[Authenticator, ...] = ()
         self.monitor_connection_provider: ConnectionProvider = DIRECT
         self.session = SessionState()
+        # the ids of the connections that have been current and are not given back yet: their
+        # session state is reset when they are (see release_connection)
+        self._shaped: set[int] = set()
         self.manager = PluginManager((), driver_dialect.network_bound_methods)
         # the hot path reads this attribute directly
         self.conn: DriverConnection | None = None
@@ -123,20 +125,39 @@ class PluginServiceImpl:
 
     def set_current_connection(self, conn: DriverConnection, host: HostInfo) -> None:
         old = self.conn
+        driver = self.driver_dialect
+        session = self.session
+        if session.pristine_autocommit is None:
+            session_state.capture_pristine(session, driver, conn)
+        # the old connection is still usable (not lost, not closed): a transaction left open
+        # on it is rolled back (rollback_on_switch)
+        old_usable = old is not None and old is not conn and not self.lost
         if old is not None and old is not conn:
             # replay the session on the new connection before it becomes current: an error or
             # a cancellation half-way leaves the old one in place, never a half-set-up one
             try:
-                self.session.apply(self.driver_dialect, conn)
+                session_state.transfer(session, self.props, driver, conn)
             except BaseException:
                 self.release_connection(conn, reusable=False)
                 raise
         self.conn = conn
         self._host = host
         self.lost = False
+        self._shaped.add(id(conn))
         if self.hot is not None:
             self.hot.live = conn
+        if old_usable and self.props.get(ROLLBACK_ON_SWITCH):
+            self._roll_back_left(old)
         self.manager.notify_connection_changed(old, host)
+
+    def _roll_back_left(self, conn: DriverConnection) -> None:
+        """Roll back a transaction left open on ``conn``, a connection switched away from."""
+        driver = self.driver_dialect
+        try:
+            if not driver.is_closed(conn) and driver.in_transaction(conn):
+                driver.rollback(conn)
+        except Exception as e:
+            logger.debug("rollback on the connection switched away from failed: %r", e)
 
     def mark_lost(
         self,
@@ -225,13 +246,18 @@ class PluginServiceImpl:
     def release_connection(self, conn: DriverConnection, *, reusable: bool = True) -> None:
         driver = self.driver_dialect
         session = self.session
+        provider = self.connection_provider
         try:
-            self.connection_provider.release(
-                conn,
-                driver,
+            if id(conn) in self._shaped:
+                self._shaped.discard(id(conn))
+                if reusable:
+                    reusable = session_state.reset(
+                        session, self.props, driver, conn, pooled=provider.owns(conn)
+                    )
+            elif reusable:
                 # a pool resets autocommit, read-only and the transaction, not these
-                reusable=reusable and session.isolation_level is None and session.schema is None,
-            )
+                reusable = session.isolation_level is None and session.schema is None
+            provider.release(conn, driver, reusable=reusable)
         except Exception:
             close_quietly(driver, conn, abort=True)
 

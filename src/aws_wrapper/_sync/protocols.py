@@ -66,7 +66,8 @@ class DriverDialect(Protocol):
         - a class attribute ``direct_cursor = True``: this method is just
           ``conn.cursor(*args, **kwargs)``, which the wrapper then calls itself;
         - a method ``cursor_now(conn, *args, **kwargs)`` (not a coroutine) returning the
-          driver cursor (aiomysql: its ``cursor()`` is awaitable, but finished at once).
+          driver cursor (aiomysql: its ``cursor()`` is awaitable, but finished at once), or
+          None when it cannot be made without I/O (the first call then makes it).
         """
         ...
 

@@ -20,11 +20,14 @@ naming the extra that installs it.
 from __future__ import annotations
 
 import importlib
+import inspect
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
 
+from aws_wrapper import custom_dialects
 from aws_wrapper.errors import UnsupportedDriverError
 
 if TYPE_CHECKING:
@@ -97,6 +100,8 @@ class Driver:
         return found
 
 
+logger = logging.getLogger("aws_wrapper")
+
 _ASYNC = "aws_wrapper._async.drivers"
 _SYNC = "aws_wrapper._sync.drivers"
 
@@ -135,13 +140,19 @@ DRIVERS: tuple[Driver, ...] = (
         extra="mysql-connector",
         requires=("mysql",),
         aio=Face(
-            ("mysql-connector", "mysql.connector", "mysql-connector-aio", "mysql.connector.aio"),
+            (
+                "mysql-connector",
+                "mysql.connector",
+                "mysql-connector-aio",
+                "mysql.connector.aio",
+                "mysql-connector-python",
+            ),
             "mysql.connector.aio",
             "connect",
             f"{_ASYNC}.mysql_connector:MysqlConnectorAioDialect",
         ),
         sync=Face(
-            ("mysql-connector", "mysql.connector"),
+            ("mysql-connector", "mysql.connector", "mysql-connector-python"),
             "mysql.connector",
             "connect",
             f"{_SYNC}.mysql_connector:MysqlConnectorDialect",
@@ -151,6 +162,14 @@ DRIVERS: tuple[Driver, ...] = (
 """Every driver, in the order its faces are listed in messages."""
 
 DEFAULT_DRIVER = "psycopg"
+
+UNSET_DRIVER_DIALECTS = frozenset({"generic"})
+"""``wrapper_driver_dialect`` values that mean "choose from the connect function" (the
+spelling of aws-advanced-python-wrapper for its driver-agnostic dialect)."""
+PEER_MYSQL_DRIVER_DIALECTS = frozenset({"mysql-connector-python"})
+"""aws-advanced-python-wrapper's code of its MySQL driver dialects (mysql-connector's, and its
+aiomysql dialect's too): mysql-connector, unless the connect function is another MySQL
+driver's."""
 
 
 def _faces(aio: bool) -> Iterator[tuple[Driver, Face]]:
@@ -229,6 +248,16 @@ def _resolve(
     """(driver, face, connect function or None) for a world (aio or blocking)."""
     face_name = _world(aio)
     func = None if target is None or isinstance(target, str) else target
+    if override is not None:
+        key = override.strip().lower()
+        if key in UNSET_DRIVER_DIALECTS:
+            override = None
+        elif key in PEER_MYSQL_DRIVER_DIALECTS and func is not None:
+            # the peer's code for its MySQL dialects (aiomysql's too): a recognised MySQL
+            # connect function says which driver it is
+            found = _recognise(func)
+            if found is not None and found[2] == aio and found[0].engine == "mysql":
+                override = None
     name = override if override is not None else (None if func else (target or DEFAULT_DRIVER))
     if isinstance(name, str):
         key = name.strip().lower()
@@ -256,7 +285,49 @@ def _resolve(
     )
 
 
+def _custom_dialect(target: Callable[..., Any] | str | None, aio: bool) -> Any:
+    """The installed custom driver dialect for ``target`` in this world, or None (see
+    :mod:`aws_wrapper.custom_dialects`)."""
+    custom = custom_dialects.get_driver_dialect()
+    if custom is None:
+        return None
+    func = None if target is None or isinstance(target, str) else target
+    if func is None:  # a driver name: its connect function, when it is one of ours
+        try:
+            func = connect_function(str(target or DEFAULT_DRIVER), aio)
+        except UnsupportedDriverError:
+            func = None
+    connect = getattr(custom, "connect", None)
+    if connect is not None and inspect.iscoroutinefunction(connect) != aio:
+        return None  # a dialect of the other world
+    engine = getattr(custom, "engine", None)
+    if isinstance(engine, str) and getattr(custom, "is_dialect", None) is None:
+        # without is_dialect: a dialect serves the connect functions of its engine
+        try:
+            known = _resolve(target, None, aio)[0]
+        except UnsupportedDriverError:
+            known = None
+        if known is not None and known.engine != engine:
+            return None
+    if isinstance(custom, type) or connect is None:
+        custom = custom(func)  # a class or factory taking the connect function
+    is_dialect = getattr(custom, "is_dialect", None)
+    if is_dialect is not None and not is_dialect(func):
+        logger.warning(
+            "the custom driver dialect %s does not accept %s: using the driver's own",
+            type(custom).__name__,
+            _describe(func) if func is not None else target,
+        )
+        return None
+    if inspect.iscoroutinefunction(getattr(custom, "connect", None)) != aio:
+        return None  # a factory's dialect of the other world
+    return custom
+
+
 def _dialect(target: Callable[..., Any] | str | None, override: str | None, aio: bool) -> Any:
+    custom = _custom_dialect(target, aio)
+    if custom is not None:
+        return custom
     driver, face, func = _resolve(target, override, aio)
     cls = driver.load(face.dialect)
     if func is None:

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import socket
 import ssl
 import weakref
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from aws_wrapper.errors import ConfigurationError
 from aws_wrapper.hostinfo import HostInfo
-from aws_wrapper.properties import Properties, shown_name
+from aws_wrapper.peer_properties import (
+    SOCKET_TIMEOUT,
+    TCP_KEEPALIVE,
+    TCP_KEEPALIVE_INTERVAL,
+    TCP_KEEPALIVE_PROBES,
+    TCP_KEEPALIVE_TIME,
+)
+from aws_wrapper.properties import Properties, notice_once, shown_name
 from aws_wrapper.resolver import resolve_address
 
 # Errors raised below the drivers (the socket layer) that always mean "connection gone".
@@ -62,6 +71,104 @@ def shutdown_socket(sock: Any) -> None:
     except (OSError, ValueError, AttributeError):
         return
     shutdown_fd(fd)
+
+
+# ---------------------------------------------------------------------------------------------
+# the network properties of aws-advanced-python-wrapper (socket_timeout, tcp_keepalive*)
+# ---------------------------------------------------------------------------------------------
+
+_NETWORK_PROPS = tuple(
+    p.name
+    for p in (
+        SOCKET_TIMEOUT,
+        TCP_KEEPALIVE,
+        TCP_KEEPALIVE_TIME,
+        TCP_KEEPALIVE_INTERVAL,
+        TCP_KEEPALIVE_PROBES,
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PeerNetwork:
+    """What ``socket_timeout`` and ``tcp_keepalive*`` ask for; each dialect turns it into its
+    driver's parameters (see :mod:`aws_wrapper.peer_properties`)."""
+
+    socket_timeout: float | None
+    keepalive: bool | None
+    idle: int | None
+    interval: int | None
+    count: int | None
+
+    @property
+    def timeout(self) -> float | None:
+        """The socket timeout, None when none applies (unset or 0)."""
+        t = self.socket_timeout
+        return t if t is not None and t > 0 else None
+
+    @property
+    def whole_timeout(self) -> int | None:
+        """The socket timeout in whole seconds, rounded up (drivers that take ints)."""
+        t = self.timeout
+        return None if t is None else max(1, math.ceil(t))
+
+    @property
+    def keepalive_on(self) -> bool | None:
+        """Keepalive on or off as asked (timings alone ask for it on); None: not asked."""
+        if self.keepalive is not None:
+            return self.keepalive
+        if self.idle is not None or self.interval is not None or self.count is not None:
+            return True
+        return None
+
+
+def peer_network(props: Properties) -> PeerNetwork | None:
+    """The peer's network properties given in ``props``, or None when none is."""
+    wrapper = props.wrapper
+    if not any(name in wrapper for name in _NETWORK_PROPS):
+        return None
+    return PeerNetwork(
+        props.get(SOCKET_TIMEOUT),
+        props.get(TCP_KEEPALIVE),
+        props.get(TCP_KEEPALIVE_TIME),
+        props.get(TCP_KEEPALIVE_INTERVAL),
+        props.get(TCP_KEEPALIVE_PROBES),
+    )
+
+
+_KEEPALIVE_OPTIONS = (
+    ("TCP_KEEPIDLE", "idle"),
+    ("TCP_KEEPINTVL", "interval"),
+    ("TCP_KEEPCNT", "count"),
+)
+
+
+def set_keepalive(sock: Any, net: PeerNetwork, driver: str) -> None:
+    """Apply ``tcp_keepalive*`` to a connected socket (the MySQL drivers have no parameters
+    for them). ``sock`` None (a driver whose socket cannot be reached): one INFO line."""
+    on = net.keepalive_on
+    if on is None:
+        return
+    if sock is None:
+        notice_once(
+            f"tcp_keepalive:{driver}",
+            f"properties 'tcp_keepalive*': not applied with {driver}: its socket cannot be "
+            "reached (for mysql-connector: the C extension; use_pure=True reaches it)",
+        )
+        return
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1 if on else 0)
+        if on:
+            for option, field in _KEEPALIVE_OPTIONS:
+                value = getattr(net, field)
+                number = getattr(socket, option, None)
+                if value is not None and number is not None:
+                    sock.setsockopt(socket.IPPROTO_TCP, number, value)
+    except OSError as e:
+        notice_once(
+            f"tcp_keepalive-failed:{driver}",
+            f"properties 'tcp_keepalive*': the socket refused the keepalive options ({e})",
+        )
 
 
 # ---------------------------------------------------------------------------------------------

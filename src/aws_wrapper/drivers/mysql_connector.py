@@ -12,12 +12,16 @@ from typing import Any
 from mysql.connector import errors as mc_errors
 from mysql.connector.constants import CNX_POOL_ARGS, DEFAULT_CONFIGURATION
 
+from aws_wrapper.hostinfo import HostInfo
+from aws_wrapper.properties import Properties
+
 from ._base import (
     MYSQL_LOGIN_ERRNOS,
     MYSQL_NETWORK_ERRNOS,
     SOCKET_ERRORS,
     MySQLDialectBase,
     mysql_errno,
+    peer_network,
 )
 
 _PARAMS = frozenset(DEFAULT_CONFIGURATION) | frozenset(CNX_POOL_ARGS) | {"option_files"}
@@ -47,6 +51,19 @@ class MysqlConnectorDialectBase(MySQLDialectBase):
 
     def driver_params(self) -> frozenset[str] | None:
         return _PARAMS
+
+    def _connect_kwargs(self, host: HostInfo, props: Properties) -> dict[str, Any]:
+        kwargs = super()._connect_kwargs(host, props)
+        if "connect_timeout" in kwargs:  # the aio API takes connection_timeout only
+            value = kwargs.pop("connect_timeout")
+            kwargs.setdefault("connection_timeout", value)
+        net = peer_network(props)
+        if net is not None:
+            timeout = net.whole_timeout  # mysql.connector takes whole seconds
+            if timeout is not None:
+                kwargs.setdefault("read_timeout", timeout)
+                kwargs.setdefault("write_timeout", timeout)
+        return kwargs
 
     def token_login_params(
         self, driver_props: Mapping[str, Any], ca_file: str | None

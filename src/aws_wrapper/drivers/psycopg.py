@@ -4,6 +4,7 @@ once) and its generated twin ``aws_wrapper._sync.drivers.psycopg``."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from time import monotonic
 from typing import Any
@@ -14,7 +15,7 @@ from psycopg.pq import TransactionStatus
 from aws_wrapper.errors import PoolTimeoutError
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.pooling import PoolSettings
-from aws_wrapper.properties import Properties
+from aws_wrapper.properties import Properties, notice_once
 from aws_wrapper.resolver import resolve_address
 
 from ._base import (
@@ -24,8 +25,10 @@ from ._base import (
     PG_NETWORK_SQLSTATES,
     PG_NOT_NETWORK_MESSAGES,
     SOCKET_ERRORS,
+    PeerNetwork,
     host_from,
     parse_pg_conninfo,
+    peer_network,
     shutdown_fd,
 )
 
@@ -40,8 +43,36 @@ def _libpq_params() -> frozenset[str]:
     global _params_cache
     if _params_cache is None:
         names = {opt.keyword.decode() for opt in psycopg.pq.Conninfo.get_defaults()}
-        _params_cache = frozenset(names | _PSYCOPG_KWARGS)
+        _params_cache = frozenset(names | _PSYCOPG_KWARGS | {"database"})
     return _params_cache
+
+
+def _apply_peer_network(kwargs: dict[str, Any], net: PeerNetwork) -> None:
+    """``tcp_keepalive*`` as libpq's ``keepalives*``; ``socket_timeout`` as the server's
+    ``statement_timeout`` (libpq has no socket read timeout). libpq parameters given too win."""
+    on = net.keepalive
+    if on is not None:
+        kwargs.setdefault("keepalives", 1 if on else 0)
+    for param, value in (
+        ("keepalives_idle", net.idle),
+        ("keepalives_interval", net.interval),
+        ("keepalives_count", net.count),
+    ):
+        if value is not None:
+            kwargs.setdefault(param, value)
+    timeout = net.timeout
+    if timeout is not None:
+        ms = max(1, math.ceil(timeout * 1000))
+        options = str(kwargs.get("options") or "")
+        if "statement_timeout" not in options:
+            kwargs["options"] = f"{options} -c statement_timeout={ms}".strip()
+        notice_once(
+            "socket_timeout:psycopg",
+            "property 'socket_timeout' with psycopg: applied as the server's statement_timeout "
+            f"({ms} ms: a statement running longer is cancelled by the server with "
+            "QueryCanceled); libpq has no socket read timeout, so a host that stops answering "
+            "is detected by host_monitoring_v2 and TCP keepalives (tcp_keepalive*), not by it",
+        )
 
 
 class PsycopgDialectBase:
@@ -76,6 +107,11 @@ class PsycopgDialectBase:
     def _connect_kwargs(self, host: HostInfo, props: Properties) -> dict[str, Any]:
         kwargs = dict(props.driver)
         kwargs.pop("conninfo", None)
+        if "database" in kwargs:  # aws-advanced-python-wrapper's name (it wins, as there)
+            kwargs["dbname"] = kwargs.pop("database")
+        net = peer_network(props)
+        if net is not None:
+            _apply_peer_network(kwargs, net)
         if kwargs.get("host") != host.host:
             # hostaddr pins the address of the *given* host; another host must be resolved
             kwargs.pop("hostaddr", None)

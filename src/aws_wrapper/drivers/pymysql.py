@@ -13,12 +13,16 @@ from typing import Any
 import pymysql
 from pymysql.constants import SERVER_STATUS
 
+from aws_wrapper.hostinfo import HostInfo
+from aws_wrapper.properties import Properties, notice_once
+
 from ._base import (
     MYSQL_LOGIN_ERRNOS,
     MYSQL_NETWORK_ERRNOS,
     SOCKET_ERRORS,
     MySQLDialectBase,
     mysql_errno,
+    peer_network,
 )
 
 
@@ -47,6 +51,22 @@ class PyMySQLDialectBase(MySQLDialectBase):
 
     def driver_params(self) -> frozenset[str] | None:
         return self._params
+
+    def _connect_kwargs(self, host: HostInfo, props: Properties) -> dict[str, Any]:
+        kwargs = super()._connect_kwargs(host, props)
+        net = peer_network(props)
+        if net is not None and net.timeout is not None:
+            if "read_timeout" in self._params:  # PyMySQL's socket timeouts
+                kwargs.setdefault("read_timeout", net.timeout)
+                kwargs.setdefault("write_timeout", net.timeout)
+            else:
+                notice_once(
+                    f"socket_timeout:{self.code}",
+                    f"property 'socket_timeout' with {self.code}: not applied ({self.code} has "
+                    "no socket read timeout); a host that stops answering is detected by "
+                    "host_monitoring_v2 and TCP keepalives (tcp_keepalive*)",
+                )
+        return kwargs
 
     def get_autocommit(self, conn: Any) -> bool:
         return bool(conn.get_autocommit())

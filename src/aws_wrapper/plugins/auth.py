@@ -129,9 +129,9 @@ SECRETS_MANAGER_EXPIRATION = register(
         int,
         870,
         "aws_secrets_manager: seconds the secret's value is reused from the cache (a refused "
-        "login refreshes it at once).",
+        "login refreshes it at once). Up to a year (aws-advanced-python-wrapper's default).",
         minimum=0,
-        maximum=DAY_S,
+        maximum=366 * DAY_S,
     )
 )
 IAM_SSL_CA: Prop[str | None] = register(

@@ -8,7 +8,7 @@ twin in ``aws_wrapper._sync``.
 from __future__ import annotations
 
 from aws_wrapper.plugin_registry import register_plugin
-from aws_wrapper.properties import DAY_MS, Prop, register
+from aws_wrapper.properties import DAY_MS, Prop, register, register_prefix
 
 RESPONSE_MEASUREMENT_INTERVAL_MS = register(
     Prop(
@@ -21,6 +21,11 @@ RESPONSE_MEASUREMENT_INTERVAL_MS = register(
         minimum=1,
         maximum=DAY_MS,
     )
+)
+FRT_PREFIX = register_prefix(
+    "frt-",
+    "fastest_response_strategy: a driver parameter for the response-time monitors' "
+    "connections only (e.g. frt-connect_timeout=2).",
 )
 
 register_plugin(

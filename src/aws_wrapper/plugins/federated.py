@@ -56,8 +56,8 @@ IDP_NAME = register(
         "idp_name",
         str,
         "adfs",
-        "federated_auth: the identity provider implementation.",
-        choices=("adfs",),
+        "federated_auth: the identity provider, by the name it is registered under in "
+        "aws_wrapper.federated_auth ('adfs', 'okta', or one registered with register_idp).",
     )
 )
 RP_IDENTIFIER = register(

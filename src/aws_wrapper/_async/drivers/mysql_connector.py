@@ -15,7 +15,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from aws_wrapper._compat import AIO
-from aws_wrapper.drivers._base import SET_READ_ONLY, SET_READ_WRITE, shutdown_socket
+from aws_wrapper.drivers._base import (
+    SET_READ_ONLY,
+    SET_READ_WRITE,
+    peer_network,
+    set_keepalive,
+    shutdown_socket,
+)
 from aws_wrapper.drivers.mysql_connector import CLOSE_ERRORS, MysqlConnectorDialectBase
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import Properties
@@ -28,12 +34,39 @@ class MysqlConnectorAioDialect(MySQLCalls, MysqlConnectorDialectBase):
 
     code = "mysql-connector-aio"
 
+    if AIO:
+        # the async API's cursor() does not ping (the blocking one's does): no round trip
+        # unless a result is left unread, which cursor_now leaves to the first call
+        network_bound_methods = MysqlConnectorDialectBase.network_bound_methods - {
+            "Connection.cursor"
+        }
+
+        def cursor_now(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
+            """The driver cursor, made without I/O (see ``DriverDialect.cursor``), or None:
+            ``cursor()`` is a coroutine that waits for nothing unless a result is left unread
+            (then the cursor's first call makes it, consuming that result)."""
+            if conn.unread_result:
+                return None
+            made = conn.cursor(*args, **kwargs)
+            try:
+                made.send(None)
+            except StopIteration as done:
+                return done.value
+            made.close()
+            return None
+
     def __init__(self, connect_func: Callable[..., Any]) -> None:
         super().__init__()
         self._connect_func = connect_func
 
     async def connect(self, host: HostInfo, props: Properties) -> Any:
-        kwargs = self._connect_kwargs(host, props)
+        conn = await self._open(self._connect_kwargs(host, props))
+        net = peer_network(props)
+        if net is not None:  # tcp_keepalive*: no parameters for them, the socket takes them
+            set_keepalive(self._socket(conn), net, self.code)
+        return conn
+
+    async def _open(self, kwargs: dict[str, Any]) -> Any:
         if AIO:  # the async API has no C extension to choose, and a TLS quirk
             kwargs.pop("use_pure", None)
             try:
@@ -69,16 +102,19 @@ class MysqlConnectorAioDialect(MySQLCalls, MysqlConnectorDialectBase):
             except CLOSE_ERRORS:
                 sock.close_connection()
 
-    def abort(self, conn: Any) -> None:
-        self._aborted.add(conn)
+    def _socket(self, conn: Any) -> Any:
         sock = getattr(conn, "_socket", None)
         # the async API reads through an asyncio transport, the blocking one through a socket
+        # (none with the C extension)
         if AIO:
             writer = getattr(sock, "_writer", None)
-            raw = None if writer is None else writer.transport.get_extra_info("socket")
+            return None if writer is None else writer.transport.get_extra_info("socket")
         else:
-            raw = getattr(sock, "sock", None)
-        shutdown_socket(raw)
+            return getattr(sock, "sock", None)
+
+    def abort(self, conn: Any) -> None:
+        self._aborted.add(conn)
+        shutdown_socket(self._socket(conn))
 
     def is_closed(self, conn: Any) -> bool:
         if conn in self._aborted:

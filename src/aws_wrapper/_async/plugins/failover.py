@@ -108,20 +108,32 @@ class FailoverPlugin(BasePlugin):
         try:
             return await call()
         except Exception as error:
-            provider = self.service.host_list_provider
-            if (
-                method == "Connection.close"
-                or not isinstance(provider, RdsHostListProvider)
-                or not (
-                    self._driver.is_network_error(error)
-                    # a driver error on a connection the driver has closed (psycopg closes it
-                    # when a call is cancelled): the connection is gone all the same
-                    or (conn is not None and self._driver.is_closed(conn))
-                )
-            ):
-                raise
-            await self._failover(provider, in_transaction, error)
-            raise  # not reached: _failover always raises
+            await self.call_failed(method, error, in_transaction)
+            raise
+
+    guards_calls = True
+    """On the hot paths (``Cursor.execute``, ``Connection.commit``, ...) the wrapper does
+    not run :meth:`execute` as a chain link: it calls :meth:`call_failed` from the failed
+    call's except (see ``plugin_manager.INLINE``), so a call that succeeds never enters the
+    plugin."""
+
+    async def call_failed(self, method: str, error: Exception, in_transaction: bool) -> None:
+        """A call failed with ``error`` (``in_transaction``: a transaction was open before
+        it): fail over when the connection is gone (raising the outcome), else return."""
+        provider = self.service.host_list_provider
+        conn = self.service.current_connection
+        if (
+            method == "Connection.close"
+            or not isinstance(provider, RdsHostListProvider)
+            or not (
+                self._driver.is_network_error(error)
+                # a driver error on a connection the driver has closed (psycopg closes it
+                # when a call is cancelled): the connection is gone all the same
+                or (conn is not None and self._driver.is_closed(conn))
+            )
+        ):
+            return
+        await self._failover(provider, in_transaction, error)
 
     async def recover(self, in_transaction: bool) -> bool:
         """The current connection was lost before this call (a failover that failed, a

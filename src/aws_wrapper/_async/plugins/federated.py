@@ -6,6 +6,9 @@ assertion it returns, exchange it with STS ``AssumeRoleWithSAML`` (``iam_role_ar
 ``db_user``. Tokens are cached (``iam_token_expiration``) and so are the temporary credentials
 (until shortly before STS says they expire), so most connects do none of this.
 
+The sign-in at the identity provider is the function registered for ``idp_name`` in
+:mod:`aws_wrapper.federated_auth` (``okta`` is ``federated_auth`` with ``idp_name=okta``):
+
 * ADFS (``federated_auth``, ``idp_name=adfs``): the IdP-initiated sign-on page
   ``https://<idp_endpoint>:<idp_port>/adfs/ls/IdpInitiatedSignOn.aspx?loginToRp=<rp_identifier>``
   is read, its login form filled in and posted (cookies kept across redirects), and the
@@ -25,14 +28,16 @@ from __future__ import annotations
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from aws_wrapper._compat import arun_blocking
+from aws_wrapper._compat import AIO, arun_blocking
 from aws_wrapper.aws import clients, saml
 from aws_wrapper.aws.credentials import AwsCredentials
 from aws_wrapper.errors import AwsAuthError, PropertyError
+from aws_wrapper.federated_auth import IdpSpec, SignInRequest, idp_for
 from aws_wrapper.forking import at_fork_in_child
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.plugins.federated import (
@@ -43,6 +48,7 @@ from aws_wrapper.plugins.federated import (
     IAM_ROLE_ARN,
     IAM_TOKEN_EXPIRATION,
     IDP_ENDPOINT,
+    IDP_NAME,
     IDP_PASSWORD,
     IDP_PORT,
     IDP_SSL_CA,
@@ -130,10 +136,12 @@ class _SamlPlugin(BasePlugin):
     """What ADFS and Okta share: properties, the caches, STS and the token."""
 
     code = "federated_auth"
+    idp: IdpSpec
 
     def __init__(self, service: PluginService, props: Properties) -> None:
         super().__init__(service, props)
         code = self.code
+        self.sign_in: Callable[..., Any] = self.idp.sign_in("aio" if AIO else "sync")
         self.base_url = _base_url(_required(props, IDP_ENDPOINT, code), props.get(IDP_PORT))
         self.idp_user = _required(props, IDP_USERNAME, code)
         self.idp_password = _required(props, IDP_PASSWORD, code)
@@ -210,81 +218,89 @@ class _SamlPlugin(BasePlugin):
         return f"{self.code}: request to the identity provider {self.base_url} failed: {what}"
 
     async def _sign_in(self, http: httpx.AsyncClient) -> str:
-        raise NotImplementedError
-
-    def _refused(self, detail: str) -> AwsAuthError:
-        return AwsAuthError(
-            f"{self.code}: the identity provider {self.base_url} refused user "
-            f"{self.idp_user!r}: {detail}"
+        request = SignInRequest(
+            self.idp.name, self.code, self.base_url, self.idp_user, self.idp_password, self.props
         )
+        assertion = await self.sign_in(http, request)
+        if not isinstance(assertion, str) or not assertion:
+            raise AwsAuthError(
+                f"{self.code}: the sign-in of identity provider '{self.idp.name}' returned "
+                f"{type(assertion).__name__}, not a SAML assertion (a non-empty str)"
+            )
+        return assertion
 
 
 class FederatedAuthPlugin(_SamlPlugin):
-    """``federated_auth`` with ADFS (see the module doc)."""
+    """``federated_auth``: the identity provider ``idp_name`` names (see
+    :mod:`aws_wrapper.federated_auth`; ``adfs`` by default)."""
 
     code = "federated_auth"
 
     def __init__(self, service: PluginService, props: Properties) -> None:
+        self.idp = idp_for(props.get(IDP_NAME))
         super().__init__(service, props)
-        self.rp = props.get(RP_IDENTIFIER)
-
-    async def _sign_in(self, http: httpx.AsyncClient) -> str:
-        url = f"{self.base_url}/adfs/ls/IdpInitiatedSignOn.aspx"
-        page = await http.get(url, params={"loginToRp": self.rp})
-        if page.status_code != 200:
-            raise self._refused(f"sign-in page answered HTTP {page.status_code}")
-        form = saml.login_form(saml.parse_forms(page.text, str(page.url)))
-        if form is None:
-            raise self._refused("no login form on the sign-in page")
-        fields = dict(form.inputs)
-        user_field = form.field_like("user", "email") or "UserName"
-        password_field = form.field_like("password") or "Password"
-        fields[user_field] = self.idp_user
-        fields[password_field] = self.idp_password
-        answer = await http.post(form.action, data=fields)
-        assertion = saml.saml_response(answer.text)
-        if assertion is None:
-            message = saml.error_text(answer.text)
-            raise self._refused(
-                message or f"no SAML assertion in the answer (HTTP {answer.status_code})"
-            )
-        return assertion
 
 
 class OktaAuthPlugin(_SamlPlugin):
-    """``okta`` (see the module doc)."""
+    """``okta``: ``federated_auth`` with the ``okta`` identity provider."""
 
     code = "okta"
 
     def __init__(self, service: PluginService, props: Properties) -> None:
+        self.idp = idp_for("okta")
         super().__init__(service, props)
-        self.app_id = _required(props, APP_ID, "okta")
+        _required(props, APP_ID, "okta")
 
-    async def _sign_in(self, http: httpx.AsyncClient) -> str:
-        authn = await http.post(
-            f"{self.base_url}/api/v1/authn",
-            json={"username": self.idp_user, "password": self.idp_password},
-            headers={"Accept": "application/json"},
+
+async def adfs_sign_in(http: httpx.AsyncClient, request: SignInRequest) -> str:
+    """AD FS: the IdP-initiated sign-on page's login form, filled in and posted."""
+    url = f"{request.base_url}/adfs/ls/IdpInitiatedSignOn.aspx"
+    page = await http.get(url, params={"loginToRp": request.props.get(RP_IDENTIFIER)})
+    if page.status_code != 200:
+        raise request.refused(f"sign-in page answered HTTP {page.status_code}")
+    form = saml.login_form(saml.parse_forms(page.text, str(page.url)))
+    if form is None:
+        raise request.refused("no login form on the sign-in page")
+    fields = dict(form.inputs)
+    user_field = form.field_like("user", "email") or "UserName"
+    password_field = form.field_like("password") or "Password"
+    fields[user_field] = request.username
+    fields[password_field] = request.password
+    answer = await http.post(form.action, data=fields)
+    assertion = saml.saml_response(answer.text)
+    if assertion is None:
+        message = saml.error_text(answer.text)
+        raise request.refused(
+            message or f"no SAML assertion in the answer (HTTP {answer.status_code})"
         )
-        body: Any = None
-        try:
-            body = authn.json()
-        except ValueError:
-            pass
-        session_token = body.get("sessionToken") if isinstance(body, dict) else None
-        if authn.status_code != 200 or not session_token:
-            summary = body.get("errorSummary") if isinstance(body, dict) else None
-            status = body.get("status") if isinstance(body, dict) else None
-            raise self._refused(
-                summary or (f"status {status}" if status else f"HTTP {authn.status_code}")
-            )
-        page = await http.get(
-            f"{self.base_url}/app/amazon_aws/{self.app_id}/sso/saml",
-            params={"onetimetoken": session_token},
+    return assertion
+
+
+async def okta_sign_in(http: httpx.AsyncClient, request: SignInRequest) -> str:
+    """Okta: a one-time session token from ``/api/v1/authn``, then the AWS app's SAML page."""
+    app_id = _required(request.props, APP_ID, request.plugin_code)
+    authn = await http.post(
+        f"{request.base_url}/api/v1/authn",
+        json={"username": request.username, "password": request.password},
+        headers={"Accept": "application/json"},
+    )
+    body: Any = None
+    try:
+        body = authn.json()
+    except ValueError:
+        pass
+    session_token = body.get("sessionToken") if isinstance(body, dict) else None
+    if authn.status_code != 200 or not session_token:
+        summary = body.get("errorSummary") if isinstance(body, dict) else None
+        status = body.get("status") if isinstance(body, dict) else None
+        raise request.refused(
+            summary or (f"status {status}" if status else f"HTTP {authn.status_code}")
         )
-        assertion = saml.saml_response(page.text)
-        if assertion is None:
-            raise self._refused(
-                f"no SAML assertion for app {self.app_id!r} (HTTP {page.status_code})"
-            )
-        return assertion
+    page = await http.get(
+        f"{request.base_url}/app/amazon_aws/{app_id}/sso/saml",
+        params={"onetimetoken": session_token},
+    )
+    assertion = saml.saml_response(page.text)
+    if assertion is None:
+        raise request.refused(f"no SAML assertion for app {app_id!r} (HTTP {page.status_code})")
+    return assertion

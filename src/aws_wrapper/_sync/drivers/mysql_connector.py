@@ -15,7 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from aws_wrapper.drivers._base import SET_READ_ONLY, SET_READ_WRITE, shutdown_socket
+from aws_wrapper.drivers._base import (
+    SET_READ_ONLY,
+    SET_READ_WRITE,
+    peer_network,
+    set_keepalive,
+    shutdown_socket,
+)
 from aws_wrapper.drivers.mysql_connector import CLOSE_ERRORS, MysqlConnectorDialectBase
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import Properties
@@ -33,7 +39,13 @@ class MysqlConnectorDialect(MySQLCalls, MysqlConnectorDialectBase):
         self._connect_func = connect_func
 
     def connect(self, host: HostInfo, props: Properties) -> Any:
-        kwargs = self._connect_kwargs(host, props)
+        conn = self._open(self._connect_kwargs(host, props))
+        net = peer_network(props)
+        if net is not None:  # tcp_keepalive*: no parameters for them, the socket takes them
+            set_keepalive(self._socket(conn), net, self.code)
+        return conn
+
+    def _open(self, kwargs: dict[str, Any]) -> Any:
         kwargs.setdefault("use_pure", True)  # its socket is one abort() can reach
         return self._connect_func(**kwargs)
 
@@ -48,12 +60,15 @@ class MysqlConnectorDialect(MySQLCalls, MysqlConnectorDialectBase):
         except CLOSE_ERRORS:
             sock.close_connection()
 
-    def abort(self, conn: Any) -> None:
-        self._aborted.add(conn)
+    def _socket(self, conn: Any) -> Any:
         sock = getattr(conn, "_socket", None)
         # the async API reads through an asyncio transport, the blocking one through a socket
-        raw = getattr(sock, "sock", None)
-        shutdown_socket(raw)
+        # (none with the C extension)
+        return getattr(sock, "sock", None)
+
+    def abort(self, conn: Any) -> None:
+        self._aborted.add(conn)
+        shutdown_socket(self._socket(conn))
 
     def is_closed(self, conn: Any) -> bool:
         if conn in self._aborted:

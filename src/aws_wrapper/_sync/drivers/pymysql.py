@@ -12,7 +12,13 @@ from typing import Any
 from pymysql import connect as driver_connect
 from pymysql.cursors import Cursor as TupleCursor
 
-from aws_wrapper.drivers._base import SET_READ_ONLY, SET_READ_WRITE, shutdown_socket
+from aws_wrapper.drivers._base import (
+    SET_READ_ONLY,
+    SET_READ_WRITE,
+    peer_network,
+    set_keepalive,
+    shutdown_socket,
+)
 from aws_wrapper.drivers.pymysql import CLOSE_ERRORS, PyMySQLDialectBase, signature_params
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import Properties
@@ -37,7 +43,11 @@ class PyMySQLDialect(MySQLCalls, PyMySQLDialectBase):
         kwargs = self._connect_kwargs(host, props)
         if "database" in kwargs:
             kwargs[_DATABASE_PARAM] = kwargs.pop("database")
-        return self._connect_func(**kwargs)
+        conn = self._connect_func(**kwargs)
+        net = peer_network(props)
+        if net is not None:  # tcp_keepalive*: no parameters for them, the socket takes them
+            set_keepalive(self._socket(conn), net, self.code)
+        return conn
 
     def close(self, conn: Any) -> None:
         if self.is_closed(conn):
@@ -50,10 +60,12 @@ class PyMySQLDialect(MySQLCalls, PyMySQLDialectBase):
         except CLOSE_ERRORS:
             conn._force_close()
 
-    def abort(self, conn: Any) -> None:
+    def _socket(self, conn: Any) -> Any:
         # aiomysql reads through an asyncio transport, PyMySQL through its own socket
-        sock = getattr(conn, "_sock", None)
-        shutdown_socket(sock)
+        return getattr(conn, "_sock", None)
+
+    def abort(self, conn: Any) -> None:
+        shutdown_socket(self._socket(conn))
 
     def is_closed(self, conn: Any) -> bool:
         # aiomysql tells `closed`, PyMySQL `open`

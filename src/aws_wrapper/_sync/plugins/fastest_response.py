@@ -31,6 +31,7 @@ from aws_wrapper import response_times
 from aws_wrapper._compat import ThreadLock
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.plugins.fastest_response import (
+    FRT_PREFIX,
     RESPONSE_MEASUREMENT_INTERVAL_MS,
 )
 from aws_wrapper.plugins.host_monitoring import (
@@ -70,15 +71,11 @@ class ResponseTimeMonitor(HostConnectionWorker):
         provider: ConnectionProvider = DIRECT,
     ) -> None:
         timeout = max(1, min(MAX_CONNECT_TIMEOUT_S, math.ceil(interval_s)))
+        overrides: dict[str, Any] = {driver.connect_timeout_param: timeout}
+        overrides.update(props.with_prefix(FRT_PREFIX))
         # never a pooled connection (it would hold a pool slot and count as an application
         # connection for least_connections); logged in like the application
-        super().__init__(
-            host,
-            driver,
-            provider,
-            props.copy(driver={driver.connect_timeout_param: timeout}),
-            autocommit=True,
-        )
+        super().__init__(host, driver, provider, props.copy(driver=overrides), autocommit=True)
         self.interval_s = interval_s
         self.disposal_s = disposal_s
         self.samples = samples

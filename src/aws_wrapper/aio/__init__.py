@@ -16,5 +16,12 @@ Properties that need I/O are methods here (``await conn.set_autocommit(True)``);
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_wrapper._async.api import *  # noqa: F403
 from aws_wrapper._async.api import __all__ as __all__
+from aws_wrapper.aio._cleanup import register_shutdown_hook, release_resources_async
+
+if not TYPE_CHECKING:
+    __all__ = list(__all__)  # a copy: the api module's own list stays as it is
+__all__ += ["register_shutdown_hook", "release_resources_async"]

@@ -1,0 +1,62 @@
+"""The PEP 249 module surface (exception classes, type objects, constructors, module
+constants), aws_wrapper's own, for the modules that present one over a driver
+(``aws_wrapper.psycopg``, ``aws_wrapper.mysql_connector``, ``aws_wrapper.aio.psycopg``,
+``aws_wrapper.aio.aiomysql``): ``from aws_wrapper._pep249_surface import *``."""
+
+from aws_wrapper.dbapi import (
+    BINARY,
+    DATETIME,
+    NUMBER,
+    ROWID,
+    STRING,
+    Binary,
+    Date,
+    DateFromTicks,
+    Time,
+    TimeFromTicks,
+    Timestamp,
+    TimestampFromTicks,
+    apilevel,
+    paramstyle,
+    threadsafety,
+)
+from aws_wrapper.errors import (
+    DatabaseError,
+    DataError,
+    Error,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    NotSupportedError,
+    OperationalError,
+    ProgrammingError,
+    Warning,
+)
+
+__all__ = [
+    "BINARY",
+    "DATETIME",
+    "NUMBER",
+    "ROWID",
+    "STRING",
+    "Binary",
+    "DataError",
+    "DatabaseError",
+    "Date",
+    "DateFromTicks",
+    "Error",
+    "IntegrityError",
+    "InterfaceError",
+    "InternalError",
+    "NotSupportedError",
+    "OperationalError",
+    "ProgrammingError",
+    "Time",
+    "TimeFromTicks",
+    "Timestamp",
+    "TimestampFromTicks",
+    "Warning",
+    "apilevel",
+    "paramstyle",
+    "threadsafety",
+]

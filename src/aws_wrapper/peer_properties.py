@@ -1,0 +1,432 @@
+"""The connection properties of aws-advanced-python-wrapper 3.1.0 that aws_wrapper has no
+property of its own for, accepted so that a migrated configuration runs (docs/migration.md
+lists every one of the peer's properties with what it does here).
+
+Three kinds:
+
+* **translated** per driver (``socket_timeout``, ``tcp_keepalive*``): the driver dialects read
+  them and pass each driver its own parameters (libpq ``keepalives*``, PyMySQL and
+  mysql-connector ``read_timeout``/``write_timeout``, socket options on the MySQL drivers'
+  sockets); where a driver has nothing that applies, one INFO line says so;
+* **mapped** onto a property of ours in other units (``failover_cluster_topology_refresh_rate_sec``
+  sets ``cluster_topology_high_refresh_rate_ms``) or under another name
+  (``initial_connection_host_selector_strategy``);
+* **accepted with a notice**: the peer's features aws_wrapper does not have (global database
+  plugins, limitless, blue/green, telemetry, the host availability strategy, failover v1's
+  tuning), checked for their type and otherwise ignored, with one INFO line per process and
+  property saying what applies instead.
+
+Imported by :mod:`aws_wrapper.properties`, so these names are known wherever properties are.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from .properties import DAY_MS, DAY_S, MAX_COUNT, Prop, register
+
+_OptStr = cast(type[str | None], str)
+_OptInt = cast(type[int | None], int)
+_OptFloat = cast(type[float | None], float)
+_OptBool = cast(type[bool | None], bool)
+
+PEER = "aws-advanced-python-wrapper"
+
+# ---------------------------------------------------------------------------------------------
+# translated per driver (read by aws_wrapper.drivers)
+# ---------------------------------------------------------------------------------------------
+
+SOCKET_TIMEOUT: Prop[float | None] = register(
+    Prop(
+        "socket_timeout",
+        _OptFloat,
+        None,
+        "Seconds a call may wait for the server (0 or unset: no limit), as in "
+        f"{PEER}. Per driver: PyMySQL and mysql-connector: read_timeout and write_timeout "
+        "(mysql-connector: whole seconds, rounded up); psycopg: the server's statement_timeout "
+        "(libpq has no socket read timeout); aiomysql: not applied (it has no read timeout). "
+        "A host that stops answering is detected by host_monitoring_v2 on every driver.",
+        minimum=0,
+        maximum=DAY_S,
+    )
+)
+TCP_KEEPALIVE: Prop[bool | None] = register(
+    Prop(
+        "tcp_keepalive",
+        _OptBool,
+        None,
+        "TCP keepalive on the connection's socket (unset: the driver's default). psycopg: "
+        "libpq 'keepalives'; the MySQL drivers: SO_KEEPALIVE set on the socket once connected.",
+    )
+)
+TCP_KEEPALIVE_TIME: Prop[int | None] = register(
+    Prop(
+        "tcp_keepalive_time",
+        _OptInt,
+        None,
+        "Idle seconds before the first keepalive probe. psycopg: libpq 'keepalives_idle'; the "
+        "MySQL drivers: TCP_KEEPIDLE on the socket.",
+        minimum=1,
+        maximum=DAY_S,
+    )
+)
+TCP_KEEPALIVE_INTERVAL: Prop[int | None] = register(
+    Prop(
+        "tcp_keepalive_interval",
+        _OptInt,
+        None,
+        "Seconds between keepalive probes. psycopg: libpq 'keepalives_interval'; the MySQL "
+        "drivers: TCP_KEEPINTVL on the socket.",
+        minimum=1,
+        maximum=DAY_S,
+    )
+)
+TCP_KEEPALIVE_PROBES: Prop[int | None] = register(
+    Prop(
+        "tcp_keepalive_probes",
+        _OptInt,
+        None,
+        "Unanswered keepalive probes before the connection is dropped. psycopg: libpq "
+        "'keepalives_count'; the MySQL drivers: TCP_KEEPCNT on the socket.",
+        minimum=1,
+        maximum=127,
+    )
+)
+
+# ---------------------------------------------------------------------------------------------
+# mapped onto ours
+# ---------------------------------------------------------------------------------------------
+
+
+def _seconds_to_ms(value: Any) -> int:
+    return max(1, round(float(value) * 1000))
+
+
+FAILOVER_CLUSTER_TOPOLOGY_REFRESH_RATE_SEC = register(
+    Prop(
+        "failover_cluster_topology_refresh_rate_sec",
+        float,
+        2.0,
+        f"{PEER}'s failover (v1): topology refresh rate during a failover, in seconds. Sets "
+        "cluster_topology_high_refresh_rate_ms (x1000) unless that is given: how often the "
+        "topology monitor probes while the writer is unknown.",
+        minimum=0.001,
+        maximum=DAY_S,
+        maps_to="cluster_topology_high_refresh_rate_ms",
+        convert=_seconds_to_ms,
+    )
+)
+INITIAL_CONNECTION_HOST_SELECTOR_STRATEGY = register(
+    Prop(
+        "initial_connection_host_selector_strategy",
+        str,
+        "random",
+        f"{PEER}'s name for reader_initial_connection_host_selector_strategy, which it sets "
+        "unless that is given (initial_connection: the host selector that picks the reader "
+        "behind a reader cluster endpoint).",
+        maps_to="reader_initial_connection_host_selector_strategy",
+    )
+)
+
+# ---------------------------------------------------------------------------------------------
+# accepted with a notice
+# ---------------------------------------------------------------------------------------------
+
+_NOT_HERE = "accepted for compatibility with " + PEER + " and ignored: "
+
+
+def _ignored(
+    name: str,
+    kind: type[Any],
+    default: Any,
+    doc: str,
+    why: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> Prop[Any]:
+    return register(
+        Prop(
+            name,
+            kind,
+            default,
+            f"{doc} Here: {_NOT_HERE}{why}",
+            minimum=minimum,
+            maximum=maximum,
+            notice=_NOT_HERE + why,
+        )
+    )
+
+
+_FAILOVER_V1 = (
+    "aws_wrapper's failover (failover_v2, also under the code 'failover') has no such step: "
+)
+FAILOVER_WRITER_RECONNECT_INTERVAL_SEC = _ignored(
+    "failover_writer_reconnect_interval_sec",
+    float,
+    2.0,
+    "failover (v1): wait between attempts to reconnect to the failed writer.",
+    _FAILOVER_V1 + "it does not reconnect to the old writer in a loop but follows the topology "
+    "monitor, which probes every instance every cluster_topology_high_refresh_rate_ms until a "
+    "writer is found; the whole failover is bounded by failover_timeout_sec.",
+    minimum=0,
+    maximum=DAY_S,
+)
+FAILOVER_READER_CONNECT_TIMEOUT_SEC = _ignored(
+    "failover_reader_connect_timeout_sec",
+    float,
+    30.0,
+    "failover (v1): timeout of one reader connection attempt during reader failover.",
+    _FAILOVER_V1 + "a connection attempt during failover is bounded by the driver's connect "
+    "timeout (connect_timeout) and the whole failover by failover_timeout_sec.",
+    minimum=0,
+    maximum=DAY_S,
+)
+AUXILIARY_QUERY_TIMEOUT_SEC = _ignored(
+    "auxiliary_query_timeout_sec",
+    float,
+    5.0,
+    "Network timeout of the wrapper's own queries (dialect detection, topology).",
+    "the topology monitor bounds its connections with a connect timeout of its own, and "
+    "host_monitoring_v2 detects a host that stops answering; there is no separate timeout "
+    "for the wrapper's queries.",
+    minimum=0,
+    maximum=DAY_S,
+)
+
+_GLOBAL = (
+    "aws_wrapper has no Global Database plugins (gdb_failover, gdb_rw); a global database's "
+    "primary cluster works as an Aurora cluster (dialects global-aurora-pg / "
+    "global-aurora-mysql), without cross-region failover or home-region routing."
+)
+GLOBAL_CLUSTER_INSTANCE_HOST_PATTERNS = _ignored(
+    "global_cluster_instance_host_patterns",
+    _OptStr,
+    None,
+    "Instance host patterns of a global database's clusters.",
+    _GLOBAL + " Use cluster_instance_host_pattern for the cluster connected to.",
+)
+FAILOVER_HOME_REGION = _ignored(
+    "failover_home_region", _OptStr, None, "gdb_failover: the home region.", _GLOBAL
+)
+ACTIVE_HOME_FAILOVER_MODE = _ignored(
+    "active_home_failover_mode",
+    _OptStr,
+    None,
+    "gdb_failover: failover mode while the primary region is the home region.",
+    _GLOBAL + " failover_v2 follows failover_mode.",
+)
+INACTIVE_HOME_FAILOVER_MODE = _ignored(
+    "inactive_home_failover_mode",
+    _OptStr,
+    None,
+    "gdb_failover: failover mode while the primary region is not the home region.",
+    _GLOBAL + " failover_v2 follows failover_mode.",
+)
+GDB_RW_HOME_REGION = _ignored(
+    "gdb_rw_home_region", _OptStr, None, "gdb_rw: home region of read/write splitting.", _GLOBAL
+)
+GDB_RW_RESTRICT_WRITER_TO_HOME_REGION = _ignored(
+    "gdb_rw_restrict_writer_to_home_region",
+    bool,
+    True,
+    "gdb_rw: no writer outside the home region.",
+    _GLOBAL,
+)
+GDB_RW_RESTRICT_READER_TO_HOME_REGION = _ignored(
+    "gdb_rw_restrict_reader_to_home_region",
+    bool,
+    True,
+    "gdb_rw: no reader outside the home region.",
+    _GLOBAL,
+)
+GDB_ENABLE_GLOBAL_WRITE_FORWARDING = _ignored(
+    "gdb_enable_global_write_forwarding",
+    bool,
+    False,
+    "gdb_rw: use global write forwarding on readers of a secondary region.",
+    _GLOBAL,
+)
+GDB_ACCESSIBLE_REGIONS = _ignored(
+    "gdb_accessible_regions",
+    _OptStr,
+    None,
+    "Global database: the regions the application can reach.",
+    _GLOBAL,
+)
+GDB_MONITORING_CONNECTION_PRIORITY = _ignored(
+    "gdb_monitoring_connection_priority",
+    str,
+    "strict-writer-primary",
+    "Global database: region-aware priority of the topology monitor's connection.",
+    _GLOBAL,
+)
+MONITORING_CONNECTION_PRIORITY = _ignored(
+    "monitoring_connection_priority",
+    str,
+    "strict-writer",
+    "Which instance the topology monitor's connection goes to.",
+    "the topology monitor keeps its connection on the writer (strict-writer, the peer's "
+    "default) and probes every instance while the writer is unknown; this is not configurable.",
+)
+
+_INITIAL = (
+    "aws_wrapper's initial_connection replaces a writer cluster endpoint with the writer "
+    "instance and a reader cluster endpoint with a reader of the topology, verifies the role "
+    "of the connection it opens and retries for open_connection_retry_timeout_ms; it does not "
+    "wait for a topology before connecting. This is not configurable."
+)
+ENDPOINT_SUBSTITUTION_ROLE = _ignored(
+    "endpoint_substitution_role",
+    _OptStr,
+    None,
+    "initial_connection: which role of instance replaces the endpoint connected to.",
+    _INITIAL,
+)
+INACTIVE_CLUSTER_WRITER_ENDPOINT_SUBSTITUTION_ROLE = _ignored(
+    "inactive_cluster_writer_endpoint_substitution_role",
+    str,
+    "writer",
+    "initial_connection: replacement of an inactive global cluster's writer endpoint.",
+    _INITIAL,
+)
+VERIFY_OPENED_CONNECTION_TYPE = _ignored(
+    "verify_opened_connection_type",
+    _OptStr,
+    None,
+    "initial_connection: verify the role of an opened connection.",
+    _INITIAL,
+)
+VERIFY_INACTIVE_CLUSTER_WRITER_ENDPOINT_CONNECTION_TYPE = _ignored(
+    "verify_inactive_cluster_writer_endpoint_connection_type",
+    str,
+    "writer",
+    "initial_connection: verify the role of an inactive global cluster's writer connection.",
+    _INITIAL,
+)
+WAIT_FOR_INITIAL_TOPOLOGY_MS = _ignored(
+    "wait_for_initial_topology_ms",
+    int,
+    0,
+    "initial_connection: wait for the topology before connecting.",
+    _INITIAL,
+    minimum=0,
+    maximum=DAY_MS,
+)
+
+_AVAILABILITY = (
+    "aws_wrapper has no host availability strategy: a host that fails is marked unavailable "
+    "until the topology monitor or a later connection sees it answer again."
+)
+DEFAULT_HOST_AVAILABILITY_STRATEGY = _ignored(
+    "default_host_availability_strategy",
+    str,
+    "",
+    "Host availability strategy ('' or 'exponential_backoff').",
+    _AVAILABILITY,
+)
+HOST_AVAILABILITY_STRATEGY_MAX_RETRIES = _ignored(
+    "host_availability_strategy_max_retries",
+    int,
+    5,
+    "Host availability strategy: retries.",
+    _AVAILABILITY,
+    minimum=0,
+    maximum=MAX_COUNT,
+)
+HOST_AVAILABILITY_STRATEGY_INITIAL_BACKOFF_TIME = _ignored(
+    "host_availability_strategy_initial_backoff_time",
+    int,
+    30,
+    "Host availability strategy: first backoff, in seconds.",
+    _AVAILABILITY,
+    minimum=0,
+    maximum=DAY_S,
+)
+
+_LIMITLESS = "aws_wrapper has no limitless plugin (Aurora PostgreSQL Limitless Database)."
+LIMITLESS_PROPERTIES = tuple(
+    _ignored(name, kind, default, doc, _LIMITLESS, minimum=low, maximum=high)
+    for name, kind, default, doc, low, high in (
+        (
+            "limitless_transaction_router_monitor_disposal_time_ms",
+            int,
+            600000,
+            "limitless: idle time after which a router monitor is disposed of.",
+            0,
+            DAY_MS,
+        ),
+        (
+            "limitless_transaction_router_monitor_interval_ms",
+            int,
+            7500,
+            "limitless: router polling interval.",
+            0,
+            DAY_MS,
+        ),
+        (
+            "limitless_wait_for_transaction_router_info",
+            bool,
+            True,
+            "limitless: wait for router information at connect.",
+            None,
+            None,
+        ),
+        (
+            "limitless_get_transaction_router_retry_interval_ms",
+            int,
+            300,
+            "limitless: wait between router information retries.",
+            0,
+            DAY_MS,
+        ),
+        (
+            "limitless_get_transaction_router_max_retries",
+            int,
+            5,
+            "limitless: router information retries.",
+            0,
+            MAX_COUNT,
+        ),
+        ("limitless_max_retries_ms", int, 7500, "limitless: retry budget.", 0, DAY_MS),
+    )
+)
+
+_BLUE_GREEN = "aws_wrapper has no blue/green deployment plugin (bg)."
+BLUE_GREEN_PROPERTIES = tuple(
+    _ignored(name, kind, default, doc, _BLUE_GREEN, minimum=low, maximum=high)
+    for name, kind, default, doc, low, high in (
+        ("bg_connect_timeout_ms", int, 30000, "bg: connect timeout in a switchover.", 0, DAY_MS),
+        ("bg_id", str, "1", "bg: deployment identifier.", None, None),
+        ("bg_interval_baseline_ms", int, 60000, "bg: baseline status interval.", 0, DAY_MS),
+        ("bg_interval_increased_ms", int, 1000, "bg: increased status interval.", 0, DAY_MS),
+        ("bg_interval_high_ms", int, 100, "bg: high status interval.", 0, DAY_MS),
+        ("bg_switchover_timeout_ms", int, 180000, "bg: switchover timeout.", 0, DAY_MS),
+        (
+            "bg_suspend_new_blue_connections",
+            bool,
+            False,
+            "bg: suspend new blue connections during a switchover.",
+            None,
+            None,
+        ),
+    )
+)
+
+_TELEMETRY = (
+    "aws_wrapper has no telemetry (traces, metrics); its logger 'aws_wrapper' reports "
+    "connects, failovers and monitor events."
+)
+TELEMETRY_PROPERTIES = (
+    _ignored("enable_telemetry", bool, False, "Telemetry on.", _TELEMETRY),
+    _ignored("telemetry_submit_toplevel", bool, False, "Telemetry: top-level traces.", _TELEMETRY),
+    _ignored("telemetry_traces_backend", _OptStr, None, "Telemetry: traces backend.", _TELEMETRY),
+    _ignored("telemetry_metrics_backend", _OptStr, None, "Telemetry: metrics backend.", _TELEMETRY),
+    _ignored(
+        "telemetry_failover_additional_top_trace",
+        bool,
+        False,
+        "Telemetry: an extra top-level failover trace.",
+        _TELEMETRY,
+    ),
+)
