@@ -899,8 +899,9 @@ class Run:
             f"default plugins. Pinning: {pinner.describe()}. *PostgreSQL*, *MariaDB*: plain "
             "local servers (no topology: aws_wrapper's failover_v2 takes itself off the call "
             "path); *devcluster*: the writer through the cluster endpoint and the devcluster's "
-            "proxy (Aurora dialect and topology: failover wraps every call). MySQL Connector/"
-            "Python blocking is pure Python (`use_pure=True`); MariaDB without TLS."
+            "proxy (Aurora dialect and topology: failover_v2 watches every call, entered only "
+            "by one that fails). MySQL Connector/Python blocking is pure Python "
+            "(`use_pure=True`); MariaDB without TLS."
         )
         results: list[PairResult] = []
         self._per_call(
