@@ -474,3 +474,20 @@ async def test_aio_modules_connect_and_release(pg_cluster: Cluster, mysql_cluste
     assert provider.num_pools == 0  # the event loop's pools were closed
     await release_resources_async()
     assert ran == ["hook"]  # a hook runs once
+
+
+def test_a_connection_provider_of_the_other_api_is_a_clear_error() -> None:
+    """An async pooled provider given to blocking code (or the reverse) is refused with an
+    aws_wrapper.Error naming where it was given, not an AttributeError at the first connect."""
+    from aws_wrapper.aio import AsyncPooledConnectionProvider
+    from aws_wrapper.connection_provider import ConnectionProviderManager
+
+    with pytest.raises(aws_wrapper.ConfigurationError, match=r"set_connection_provider.*async"):
+        other: Any = AsyncPooledConnectionProvider()
+        ConnectionProviderManager.set_connection_provider(other)
+    with pytest.raises(aws_wrapper.ConfigurationError, match=r"'connection_provider'.*async"):
+        aws_wrapper.connect(
+            driver="psycopg",
+            host="127.0.0.1",
+            connection_provider=AsyncPooledConnectionProvider(),
+        )

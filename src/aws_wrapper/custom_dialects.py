@@ -51,9 +51,24 @@ def get_driver_dialect() -> Any:
     return _driver
 
 
+PEER_QUERIES = (
+    ("is_reader_sql", "is_reader_query"),
+    ("host_id_sql", "host_id_query"),
+    ("topology_sql", "topology_query"),
+)
+"""(our attribute, aws-advanced-python-wrapper's) for a dialect's queries."""
+
+
 def query_attribute(dialect: Any, ours: str, peers: str) -> str | None:
-    """A custom dialect's query: our attribute name, else the peer's."""
-    found = getattr(dialect, ours, None)
+    """A custom dialect's query: the peer's attribute name when the dialect has it (our
+    classes do not: a subclass of one that sets it overrides the inherited query), else
+    ours."""
+    found = getattr(dialect, peers, None)
     if found is None:
-        found = getattr(dialect, peers, None)
+        found = getattr(dialect, ours, None)
     return None if found is None else str(found)
+
+
+def has_peer_queries(dialect: Any) -> bool:
+    """Whether the dialect sets any query by the peer's attribute names."""
+    return any(getattr(dialect, peers, None) is not None for _, peers in PEER_QUERIES)

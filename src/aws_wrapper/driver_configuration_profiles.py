@@ -96,7 +96,8 @@ class ConfigurationProfile:
 
     name: str
     plugins: tuple[PluginEntry, ...] | None = None
-    properties: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    # not in the repr: properties may hold passwords
+    properties: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False)
     dialect: str | None = None
     connection_provider: Any = None
     """A connection provider, or ``factory(world) -> provider``."""
@@ -305,25 +306,23 @@ def _spec_of(profile: ConfigurationProfile, index: int, entry: PluginEntry) -> P
     key = (profile.name, index)
     spec = _SPECS.get(key)
     if spec is None:
-        get_instance = getattr(entry, "get_instance", None)
-        factory = entry if get_instance is None else _from_get_instance(get_instance)
+        if getattr(entry, "get_instance", None) is None:
+            aio = sync = entry
+        else:  # the peer's form: its plugins run through the adapter, as register_plugin's
+            from aws_wrapper._async.peer_plugin import peer_factory as aio_peer_factory
+            from aws_wrapper._sync.peer_plugin import peer_factory as sync_peer_factory
+
+            aio, sync = aio_peer_factory(entry), sync_peer_factory(entry)
         spec = PluginSpec(
             f"{profile.name}#{index}",
             FACTORY_WEIGHT + index,
             f"plugin {index} of configuration profile '{profile.name}'",
-            aio=factory,
-            sync=factory,
+            aio=aio,
+            sync=sync,
         )
         with _lock:
             spec = _SPECS.setdefault(key, spec)
     return spec
-
-
-def _from_get_instance(get_instance: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    def factory(service: Any, props: Any) -> Any:
-        return get_instance(service, props)
-
-    return factory
 
 
 def profile_connection_provider(props: Properties, world: str) -> Any:

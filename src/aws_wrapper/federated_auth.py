@@ -42,6 +42,7 @@ and Okta is only its separate ``okta`` plugin (both work here as there).
 
 from __future__ import annotations
 
+import inspect
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -132,6 +133,12 @@ def register_idp(
             raise ConfigurationError(
                 f"identity provider '{name}': {world}= must be a callable or "
                 f"'module:attribute', got {type(ref).__name__}"
+            )
+        elif ref is not None and inspect.iscoroutinefunction(ref) != (world == "aio"):
+            kind = "a coroutine function" if world == "aio" else "a plain function"
+            raise ConfigurationError(
+                f"identity provider '{name}': {world}= must be {kind} (async code awaits its "
+                "sign-in function, blocking code calls it)"
             )
     spec = IdpSpec(name, aio, sync, doc, tuple(properties))
     with _lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -53,7 +54,7 @@ class PoolSettings:
             ("min_size", self.min_size >= 0, "must be >= 0"),
             ("max_size", self.max_size >= 1, "must be >= 1"),
             ("max_size", self.max_size >= self.min_size, "must be >= min_size"),
-            ("timeout", self.timeout > 0, "must be > 0"),
+            ("timeout", 0 < self.timeout < math.inf, "must be > 0 and finite"),
             ("max_idle", self.max_idle > 0, "must be > 0"),
             ("max_lifetime", self.max_lifetime > 0, "must be > 0"),
         )
@@ -96,16 +97,36 @@ def settings_from_pool_args(args: Mapping[str, Any], base: PoolSettings) -> Pool
                 f"pool configurator: unknown pool argument {key!r}; expected one of: "
                 + ", ".join(sorted(known | ours | IGNORED_POOL_ARGS))
             )
-    size = int(args.get("pool_size", args.get("max_size", PEER_POOL_DEFAULTS["pool_size"])))
-    overflow = int(args.get("max_overflow", PEER_POOL_DEFAULTS["max_overflow"]))
-    timeout = float(args.get("timeout", args.get("timeout_seconds", base.timeout)))
-    recycle = float(args.get("recycle", -1))
+
+    def number(names: tuple[str, ...], kind: type[int] | type[float], default: Any) -> Any:
+        name = next((n for n in names if n in args), None)
+        if name is None:
+            return default
+        value = args[name]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+            raise ConfigurationError(
+                f"pool configurator: pool argument {name!r} must be a number, got {value!r}"
+            )
+        if kind is int and value != int(value):
+            raise ConfigurationError(
+                f"pool configurator: pool argument {name!r} must be a whole number, got {value!r}"
+            )
+        return kind(value)
+
+    size = number(("pool_size", "max_size"), int, PEER_POOL_DEFAULTS["pool_size"])
+    overflow = number(("max_overflow",), int, PEER_POOL_DEFAULTS["max_overflow"])
+    timeout = number(("timeout", "timeout_seconds"), float, base.timeout)
+    recycle = number(("recycle",), float, -1.0)
+    # QueuePool: pool_size 0 or max_overflow < 0 set no cap
+    no_cap = overflow < 0 or size == 0
     return PoolSettings(
-        min_size=int(args.get("min_size", base.min_size)),
-        max_size=UNLIMITED_POOL_SIZE if overflow < 0 else size + overflow,
+        min_size=number(("min_size",), int, base.min_size),
+        max_size=UNLIMITED_POOL_SIZE if no_cap else size + overflow,
         timeout=timeout,
-        max_idle=float(args.get("max_idle", base.max_idle)),
-        max_lifetime=float(args.get("max_lifetime", recycle if recycle > 0 else base.max_lifetime)),
+        max_idle=number(("max_idle",), float, base.max_idle),
+        max_lifetime=number(
+            ("max_lifetime",), float, recycle if recycle > 0 else base.max_lifetime
+        ),
     )
 
 

@@ -164,7 +164,8 @@ async def test_unknown_idp_name_lists_the_registered(cluster: Cluster, fake_okta
 async def test_an_idp_of_the_other_world_only_is_a_clear_error(
     cluster: Cluster, fake_okta: FakeOkta
 ) -> None:
-    fa.register_idp("half", **in_world(corp_sso, OTHER_WORLD))
+    # named, not given: a function's kind is checked at registration, a name's when used
+    fa.register_idp("half", **in_world("json:dumps", OTHER_WORLD))
     with pytest.raises(aw.ConfigurationError, match="'half' has no sign-in function"):
         await aw.connect(**federated(cluster, fake_okta, idp_name="half"))
 
@@ -176,6 +177,8 @@ async def test_a_sign_in_that_returns_no_assertion(cluster: Cluster, fake_okta: 
 
 
 def test_registration_errors() -> None:
+    with pytest.raises(aw.ConfigurationError, match="aio= must be a coroutine function"):
+        fa.register_idp("corp_plain", aio=lambda http, request: "x")
     with pytest.raises(aw.ConfigurationError, match="at least one world"):
         fa.register_idp("corp_sso")
     with pytest.raises(aw.ConfigurationError, match="not 'module:attribute'"):

@@ -9,14 +9,16 @@ Written once as async code: tests/_sync/test_peer_faces.py is generated from it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from aws_wrapper import aurora_queries as q
-from aws_wrapper import plugin_registry
+from aws_wrapper import database_dialect, plugin_registry
 from aws_wrapper import sync as aw
+from aws_wrapper._compat import gather
 from aws_wrapper._sync.drivers.psycopg import PsycopgDialect
 from aws_wrapper._sync.drivers.pymysql import PyMySQLDialect
 from aws_wrapper.database_dialect import DatabaseDialectManager
@@ -124,6 +126,56 @@ def test_peer_pool_configurator_bad_argument_is_named() -> None:
     assert provider.settings_for(host, Properties({}, {})).max_size == 2**31 - 1
 
 
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        ({"pool_size": "five"}, "'pool_size' must be a number"),
+        ({"timeout": None}, "'timeout' must be a number"),
+        ({"recycle": float("nan")}, "'recycle' must be a number"),
+        ({"pool_size": 2.5}, "'pool_size' must be a whole number"),
+        ({"timeout": float("inf")}, "'timeout' must be > 0 and finite"),
+    ],
+)
+def test_peer_pool_configurator_bad_values_are_named(args: dict[str, Any], error: str) -> None:
+    provider = PooledConnectionProvider(lambda h, p: args)
+    with pytest.raises(aw.ConfigurationError, match=error):
+        provider.settings_for(HostInfo("db.example.com", 5432), Properties({}, {}))
+
+
+def test_peer_pool_size_zero_sets_no_cap() -> None:
+    """As SQLAlchemy's QueuePool: pool_size=0 is no limit."""
+    provider = PooledConnectionProvider(lambda h, p: {"pool_size": 0})
+    settings = provider.settings_for(HostInfo("db.example.com", 5432), Properties({}, {}))
+    assert settings.max_size == 2**31 - 1
+
+
+def test_a_slow_pool_configurator_builds_one_pool(cluster: Cluster, driver: str) -> None:
+    """Concurrent first connects to a host while the (application's) pool configurator runs:
+    each gets a working pooled connection, and the provider keeps one pool for the host."""
+    calls: list[int] = []
+
+    def configurator(host: HostInfo, props: Any) -> dict[str, Any]:
+        calls.append(1)
+        time.sleep(0.2)  # the application's code: may take its time
+        return {"pool_size": 4, "max_overflow": 0}
+
+    provider = PooledConnectionProvider(configurator)
+    params = cluster.conn_params(cluster.writer)
+
+    def one() -> int:
+        conn = aw.connect(driver=driver, plugins="", connection_provider=provider, **params)
+        try:
+            return int(scalar(conn, "SELECT 1"))
+        finally:
+            conn.close()
+
+    try:
+        assert gather(one, one) == [1, 1]
+        assert len(calls) <= 2 and len(provider.keys()) == 1
+    finally:
+        provider.release_resources()
+
+
 # -- custom database and driver dialects ----------------------------------------------------
 
 
@@ -157,6 +209,27 @@ def test_custom_database_dialect_is_used_on_connect(cluster: Cluster, driver: st
         assert conn.dialect_code == ("aurora-pg" if engine == "pg" else "aurora-mysql")
     finally:
         conn.close()
+
+
+class ReaderPg(database_dialect.AuroraPgDialect):
+    """A peer-style override of one query on a subclass of one of our dialects."""
+
+    is_reader_query = "SELECT true"
+
+
+class ReaderMysql(database_dialect.AuroraMysqlDialect):
+    is_reader_query = "SELECT 1"
+
+
+def test_a_query_overridden_by_the_peer_name_wins(cluster: Cluster, driver: str) -> None:
+    DatabaseDialectManager.set_custom_dialect(ReaderPg() if driver == "psycopg" else ReaderMysql())
+    conn = aw.connect(driver=driver, plugins="", **cluster.conn_params(cluster.writer))
+    try:
+        dialect = conn._service.dialect
+        assert dialect.is_reader(conn.driver_connection, conn.driver_dialect) is True
+    finally:
+        conn.close()
+        DatabaseDialectManager.reset_custom_dialect()
 
 
 DIALECT_CLASSES: dict[str, Any] = {"psycopg": PsycopgDialect, "pymysql": PyMySQLDialect}

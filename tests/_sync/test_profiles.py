@@ -15,6 +15,7 @@ from aws_wrapper import sync as aw
 from aws_wrapper._sync.plugin import BasePlugin
 from aws_wrapper._sync.plugins.dev import ExceptionSimulatorManager, simulator
 from aws_wrapper.driver_configuration_profiles import PRESETS, DriverConfigurationProfiles
+from aws_wrapper.plugin import Plugin as PeerPlugin
 from aws_wrapper.properties import Properties
 from aws_wrapper.sync import AwsWrapperConnection, PooledConnectionProvider, PoolSettings
 from aws_wrapper_devcluster import Cluster
@@ -31,14 +32,31 @@ def recording_factory(service: Any, props: Properties) -> BasePlugin:
     return BasePlugin(service, props)
 
 
+class PeerStylePlugin(PeerPlugin):
+    """A plugin written for aws-advanced-python-wrapper (its hooks' signatures)."""
+
+    methods: list[str] = []
+
+    @property
+    def subscribed_methods(self) -> set[str]:
+        return {"Cursor.execute"}
+
+    def execute(
+        self, target: object, method_name: str, execute_func: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        PeerStylePlugin.methods.append(method_name)
+        return execute_func()
+
+
 class PeerStyleFactory:
-    """aws-advanced-python-wrapper's factory form: ``get_instance(service, props)``."""
+    """aws-advanced-python-wrapper's factory form: ``get_instance(service, props)`` giving
+    one of its plugins (run through the adapter, as ``PluginManager.register_plugin``'s)."""
 
     made = 0
 
-    def get_instance(self, service: Any, props: Properties) -> BasePlugin:
+    def get_instance(self, service: Any, props: Any) -> PeerStylePlugin:
         PeerStyleFactory.made += 1
-        return BasePlugin(service, props)
+        return PeerStylePlugin()
 
 
 @pytest.fixture(autouse=True)
@@ -119,9 +137,11 @@ def test_a_profile_without_plugins_keeps_the_plugins_property(
 def test_a_peer_style_factory(driver: str, db_params: dict[str, Any]) -> None:
     DriverConfigurationProfiles.add_or_replace_profile("peer", [PeerStyleFactory()])
     made = PeerStyleFactory.made
+    PeerStylePlugin.methods.clear()
     with aw.connect(driver=driver, profile_name="peer", **db_params) as conn:
         assert scalar(conn, "SELECT 1") == 1
     assert PeerStyleFactory.made == made + 1
+    assert PeerStylePlugin.methods == ["Cursor.execute"]
     assert len(DriverConfigurationProfiles.get_plugin_factories("peer")) == 1
 
 

@@ -156,6 +156,42 @@ def test_close_resets_the_session_of_a_pooled_connection(
         again.close()
 
 
+@pytest.mark.parametrize("reset", [True, False])
+@pytest.mark.parametrize("handled", [True, False])
+def test_a_schema_never_goes_back_to_the_pool(
+    cluster: Cluster,
+    driver: str,
+    provider: PooledConnectionProvider,
+    reset: bool,
+    handled: bool,
+) -> None:
+    """A pool does not reset the schema (or the isolation level): a connection with one set
+    through the wrapper is closed, not pooled, whatever reset_session_state_on_close or a
+    reset callback answering "handled" say (the next user would get it)."""
+    Handlers.set_reset_session_state_on_close_func(Recorder(handled=handled))
+    conn = connect(
+        cluster,
+        driver,
+        cluster.writer,
+        plugins="",
+        connection_provider=provider,
+        reset_session_state_on_close=reset,
+    )
+    raw = conn.driver_connection
+    other = "information_schema"
+    conn.set_schema(other)
+    conn.close()
+    again = connect(cluster, driver, cluster.writer, plugins="", connection_provider=provider)
+    try:
+        assert again.driver_connection is not raw
+        sql = "SELECT current_schema()" if driver == "psycopg" else "SELECT DATABASE()"
+        cur = again.execute(sql)
+        row = cur.fetchone()
+        assert row is not None and row[0] != other
+    finally:
+        again.close()
+
+
 def test_close_calls_the_reset_callback_without_a_pool(cluster: Cluster, driver: str) -> None:
     recorder = Recorder()
     Handlers.set_reset_session_state_on_close_func(recorder)

@@ -33,14 +33,14 @@ from aws_wrapper.properties import (
 )
 from aws_wrapper.typing import Params, Query, Row
 
-from .connection_provider import DIRECT
+from .connection_provider import DIRECT, checked_provider
 from .cursor import NO_ARGS, AsyncAwsWrapperCursor, HotPath, PassThroughCursor, cursor_class
 from .dialects import detect, dialect_for
 from .host_list_provider import RdsHostListProvider, StaticHostListProvider
 from .plugin_manager import build_plugins
 from .plugin_service import PluginServiceImpl
 from .pooled_connection_provider import get_connection_provider
-from .protocols import ConnectionProvider, DriverConnection, DriverDialect
+from .protocols import DriverConnection, DriverDialect
 from .topology_monitor import monitor_knowing
 
 if TYPE_CHECKING:
@@ -174,13 +174,13 @@ class AsyncAwsWrapperConnection(Generic[Row, Query, Params]):
         a libpq connection string (psycopg only). Keyword arguments are wrapper properties
         (``plugins="failover_v2"``, ...) and driver parameters, told apart by name.
         """
-        provider = kwargs.pop("connection_provider", None) or get_connection_provider() or DIRECT
-        # (a runtime protocol check is slow: not for the default provider)
-        if provider is not DIRECT and not isinstance(provider, ConnectionProvider):
-            raise ConfigurationError(
-                "'connection_provider' must be a connection provider (e.g. a pooled connection "
-                f"provider), got {type(provider).__name__}"
-            )
+        given = kwargs.pop("connection_provider", None)
+        # (a runtime protocol check is slow: not for the default and installed providers,
+        # which set_connection_provider checked)
+        if given is not None:
+            provider = checked_provider(given, "'connection_provider'")
+        else:
+            provider = get_connection_provider() or DIRECT
         override = kwargs.get("wrapper_driver_dialect")
         driver = adriver_dialect_for(target, str(override) if override is not None else None)
         raw = driver.parse_target(conninfo, kwargs)

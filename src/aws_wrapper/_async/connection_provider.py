@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 
+from aws_wrapper._compat import AIO
+from aws_wrapper.errors import ConfigurationError
 from aws_wrapper.host_selectors import selector_for, strategies
 from aws_wrapper.hostinfo import HostInfo, HostRole
 from aws_wrapper.properties import Properties
 
-from .protocols import DriverConnection, DriverDialect
+from .protocols import ConnectionProvider, DriverConnection, DriverDialect
+
+
+def checked_provider(provider: object, what: str) -> ConnectionProvider:
+    """``provider`` when it is a connection provider of this world; else a
+    :class:`ConfigurationError` naming ``what`` (where it was given)."""
+    if not isinstance(provider, ConnectionProvider):
+        raise ConfigurationError(
+            f"{what} must be a connection provider (e.g. a pooled connection provider), got "
+            f"{type(provider).__name__}"
+        )
+    is_async = inspect.iscoroutinefunction(provider.connect)
+    if AIO:  # noqa: SIM108 - the generator keeps one branch of an `if AIO:` statement
+        other = None if is_async else "blocking code"
+    else:
+        other = "async code" if is_async else None
+    if other is not None:
+        raise ConfigurationError(
+            f"{what}: {type(provider).__name__} is a connection provider for {other}: use "
+            "one of the connection's own API (the pooled providers exist in both)"
+        )
+    return provider
 
 
 class DriverConnectionProvider:

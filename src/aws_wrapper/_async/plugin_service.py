@@ -21,7 +21,7 @@ from aws_wrapper.states.session_state import ROLLBACK_ON_SWITCH, SessionState
 
 from . import session_state
 from .auth import AuthenticatingProvider, open_authenticated
-from .connection_provider import DIRECT, close_quietly
+from .connection_provider import DIRECT, checked_provider, close_quietly
 from .plugin_manager import PluginManager
 from .pooled_connection_provider import get_connection_provider
 from .protocols import (
@@ -48,12 +48,8 @@ def _with_profile_provider(props: Properties, given: ConnectionProvider) -> Conn
     provider = profile_connection_provider(props, "aio" if AIO else "sync")
     if provider is None:
         return given
-    if not isinstance(provider, ConnectionProvider):
-        raise ConfigurationError(
-            f"configuration profile '{props.wrapper['profile_name']}': its connection "
-            f"provider is not one (got {type(provider).__name__})"
-        )
-    return provider
+    name = props.wrapper["profile_name"]
+    return checked_provider(provider, f"the connection provider of profile '{name}'")
 
 
 _authenticator_classes: dict[type, bool] = {}

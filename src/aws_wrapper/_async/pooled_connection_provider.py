@@ -31,7 +31,7 @@ from aws_wrapper.pooling import (
 )
 from aws_wrapper.properties import Properties
 
-from .connection_provider import DriverConnectionProvider
+from .connection_provider import DriverConnectionProvider, checked_provider
 from .pool import AsyncSimplePool
 from .protocols import ConnectionProvider, DriverConnection, DriverDialect
 from .resources import register_resource
@@ -146,7 +146,7 @@ class AsyncPooledConnectionProvider(DriverConnectionProvider):
     async def connect(
         self, host: HostInfo, props: Properties, driver: DriverDialect
     ) -> DriverConnection:
-        entry = self._pool_for(host, props, driver)
+        entry = await self._pool_for(host, props, driver)
         try:
             conn = await entry.pool.getconn()
         except Exception as e:
@@ -218,7 +218,7 @@ class AsyncPooledConnectionProvider(DriverConnectionProvider):
             pools = dict(scope.pools) if scope is not None else {}
         return {k: (e.pool.size, e.pool.idle) for k, e in pools.items() if e.pool is not None}
 
-    def _pool_for(self, host: HostInfo, props: Properties, driver: DriverDialect) -> _Pooled:
+    async def _pool_for(self, host: HostInfo, props: Properties, driver: DriverDialect) -> _Pooled:
         key = self._pool_key(host, props)
         scope_key = amonitor_scope()
         with self._lock:
@@ -230,22 +230,18 @@ class AsyncPooledConnectionProvider(DriverConnectionProvider):
             if entry is not None:
                 entry.props = props
                 return entry
-            entry = scope.pools[key] = _Pooled(host.url, props)
-        name = f"aws-wrapper:{key}"
-        try:
-            settings = self.settings_for(host, props)
-        except BaseException:
-            with self._lock:
-                scope.pools.pop(key, None)
-            raise
-        pool = driver.create_pool(name, host, lambda: entry.props, settings)
+        # made outside the lock (the pool configurator is the application's code) and
+        # published complete: another thread never sees an entry without its pool
+        entry = _Pooled(host.url, props)
+        settings = self.settings_for(host, props)
+        pool = driver.create_pool(f"aws-wrapper:{key}", host, lambda: entry.props, settings)
         if pool is None:
 
             async def connect() -> DriverConnection:
                 return await driver.connect(host, entry.props)
 
             pool = AsyncSimplePool(
-                name,
+                f"aws-wrapper:{key}",
                 connect,
                 driver,
                 max_size=settings.max_size,
@@ -254,7 +250,14 @@ class AsyncPooledConnectionProvider(DriverConnectionProvider):
                 timeout=settings.timeout,
             )
         entry.pool = pool
-        return entry
+        with self._lock:
+            published = scope.pools.get(key)
+            if published is None:
+                scope.pools[key] = entry
+                return entry
+            published.props = props
+        await pool.close()  # another caller published one meanwhile: this one is spare
+        return published
 
     def settings_for(self, host: HostInfo, props: Properties) -> PoolSettings:
         """The settings of a new pool for ``host`` (the pool configurator's, if one is set)."""
@@ -360,6 +363,8 @@ def set_connection_provider(provider: ConnectionProvider | None) -> None:
     of every wrapper connection created from now on in this world; ``None``: plain
     connections again. A ``connection_provider=`` argument to ``connect`` takes precedence."""
     global _provider
+    if provider is not None:
+        checked_provider(provider, "set_connection_provider()")
     _provider = provider
 
 

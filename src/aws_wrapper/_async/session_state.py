@@ -117,18 +117,20 @@ async def reset(
     callback (True: done), then, for a connection that stays open in a pool (``pooled``), the
     pristine autocommit and read-only. False when it cannot be reused (a setting a pool does
     not reset, or the reset failed)."""
+    # a pool resets autocommit, read-only and the transaction, not these: a connection with
+    # either set is never reused, whatever the property or a callback say (the next user of
+    # the pooled connection would get them)
+    clean = session.isolation_level is None and session.schema is None
     if not props.get(RESET_SESSION_STATE_ON_CLOSE):
-        return True
+        return clean
     func = SessionStateTransferHandlers.reset_session_state_on_close_callable
     if func is not None:
         try:
             if await _handled(func, session, conn):
-                return True
+                return clean
         except Exception as e:
             logger.warning("the reset_session_state_on_close callback failed: %r", e)
             return False
-    # a pool resets autocommit, read-only and the transaction, not these
-    clean = session.isolation_level is None and session.schema is None
     if not pooled or driver.is_closed(conn):
         return clean
     try:

@@ -226,7 +226,7 @@ class CustomDialect(_Dialect):
             custom, "topology_sql", "topology_query"
         )
         # the peer's host id queries answer (host, id): the id is the last column
-        self._id_column = 0 if getattr(custom, "host_id_sql", None) is not None else -1
+        self._id_column = -1 if getattr(custom, "host_id_query", None) is not None else 0
 
     def host_id(self, conn: DriverConnection, driver: DriverDialect) -> str | None:
         if self.host_id_sql is None:
@@ -241,10 +241,16 @@ def custom_dialect(driver: DriverDialect) -> DatabaseDialect | None:
     custom = custom_dialects.get_database_dialect()
     if custom is None:
         return None
-    if isinstance(custom, _Dialect) and custom.engine in (driver.engine, "?"):
-        return custom
     if isinstance(custom, type) and issubclass(custom, _Dialect):
-        return custom()
+        custom = custom()
+    if (
+        isinstance(custom, _Dialect)
+        and custom.engine in (driver.engine, "?")
+        and not custom_dialects.has_peer_queries(custom)
+    ):
+        return custom
+    # an object of the peer's form, or one of our classes with queries set by the peer's
+    # names (which win): run its queries
     return CustomDialect(custom, driver.engine)
 
 

@@ -33,7 +33,7 @@ from aws_wrapper.pooling import (
 )
 from aws_wrapper.properties import Properties
 
-from .connection_provider import DriverConnectionProvider
+from .connection_provider import DriverConnectionProvider, checked_provider
 from .pool import SimplePool
 from .protocols import ConnectionProvider, DriverConnection, DriverDialect
 from .resources import register_resource
@@ -230,22 +230,18 @@ class PooledConnectionProvider(DriverConnectionProvider):
             if entry is not None:
                 entry.props = props
                 return entry
-            entry = scope.pools[key] = _Pooled(host.url, props)
-        name = f"aws-wrapper:{key}"
-        try:
-            settings = self.settings_for(host, props)
-        except BaseException:
-            with self._lock:
-                scope.pools.pop(key, None)
-            raise
-        pool = driver.create_pool(name, host, lambda: entry.props, settings)
+        # made outside the lock (the pool configurator is the application's code) and
+        # published complete: another thread never sees an entry without its pool
+        entry = _Pooled(host.url, props)
+        settings = self.settings_for(host, props)
+        pool = driver.create_pool(f"aws-wrapper:{key}", host, lambda: entry.props, settings)
         if pool is None:
 
             def connect() -> DriverConnection:
                 return driver.connect(host, entry.props)
 
             pool = SimplePool(
-                name,
+                f"aws-wrapper:{key}",
                 connect,
                 driver,
                 max_size=settings.max_size,
@@ -254,7 +250,14 @@ class PooledConnectionProvider(DriverConnectionProvider):
                 timeout=settings.timeout,
             )
         entry.pool = pool
-        return entry
+        with self._lock:
+            published = scope.pools.get(key)
+            if published is None:
+                scope.pools[key] = entry
+                return entry
+            published.props = props
+        pool.close()  # another caller published one meanwhile: this one is spare
+        return published
 
     def settings_for(self, host: HostInfo, props: Properties) -> PoolSettings:
         """The settings of a new pool for ``host`` (the pool configurator's, if one is set)."""
@@ -360,6 +363,8 @@ def set_connection_provider(provider: ConnectionProvider | None) -> None:
     of every wrapper connection created from now on in this world; ``None``: plain
     connections again. A ``connection_provider=`` argument to ``connect`` takes precedence."""
     global _provider
+    if provider is not None:
+        checked_provider(provider, "set_connection_provider()")
     _provider = provider
 
 
