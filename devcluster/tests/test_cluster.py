@@ -80,11 +80,26 @@ def check_conformance(cluster: Cluster) -> None:
         assert sorted(row[0] for row in topology) == sorted(running), (instance, topology)
 
 
+def eventually_conformant(cluster: Cluster, within_s: float = 5.0) -> None:
+    """check_conformance, allowing the few seconds after a failover in which a reader may
+    still report the topology from before the old writer rejoined (as on Aurora; see the
+    metadata contract): the first check may run while the daemon rewrites it."""
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            check_conformance(cluster)
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def test_conformance_before_and_after_failover(cluster: Cluster) -> None:
     check_conformance(cluster)
     result = cluster.failover()
     print(f"failover ({cluster.engine.value}): {result}")
-    check_conformance(cluster)
+    eventually_conformant(cluster)
     cluster.wait_rejoins()
     check_conformance(cluster)
     cluster.failover(crash=True)
