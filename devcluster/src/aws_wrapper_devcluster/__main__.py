@@ -8,6 +8,9 @@ Examples::
     python -m aws_wrapper_devcluster failover --crash
     python -m aws_wrapper_devcluster blackhole devcluster-2
     python -m aws_wrapper_devcluster heal
+    python -m aws_wrapper_devcluster bg create       # a green cluster replicating from blue
+    python -m aws_wrapper_devcluster bg status
+    python -m aws_wrapper_devcluster bg delete
     python -m aws_wrapper_devcluster down
     python -m aws_wrapper_devcluster status --name other   # --name before or after the command
 
@@ -83,11 +86,43 @@ def print_status(status: dict[str, Any]) -> None:
         print(f"  topology edits: {json.dumps(edits)}")
     if status.get("last_failover"):
         print(f"  last failover: {json.dumps(status['last_failover'])}")
+    bg = status.get("blue_green")
+    if bg:
+        print(
+            f"  blue/green:       {bg['id']} {bg['status']}, green cluster "
+            f"{bg['green']['cluster']} ({len(bg['green']['instances'])} instances; `bg status`)"
+        )
     print(f"  hosts line:       {hosts_line(status)}")
     print(
         "                    (then aws_wrapper_devcluster.install_resolver_from_env() in the "
         "application)"
     )
+
+
+def print_bg_status(deployment: dict[str, Any] | None) -> None:
+    if deployment is None:
+        print("no blue/green deployment (create one with `bg create`)")
+        return
+    print(f"blue/green deployment {deployment['id']}  status: {deployment['status']}")
+    for side in ("blue", "green"):
+        names = deployment[side]
+        print(f"  {side:<5} cluster {names['cluster']}  writer: {names['writer']}")
+        print(f"        cluster endpoint: {names['cluster_host']}")
+        print(f"        reader endpoint:  {names['reader_host']}")
+        for i in names["instances"]:
+            extra = ""
+            if side == "green":
+                extra = (
+                    f"  {i['role']:<7} {i['address']:<16} from {i['source']}"
+                    f"  (server 127.0.0.1:{i['server_port']}, fault {i['fault']})"
+                )
+            print(f"        {i['host']}{extra}")
+    print("  status rows (get_blue_green_fast_switchover_metadata, on both sides):")
+    for row in deployment["rows"]:
+        print(
+            f"    {row['version']}  {row['role']:<28} {row['status']:<12} "
+            f"{row['endpoint']}:{row['port']}"
+        )
 
 
 def hosts_line(status: dict[str, Any]) -> str:
@@ -201,7 +236,30 @@ def build_parser() -> argparse.ArgumentParser:
     lat.add_argument("ms", type=int, help="milliseconds added in each direction")
     heal = add("heal", help="remove faults (of one instance, or all)")
     heal.add_argument("instance", nargs="?")
-    add("reset", help="heal everything, clear edits, restart stopped instances")
+    add("reset", help="heal everything, clear edits, restart stopped instances, delete green")
+
+    bg = add("bg", help="blue/green deployment: create, status, delete (PostgreSQL)")
+    bg.description = (
+        "A blue/green deployment: a green cluster replicating from this (blue) one, with "
+        "-green-xxxxxx names and the status rows of get_blue_green_fast_switchover_metadata "
+        "on both sides."
+    )
+    bg_sub = bg.add_subparsers(dest="bg_command", required=True, metavar="ACTION")
+    bg_create = bg_sub.add_parser(
+        "create",
+        help="create green: one replica of blue's writer per blue instance, green names",
+        parents=[common],
+    )
+    bg_create.add_argument(
+        "--suffix",
+        help="the 6 lowercase letters or digits of the green suffix -green-xxxxxx "
+        "(default: random)",
+    )
+    bg_status = bg_sub.add_parser(
+        "status", help="names, roles, instances and status rows", parents=[common]
+    )
+    bg_status.add_argument("--json", action="store_true", help="print JSON")
+    bg_sub.add_parser("delete", help="stop and remove green, its names and rows", parents=[common])
     return parser
 
 
@@ -289,6 +347,27 @@ def run(args: argparse.Namespace, state_dir: Path) -> int:
         cluster.latency(args.instance, args.ms)
     elif command == "heal":
         cluster.heal(args.instance)
+    elif command == "bg":
+        if args.bg_command == "create":
+            created = cluster.bg_create(args.suffix)
+            green, seconds = created["green"]["cluster"], created["create_s"]
+            _say(f"green cluster {green} created in {seconds:.1f} s")
+            print_bg_status(created)
+        elif args.bg_command == "status":
+            deployment = cluster.bg_status()
+            if args.json:
+                print(json.dumps(deployment, indent=2))
+            else:
+                print_bg_status(deployment)
+        else:
+            deleted = cluster.bg_delete()
+            if deleted["deleted"]:
+                _say(
+                    f"blue/green deployment {deleted['deleted']} deleted (green cluster "
+                    f"{deleted['green_cluster']}) in {deleted['delete_s']:.1f} s"
+                )
+            else:
+                _say("no blue/green deployment")
     elif command == "reset":
         cluster.reset()
         print_status(cluster.status(check=True))

@@ -275,6 +275,32 @@ class Cluster:
         result: dict[str, Any] = self.request("direct_params", instance=instance, admin=admin)
         return result
 
+    # -- blue/green deployments (see bluegreen.py) ---------------------------------------------
+
+    def bg_create(self, suffix: str | None = None) -> dict[str, Any]:
+        """Create a blue/green deployment: a green cluster with as many instances as this
+        (blue) one, cloned from blue's writer and replicating from it (read-only), each
+        behind its own proxy; green names (``-green-xxxxxx`` on the first label; ``suffix``
+        picks it) in the hosts file; status rows ``AVAILABLE`` from
+        ``get_blue_green_fast_switchover_metadata`` on every instance of both sides.
+        Returns :meth:`bg_status` (with ``create_s``, seconds). PostgreSQL only, so far."""
+        result: dict[str, Any] = self.request("bg_create", suffix=suffix)
+        return result
+
+    def bg_status(self) -> dict[str, Any] | None:
+        """The deployment (None without one): ``id``, ``status``, ``suffix``, ``blue`` and
+        ``green`` (``cluster``, ``cluster_host``, ``reader_host``, ``writer``, ``instances``:
+        id, host and, for green, role, source, address, ports, fault, connections), and the
+        status ``rows`` (``version, endpoint, port, role, status``)."""
+        result: dict[str, Any] | None = self.request("bg_status")
+        return result
+
+    def bg_delete(self) -> dict[str, Any]:
+        """Stop and remove green: servers, proxies, names, status rows (idempotent).
+        ``{"deleted": id or None, ...}``."""
+        result: dict[str, Any] = self.request("bg_delete")
+        return result
+
     # -- IAM database authentication (PostgreSQL; see iam_verifier.py) -----------------------
 
     def add_iam_credentials(self, access_key: str, secret_key: str) -> dict[str, Any]:

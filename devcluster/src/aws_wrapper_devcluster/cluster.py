@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import bluegreen
+from .bluegreen import Deployment, Side
 from .model import (
     AURORA_MYSQL_VERSION,
     AURORA_PG_VERSION,
@@ -216,6 +218,7 @@ class ClusterRuntime:
         self._rejoin_tasks: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()  # one topology-changing operation at a time
         self.last_failover: dict[str, Any] | None = None
+        self.bg: Deployment | None = None  # the blue/green deployment, if any
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -227,24 +230,27 @@ class ClusterRuntime:
         )
         await asyncio.to_thread(self.backend.create, self.spec.instances, self.writer)
         self.publish_all()
-        from .proxy import FaultProxy
-
         for spec in self.spec.instances:
-            proxy = FaultProxy(
-                spec.address,
-                spec.port,
-                "127.0.0.1",
-                spec.server_port,
-                name=spec.id,
-                transform_factory=self._transform_factory(spec.id),
-            )
-            await proxy.start()
-            self.proxies[spec.id] = proxy
+            await self._start_proxy(spec)
         self.write_hosts()
         self.log(
             f"cluster {self.spec.name} up in {time.monotonic() - started:.1f} s: "
             f"{self.spec.cluster_host}:{self.spec.port}"
         )
+
+    async def _start_proxy(self, spec: InstanceSpec) -> None:
+        from .proxy import FaultProxy
+
+        proxy = FaultProxy(
+            spec.address,
+            spec.port,
+            "127.0.0.1",
+            spec.server_port,
+            name=spec.id,
+            transform_factory=self._transform_factory(spec.id),
+        )
+        await proxy.start()
+        self.proxies[spec.id] = proxy
 
     def _transform_factory(self, instance_id: str) -> Callable[[], StreamTransform] | None:
         if self.spec.engine is not Engine.MYSQL:
@@ -272,9 +278,25 @@ class ClusterRuntime:
         version = (
             AURORA_PG_VERSION if self.spec.engine is Engine.POSTGRESQL else AURORA_MYSQL_VERSION
         )
+        extra: dict[str, Any] = {}
+        if self.bg is not None:
+            extra["blue_green"] = self.bg_rows()
+            if self.bg.green_spec(instance_id) is not None:  # green: its own cluster's view
+                green = [
+                    TopologyRow(
+                        server_id=s.id,
+                        session_id=WRITER_SESSION_ID
+                        if s.id == self.bg.green_writer
+                        else f"{s.id}-session",
+                        cpu=1.0 + s.index / 10,
+                        replica_lag_in_msec=None if s.id == self.bg.green_writer else 0.0,
+                    )
+                    for s in self.bg.green_specs
+                ]
+                return InstanceMetadata(instance_id, tuple(green), version, extra)
         view = self.edits.views.get(instance_id)
         if view is not None:
-            return InstanceMetadata(instance_id, tuple(view), version)
+            return InstanceMetadata(instance_id, tuple(view), version, extra)
         rows = []
         for spec in self.spec.instances:
             sid = spec.id
@@ -290,11 +312,30 @@ class ClusterRuntime:
                     age_s=self.edits.age_s.get(sid, 0.0),
                 )
             )
-        return InstanceMetadata(instance_id, tuple(rows), version)
+        return InstanceMetadata(instance_id, tuple(rows), version, extra)
 
     def publish_all(self) -> None:
-        for spec in self.spec.instances:
-            self.backend.publish_metadata(spec.id, self.metadata_for(spec.id))
+        for instance_id in self.instance_ids():
+            self.backend.publish_metadata(instance_id, self.metadata_for(instance_id))
+
+    def instance_ids(self) -> list[str]:
+        """Every instance: blue's, then green's (while a blue/green deployment exists)."""
+        ids = [s.id for s in self.spec.instances]
+        return ids + (self.bg.green_ids if self.bg is not None else [])
+
+    def instance_spec(self, instance_id: str) -> InstanceSpec:
+        """A blue or green instance (ValueError naming the known ones otherwise)."""
+        if self.bg is not None:
+            green = self.bg.green_spec(instance_id)
+            if green is not None:
+                return green
+        try:
+            return self.spec.instance(instance_id)
+        except ValueError:
+            known = ", ".join(self.instance_ids())
+            raise ValueError(
+                f"no instance {instance_id!r} in cluster {self.spec.name} ({known})"
+            ) from None
 
     @property
     def hosts_path(self) -> Path:
@@ -318,6 +359,17 @@ class ClusterRuntime:
         readers = self.readers() or [self.writer]
         for r in readers:
             lines.append(f"{spec.instance(r).address} {spec.reader_host}")
+        bg = self.bg
+        if bg is not None:
+            lines.append(f"# blue/green deployment {bg.id}: green cluster {bg.green_cluster}")
+            green = self.bg_side(green=True)
+            for s in bg.green_specs:
+                lines.append(f"{s.address} {spec.instance_host(s.id)}")
+            writer_spec = bg.green_spec(bg.green_writer)
+            assert writer_spec is not None
+            lines.append(f"{writer_spec.address} {green.cluster_host}")
+            for r in bg.green_readers or [bg.green_writer]:
+                lines.append(f"{self.instance_spec(r).address} {green.reader_host}")
         tmp = self.hosts_path.with_suffix(".tmp")
         tmp.write_text("\n".join(lines) + "\n")
         os.chmod(tmp, 0o644)
@@ -366,9 +418,9 @@ class ClusterRuntime:
     # -- faults ------------------------------------------------------------------------------
 
     def set_fault(self, instance: str | None, fault: Fault) -> None:
-        targets = [instance] if instance is not None else [s.id for s in self.spec.instances]
+        targets = [instance] if instance is not None else self.instance_ids()
         for target in targets:
-            self.spec.instance(target)
+            self.instance_spec(target)
             self.faults[target] = fault
             self.proxies[target].set_fault(fault)
 
@@ -429,6 +481,9 @@ class ClusterRuntime:
             self.write_hosts()
             for reader in self.readers():
                 await asyncio.to_thread(self.backend.follow, reader, target)
+            if self.bg is not None:  # green replicates from blue's writer, wherever it is
+                for green in self.bg.green_ids:
+                    await asyncio.to_thread(self.backend.follow, green, target)
             self.publish_all()
             done = time.monotonic()
             result = {
@@ -472,8 +527,11 @@ class ClusterRuntime:
 
     async def reset(self) -> None:
         """Back to a healthy cluster (faults healed, topology edits and DNS freeze cleared,
-        every instance running and replicating); the writer stays where it is."""
+        every instance running and replicating, no blue/green deployment); the writer stays
+        where it is."""
         await self.wait_rejoins()
+        if self.bg is not None:
+            await self.bg_delete()
         self.set_fault(None, HEALTHY)
         self.edits = TopologyEdits()
         self.dns_frozen = False
@@ -482,6 +540,166 @@ class ClusterRuntime:
             self.down.discard(instance)
         self.publish_all()
         self.write_hosts()
+
+    # -- blue/green deployments (see bluegreen.py) ---------------------------------------------
+
+    def bg_side(self, *, green: bool) -> Side:
+        """The names of blue's or green's side of the deployment."""
+        spec, bg = self.spec, self.bg
+        if not green:
+            return Side(
+                cluster=spec.name,
+                cluster_host=spec.cluster_host,
+                reader_host=spec.reader_host,
+                writer=self.writer,
+                instances=tuple((s.id, spec.instance_host(s.id)) for s in spec.instances),
+            )
+        assert bg is not None
+        return Side(
+            cluster=bg.green_cluster,
+            cluster_host=bluegreen.cluster_host(bg.green_cluster, spec.rds_id, REGION),
+            reader_host=bluegreen.reader_host(bg.green_cluster, spec.rds_id, REGION),
+            writer=bg.green_writer,
+            instances=tuple((s.id, spec.instance_host(s.id)) for s in bg.green_specs),
+        )
+
+    def bg_rows(self) -> list[dict[str, Any]]:
+        """The status rows every instance publishes (none without a deployment)."""
+        if self.bg is None:
+            return []
+        return bluegreen.status_rows(
+            self.bg_side(green=False), self.bg_side(green=True), self.spec.port, self.bg.status
+        )
+
+    def _plan_green(self, suffix: str) -> tuple[InstanceSpec, ...]:
+        """Green's instances: one per blue instance, on ``127.0.S.(100 + i)`` and the
+        cluster's port, each with a free server port and a directory of its own."""
+        specs = []
+        for blue in self.spec.instances:
+            index = bluegreen.GREEN_ADDRESS_OFFSET + blue.index
+            address = f"127.0.{self.spec.slot}.{index}"
+            if not _bindable([address], self.spec.port):
+                raise ServerError(f"{address}:{self.spec.port} is busy; no room for green")
+            green_id = f"{blue.id}{suffix}"
+            specs.append(
+                InstanceSpec(
+                    id=green_id,
+                    index=blue.index,
+                    address=address,
+                    port=self.spec.port,
+                    server_port=free_port(),
+                    base_dir=self.state_dir / "instances" / green_id,
+                )
+            )
+        return tuple(specs)
+
+    async def bg_create(self, suffix: str | None = None) -> dict[str, Any]:
+        """A green cluster replicating from blue: as many instances as blue has, cloned
+        from blue's writer and streaming from it, each behind its own proxy, with green
+        names in the hosts file and the status rows (``AVAILABLE``) on every instance of
+        both sides. ``suffix``: ``-green-xxxxxx`` (default: a random one)."""
+        if self.spec.engine is not Engine.POSTGRESQL:
+            raise ServerError("blue/green deployments are emulated for PostgreSQL clusters only")
+        async with self._lock:
+            if self.bg is not None:
+                raise ServerError(
+                    f"blue/green deployment {self.bg.id} exists already (green cluster "
+                    f"{self.bg.green_cluster}); delete it first"
+                )
+            await self.wait_rejoins()
+            if self.down:
+                raise ServerError(f"instances {sorted(self.down)} are stopped; reset first")
+            suffix = bluegreen.check_suffix(suffix) if suffix else bluegreen.new_suffix()
+            started = time.monotonic()
+            specs = self._plan_green(suffix)
+            green_writer = f"{self.writer}{suffix}"
+            bg = Deployment(
+                id=bluegreen.new_deployment_id(),
+                suffix=suffix,
+                green_cluster=f"{self.spec.name}{suffix}",
+                green_specs=specs,
+                source_of={f"{s.id}{suffix}": s.id for s in self.spec.instances},
+                green_writer=green_writer,
+                created_at=time.time(),
+            )
+            self.log(
+                f"blue/green deployment {bg.id}: creating green cluster {bg.green_cluster} "
+                f"({len(specs)} instances, from {self.writer})"
+            )
+            self.bg = bg
+            try:
+                # green's metadata first: the clones start with it in their data directory
+                for s in specs:
+                    self.faults[s.id] = HEALTHY
+                    self.backend.publish_metadata(s.id, self.metadata_for(s.id))
+                await asyncio.to_thread(self.backend.add_replicas, specs, self.writer)
+                for s in specs:
+                    await self._start_proxy(s)
+                self.publish_all()
+                self.write_hosts()
+            except BaseException:
+                await self._drop_green(bg)
+                raise
+            seconds = time.monotonic() - started
+            self.log(f"green cluster {bg.green_cluster} created in {seconds:.1f} s")
+            result = self.bg_status()
+            assert result is not None
+            result["create_s"] = round(seconds, 3)
+            return result
+
+    async def bg_delete(self) -> dict[str, Any]:
+        """Stop and remove green (servers, proxies, names, status rows); idempotent."""
+        async with self._lock:
+            bg = self.bg
+            if bg is None:
+                return {"deleted": None}
+            started = time.monotonic()
+            await self._drop_green(bg)
+            seconds = time.monotonic() - started
+            self.log(f"blue/green deployment {bg.id} deleted in {seconds:.1f} s")
+            return {"deleted": bg.id, "green_cluster": bg.green_cluster, "delete_s": seconds}
+
+    async def _drop_green(self, bg: Deployment) -> None:
+        """Forget green first (names and rows go at once), then stop and delete it."""
+        self.bg = None
+        self.write_hosts()
+        self.publish_all()
+        for s in bg.green_specs:
+            proxy = self.proxies.pop(s.id, None)
+            if proxy is not None:
+                await proxy.stop()
+            self.faults.pop(s.id, None)
+        await asyncio.to_thread(self.backend.remove, bg.green_ids)
+
+    def bg_status(self) -> dict[str, Any] | None:
+        """The deployment: id, status, both sides' names and instances, the status rows."""
+        bg = self.bg
+        if bg is None:
+            return None
+        blue, green = self.bg_side(green=False), self.bg_side(green=True)
+        green_json = green.to_json()
+        for item in green_json["instances"]:
+            s = bg.green_spec(item["id"])
+            assert s is not None
+            proxy = self.proxies.get(s.id)
+            item.update(
+                role="writer" if s.id == bg.green_writer else "reader",
+                source=bg.source_of[s.id],
+                address=s.address,
+                port=s.port,
+                server_port=s.server_port,
+                fault=str(self.faults.get(s.id, HEALTHY)),
+                connections=proxy.active_connections if proxy is not None else 0,
+            )
+        return {
+            "id": bg.id,
+            "status": bg.status.value,
+            "suffix": bg.suffix,
+            "created_at": bg.created_at,
+            "blue": blue.to_json(),
+            "green": green_json,
+            "rows": self.bg_rows(),
+        }
 
     # -- status ------------------------------------------------------------------------------
 
@@ -525,12 +743,14 @@ class ClusterRuntime:
             "instances": instances,
             "topology_edits": self.edits.to_json(),
             "last_failover": self.last_failover,
+            "blue_green": self.bg_status(),
         }
 
     async def check(self) -> dict[str, Any]:
         """Roles and replication as the servers report them (for tests and `status`)."""
         report: dict[str, Any] = {}
-        for s in self.spec.instances:
+        green = self.bg.green_specs if self.bg is not None else ()
+        for s in (*self.spec.instances, *green):
             if s.id in self.down or s.id in self.rejoining:
                 report[s.id] = {"role": None, "replicating": None}
                 continue

@@ -173,10 +173,35 @@ class Daemon:
             self.iam.set_sts_lookup(args.get("url"))
             self.log(f"IAM verifier: STS lookup {args.get('url') or 'off'}")
             return self.iam.describe()
+        if op == "bg_create":
+            result = await rt.bg_create(args.get("suffix"))
+            self._iam_green_endpoints()
+            return result
+        if op == "bg_status":
+            return rt.bg_status()
+        if op == "bg_delete":
+            result = await rt.bg_delete()
+            self._iam_green_endpoints()
+            return result
         if op == "down":
             self.stopping.set()
             return {"stopping": True}
         raise ValueError(f"unknown operation {op!r}")
+
+    def _iam_green_endpoints(self) -> None:
+        """Green's instances accept IAM tokens for their own and green's cluster names."""
+        rt, iam = self.runtime, self.iam
+        if rt is None or iam is None:
+            return
+        for instance in list(iam.endpoints):
+            if instance not in rt.instance_ids():
+                iam.set_endpoints(instance, None)
+        if rt.bg is None:
+            return
+        green = rt.bg_side(green=True)
+        shared = {(green.cluster_host, rt.spec.port), (green.reader_host, rt.spec.port)}
+        for instance, host in green.instances:
+            iam.set_endpoints(instance, shared | {(host, rt.spec.port)})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -531,6 +531,18 @@ class IamVerifier:
             log_fn=log_fn,
         )
 
+    def set_endpoints(self, instance_id: str, pairs: Collection[HostPort] | None) -> None:
+        """The ``(host, port)`` pairs a token for ``instance_id`` may be signed for from now
+        on (an instance added at run time: a blue/green deployment's green side); None
+        forgets the instance."""
+        with self._lock:
+            endpoints = dict(self.endpoints)
+            if pairs is None:
+                endpoints.pop(instance_id, None)
+            else:
+                endpoints[instance_id] = frozenset((h.lower(), p) for h, p in pairs)
+            self.endpoints = endpoints
+
     # -- credentials and checks ------------------------------------------------------------
 
     def add_credentials(self, access_key: str, secret_key: str) -> None:

@@ -407,6 +407,13 @@ class MariaDBBackend:
             for future in [pool.submit(self.stop, i.spec.id, crash=False) for i in readers]:
                 future.result()
 
+    def add_replicas(self, specs: Sequence[InstanceSpec], source: str) -> None:
+        raise ServerError("blue/green deployments are emulated for PostgreSQL clusters only (yet)")
+
+    def remove(self, instance_ids: Sequence[str]) -> None:
+        if any(i in self._instances for i in instance_ids):
+            raise ServerError("blue/green deployments are emulated for PostgreSQL clusters only")
+
     def destroy(self) -> None:
         with self._lock:
             instances = list(self._instances.values())

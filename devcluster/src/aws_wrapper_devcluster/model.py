@@ -179,6 +179,17 @@ class EngineBackend(Protocol):
         """Connect parameters for the real server (bypassing the proxy): app or admin user."""
         ...
 
+    def add_replicas(self, specs: Sequence[InstanceSpec], source: str) -> None:
+        """Create and start new instances (a blue/green deployment's green side), each a
+        read-only replica of the running writer ``source``, cloned from it; metadata stored
+        with :meth:`publish_metadata` before the call is in place when they start. Returns
+        when every one of them replicates."""
+        ...
+
+    def remove(self, instance_ids: Sequence[str]) -> None:
+        """Stop instances made by :meth:`add_replicas` and delete everything of theirs."""
+        ...
+
     def stop_all(self) -> None: ...
 
     def destroy(self) -> None:

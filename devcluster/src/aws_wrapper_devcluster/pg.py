@@ -725,17 +725,80 @@ class PgBackend:
         if rest:
             self._parallel([i.stop for i in rest])
 
+    def add_replicas(self, specs: Sequence[InstanceSpec], source: str) -> None:
+        """New standbys of the running writer ``source`` (``pg_basebackup``, in parallel),
+        each started with the metadata published for it; returns when each streams."""
+        t0 = time.monotonic()
+        with self._lock:
+            w = self._inst(source)
+            for spec in specs:
+                if spec.id in self._instances:
+                    raise ServerError(f"PostgreSQL instance {spec.id!r} exists already")
+            added = [_PgInstance(spec, self) for spec in specs]
+            for inst in added:
+                base = inst.spec.base_dir.absolute()
+                for d in (base, *base.parents):
+                    if d.exists():
+                        break
+                    self._created_dirs.add(d)
+                self._instances[inst.name] = inst
+        try:
+            for inst in added:
+                inst.ensure_dirs()
+            self._parallel([functools.partial(self._clone, inst, w) for inst in added])
+            for inst in added:
+                self._wait_streaming(inst, w, 15.0)
+        except BaseException:
+            self.remove([inst.name for inst in added])
+            raise
+        self.timings["add_replicas"] = time.monotonic() - t0
+        names = ", ".join(inst.name for inst in added)
+        self._log(f"{names} cloned from {source} in {self.timings['add_replicas']:.2f} s")
+
+    def remove(self, instance_ids: Sequence[str]) -> None:
+        """Stop the instances (fast shutdown) and delete their directories."""
+        with self._lock:
+            instances = [self._instances[i] for i in instance_ids if i in self._instances]
+        if instances:
+            self._parallel([functools.partial(self._stop_quietly, i) for i in instances])
+        for inst in instances:
+            self._delete_files(inst)
+            base = inst.spec.base_dir.absolute()
+            with self._lock:
+                self._instances.pop(inst.name, None)
+                created = base in self._created_dirs
+                self._created_dirs.discard(base)
+            if created:
+                with contextlib.suppress(OSError):
+                    base.rmdir()
+        with self._meta_lock:
+            for instance_id in instance_ids:
+                self._published.pop(instance_id, None)
+                self._rebuilding.discard(instance_id)
+
+    def _stop_quietly(self, inst: _PgInstance) -> None:
+        with inst.op_lock:
+            try:
+                inst.stop()
+            except ServerError as exc:  # still goes: kill whatever is left
+                self._log(f"stopping {inst.name} failed ({exc}); killing it")
+                inst.crash()
+
+    @staticmethod
+    def _delete_files(inst: _PgInstance) -> None:
+        base = inst.spec.base_dir
+        for name in ("data", "run"):
+            shutil.rmtree(base / name, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):
+            (base / "server.log").unlink()
+
     def destroy(self) -> None:
         self.stop_all()
         with self._lock:
             instances = list(self._instances.values())
             self._instances.clear()
         for inst in instances:
-            base = inst.spec.base_dir
-            for name in ("data", "run"):
-                shutil.rmtree(base / name, ignore_errors=True)
-            with contextlib.suppress(FileNotFoundError):
-                (base / "server.log").unlink()
+            self._delete_files(inst)
         with self._lock:
             created, self._created_dirs = self._created_dirs, set()
         for d in sorted(created, key=lambda p: len(p.parts), reverse=True):
