@@ -1,5 +1,5 @@
-"""Blue/green deployments in the devcluster (PostgreSQL): ``bg create`` / ``bg status`` /
-``bg delete``, on real servers, reached by their RDS-shaped names through the hosts file."""
+"""Blue/green deployments in the devcluster: ``bg create`` / ``bg status`` / ``bg delete``,
+on real servers (both engines), reached by their RDS-shaped names through the hosts file."""
 
 from __future__ import annotations
 
@@ -15,31 +15,61 @@ import psycopg
 import pytest
 
 import aws_wrapper
+from aws_wrapper import aurora_queries as q
 from aws_wrapper.aws.sigv4 import generate_rds_auth_token
 from aws_wrapper_devcluster import Cluster, DevclusterError, HostsFileResolver
 from aws_wrapper_devcluster.bluegreen import ROLE_SOURCE, ROLE_TARGET
 from aws_wrapper_devcluster.cluster import REGION
 from aws_wrapper_devcluster.iam_verifier import ACCESS_KEY_ID, IAM_ROLE, SECRET_ACCESS_KEY
 
-BG_QUERY = "SELECT * FROM pg_catalog.get_blue_green_fast_switchover_metadata('1.0')"
+
+@pytest.fixture(params=["pg", "mysql"])
+def cluster(request: pytest.FixtureRequest) -> Cluster:
+    name = "devcluster_pg" if request.param == "pg" else "devcluster_mysql"
+    c: Cluster = request.getfixturevalue(name)
+    return c
+
+
+def pg(cluster: Cluster) -> bool:
+    return cluster.engine.value == "postgresql"
+
+
+def bg_query(cluster: Cluster) -> str:
+    return (q.PG_BLUE_GREEN if pg(cluster) else q.MYSQL_BLUE_GREEN).sql
 
 
 def connect(cluster: Cluster, host: str, **extra: Any) -> Any:
     params = {**cluster.conn_params(), "host": host, **extra}
-    return aws_wrapper.connect(driver="psycopg", plugins="", **params)
+    driver = "psycopg" if pg(cluster) else "pymysql"
+    return aws_wrapper.connect(driver=driver, plugins="", **params)
 
 
 def fetch(cluster: Cluster, host: str, sql: str) -> list[tuple[Any, ...]]:
-    with connect(cluster, host) as conn, conn.cursor() as cur:
-        cur.execute(sql)
-        return [tuple(r) for r in cur.fetchall()]
+    with connect(cluster, host) as conn:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+            rows = [tuple(r) for r in cur.fetchall()]
+        conn.rollback()
+        return rows
+
+
+def eventually(cluster: Cluster, host: str, sql: str, want: set[tuple[Any, ...]]) -> None:
+    """``sql`` on ``host`` answers the rows ``want`` within 10 s (MariaDB: the status rows
+    arrive by replication)."""
+    deadline = time.monotonic() + 10
+    while True:
+        rows = fetch(cluster, host, sql)
+        if len(rows) == len(want) and set(rows) == want:
+            return
+        assert time.monotonic() < deadline, (host, rows)
+        time.sleep(0.05)
 
 
 def write_marker(cluster: Cluster) -> str:
     marker = f"m{time.monotonic_ns()}"
     with connect(cluster, cluster.cluster_host) as conn:
         conn.autocommit = True
-        conn.execute("CREATE TABLE IF NOT EXISTS bg_marks (v text)")
+        conn.execute("CREATE TABLE IF NOT EXISTS bg_marks (v VARCHAR(40))")
         conn.execute("INSERT INTO bg_marks VALUES (%s)", (marker,))
     return marker
 
@@ -75,8 +105,9 @@ def refused(address: str, port: int) -> bool:
         return True
 
 
-def test_create_status_delete(devcluster_pg: Cluster) -> None:
-    cluster = devcluster_pg
+def test_create_status_delete(cluster: Cluster) -> None:
+    host_id = (q.PG_HOST_ID if pg(cluster) else q.MYSQL_HOST_ID).sql
+    topology = (q.PG_TOPOLOGY if pg(cluster) else q.MYSQL_TOPOLOGY).sql
     assert cluster.bg_status() is None
     before = write_marker(cluster)  # in the base backup
     deployment = cluster.bg_create()
@@ -112,16 +143,10 @@ def test_create_status_delete(devcluster_pg: Cluster) -> None:
         readers = {i["address"] for i in green["instances"] if i["role"] == "reader"}
         assert set(resolver.addresses(green["reader_host"])) == readers
         for item in green["instances"]:  # the name leads to that green instance
-            assert fetch(cluster, item["host"], "SELECT aurora_db_instance_identifier()") == [
-                (item["id"],)
-            ]
-        green_topology = fetch(
-            cluster,
-            green["cluster_host"],
-            "SELECT server_id, session_id FROM aurora_replica_status()",
-        )
+            assert fetch(cluster, item["host"], host_id) == [(item["id"],)]
+        green_topology = fetch(cluster, green["cluster_host"], topology)
         assert sorted(r[0] for r in green_topology) == sorted(by_id)
-        assert [r[0] for r in green_topology if r[1] == "MASTER_SESSION_ID"] == [green["writer"]]
+        assert [r[0] for r in green_topology if r[1]] == [green["writer"]]
 
         # green replicates blue: what was there before, what is written after; read-only
         after = write_marker(cluster)
@@ -148,8 +173,7 @@ def test_create_status_delete(devcluster_pg: Cluster) -> None:
         hosts += [i["host"] for i in green["instances"]]
         hosts += [cluster.cluster_host, green["cluster_host"], green["reader_host"]]
         for host in hosts:
-            rows = fetch(cluster, host, BG_QUERY)
-            assert len(rows) == len(want) and set(rows) == want, host
+            eventually(cluster, host, bg_query(cluster), want)
 
         # a second deployment is refused while this one exists
         with pytest.raises(DevclusterError, match="exists already"):
@@ -168,13 +192,12 @@ def test_create_status_delete(devcluster_pg: Cluster) -> None:
         assert refused("127.0.0.1", item["server_port"])
         assert not (cluster.state_dir / "instances" / item["id"]).exists()
     for instance in cluster.instance_ids:
-        assert fetch(cluster, cluster.instance_host(instance), BG_QUERY) == []
+        eventually(cluster, cluster.instance_host(instance), bg_query(cluster), set())
     assert set(cluster.status(check=True)["check"]) == set(cluster.instance_ids)
     assert cluster.bg_delete() == {"deleted": None}  # idempotent
 
 
-def test_green_follows_blue_failover_and_reset_deletes_green(devcluster_pg: Cluster) -> None:
-    cluster = devcluster_pg
+def test_green_follows_blue_failover_and_reset_deletes_green(cluster: Cluster) -> None:
     deployment = cluster.bg_create(suffix="-green-t0f41l")
     green = deployment["green"]
     cluster.failover()
@@ -257,10 +280,3 @@ def test_cli_bg(devcluster_pg: Cluster) -> None:
     assert "deleted" in cli("bg", "delete").stdout
     assert "no blue/green deployment" in cli("bg", "delete").stdout
     assert devcluster_pg.bg_status() is None
-
-
-def test_mysql_says_not_yet(devcluster_mysql: Cluster) -> None:
-    with pytest.raises(DevclusterError, match="PostgreSQL clusters only"):
-        devcluster_mysql.bg_create()
-    assert devcluster_mysql.bg_status() is None
-    assert "-green-" not in devcluster_mysql.hosts_file.read_text()

@@ -238,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     heal.add_argument("instance", nargs="?")
     add("reset", help="heal everything, clear edits, restart stopped instances, delete green")
 
-    bg = add("bg", help="blue/green deployment: create, status, delete (PostgreSQL)")
+    bg = add("bg", help="blue/green deployment: create, status, delete")
     bg.description = (
         "A blue/green deployment: a green cluster replicating from this (blue) one, with "
         "-green-xxxxxx names and the status rows of get_blue_green_fast_switchover_metadata "

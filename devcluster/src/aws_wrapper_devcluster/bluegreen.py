@@ -1,8 +1,9 @@
 """Blue/green deployments in the devcluster: names, the deployment record, its status rows.
 
 A deployment is made by :meth:`~aws_wrapper_devcluster.cluster.ClusterRuntime.bg_create`:
-a *green* cluster with as many instances as blue has, each cloned from the blue writer
-(``pg_basebackup``) and streaming from it, each behind its own fault proxy on its own
+a *green* cluster with as many instances as blue has, each a read-only replica of the blue
+writer (PostgreSQL: cloned with ``pg_basebackup``, streaming; MariaDB: GTID replication from
+the start of its binary log), each behind its own fault proxy on its own
 loopback address (``127.0.S.(100 + i)``, on the cluster's shared port). Green names carry
 ``-green-<6 lowercase alnum>`` on their first label, as on RDS::
 
@@ -14,8 +15,9 @@ loopback address (``127.0.S.(100 + i)``, on the cluster's shared port). Green na
 They are listed in the cluster's hosts file beside blue's. The status rows (``version,
 endpoint, port, role, status``: one per endpoint of both sides) go into every instance's
 metadata file (``blue_green`` key), which ``pg_catalog.get_blue_green_fast_switchover_metadata
-(text)`` reads: each instance answers its own view, so blue and green can disagree during a
-switchover, as on RDS.
+(text)`` reads: each PostgreSQL instance answers its own view, so blue and green can disagree
+during a switchover, as on RDS. MariaDB keeps them in the real table ``mysql.rds_topology``,
+written on blue's writer and replicated to every other instance of both sides.
 """
 
 from __future__ import annotations

@@ -263,7 +263,8 @@ class Cluster:
 
     def reset(self) -> None:
         """Healthy again: faults healed, topology edits and DNS lag cleared, every instance
-        running and replicating (the writer stays where it is), no IAM STS lookup."""
+        running and replicating (the writer stays where it is), no blue/green deployment,
+        no IAM STS lookup."""
         self.request("reset")
 
     def metadata(self, instance: str) -> dict[str, Any]:
@@ -282,8 +283,9 @@ class Cluster:
         (blue) one, cloned from blue's writer and replicating from it (read-only), each
         behind its own proxy; green names (``-green-xxxxxx`` on the first label; ``suffix``
         picks it) in the hosts file; status rows ``AVAILABLE`` from
-        ``get_blue_green_fast_switchover_metadata`` on every instance of both sides.
-        Returns :meth:`bg_status` (with ``create_s``, seconds). PostgreSQL only, so far."""
+        ``get_blue_green_fast_switchover_metadata`` / ``mysql.rds_topology`` on every
+        instance of both sides.
+        Returns :meth:`bg_status` (with ``create_s``, seconds)."""
         result: dict[str, Any] = self.request("bg_create", suffix=suffix)
         return result
 

@@ -598,8 +598,6 @@ class ClusterRuntime:
         from blue's writer and streaming from it, each behind its own proxy, with green
         names in the hosts file and the status rows (``AVAILABLE``) on every instance of
         both sides. ``suffix``: ``-green-xxxxxx`` (default: a random one)."""
-        if self.spec.engine is not Engine.POSTGRESQL:
-            raise ServerError("blue/green deployments are emulated for PostgreSQL clusters only")
         async with self._lock:
             if self.bg is not None:
                 raise ServerError(
@@ -636,6 +634,7 @@ class ClusterRuntime:
                 for s in specs:
                     await self._start_proxy(s)
                 self.publish_all()
+                await asyncio.to_thread(self.backend.publish_blue_green, self.bg_rows())
                 self.write_hosts()
             except BaseException:
                 await self._drop_green(bg)
@@ -664,6 +663,10 @@ class ClusterRuntime:
         self.bg = None
         self.write_hosts()
         self.publish_all()
+        try:
+            await asyncio.to_thread(self.backend.publish_blue_green, [])
+        except ServerError as exc:  # no writer at the moment: the rows stay until next time
+            self.log(f"clearing the blue/green status rows failed: {exc}")
         for s in bg.green_specs:
             proxy = self.proxies.pop(s.id, None)
             if proxy is not None:

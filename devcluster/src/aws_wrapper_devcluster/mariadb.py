@@ -48,7 +48,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -323,6 +323,7 @@ class MariaDBBackend:
         self._tls = tls
         self._catch_up_timeout = catch_up_timeout
         self._instances: dict[str, _Instance] = {}
+        self._pending: dict[str, InstanceMetadata] = {}  # published before add_replicas
         self._lock = threading.RLock()
         self._template = shared_template(tls)
         #: Seconds each re-clone took (dump + import + restart of replication), in order.
@@ -408,11 +409,75 @@ class MariaDBBackend:
                 future.result()
 
     def add_replicas(self, specs: Sequence[InstanceSpec], source: str) -> None:
-        raise ServerError("blue/green deployments are emulated for PostgreSQL clusters only (yet)")
+        """New read-only servers (from the data template), each replicating from ``source``
+        with GTIDs from the start of its binary log (re-cloned from a dump when that history
+        is gone); server ids after every existing one (a replica skips events carrying its
+        own id)."""
+        t0 = time.monotonic()
+        with self._lock:
+            writer = self._get(source)
+            for spec in specs:
+                if spec.id in self._instances:
+                    raise ServerError(f"MariaDB instance {spec.id!r} exists already")
+            next_id = max(i.server.server_id for i in self._instances.values()) + 1
+            added = []
+            for n, spec in enumerate(specs):
+                server = ClusterMariaDBServer(
+                    host="127.0.0.1",
+                    port=spec.server_port,
+                    base_dir=spec.base_dir,
+                    name=spec.id,
+                    log=self._log_fn,
+                    server_id=next_id + n,
+                    tls=self._tls,
+                    read_only=True,
+                    template=self._template,
+                )
+                inst = _Instance(spec, server, Role.READER)
+                inst.metadata = self._pending.pop(spec.id, None)
+                self._instances[spec.id] = inst
+                added.append(inst)
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, len(added))) as pool:
+                for started in [pool.submit(i.server.start) for i in added]:
+                    started.result()
+            with ThreadPoolExecutor(max_workers=max(1, len(added))) as pool:
+                futures = [pool.submit(self.follow, i.spec.id, writer.spec.id) for i in added]
+                for future in futures:
+                    future.result()
+        except BaseException:
+            self.remove([i.spec.id for i in added])
+            raise
+        seconds = self.timings["add_replicas"] = time.monotonic() - t0
+        names = ", ".join(i.spec.id for i in added)
+        self._log(f"{names} replicate from {source} ({seconds:.2f} s)")
 
     def remove(self, instance_ids: Sequence[str]) -> None:
-        if any(i in self._instances for i in instance_ids):
-            raise ServerError("blue/green deployments are emulated for PostgreSQL clusters only")
+        """Stop the instances (SIGKILL: nothing of theirs is kept) and delete their files."""
+        with self._lock:
+            instances = [self._instances.pop(i) for i in instance_ids if i in self._instances]
+            for instance_id in instance_ids:
+                self._pending.pop(instance_id, None)
+        for inst in instances:
+            with inst.lock, contextlib.suppress(Exception):
+                inst.server.kill()
+            inst.server.stop()  # releases the watchdog bookkeeping
+            shutil.rmtree(inst.spec.base_dir, ignore_errors=True)
+
+    def publish_blue_green(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """The status rows go into ``mysql.rds_topology`` on the writer (they replicate)."""
+        self.set_rds_topology(
+            [
+                RdsTopologyRow(
+                    endpoint=str(r["endpoint"]),
+                    port=int(r["port"]),
+                    role=str(r["role"]),
+                    status=str(r["status"]),
+                    version=str(r["version"]),
+                )
+                for r in rows
+            ]
+        )
 
     def destroy(self) -> None:
         with self._lock:
@@ -502,7 +567,12 @@ class MariaDBBackend:
     # ------------------------------------------------------------------ metadata
 
     def publish_metadata(self, instance_id: str, metadata: InstanceMetadata) -> None:
-        self._get(instance_id).metadata = metadata
+        with self._lock:
+            inst = self._instances.get(instance_id)
+            if inst is None:  # an instance add_replicas is about to make
+                self._pending[instance_id] = metadata
+                return
+        inst.metadata = metadata
 
     def metadata(self, instance_id: str) -> InstanceMetadata:
         """What the instance answers now. Until something is published: the backend's own

@@ -16,7 +16,7 @@ those addresses through the devcluster's hosts file (see :mod:`aws_wrapper_devcl
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -188,6 +188,12 @@ class EngineBackend(Protocol):
 
     def remove(self, instance_ids: Sequence[str]) -> None:
         """Stop instances made by :meth:`add_replicas` and delete everything of theirs."""
+        ...
+
+    def publish_blue_green(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Blue/green status rows (``version, endpoint, port, role, status``) for engines
+        that keep them in a replicated table (MariaDB: ``mysql.rds_topology``, written on
+        the writer). PostgreSQL has them from :meth:`publish_metadata` (``blue_green``)."""
         ...
 
     def stop_all(self) -> None: ...

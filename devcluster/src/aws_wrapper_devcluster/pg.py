@@ -776,6 +776,9 @@ class PgBackend:
                 self._published.pop(instance_id, None)
                 self._rebuilding.discard(instance_id)
 
+    def publish_blue_green(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Nothing to do: the rows are in each instance's metadata file (``blue_green``)."""
+
     def _stop_quietly(self, inst: _PgInstance) -> None:
         with inst.op_lock:
             try:

@@ -12,8 +12,8 @@ Fixtures:
 
 ``devcluster_pg`` / ``devcluster_mysql``
     A running cluster (1 writer + 2 readers), reset to healthy before each test (faults
-    healed, topology edits and DNS lag cleared, stopped instances back as readers, no IAM
-    STS lookup). The
+    healed, topology edits and DNS lag cleared, stopped instances back as readers, no
+    blue/green deployment, no IAM STS lookup). The
     cluster itself is started once per test session and stopped at its end; its names resolve
     for the wrapper in the test process (its resolver is installed with
     :func:`aws_wrapper.set_name_resolver` for the session). A subprocess gets
