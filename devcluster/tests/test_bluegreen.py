@@ -200,12 +200,14 @@ def test_create_status_delete(cluster: Cluster) -> None:
 def test_green_follows_blue_failover_and_reset_deletes_green(cluster: Cluster) -> None:
     deployment = cluster.bg_create(suffix="-green-t0f41l")
     green = deployment["green"]
-    cluster.failover()
-    marker = write_marker(cluster)  # on blue's new writer
-    for item in green["instances"]:
-        wait_for_marker(cluster, item["host"], marker)
-    check = cluster.status(check=True)["check"]
-    assert all(check[i["id"]]["replicating"] for i in green["instances"]), check
+    for crash in (False, True):
+        cluster.failover(crash=crash)
+        cluster.wait_rejoins()
+        marker = write_marker(cluster)  # on blue's new writer
+        for item in green["instances"]:
+            wait_for_marker(cluster, item["host"], marker)
+        check = cluster.status(check=True)["check"]
+        assert all(check[i["id"]]["replicating"] for i in green["instances"]), check
     cluster.reset()
     assert cluster.bg_status() is None
     assert "-green-t0f41l" not in cluster.hosts_file.read_text()

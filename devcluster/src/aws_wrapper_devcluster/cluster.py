@@ -483,7 +483,10 @@ class ClusterRuntime:
                 await asyncio.to_thread(self.backend.follow, reader, target)
             if self.bg is not None:  # green replicates from blue's writer, wherever it is
                 for green in self.bg.green_ids:
-                    await asyncio.to_thread(self.backend.follow, green, target)
+                    try:
+                        await asyncio.to_thread(self.backend.follow, green, target)
+                    except ServerError as exc:  # blue's failover stands; `status --check`
+                        self.log(f"green instance {green} cannot follow {target}: {exc}")
             self.publish_all()
             done = time.monotonic()
             result = {
@@ -656,7 +659,11 @@ class ClusterRuntime:
             await self._drop_green(bg)
             seconds = time.monotonic() - started
             self.log(f"blue/green deployment {bg.id} deleted in {seconds:.1f} s")
-            return {"deleted": bg.id, "green_cluster": bg.green_cluster, "delete_s": seconds}
+            return {
+                "deleted": bg.id,
+                "green_cluster": bg.green_cluster,
+                "delete_s": round(seconds, 3),
+            }
 
     async def _drop_green(self, bg: Deployment) -> None:
         """Forget green first (names and rows go at once), then stop and delete it."""
