@@ -71,7 +71,7 @@ def fresh_caches(fake_aws_env: dict[str, str]) -> Iterator[None]:
     set_credentials_provider(None)
     SIGN_INS.clear()
     yield
-    for name in ("corp_sso", "half", "broken"):
+    for name in ("corp_sso", "half", "broken", "crashing"):
         fa.unregister_idp(name)
 
 
@@ -152,6 +152,21 @@ def test_a_user_idp_that_refuses_is_an_auth_error(cluster: Cluster, fake_okta: F
     with pytest.raises(aw.AwsAuthError, match="refused user") as info:
         aw.connect(**props)
     assert "nope-42x" not in str(info.value)
+
+
+def crashing(http: httpx.Client, request: fa.SignInRequest) -> str:
+    """A sign-in whose own code fails (and would quote the password)."""
+    raise KeyError(f"no field for {request.password}")
+
+
+def test_a_sign_in_that_crashes_is_an_auth_error_naming_the_idp(
+    cluster: Cluster, fake_okta: FakeOkta
+) -> None:
+    fa.register_idp("crashing", **in_world(crashing))
+    props = federated(cluster, fake_okta, idp_name="crashing", idp_password="pw-77zq")
+    with pytest.raises(aw.AwsAuthError, match="identity provider 'crashing' failed: KeyError") as e:
+        aw.connect(**props)
+    assert "pw-77zq" not in str(e.value)
 
 
 def test_unknown_idp_name_lists_the_registered(cluster: Cluster, fake_okta: FakeOkta) -> None:

@@ -37,7 +37,7 @@ import httpx
 
 from aws_wrapper.aws import clients, saml
 from aws_wrapper.aws.credentials import AwsCredentials
-from aws_wrapper.errors import AwsAuthError, PropertyError
+from aws_wrapper.errors import AwsAuthError, AwsWrapperError, PropertyError
 from aws_wrapper.federated_auth import IdpSpec, SignInRequest, idp_for
 from aws_wrapper.forking import at_fork_in_child
 from aws_wrapper.hostinfo import HostInfo
@@ -219,7 +219,18 @@ class _SamlPlugin(BasePlugin):
         request = SignInRequest(
             self.idp.name, self.code, self.base_url, self.idp_user, self.idp_password, self.props
         )
-        assertion = self.sign_in(http, request)
+        try:
+            assertion = self.sign_in(http, request)
+        except (AwsWrapperError, httpx.HTTPError):
+            raise
+        except Exception as e:  # the provider's own code failed: say which, as an auth error
+            detail = str(e)
+            if self.idp_password:
+                detail = detail.replace(self.idp_password, "***")
+            raise AwsAuthError(
+                f"{self.code}: the sign-in of identity provider '{self.idp.name}' failed: "
+                f"{type(e).__name__}: {detail}"
+            ) from e
         if not isinstance(assertion, str) or not assertion:
             raise AwsAuthError(
                 f"{self.code}: the sign-in of identity provider '{self.idp.name}' returned "
