@@ -436,10 +436,21 @@ class AsyncAwsWrapperConnection(Generic[Row, Query, Params]):
         ``row_factory=``, PyMySQL's and aiomysql's cursor class, mysql-connector's
         ``dictionary=True``, ...)."""
         hot = self._hot
+        native = hot.native
+        if native is not None and not args and not kwargs:
+            # the common case, kept short (a cursor per statement is common: PEP 249 style,
+            # SQLAlchemy): an object of the driver's own cursor class, subclassed (see
+            # aws_wrapper._async.native_cursor)
+            raw = hot.live
+            made = native(raw)
+            made._aws_hot = hot
+            made._aws_conn = self
+            made._aws_owner = raw
+            made._aws_busy = False
+            return made  # type: ignore[no-any-return]
         raw = hot.live
         if hot.plain_cursor and raw is not None and not args and not kwargs and not hot.closed:
-            # the common case, kept short (a cursor per statement is common: PEP 249 style,
-            # SQLAlchemy): the driver makes cursors without I/O and nothing watches it
+            # the driver makes cursors without I/O and nothing watches it
             try:
                 cur = raw.cursor()
             except Exception:
@@ -558,7 +569,7 @@ class AsyncAwsWrapperConnection(Generic[Row, Query, Params]):
         hot = self._hot
         if hot.closed:
             return
-        hot.closed = True
+        hot.close()
         raw = self._service.conn
         try:
             if raw is not None:

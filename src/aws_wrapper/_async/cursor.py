@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from abc import ABCMeta
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from operator import attrgetter
@@ -56,6 +57,8 @@ class HotPath:
         "g_rollback",
         "in_transaction",
         "live",
+        "native",
+        "native_base",
         "plain_cursor",
         "service",
         "since",
@@ -116,13 +119,49 @@ class HotPath:
         # whether a transaction is open (read before a guarded call: a guard's answer
         # depends on it, and a failed call may leave the driver unable to tell)
         self.in_transaction: Callable[[Any], bool] = self.driver.in_transaction
+        # native cursors (see aws_wrapper._async.native_cursor) for plain cursor() calls,
+        # where the driver has them and no plugin hooks a cursor method (those have the
+        # guards and the stamp, not the chains)
+        chained = (
+            self.ch_cursor,
+            self.ch_execute,
+            self.ch_executemany,
+            self.ch_fetchone,
+            self.ch_fetchmany,
+            self.ch_fetchall,
+        )
+        self.native_base: Callable[[Any], type | None] | None = (
+            getattr(self.driver, "native_cursor_base", None)
+            if not self.stamp_cursor and chained == (None,) * len(chained)
+            else None
+        )
+        self.native: type | None = None
+        self.bind(self.live)
+
+    def bind(self, conn: Any) -> None:
+        """``conn`` is the current driver connection (None: it is lost). ``native``: the
+        class of the native cursors to make on it (None: none, or no connection)."""
+        native_base = self.native_base
+        native = None
+        if conn is not None and native_base is not None and not self.closed:
+            from .native_cursor import native_class  # it builds on this module
+
+            base = native_base(conn)
+            native = None if base is None else native_class(base)
+        self.native = native
+        self.live = conn
+
+    def close(self) -> None:
+        """The application closed the connection."""
+        self.closed = True
+        self.native = None
 
 
 NO_ARGS: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
 """The driver ``cursor()`` arguments of a cursor made without any (never changed)."""
 
 
-class AsyncAwsWrapperCursor(Generic[Row, Query, Params]):
+class AsyncAwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
     """A cursor of :class:`AsyncAwsWrapperConnection`.
 
     It holds a cursor of the current driver connection and makes a new one when a plugin has
@@ -130,6 +169,11 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params]):
     usable across such changes. Rows are the driver's own (tuples by default); for type
     checkers the cursor carries the driver's row, query and parameter types
     (:mod:`aws_wrapper.typing`). Any other public name is the driver cursor's.
+
+    Where the driver allows it, ``cursor()`` without arguments makes a *native* cursor
+    instead: an object of a subclass of the driver's cursor class, registered as a subclass of
+    this one, which does the same around the driver's code on itself
+    (:mod:`aws_wrapper._async.native_cursor`).
     """
 
     __slots__ = ("_args", "_arraysize", "_closed", "_conn", "_cur", "_hot", "_owner")
@@ -317,13 +361,7 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params]):
         owner = self._owner
         cur = await self._renew() if owner is not self._hot.live or owner is None else self._cur
         if not hasattr(cur, "callproc"):
-            if conn._driver.engine != "postgresql":
-                raise UnsupportedOperationError(f"{conn._driver.code} has no callproc()")
-            if not isinstance(name, str) or not _FUNCTION_NAME.match(name):
-                raise ProgrammingError(f"callproc: not a function name: {name!r}")
-            marks = ", ".join(["%s"] * len(params))
-            me: AsyncAwsWrapperCursor[Any, Any, Any] = self
-            await me.execute(f"SELECT * FROM {name}({marks})", tuple(params))
+            await call_function(self, conn, name, params)
             return params
         try:
             return await conn._manager.execute(
@@ -440,6 +478,19 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params]):
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"<{type(self).__name__} {state} on {self._conn!r}>"
+
+
+async def call_function(
+    cur: Any, conn: AsyncAwsWrapperConnection[Any, Any, Any], name: str, params: Sequence[Any]
+) -> None:
+    """``callproc`` over a driver without one (psycopg): ``SELECT * FROM name(params)`` on
+    ``cur``, as psycopg2 did, the function's result being the cursor's result set."""
+    if conn._driver.engine != "postgresql":
+        raise UnsupportedOperationError(f"{conn._driver.code} has no callproc()")
+    if not isinstance(name, str) or not _FUNCTION_NAME.match(name):
+        raise ProgrammingError(f"callproc: not a function name: {name!r}")
+    marks = ", ".join(["%s"] * len(params))
+    await cur.execute(f"SELECT * FROM {name}({marks})", tuple(params))
 
 
 _DRIVER_CURSOR = attrgetter("_cur")

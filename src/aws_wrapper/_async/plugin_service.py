@@ -140,7 +140,7 @@ class PluginServiceImpl:
         self.lost = False
         self._shaped.add(id(conn))
         if self.hot is not None:
-            self.hot.live = conn
+            self.hot.bind(conn)
         if old_usable and self.props.get(ROLLBACK_ON_SWITCH):
             await self._roll_back_left(old)
         self.manager.notify_connection_changed(old, host)
@@ -182,7 +182,7 @@ class PluginServiceImpl:
         driver.abort(conn)
         self.lost = True
         if self.hot is not None:
-            self.hot.live = None
+            self.hot.bind(None)
 
     async def recover(self) -> None:
         """Replace the lost current connection. A plugin that can (failover, on a cluster)

@@ -37,6 +37,8 @@ _PSYCOPG_KWARGS = frozenset(
 )
 _params_cache: frozenset[str] | None = None
 _NO_TRANSACTION = frozenset({TransactionStatus.IDLE, TransactionStatus.UNKNOWN})
+_CLIENT_CURSORS = (psycopg.Cursor, psycopg.AsyncCursor)
+_SERVER_CURSORS = (psycopg.ServerCursor, psycopg.AsyncServerCursor)
 
 
 def _libpq_params() -> frozenset[str]:
@@ -138,6 +140,19 @@ class PsycopgDialectBase:
 
     def is_closed(self, conn: Any) -> bool:
         return bool(conn.closed)
+
+    def native_cursor_base(self, conn: Any) -> type | None:
+        """The class native wrapper cursors of ``conn`` subclass (see
+        ``aws_wrapper._async.native_cursor``): its ``cursor_factory``, a client-side cursor
+        class made as ``cls(conn)`` without I/O (psycopg's own ``cursor()`` does just that)."""
+        factory = getattr(conn, "cursor_factory", None)
+        if (
+            isinstance(factory, type)
+            and issubclass(factory, _CLIENT_CURSORS)
+            and not issubclass(factory, _SERVER_CURSORS)
+        ):
+            return factory
+        return None
 
     def get_autocommit(self, conn: Any) -> bool:
         return bool(conn.autocommit)

@@ -55,6 +55,19 @@ class MysqlConnectorAioDialect(MySQLCalls, MysqlConnectorDialectBase):
             made.close()
             return None
 
+        def native_cursor_base(self, conn: Any) -> type | None:
+            """The class native wrapper cursors of ``conn`` subclass (see
+            ``aws_wrapper._async.native_cursor``): the cursor class its ``cursor()`` picks
+            without arguments (by its buffered and raw settings), made as ``cls(conn)``. (A
+            result left unread is then met by the cursor's first call, as with cursor_now.)"""
+            from mysql.connector.aio import cursor as kinds
+
+            buffered = bool(getattr(conn, "_buffered", False))
+            raw = bool(getattr(conn, "_raw", False))
+            if raw:
+                return kinds.MySQLCursorBufferedRaw if buffered else kinds.MySQLCursorRaw
+            return kinds.MySQLCursorBuffered if buffered else kinds.MySQLCursor
+
     def __init__(self, connect_func: Callable[..., Any]) -> None:
         super().__init__()
         self._connect_func = connect_func

@@ -101,6 +101,21 @@ class AiomysqlDialect(MySQLCalls, PyMySQLDialectBase):
             step.close()
             raise RuntimeError("aiomysql's cursor() did not complete at once")
 
+    if AIO:
+
+        def native_cursor_base(self, conn: Any) -> type | None:
+            """The class native wrapper cursors of ``conn`` subclass (see
+            ``aws_wrapper._async.native_cursor``): the connection's cursor class, made as
+            ``cls(conn)`` without I/O, as its ``cursor()`` does. (PyMySQL keeps wrapper
+            cursors: its execute and close call nextset, which a native cursor must
+            override, and that extra call costs what the native cursor saves there.)"""
+            if getattr(conn, "_echo", False):  # its cursor() passes echo on: not cls(conn)
+                return None
+            factory = getattr(conn, "cursorclass", None)
+            if isinstance(factory, type) and issubclass(factory, TupleCursor):
+                return factory
+            return None
+
     async def set_autocommit(self, conn: Any, value: bool) -> None:
         await conn.autocommit(value)
 

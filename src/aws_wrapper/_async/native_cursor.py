@@ -1,0 +1,314 @@
+"""Native wrapper cursors: a wrapper cursor that *is* the driver's cursor.
+
+``cursor()`` without arguments (the common case: a cursor per statement, PEP 249 style and
+SQLAlchemy) makes, where the driver allows it, an object of a subclass of the driver's own
+cursor class, made once per driver cursor class here, instead of a wrapper object holding a
+driver cursor (:class:`~aws_wrapper._async.cursor.AsyncAwsWrapperCursor`). Its PEP 249 methods
+do what the wrapper cursor's do (the plugin chains and guards, the host-monitoring stamp, the
+error contract, recovery) around the driver's own code, called directly on the same object.
+A statement then touches one object and one class less, which is most of what the wrapper
+cost per statement, in async code above all (docs/benchmarks.md, issue 16).
+
+What differs from a wrapper cursor holding a driver cursor, by design:
+
+* after the connection was replaced (a failover, a read/write switch) or lost, the cursor's
+  next ``execute`` binds the same object to the current driver connection (the driver's
+  ``__init__`` on it again: its results are gone anyway), keeping its ``arraysize``;
+* ``driver_cursor`` is the cursor itself; the driver's other public names are its own.
+
+Such cursors are instances of :class:`AsyncAwsWrapperCursor` (a virtual subclass) and of the
+driver's cursor class. A driver dialect opts in with ``native_cursor_base(conn)``: the class
+to subclass, whose objects are made as ``cls(conn)`` without I/O (psycopg). Drivers whose
+cursors cannot be subclassed so (PyMySQL keeps its driver connection in the public
+``connection`` attribute, which PEP 249 gives the wrapper) keep wrapper cursors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from time import monotonic
+from typing import TYPE_CHECKING, Any
+
+from aws_wrapper._forwarding import attributes_set_by
+from aws_wrapper.errors import ConnectionClosedError, ProgrammingError, UnsupportedOperationError
+
+from .cursor import AsyncAwsWrapperCursor, call_function
+
+if TYPE_CHECKING:
+    from .cursor import HotPath
+
+_NATIVE: dict[type, type] = {}
+
+
+def native_class(base: type) -> type:
+    """The native wrapper cursor class over the driver cursor class ``base`` (made once)."""
+    cls = _NATIVE.get(base)
+    if cls is None:
+        cls = _NATIVE[base] = _make_native_class(base)
+        AsyncAwsWrapperCursor.register(cls)
+    return cls
+
+
+async def _rebind(cur: Any, init: Callable[[Any, Any], None]) -> Any:
+    """``cur``'s driver connection is not the current one (replaced, or lost): bind the
+    cursor to the current one (``init``: the driver cursor's ``__init__``), replacing a lost
+    connection first, and return that connection."""
+    hot: HotPath = cur._aws_hot
+    conn = cur._aws_conn
+    service = hot.service
+    raw = service.conn
+    if raw is None or hot.closed:
+        raise ConnectionClosedError("the connection is closed")
+    if cur._aws_owner is None:  # closed by the application (close() drops it)
+        raise ConnectionClosedError("the cursor is closed")
+    try:
+        if service.lost:
+            raw = await conn._recover()
+        kind: Any = type(cur)  # (not narrowing cur to object)
+        if kind is not hot.native:
+            # the connection now makes cursors of another class (its cursor_factory changed)
+            raise ConnectionClosedError(
+                "the cursor's connection was replaced by one making other cursors: open a "
+                "new cursor"
+            )
+    except BaseException as e:
+        conn._failed(e, raw)
+        raise
+    arraysize = cur.arraysize
+    init(cur, raw)  # the driver's own __init__, on the current connection
+    cur.arraysize = arraysize
+    cur._aws_owner = raw
+    return raw
+
+
+def _is_closed(cur: Any) -> bool:
+    """Whether the application closed ``cur`` (its driver may have closed it too, when its
+    connection was lost: mysql-connector does; the cursor moves to the next one then)."""
+    return cur._aws_owner is None
+
+
+def _make_native_class(base: type) -> type:
+    d_init: Callable[[Any, Any], None] = base.__init__  # type: ignore[misc]
+    d_execute = base.execute  # type: ignore[attr-defined]
+    d_executemany = base.executemany  # type: ignore[attr-defined]
+    d_fetchone = base.fetchone  # type: ignore[attr-defined]
+    d_fetchmany = base.fetchmany  # type: ignore[attr-defined]
+    d_fetchall = base.fetchall  # type: ignore[attr-defined]
+    d_nextset = getattr(base, "nextset", None)
+    d_callproc = getattr(base, "callproc", None)
+    d_close = base.close  # type: ignore[attr-defined]
+    d_arraysize = getattr(base, "arraysize", None)  # a slot, or set on its objects
+
+    async def execute(self: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        if self._aws_busy:
+            # called by the driver's own executemany (the MySQL drivers'): that call does
+            # what the wrapper does around it; the driver's result is what it expects
+            return await d_execute(self, query, params, **kwargs)
+        hot = self._aws_hot
+        owner = self._aws_owner
+        if owner is not hot.live:
+            owner = await _rebind(self, d_init)
+        guard = hot.g_execute
+        in_transaction = guard is not None and hot.in_transaction(owner)
+        stamping = hot.stamping
+        if stamping:
+            hot.since = monotonic()
+        self._aws_busy = True
+        try:
+            if kwargs:
+                await d_execute(self, query, params, **kwargs)
+            else:
+                await d_execute(self, query, params)
+        except BaseException as e:
+            self._aws_busy = False
+            if stamping:
+                hot.since = None
+            if guard is not None and isinstance(e, Exception):
+                await self._aws_conn._guarded(guard, "Cursor.execute", e, in_transaction, owner)
+            self._aws_conn._failed(e, owner)
+            raise
+        self._aws_busy = False
+        if stamping:
+            hot.since = None
+        return self
+
+    async def executemany(self: Any, query: Any, params_seq: Iterable[Any], **kwargs: Any) -> Any:
+        hot = self._aws_hot
+        owner = self._aws_owner
+        if owner is not hot.live:
+            owner = await _rebind(self, d_init)
+        guard = hot.g_executemany
+        in_transaction = guard is not None and hot.in_transaction(owner)
+        stamping = hot.stamping
+        if stamping:
+            hot.since = monotonic()
+        self._aws_busy = True
+        try:
+            await d_executemany(self, query, params_seq, **kwargs)
+        except BaseException as e:
+            self._aws_busy = False
+            if stamping:
+                hot.since = None
+            if guard is not None and isinstance(e, Exception):
+                conn = self._aws_conn
+                await conn._guarded(guard, "Cursor.executemany", e, in_transaction, owner)
+            self._aws_conn._failed(e, owner)
+            raise
+        self._aws_busy = False
+        if stamping:
+            hot.since = None
+        return self
+
+    async def fetchone(self: Any) -> Any:
+        owner = self._aws_owner
+        if owner is None:  # closed (the MySQL drivers' fetch methods do not check)
+            raise ConnectionClosedError("the cursor is closed")
+        try:
+            return await d_fetchone(self)
+        except BaseException as e:
+            self._aws_conn._failed(e, owner)
+            raise
+
+    async def fetchmany(self: Any, size: int | None = None) -> list[Any]:
+        owner = self._aws_owner
+        if owner is None:
+            raise ConnectionClosedError("the cursor is closed")
+        try:
+            rows = await (d_fetchmany(self) if size is None else d_fetchmany(self, size))
+        except BaseException as e:
+            self._aws_conn._failed(e, owner)
+            raise
+        return rows if type(rows) is list else list(rows)  # aiomysql: tuples
+
+    async def fetchall(self: Any) -> list[Any]:
+        owner = self._aws_owner
+        if owner is None:
+            raise ConnectionClosedError("the cursor is closed")
+        try:
+            rows = await d_fetchall(self)
+        except BaseException as e:
+            self._aws_conn._failed(e, owner)
+            raise
+        return rows if type(rows) is list else list(rows)
+
+    async def nextset(self: Any) -> bool | None:
+        if self._aws_busy:  # the driver's own execute or close (the MySQL drivers')
+            more: bool | None = await d_nextset(self)  # type: ignore[misc]
+            return more
+        conn = self._aws_conn
+        if d_nextset is None:
+            raise UnsupportedOperationError(f"{conn._driver.code} has no nextset()")
+        try:
+            result: bool | None = await conn._manager.execute(
+                "Cursor.nextset", self, (), partial(d_nextset, self)
+            )
+        except BaseException as e:
+            conn._failed(e, self._aws_owner)
+            raise
+        return result
+
+    async def callproc(self: Any, name: str, params: Sequence[Any] = ()) -> Any:
+        conn = self._aws_conn
+        if d_callproc is None:  # psycopg: the function's result is the cursor's result set
+            await call_function(self, conn, name, params)
+            return params
+        owner = self._aws_owner
+        if owner is not self._aws_hot.live:
+            owner = await _rebind(self, d_init)
+        try:
+            return await conn._manager.execute(
+                "Cursor.callproc", self, (name, params), partial(d_callproc, self, name, params)
+            )
+        except BaseException as e:
+            conn._failed(e, owner)
+            raise
+
+    async def close(self: Any) -> None:
+        owner = self._aws_owner
+        if owner is None:
+            return
+        hot = self._aws_hot
+        self._aws_busy = True  # (the MySQL drivers' close reads the rest of the results)
+        try:
+            await d_close(self)
+        except Exception as e:
+            if owner is hot.live:  # else its connection is gone: nothing to say
+                self._aws_conn._failed(e, owner)
+                raise
+        finally:
+            self._aws_busy = False
+            if owner is hot.live or hot.closed:
+                self._aws_owner = None
+            # else: a connection that was replaced closing its cursors (mysql-connector
+            # does), not the application: the cursor moves to the current connection at its
+            # next call, as it would have without this
+
+    if d_arraysize is not None and hasattr(d_arraysize, "__set__"):  # a slot (psycopg)
+
+        def get_arraysize(self: Any) -> int:
+            return int(d_arraysize.__get__(self))
+
+        def set_arraysize(self: Any, value: int) -> None:
+            if type(value) is not int or value < 1:  # (the driver's __init__ sets it)
+                raise ProgrammingError(f"arraysize must be a positive integer, got {value!r}")
+            d_arraysize.__set__(self, value)
+
+    else:  # an attribute its objects hold (the MySQL drivers): kept in a slot of ours
+
+        def get_arraysize(self: Any) -> int:
+            return int(self._aws_arraysize)
+
+        def set_arraysize(self: Any, value: int) -> None:
+            if type(value) is not int or value < 1:
+                raise ProgrammingError(f"arraysize must be a positive integer, got {value!r}")
+            self._aws_arraysize = value
+
+    def setinputsizes(self: Any, sizes: Any) -> None:
+        return None
+
+    def setoutputsize(self: Any, size: Any, column: Any = None) -> None:
+        return None
+
+    def driver_cursor(self: Any) -> Any:
+        return self
+
+    def __aiter__(self: Any) -> Any:
+        return self
+
+    async def __anext__(self: Any) -> Any:
+        row = await fetchone(self)
+        if row is None:
+            raise StopAsyncIteration
+        return row
+
+    def __repr__(self: Any) -> str:
+        state = "closed" if _is_closed(self) else "open"
+        return f"<{AsyncAwsWrapperCursor.__name__} {state} on {self._aws_conn!r}>"
+
+    namespace: dict[str, Any] = {
+        "__slots__": ("_aws_arraysize", "_aws_busy", "_aws_conn", "_aws_hot", "_aws_owner"),
+        "__module__": AsyncAwsWrapperCursor.__module__,
+        "__qualname__": AsyncAwsWrapperCursor.__qualname__,
+        "__doc__": AsyncAwsWrapperCursor.__doc__,
+        "execute": execute,
+        "executemany": executemany,
+        "fetchone": fetchone,
+        "fetchmany": fetchmany,
+        "fetchall": fetchall,
+        "nextset": nextset,
+        "callproc": callproc,
+        "close": close,
+        "arraysize": property(get_arraysize, set_arraysize),
+        "setinputsizes": setinputsizes,
+        "setoutputsize": setoutputsize,
+        "driver_cursor": property(driver_cursor),
+        "__aiter__": __aiter__,
+        "__anext__": __anext__,
+        "__repr__": __repr__,
+    }
+    if not hasattr(base, "closed"):
+        namespace["closed"] = property(_is_closed)
+    if not hasattr(base, "lastrowid") and "lastrowid" not in attributes_set_by(base):
+        namespace["lastrowid"] = property(lambda self: None)
+    return type(AsyncAwsWrapperCursor.__name__, (base,), namespace)

@@ -1,0 +1,172 @@
+# WARNING: generated file, DO NOT EDIT. Source: tests/_async/test_native_cursor.py
+# Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
+"""Native cursors (aws_wrapper._sync.native_cursor): ``cursor()`` without arguments makes an
+object of the driver's own cursor class (a subclass made once per class) where the driver
+allows it and no plugin hooks a cursor method; it keeps the wrapper cursor's contract:
+errors, recovery, moving with the connection, executemany over the MySQL drivers (whose own
+executemany calls execute), arraysize checks.
+
+Written once as async code: tests/_sync/test_native_cursor.py is generated from it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from aws_wrapper import sync as aw
+from aws_wrapper.sync import AwsWrapperConnection, AwsWrapperCursor
+from aws_wrapper_devcluster import Cluster
+
+from .cluster import instance_of
+
+NATIVE = {"psycopg"}
+"""The drivers whose plain cursors are native: not PyMySQL (see the aiomysql/PyMySQL
+dialect's native_cursor_base), nor blocking mysql-connector (its cursor() pings)."""
+
+
+def native(conn: AwsWrapperConnection, driver: str) -> bool:
+    offered = hasattr(conn.driver_dialect, "native_cursor_base")
+    assert offered == (driver in NATIVE)
+    return offered
+
+
+def driver_cursor_class(conn: AwsWrapperConnection) -> type:
+    """The driver's cursor class of plain cursor() calls (psycopg: the connection's
+    cursor_factory; aiomysql: its cursorclass; mysql.connector.aio: by buffered/raw)."""
+    raw = conn.driver_connection
+    native_base: Any = getattr(conn.driver_dialect, "native_cursor_base")  # noqa: B009
+    factory = native_base(raw)
+    assert isinstance(factory, type)
+    made: type = factory
+    expected = getattr(raw, "cursor_factory", None) or getattr(raw, "cursorclass", factory)
+    assert factory is expected
+    return made
+
+
+def test_a_plain_cursor_is_the_drivers_own(
+    conn: AwsWrapperConnection, driver: str, db_params: dict[str, Any]
+) -> None:
+    cur = conn.cursor()
+    assert isinstance(cur, AwsWrapperCursor)
+    if native(conn, driver):
+        base = driver_cursor_class(conn)
+        assert isinstance(cur, base)
+        assert type(cur).__mro__[1] is base  # the driver's own methods, one class below
+        assert cur.driver_cursor is cur
+    else:
+        assert cur.driver_cursor is not cur
+    text = repr(cur)
+    assert "AwsWrapperCursor" in text and "open" in text
+    assert db_params["password"] not in text
+    assert (cur.execute("SELECT 1")).fetchone() == (1,)
+    cur.close()
+    assert cur.closed
+    assert "closed" in repr(cur)
+    with pytest.raises((aw.InterfaceError, aw.ProgrammingError)) as info:
+        cur.execute("SELECT 1")  # closed: an error of ours (the MySQL drivers say
+    assert isinstance(info.value, aw.Error)  # ProgrammingError, as they do themselves)
+
+
+def test_a_plugin_hooking_cursor_calls_gets_wrapper_cursors(
+    driver: str, db_params: dict[str, Any]
+) -> None:
+    """execute_time hooks every method: plain cursors are then wrapper cursors, whose calls go
+    through the chain."""
+    with aw.connect(driver=driver, plugins="execute_time", **db_params) as conn:
+        cur = conn.cursor()
+        assert isinstance(cur, AwsWrapperCursor)
+        assert cur.driver_cursor is not cur
+        assert (cur.execute("SELECT 1")).fetchone() == (1,)
+        cur.close()
+
+
+def test_driver_errors_are_ours_and_the_drivers(conn: AwsWrapperConnection) -> None:
+    cur = conn.cursor()
+    with pytest.raises(aw.ProgrammingError) as info:
+        cur.execute("SELECT * FROM no_such_table_here")
+    assert isinstance(info.value, aw.Error)
+    assert type(info.value).__module__ != "aws_wrapper.errors"  # the driver's class, adopted
+    conn.rollback()
+    with pytest.raises(aw.ProgrammingError):
+        cur.arraysize = 0
+    with pytest.raises(aw.ProgrammingError):
+        cur.arraysize = True
+    cur.arraysize = 2
+    cur.execute("SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3")
+    assert len(cur.fetchmany()) == 2
+    assert cur.arraysize == 2
+    assert len(cur.fetchall()) == 1
+    cur.close()
+
+
+def test_executemany_and_its_own_execute_calls(conn: AwsWrapperConnection, driver: str) -> None:
+    """The MySQL drivers' executemany calls execute on the same cursor for each row (or
+    for the batch): the cursor's execute then lets the driver have its own result; the
+    wrapper's calls return the cursor."""
+    conn.set_autocommit(True)
+    cur = conn.cursor()
+    table = f"native_{driver.replace('-', '_')}"
+    cur.execute(f"DROP TABLE IF EXISTS {table}")
+    cur.execute(f"CREATE TABLE {table} (id INT PRIMARY KEY, v INT)")
+    try:
+        assert cur.executemany(f"INSERT INTO {table} VALUES (%s, %s)", [(1, 1), (2, 2)]) is cur
+        assert cur.rowcount == 2
+        many = cur.executemany(f"UPDATE {table} SET v = v + 10 WHERE id = %s", [(1,), (2,)])
+        assert many is cur
+        assert cur.rowcount in (1, 2)  # drivers differ: the last statement's, or the total
+        assert cur.execute(f"SELECT v FROM {table} ORDER BY id") is cur
+        assert cur.fetchall() == [(11,), (12,)]
+        assert conn._hot.since is None  # the host-monitoring stamp is cleared
+    finally:
+        cur.execute(f"DROP TABLE {table}")
+        cur.close()
+
+
+def test_a_cursor_moves_with_a_read_write_switch(cluster: Cluster, driver: str) -> None:
+    """A cursor made on the writer runs on the reader after set_read_only(True) (its object
+    is bound to the new driver connection) and back."""
+    props = cluster.conn_params()
+    with aw.connect(driver=driver, plugins="read_write_splitting,failover_v2", **props) as conn:
+        conn.set_autocommit(True)
+        cur = conn.cursor()
+        sql = (
+            "SELECT pg_catalog.aurora_db_instance_identifier()"
+            if conn.driver_dialect.engine == "postgresql"
+            else "SELECT @@aurora_server_id"
+        )
+        cur.execute(sql)
+        assert cur.fetchall() == [(cluster.writer,)]
+        conn.set_read_only(True)
+        reader = instance_of(conn)
+        assert reader != cluster.writer
+        cur.execute(sql)
+        assert cur.fetchall() == [(reader,)]
+        conn.set_read_only(False)
+        cur.execute(sql)
+        assert cur.fetchall() == [(cluster.writer,)]
+        cur.close()
+
+
+def test_a_cursor_recovers_a_lost_connection(cluster: Cluster, driver: str) -> None:
+    """A connection lost under a cursor (the proxy cuts it and refuses new ones) is
+    replaced at the cursor's next call once the instance is back: the failed calls are errors
+    of ours, the next one works on the same cursor."""
+    writer = cluster.writer
+    with aw.connect(driver=driver, plugins="", **cluster.conn_params(writer)) as conn:
+        conn.set_autocommit(True)
+        cur = conn.cursor()
+        cur.execute("SELECT 1")
+        cur.fetchall()
+        cluster.reject(writer)
+        try:
+            with pytest.raises(aw.OperationalError):
+                cur.execute("SELECT 1")
+            with pytest.raises(aw.OperationalError):  # still down: the reconnect fails
+                cur.execute("SELECT 1")
+        finally:
+            cluster.heal(writer)
+        cur.execute("SELECT 2")
+        assert cur.fetchall() == [(2,)]
+        cur.close()
