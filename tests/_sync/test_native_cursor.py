@@ -21,9 +21,10 @@ from aws_wrapper_devcluster import Cluster
 
 from .cluster import instance_of
 
-NATIVE = {"psycopg"}
+NATIVE = {"psycopg", "mysql-connector"}
 """The drivers whose plain cursors are native: not PyMySQL (see the aiomysql/PyMySQL
-dialect's native_cursor_base), nor blocking mysql-connector (its cursor() pings)."""
+dialect's native_cursor_base). Blocking mysql-connector's are made by its own cursor(),
+which pings the server."""
 
 
 def native(conn: AwsWrapperConnection, driver: str) -> bool:

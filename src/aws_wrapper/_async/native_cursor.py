@@ -66,7 +66,7 @@ async def _rebind(cur: Any, init: Callable[[Any, Any], None]) -> Any:
         if service.lost:
             raw = await conn._recover()
         kind: Any = type(cur)  # (not narrowing cur to object)
-        if kind is not hot.native:
+        if kind is not hot.native and kind is not hot.native_made:
             # the connection now makes cursors of another class (its cursor_factory changed)
             raise ConnectionClosedError(
                 "the cursor's connection was replaced by one making other cursors: open a "

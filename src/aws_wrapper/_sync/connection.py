@@ -433,7 +433,14 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
             made._aws_busy = False
             return made  # type: ignore[no-any-return]
         raw = hot.live
-        if hot.plain_cursor and raw is not None and not args and not kwargs and not hot.closed:
+        if (
+            hot.plain_cursor
+            and raw is not None
+            and not args
+            and not kwargs
+            and not hot.closed
+            and hot.native_made is None
+        ):
             # the driver makes cursors without I/O and nothing watches it
             try:
                 cur = raw.cursor()
@@ -463,10 +470,14 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
             # make the driver cursor now when that takes no I/O: the first call then has
             # nothing to make (see DriverDialect.cursor)
             stamping = hot.stamp_cursor  # mysql-connector's cursor() is a round trip
+            # a native cursor made by the driver's own cursor() (see HotPath.native_made)
+            native = hot.native_made if not args and not kwargs else None
             if stamping:
                 hot.since = monotonic()
             try:
-                if hot.direct_cursor:
+                if native is not None:
+                    cur = raw.cursor(cursor_class=native)
+                elif hot.direct_cursor:
                     cur = raw.cursor(*args, **kwargs)
                 elif hot.cursor_now is not None:
                     cur = hot.cursor_now(raw, *args, **kwargs)
@@ -474,6 +485,13 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
                 cur = None  # the first call makes it anew, recovering and reporting as calls do
             if stamping:
                 hot.since = None
+            if native is not None and type(cur) is native:
+                made: Any = cur
+                made._aws_hot = hot
+                made._aws_conn = self
+                made._aws_owner = raw
+                made._aws_busy = False
+                return made  # type: ignore[no-any-return]
         elif hot.closed or hot.service.conn is None:
             raise ConnectionClosedError("the connection is closed")
         # else the driver connection is lost: the first call replaces it

@@ -61,6 +61,8 @@ class HotPath:
         "live",
         "native",
         "native_base",
+        "native_made",
+        "native_through_driver",
         "plain_cursor",
         "service",
         "since",
@@ -123,7 +125,8 @@ class HotPath:
         self.in_transaction: Callable[[Any], bool] = self.driver.in_transaction
         # native cursors (see aws_wrapper._sync.native_cursor) for plain cursor() calls,
         # where the driver has them and no plugin hooks a cursor method (those have the
-        # guards and the stamp, not the chains)
+        # guards and the stamp, not the chains): made by cursor() itself (native), or by the
+        # driver's cursor() (native_made: where that is a round trip, stamped)
         chained = (
             self.ch_cursor,
             self.ch_execute,
@@ -132,17 +135,21 @@ class HotPath:
             self.ch_fetchmany,
             self.ch_fetchall,
         )
+        self.native_through_driver = bool(getattr(self.driver, "native_through_cursor", False))
         self.native_base: Callable[[Any], type | None] | None = (
             getattr(self.driver, "native_cursor_base", None)
-            if not self.stamp_cursor and chained == (None,) * len(chained)
+            if (self.native_through_driver or not self.stamp_cursor)
+            and chained == (None,) * len(chained)
             else None
         )
         self.native: type | None = None
+        self.native_made: type | None = None
         self.bind(self.live)
 
     def bind(self, conn: Any) -> None:
-        """``conn`` is the current driver connection (None: it is lost). ``native``: the
-        class of the native cursors to make on it (None: none, or no connection)."""
+        """``conn`` is the current driver connection (None: it is lost). ``native`` /
+        ``native_made``: the class of the native cursors to make on it (None: none, or no
+        connection)."""
         native_base = self.native_base
         native = None
         if conn is not None and native_base is not None and not self.closed:
@@ -150,13 +157,17 @@ class HotPath:
 
             base = native_base(conn)
             native = None if base is None else native_class(base)
-        self.native = native
+        if self.native_through_driver:
+            self.native_made = native
+        else:
+            self.native = native
         self.live = conn
 
     def close(self) -> None:
         """The application closed the connection."""
         self.closed = True
         self.native = None
+        self.native_made = None
 
 
 NO_ARGS: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})

@@ -34,6 +34,32 @@ class MysqlConnectorDialect(MySQLCalls, MysqlConnectorDialectBase):
 
     code = "mysql-connector"
 
+    # the blocking cursor() pings the server: native cursors are made through it
+    # (cursor_class=), so the round trip stays where the driver has it
+    native_through_cursor = True
+
+    def native_cursor_base(self, conn: Any) -> type | None:
+        """The class native wrapper cursors of ``conn`` subclass (see
+        ``aws_wrapper._sync.native_cursor``): the cursor class its ``cursor()`` picks
+        without arguments (by its buffered and raw settings), pure Python or C."""
+        from mysql.connector import connection
+
+        buffered = bool(getattr(conn, "_buffered", False))
+        raw = bool(getattr(conn, "_raw", False))
+        if isinstance(conn, connection.MySQLConnection):
+            from mysql.connector import cursor as pure
+
+            if raw:
+                return pure.MySQLCursorBufferedRaw if buffered else pure.MySQLCursorRaw
+            return pure.MySQLCursorBuffered if buffered else pure.MySQLCursor
+        try:
+            from mysql.connector import cursor_cext as c_ext
+        except ImportError:  # pragma: no cover - a C connection without its cursors
+            return None
+        if raw:
+            return c_ext.CMySQLCursorBufferedRaw if buffered else c_ext.CMySQLCursorRaw
+        return c_ext.CMySQLCursorBuffered if buffered else c_ext.CMySQLCursor
+
     def __init__(self, connect_func: Callable[..., Any]) -> None:
         super().__init__()
         self._connect_func = connect_func
