@@ -432,6 +432,8 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
             made._aws_owner = raw
             made._aws_busy = False
             return made  # type: ignore[no-any-return]
+        if hot.native_made is not None and not args and not kwargs:
+            return self._native_made()
         raw = hot.live
         if (
             hot.plain_cursor
@@ -458,6 +460,30 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
             return new
         return self._new_cursor(args, kwargs)
 
+    def _native_made(self) -> AwsWrapperCursor[Any, Query, Params]:
+        """``cursor()`` without arguments where the driver's own ``cursor()`` makes native
+        cursors (see HotPath.native_made): a round trip, stamped."""
+        hot = self._hot
+        raw = hot.live
+        native = hot.native_made
+        stamping = hot.stamp_cursor
+        if stamping:
+            hot.since = monotonic()
+        try:
+            made: Any = raw.cursor(cursor_class=native)
+        except Exception:
+            made = None  # the first call makes it anew, recovering and reporting as calls do
+        if stamping:
+            hot.since = None
+        kind: Any = type(made)  # (a check mypy would narrow made to object by)
+        if kind is not native:  # none made (or the driver made another kind)
+            return self._new_cursor((), {})
+        made._aws_hot = hot
+        made._aws_conn = self
+        made._aws_owner = raw
+        made._aws_busy = False
+        return made  # type: ignore[no-any-return]
+
     def _new_cursor(
         self, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> AwsWrapperCursor[Any, Query, Params]:
@@ -470,14 +496,10 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
             # make the driver cursor now when that takes no I/O: the first call then has
             # nothing to make (see DriverDialect.cursor)
             stamping = hot.stamp_cursor  # mysql-connector's cursor() is a round trip
-            # a native cursor made by the driver's own cursor() (see HotPath.native_made)
-            native = hot.native_made if not args and not kwargs else None
             if stamping:
                 hot.since = monotonic()
             try:
-                if native is not None:
-                    cur = raw.cursor(cursor_class=native)
-                elif hot.direct_cursor:
+                if hot.direct_cursor:
                     cur = raw.cursor(*args, **kwargs)
                 elif hot.cursor_now is not None:
                     cur = hot.cursor_now(raw, *args, **kwargs)
@@ -485,13 +507,6 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
                 cur = None  # the first call makes it anew, recovering and reporting as calls do
             if stamping:
                 hot.since = None
-            if native is not None and type(cur) is native:
-                made: Any = cur
-                made._aws_hot = hot
-                made._aws_conn = self
-                made._aws_owner = raw
-                made._aws_busy = False
-                return made  # type: ignore[no-any-return]
         elif hot.closed or hot.service.conn is None:
             raise ConnectionClosedError("the connection is closed")
         # else the driver connection is lost: the first call replaces it
