@@ -952,9 +952,10 @@ class ClusterRuntime:
     async def _switchover(self, bg: Deployment, sw: Switchover) -> None:
         """The switchover, phase by phase (the statuses published on both sides):
 
-        1. ``SWITCHOVER_INITIATED`` for ``initiated_s``.
-        2. ``SWITCHOVER_IN_PROGRESS``: blue's instances log every statement from now on;
-           their proxies reset every connection and refuse new ones; the servers end every
+        1. ``SWITCHOVER_INITIATED`` for ``initiated_s``; blue's instances log every
+           statement from now on (the evidence :meth:`bg_statements` reads).
+        2. ``SWITCHOVER_IN_PROGRESS``: blue's proxies reset every connection and refuse
+           new ones; the servers end every
            client session; blue's writer turns read-only; then each green instance catches
            up with blue's last write. Rollback: after ``in_progress_s``, blue takes writes
            and connections again, rows back to ``AVAILABLE``, green still replicating.
@@ -978,11 +979,12 @@ class ClusterRuntime:
                 kind = "rollback" if sw.rollback else "switchover"
                 self.log(f"blue/green {bg.id}: {kind} starts ({t.to_json()})")
                 await self._bg_publish(bg, sw, BgStatus.SWITCHOVER_INITIATED)
-                await self._bg_sleep(t.initiated_s)
+                initiated_at = time.monotonic()
+                sw.log_offsets = await asyncio.to_thread(self.backend.statement_log, blue_ids, True)
+                await self._bg_sleep(initiated_at + t.initiated_s - time.monotonic())
 
                 await self._bg_publish(bg, sw, BgStatus.SWITCHOVER_IN_PROGRESS)
                 in_progress_at = time.monotonic()
-                sw.log_offsets = await asyncio.to_thread(self.backend.statement_log, blue_ids, True)
                 for instance in blue_ids:
                     self.proxies[instance].set_fault(Fault(FaultKind.REJECT))
                 await asyncio.gather(
@@ -1013,12 +1015,17 @@ class ClusterRuntime:
                     await self._bg_publish(bg, sw, BgStatus.AVAILABLE, "rolled back")
                     sw.outcome = "rolled back"
                     return
-                for reader in bg.green_readers:  # nothing more from blue
-                    await asyncio.to_thread(self.backend.detach, reader)
+                await asyncio.gather(  # nothing more from blue
+                    *(asyncio.to_thread(self.backend.detach, r) for r in bg.green_readers)
+                )
                 await asyncio.to_thread(self.backend.promote, bg.green_writer)
                 await self._bg_event(bg, sw, f"green writer {bg.green_writer} promoted")
-                for reader in bg.green_readers:
-                    await asyncio.to_thread(self.backend.follow, reader, bg.green_writer)
+                await asyncio.gather(
+                    *(
+                        asyncio.to_thread(self.backend.follow, r, bg.green_writer)
+                        for r in bg.green_readers
+                    )
+                )
                 if bg.green_readers:
                     await self._bg_event(bg, sw, "green readers follow the green writer")
                 bg.switched = True
@@ -1074,7 +1081,7 @@ class ClusterRuntime:
         """Every statement blue's instances received since ``since`` (epoch seconds;
         default: when blue stopped taking writes in the last switchover), oldest first:
         ``{"instance", "at", "user", "statement"}``. Blue logs statements from the
-        start of ``SWITCHOVER_IN_PROGRESS`` on, until the deployment is deleted."""
+        start of ``SWITCHOVER_INITIATED`` on, until the deployment is deleted."""
         bg = self.bg
         sw = bg.switchover if bg is not None else None
         if sw is None or sw.writes_stopped_at is None:

@@ -914,6 +914,8 @@ class PgBackend:
                 continue
             for dbname in ("template1", "postgres", APP_DATABASE):
                 with self.admin_conn(inst, dbname) as conn:
+                    # old blue after a switchover is read-only by default
+                    conn.execute("SET default_transaction_read_only = off")
                     conn.execute(statement)
         check = f"SELECT has_function_privilege('{APP_USER}', '{fn}', 'EXECUTE')"
         deadline = time.monotonic() + 10
