@@ -192,8 +192,10 @@ class Timings:
     """How long each step of a switchover takes (seconds). The work itself (cutting blue
     off, waiting for green, promoting it) runs inside ``in_progress_s``, which is a minimum."""
 
-    initiated_s: float = 0.5
-    """``SWITCHOVER_INITIATED`` before blue stops taking writes."""
+    initiated_s: float = 1.5
+    """``SWITCHOVER_INITIATED`` before blue stops taking writes (longer than a client's
+    1 s polling interval of a created deployment, ``bg_interval_increased_ms``, so that
+    it sees the phase)."""
     in_progress_s: float = 1.0
     """``SWITCHOVER_IN_PROGRESS`` at least (blue refuses connections meanwhile)."""
     dns_lag_s: float = 2.5
