@@ -11,9 +11,11 @@ What lives where:
 - **Real, in MariaDB**: data, roles (``@@read_only``), replication, and the blue/green table
   ``mysql.rds_topology (version, endpoint, port, role, status)``. It is created on every
   instance at initialization (outside the binary log, like the accounts), ``app`` may read
-  it, and its rows are written on the writer (:meth:`MariaDBBackend.set_rds_topology`) and
-  replicate, so readers see them with real replication lag, as on RDS. It is empty unless a
-  blue/green deployment is being emulated. The devcluster emulates *Aurora* MySQL, so the
+  it. A blue/green deployment writes its rows on each instance, outside the binary log
+  (:meth:`MariaDBBackend.publish_blue_green`), so that blue and green (every instance) answer
+  their own view, as during an RDS switchover; :meth:`MariaDBBackend.set_rds_topology`
+  writes rows on the writer that replicate. It is empty unless a blue/green deployment is
+  being emulated. The devcluster emulates *Aurora* MySQL, so the
   table has the blue/green shape, not the Multi-AZ DB cluster one (``id, endpoint, port``):
   Aurora has no Multi-AZ topology table, and a table answering ``SELECT id, endpoint, port``
   would let a dialect probe mistake the cluster for an RDS Multi-AZ DB cluster (``report_host``
