@@ -324,7 +324,7 @@ def test_cli_bg(devcluster_pg: Cluster, capsys: pytest.CaptureFixture[str]) -> N
 
 # -- switchover ----------------------------------------------------------------------------
 
-FAST = {"initiated_s": 0.3, "in_progress_s": 1.0, "dns_lag_s": 1.0, "post_s": 0.3}
+FAST = {"initiated_s": 0.3, "in_progress_s": 0.5, "dns_lag_s": 0.8, "post_s": 0.2}
 """Phase lengths for the tests (the defaults take about twice as long)."""
 
 INITIATED, IN_PROGRESS = "SWITCHOVER_INITIATED", "SWITCHOVER_IN_PROGRESS"
