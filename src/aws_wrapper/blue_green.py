@@ -299,11 +299,13 @@ class SwitchoverTracker:
         if not recorded:
             return
         now = report.current_ips
-        # every blue name resolves, and to another address than before: to the new hosts
+        before = {ip for _, ip in recorded}
+        # every blue name resolves, and to none of blue's addresses of before (a reader
+        # endpoint rotates among the readers): to the new hosts
         if (
             report.role is Role.BLUE
             and not self.blue_dns_updated
-            and all(now.get(h) is not None and now.get(h) != ip for h, ip in recorded)
+            and all(now.get(h) is not None and now.get(h) not in before for h, _ in recorded)
         ):
             self.blue_dns_updated = True
             self._event("Blue DNS updated", None)

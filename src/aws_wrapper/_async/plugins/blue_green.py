@@ -254,8 +254,7 @@ class SideMonitor(HostConnectionWorker):
                 self.endpoints,
                 dict(self.start_ips),
                 current,
-            ),
-            self,
+            )
         )
         return True
 
@@ -298,6 +297,7 @@ class BlueGreenStatusProvider:
         """True while calls on connections to the deployment's hosts are held (the one field
         the plugin reads per call)."""
         self.released = False
+        self._started = False
         self.metadata_problem: str | None = None
         self._changed = AEvent()
         self._lock = AThreadLock()
@@ -318,6 +318,11 @@ class BlueGreenStatusProvider:
                 self.monitors[role] = SideMonitor(self, role, host, monitor_props)
 
     def start(self) -> None:
+        """Start the monitors (once: a monitor stopped since, e.g. old blue's after the
+        switchover, stays stopped)."""
+        if self._started:
+            return
+        self._started = True
         for monitor in self.monitors.values():
             monitor.start()
 
@@ -347,7 +352,8 @@ class BlueGreenStatusProvider:
             )
         _warn_once(self.bg_id, message)
 
-    def report(self, report: SideReport, monitor: SideMonitor) -> None:
+    def report(self, report: SideReport) -> None:
+        """A side's reading (from its monitor; tests feed their own)."""
         with self._lock:
             routing = self.tracker.update(report)
             if routing == self.routing:
