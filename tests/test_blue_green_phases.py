@@ -62,6 +62,10 @@ def tracker(clock: Clock | None = None, *, suspend_blue: bool = False) -> Switch
     return SwitchoverTracker("1", 180.0, suspend_blue, clock or Clock())
 
 
+def phase_of(t: SwitchoverTracker) -> Phase:
+    return t.routing.phase
+
+
 def both(t: SwitchoverTracker, phase: Phase, **kw: dict[str, str | None]) -> None:
     t.update(report(Role.BLUE, phase, kw.get("blue")))
     t.update(report(Role.GREEN, phase, kw.get("green")))
@@ -148,9 +152,9 @@ def test_the_polling_pace_follows_the_phase() -> None:
 def test_no_deployment_and_created_pass_everything_through() -> None:
     t = tracker()
     t.update(report(Role.BLUE, None))
-    assert t.routing.phase is Phase.NOT_CREATED
+    assert phase_of(t) is Phase.NOT_CREATED
     both(t, Phase.CREATED)
-    assert t.routing.phase is Phase.CREATED
+    assert phase_of(t) is Phase.CREATED
     assert set(actions(t).values()) == {(Action.PASS, None)}
     assert not t.routing.holds_calls_on(BLUE_CLUSTER)
     assert t.routing.role_of(BLUE_CLUSTER.upper()) is Role.BLUE
@@ -225,7 +229,7 @@ def test_completed_with_dns_settled_finishes_logs_the_summary_and_retires_green(
         both(t, phase)
     clock.now += 1.5
     both(t, Phase.COMPLETED)
-    assert t.routing.phase is Phase.COMPLETED and not t.finished  # DNS not there yet
+    assert phase_of(t) is Phase.COMPLETED and not t.finished  # DNS not there yet
     assert actions(t)[BLUE_CLUSTER] == (Action.SUBSTITUTE, "10.0.1.1")
     clock.now += 2
     t.update(report(Role.BLUE, Phase.COMPLETED, BLUE_MOVED))
@@ -253,10 +257,10 @@ def test_completed_with_dns_settled_finishes_logs_the_summary_and_retires_green(
     assert times["COMPLETED"] - times["PREPARATION"] == pytest.approx(4.5)
     # the old side's table emptied: nothing changes
     t.update(report(Role.BLUE, None))
-    assert t.routing.phase is Phase.COMPLETED and len(t.summaries) == 1
+    assert phase_of(t) is Phase.COMPLETED and len(t.summaries) == 1
     # a later deployment starts afresh; the old green names stay retired
     t.update(report(Role.BLUE, Phase.CREATED))
-    assert t.routing.phase is Phase.CREATED and not t.finished
+    assert phase_of(t) is Phase.CREATED and not t.finished
     assert actions(t)[GREEN_CLUSTER] == (Action.REJECT, None)
 
 
@@ -268,12 +272,12 @@ def test_a_rolled_back_switchover_goes_back_to_pass_through() -> None:
     both(t, Phase.IN_PROGRESS)
     clock.now += 1
     t.update(report(Role.BLUE, Phase.PREPARATION))  # statuses going back
-    assert t.rollback and t.routing.phase is Phase.PREPARATION
+    assert t.rollback and phase_of(t) is Phase.PREPARATION
     assert not t.routing.hold_calls
     t.update(report(Role.GREEN, Phase.IN_PROGRESS))  # the other side lagging: still down
-    assert t.routing.phase is Phase.PREPARATION
+    assert phase_of(t) is Phase.PREPARATION
     t.update(report(Role.BLUE, Phase.CREATED))
-    assert t.routing.phase is Phase.CREATED
+    assert phase_of(t) is Phase.CREATED
     assert set(actions(t).values()) == {(Action.PASS, None)}
     assert "(rolled back)" in t.summaries[-1] and "Rollback" in t.summaries[-1]
     t.update(report(Role.GREEN, Phase.CREATED))

@@ -68,12 +68,17 @@ def names(side: dict[str, Any]) -> set[str]:
 async def bg_connect(
     cluster: Cluster, driver: str, bg_id: str, host: str | None = None, **extra: Any
 ) -> AsyncAwsWrapperConnection:
-    params = cluster.conn_params()
+    params: dict[str, Any] = {
+        "plugins": "bg,failover_v2",
+        "bg_id": bg_id,
+        **FAST,
+        **cluster.conn_params(),
+        **extra,
+    }
     if host is not None:
         params["host"] = host
-    return await aw.connect(
-        driver=driver, plugins="bg,failover_v2", bg_id=bg_id, **FAST, **{**params, **extra}
-    )
+    conn: AsyncAwsWrapperConnection = await aw.connect(driver=driver, **params)
+    return conn
 
 
 async def select_one(conn: AsyncAwsWrapperConnection) -> Any:
@@ -149,7 +154,7 @@ async def test_created_phase_seen_by_both_monitors_and_pass_through(
 async def test_one_provider_per_deployment_not_per_connection(
     cluster: Cluster, driver: str
 ) -> None:
-    status, bg_id, first = await created(cluster, driver)
+    _, bg_id, first = await created(cluster, driver)
     other_id = new_bg_id()
     conns = [first]
     try:
@@ -222,7 +227,7 @@ async def test_plain_server_one_warning_and_pass_through(
     caplog.set_level(logging.WARNING, logger="aws_wrapper")
     bg_id = new_bg_id()
     conns = [
-        await aw.connect(driver=driver, plugins="bg", bg_id=bg_id, **FAST, **db_params)
+        await aw.connect(driver=driver, **{"plugins": "bg", "bg_id": bg_id, **FAST, **db_params})
         for _ in range(3)
     ]
     try:
@@ -310,7 +315,7 @@ async def test_bad_property_values_name_the_property(
     driver: str, db_params: dict[str, Any], name: str, bad: object
 ) -> None:
     with pytest.raises(PropertyError) as info:
-        await aw.connect(driver=driver, plugins="bg", **{name: bad}, **db_params)
+        await aw.connect(driver=driver, **{"plugins": "bg", name: bad, **db_params})
     assert info.value.prop == name and name in str(info.value)
 
 
@@ -350,7 +355,7 @@ def feed(provider: Any, phase: Phase, blue_now: dict[str, Any] | None = None) ->
 async def test_in_progress_holds_calls_and_connects_then_lets_them_go(
     cluster: Cluster, driver: str
 ) -> None:
-    status, conn, provider = await fed(cluster, driver)
+    _, conn, provider = await fed(cluster, driver)
     (plugin,) = [p for p in conn._service.manager.plugins if isinstance(p, BlueGreenPlugin)]
     try:
         feed(provider, Phase.PREPARATION)
@@ -422,8 +427,10 @@ async def test_blue_names_go_to_recorded_addresses_keeping_the_name(
         try:
             assert (await instance_of(c)).endswith(suffix)
             if driver == "psycopg":  # the name is kept (TLS, IAM), the address pinned
-                assert c._service.conn.info.host == blue_host
-                assert c._service.conn.info.hostaddr == green_ip
+                raw = c._service.conn
+                assert raw is not None
+                assert raw.info.host == blue_host
+                assert raw.info.hostaddr == green_ip
         finally:
             await c.close()
         # green names are refused from POST on

@@ -70,12 +70,17 @@ def names(side: dict[str, Any]) -> set[str]:
 def bg_connect(
     cluster: Cluster, driver: str, bg_id: str, host: str | None = None, **extra: Any
 ) -> AwsWrapperConnection:
-    params = cluster.conn_params()
+    params: dict[str, Any] = {
+        "plugins": "bg,failover_v2",
+        "bg_id": bg_id,
+        **FAST,
+        **cluster.conn_params(),
+        **extra,
+    }
     if host is not None:
         params["host"] = host
-    return aw.connect(
-        driver=driver, plugins="bg,failover_v2", bg_id=bg_id, **FAST, **{**params, **extra}
-    )
+    conn: AwsWrapperConnection = aw.connect(driver=driver, **params)
+    return conn
 
 
 def select_one(conn: AwsWrapperConnection) -> Any:
@@ -149,7 +154,7 @@ def test_created_phase_seen_by_both_monitors_and_pass_through(
 
 
 def test_one_provider_per_deployment_not_per_connection(cluster: Cluster, driver: str) -> None:
-    status, bg_id, first = created(cluster, driver)
+    _, bg_id, first = created(cluster, driver)
     other_id = new_bg_id()
     conns = [first]
     try:
@@ -220,7 +225,8 @@ def test_plain_server_one_warning_and_pass_through(
     caplog.set_level(logging.WARNING, logger="aws_wrapper")
     bg_id = new_bg_id()
     conns = [
-        aw.connect(driver=driver, plugins="bg", bg_id=bg_id, **FAST, **db_params) for _ in range(3)
+        aw.connect(driver=driver, **{"plugins": "bg", "bg_id": bg_id, **FAST, **db_params})
+        for _ in range(3)
     ]
     try:
         for conn in conns:
@@ -307,7 +313,7 @@ def test_bad_property_values_name_the_property(
     driver: str, db_params: dict[str, Any], name: str, bad: object
 ) -> None:
     with pytest.raises(PropertyError) as info:
-        aw.connect(driver=driver, plugins="bg", **{name: bad}, **db_params)
+        aw.connect(driver=driver, **{"plugins": "bg", name: bad, **db_params})
     assert info.value.prop == name and name in str(info.value)
 
 
@@ -347,7 +353,7 @@ def feed(provider: Any, phase: Phase, blue_now: dict[str, Any] | None = None) ->
 def test_in_progress_holds_calls_and_connects_then_lets_them_go(
     cluster: Cluster, driver: str
 ) -> None:
-    status, conn, provider = fed(cluster, driver)
+    _, conn, provider = fed(cluster, driver)
     (plugin,) = [p for p in conn._service.manager.plugins if isinstance(p, BlueGreenPlugin)]
     try:
         feed(provider, Phase.PREPARATION)
@@ -419,8 +425,10 @@ def test_blue_names_go_to_recorded_addresses_keeping_the_name(
         try:
             assert (instance_of(c)).endswith(suffix)
             if driver == "psycopg":  # the name is kept (TLS, IAM), the address pinned
-                assert c._service.conn.info.host == blue_host
-                assert c._service.conn.info.hostaddr == green_ip
+                raw = c._service.conn
+                assert raw is not None
+                assert raw.info.host == blue_host
+                assert raw.info.hostaddr == green_ip
         finally:
             c.close()
         # green names are refused from POST on
