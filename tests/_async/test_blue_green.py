@@ -22,7 +22,7 @@ from aws_wrapper._async.plugins.blue_green import (
     BlueGreenStatusProvider,
     blue_green_providers,
 )
-from aws_wrapper._compat import asleep, aspawn
+from aws_wrapper._compat import AIO, arun_blocking, asleep, aspawn
 from aws_wrapper.aio import AsyncAwsWrapperConnection
 from aws_wrapper.blue_green import Phase, Role, SideReport
 from aws_wrapper.errors import (
@@ -32,7 +32,7 @@ from aws_wrapper.errors import (
 )
 from aws_wrapper.resolver import get_name_resolver
 from aws_wrapper_devcluster import Cluster
-from tests.helpers import live_workers
+from tests.helpers import live_workers, run_coroutine, run_in_child
 
 from .cluster import instance_of
 
@@ -203,6 +203,70 @@ async def test_monitor_connections_get_the_prefixed_properties(
     try:
         provider = provider_of(bg_id)
         await wait_for(lambda: provider.routing.phase is Phase.CREATED)
+    finally:
+        await conn.close()
+
+
+async def test_a_forked_child_starts_its_own_provider(cluster: Cluster, driver: str) -> None:
+    status, bg_id, conn = await created(cluster, driver)
+    try:
+        parent = provider_of(bg_id)
+        parent_conns = [m._conn for m in parent.monitors.values()]
+
+        async def child() -> None:
+            assert blue_green_providers() == []  # the parent's forgotten, not stopped
+            mine = await bg_connect(cluster, driver, bg_id)
+            try:
+                provider = provider_of(bg_id)
+                assert provider is not parent
+                await wait_for(lambda: provider.routing.phase is Phase.CREATED)
+                assert await select_one(mine) == 1
+            finally:
+                await mine.close()
+            await aw.release_resources()
+
+        code, report = await arun_blocking(run_in_child, child)
+        assert code == 0, report
+        # the parent's monitors go on, on their own connections
+        assert provider_of(bg_id) is parent and all(m.running for m in parent.monitors.values())
+        polls = parent.monitors[Role.BLUE].polls
+        await wait_for(lambda: parent.monitors[Role.BLUE].polls > polls + 2)
+        assert [m._conn for m in parent.monitors.values()] == parent_conns
+        assert parent.routing.phase is Phase.CREATED
+        assert await select_one(conn) == 1
+    finally:
+        await conn.close()
+
+
+async def test_one_provider_per_event_loop(cluster: Cluster, driver: str) -> None:
+    """In async code a connection on another event loop (another thread) gets that loop's provider;
+    blocking code: one per process, whatever the thread."""
+    _, bg_id, conn = await created(cluster, driver)
+    ours = provider_of(bg_id)
+
+    async def elsewhere() -> tuple[int, bool]:
+        other = await bg_connect(cluster, driver, bg_id)
+        try:
+            found = [p for p in blue_green_providers() if p.bg_id == bg_id]
+            return len(found), found[0] is ours
+        finally:
+            await other.close()
+            if AIO:
+                await aw.release_resources()
+
+    def in_a_thread() -> tuple[int, bool]:
+        if AIO:
+            return run_coroutine(elsewhere)
+        return elsewhere()
+
+    try:
+        count, same = await arun_blocking(in_a_thread)
+        assert count == 1
+        if AIO:
+            assert not same  # that loop's own
+        else:
+            assert same  # one per process, whatever the thread
+        assert provider_of(bg_id) is ours
     finally:
         await conn.close()
 

@@ -34,7 +34,7 @@ from aws_wrapper.errors import (
 from aws_wrapper.resolver import get_name_resolver
 from aws_wrapper.sync import AwsWrapperConnection
 from aws_wrapper_devcluster import Cluster
-from tests.helpers import live_workers
+from tests.helpers import live_workers, run_in_child
 
 from .cluster import instance_of
 
@@ -201,6 +201,63 @@ def test_monitor_connections_get_the_prefixed_properties(cluster: Cluster, drive
     try:
         provider = provider_of(bg_id)
         wait_for(lambda: provider.routing.phase is Phase.CREATED)
+    finally:
+        conn.close()
+
+
+def test_a_forked_child_starts_its_own_provider(cluster: Cluster, driver: str) -> None:
+    status, bg_id, conn = created(cluster, driver)
+    try:
+        parent = provider_of(bg_id)
+        parent_conns = [m._conn for m in parent.monitors.values()]
+
+        def child() -> None:
+            assert blue_green_providers() == []  # the parent's forgotten, not stopped
+            mine = bg_connect(cluster, driver, bg_id)
+            try:
+                provider = provider_of(bg_id)
+                assert provider is not parent
+                wait_for(lambda: provider.routing.phase is Phase.CREATED)
+                assert select_one(mine) == 1
+            finally:
+                mine.close()
+            aw.release_resources()
+
+        code, report = run_in_child(child)
+        assert code == 0, report
+        # the parent's monitors go on, on their own connections
+        assert provider_of(bg_id) is parent and all(m.running for m in parent.monitors.values())
+        polls = parent.monitors[Role.BLUE].polls
+        wait_for(lambda: parent.monitors[Role.BLUE].polls > polls + 2)
+        assert [m._conn for m in parent.monitors.values()] == parent_conns
+        assert parent.routing.phase is Phase.CREATED
+        assert select_one(conn) == 1
+    finally:
+        conn.close()
+
+
+def test_one_provider_per_event_loop(cluster: Cluster, driver: str) -> None:
+    """In async code a connection on another event loop (another thread) gets that loop's provider;
+    blocking code: one per process, whatever the thread."""
+    _, bg_id, conn = created(cluster, driver)
+    ours = provider_of(bg_id)
+
+    def elsewhere() -> tuple[int, bool]:
+        other = bg_connect(cluster, driver, bg_id)
+        try:
+            found = [p for p in blue_green_providers() if p.bg_id == bg_id]
+            return len(found), found[0] is ours
+        finally:
+            other.close()
+
+    def in_a_thread() -> tuple[int, bool]:
+        return elsewhere()
+
+    try:
+        count, same = in_a_thread()
+        assert count == 1
+        assert same  # one per process, whatever the thread
+        assert provider_of(bg_id) is ours
     finally:
         conn.close()
 
