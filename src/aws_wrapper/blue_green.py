@@ -189,6 +189,9 @@ class Routing:
     """Host name -> the address a new connect to it goes to (the name is kept)."""
     rejected: frozenset[str] = frozenset()
     """Green names a new connect is refused for."""
+    green_names: Mapping[str, str] = field(default_factory=dict)
+    """Blue name -> the green name of the host taking it (POST, COMPLETED): the name an IAM
+    token is signed for when the host does not take one for the blue name yet."""
 
     def role_of(self, host: str) -> Role | None:
         return self.roles.get(host.lower())
@@ -363,6 +366,15 @@ class SwitchoverTracker:
         """Blue name -> blue's recorded address."""
         return {h: self._ips[h] for h in self._endpoints(Role.BLUE) if h in self._ips}
 
+    def _green_names_for_blue(self) -> dict[str, str]:
+        """Blue name -> the green name of the host that takes it."""
+        blue = self._endpoints(Role.BLUE)
+        return {
+            blue_name_of(g): g
+            for g in self._endpoints(Role.GREEN)
+            if blue_name_of(g) in blue and blue_name_of(g) != g
+        }
+
     def _green_addresses_for_blue(self) -> dict[str, str]:
         """Blue name -> the recorded address of the green host that takes the name."""
         found: dict[str, str] = {}
@@ -392,7 +404,13 @@ class SwitchoverTracker:
         rejected = retired | green
         settled = self.blue_dns_updated or self.timed_out
         substitute = {} if settled else self._green_addresses_for_blue()
-        return Routing(phase, roles, substitute=substitute, rejected=rejected)
+        return Routing(
+            phase,
+            roles,
+            substitute=substitute,
+            rejected=rejected,
+            green_names=self._green_names_for_blue(),
+        )
 
     # -- the end of a switchover -------------------------------------------------------------
 

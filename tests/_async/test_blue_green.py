@@ -24,6 +24,7 @@ from aws_wrapper._async.plugins.blue_green import (
 )
 from aws_wrapper._compat import AIO, arun_blocking, asleep, aspawn
 from aws_wrapper.aio import AsyncAwsWrapperConnection
+from aws_wrapper.aws.iam import TOKENS
 from aws_wrapper.blue_green import Phase, Role, SideReport
 from aws_wrapper.errors import (
     BlueGreenTimeoutError,
@@ -208,7 +209,7 @@ async def test_monitor_connections_get_the_prefixed_properties(
 
 
 async def test_a_forked_child_starts_its_own_provider(cluster: Cluster, driver: str) -> None:
-    status, bg_id, conn = await created(cluster, driver)
+    _, bg_id, conn = await created(cluster, driver)
     try:
         parent = provider_of(bg_id)
         parent_conns = [m._conn for m in parent.monitors.values()]
@@ -529,5 +530,38 @@ async def test_rollback_goes_back_to_pass_through(cluster: Cluster, driver: str)
         c = await bg_connect(cluster, driver, provider.bg_id, host=green_host)
         await c.close()
         assert "(rolled back)" in provider.tracker.summaries[-1]
+    finally:
+        await conn.close()
+
+
+@pytest.mark.parametrize("driver", ["psycopg"])
+async def test_post_iam_token_for_the_blue_name_then_the_green_one(
+    devcluster_pg: Cluster, driver: str, fake_aws_env: dict[str, str]
+) -> None:
+    """POST: a blue name connects to the green host's recorded address with an IAM token
+    signed for the blue name (the name is kept); a green host that does not take it yet is
+    tried once more with a token for its green name."""
+    cluster = devcluster_pg
+    cluster.create_iam_user("bg_iam")
+    TOKENS.clear()
+    status, conn, provider = await fed(cluster, driver)
+    blue_host = status["blue"]["cluster_host"]
+    try:
+        feed(provider, Phase.PREPARATION)
+        feed(provider, Phase.IN_PROGRESS)
+        feed(provider, Phase.POST)
+        start = len(cluster.iam_log())
+        c = await bg_connect(
+            cluster, driver, provider.bg_id, host=blue_host, user="bg_iam", plugins="bg,iam"
+        )
+        try:
+            assert (await instance_of(c)).endswith(status["suffix"])
+            cur = await c.execute("SELECT current_user")
+            assert await cur.fetchone() == ("bg_iam",)
+        finally:
+            await c.close()
+        lines = cluster.iam_log()[start:]
+        assert lines and "accepted" in lines[-1] and "accepted" not in lines[0], lines
+        assert blue_host in lines[0] and status["green"]["cluster_host"] in lines[-1], lines
     finally:
         await conn.close()

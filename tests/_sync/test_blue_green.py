@@ -25,6 +25,7 @@ from aws_wrapper._sync.plugins.blue_green import (
     BlueGreenStatusProvider,
     blue_green_providers,
 )
+from aws_wrapper.aws.iam import TOKENS
 from aws_wrapper.blue_green import Phase, Role, SideReport
 from aws_wrapper.errors import (
     BlueGreenTimeoutError,
@@ -206,7 +207,7 @@ def test_monitor_connections_get_the_prefixed_properties(cluster: Cluster, drive
 
 
 def test_a_forked_child_starts_its_own_provider(cluster: Cluster, driver: str) -> None:
-    status, bg_id, conn = created(cluster, driver)
+    _, bg_id, conn = created(cluster, driver)
     try:
         parent = provider_of(bg_id)
         parent_conns = [m._conn for m in parent.monitors.values()]
@@ -520,5 +521,38 @@ def test_rollback_goes_back_to_pass_through(cluster: Cluster, driver: str) -> No
         c = bg_connect(cluster, driver, provider.bg_id, host=green_host)
         c.close()
         assert "(rolled back)" in provider.tracker.summaries[-1]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("driver", ["psycopg"])
+def test_post_iam_token_for_the_blue_name_then_the_green_one(
+    devcluster_pg: Cluster, driver: str, fake_aws_env: dict[str, str]
+) -> None:
+    """POST: a blue name connects to the green host's recorded address with an IAM token
+    signed for the blue name (the name is kept); a green host that does not take it yet is
+    tried once more with a token for its green name."""
+    cluster = devcluster_pg
+    cluster.create_iam_user("bg_iam")
+    TOKENS.clear()
+    status, conn, provider = fed(cluster, driver)
+    blue_host = status["blue"]["cluster_host"]
+    try:
+        feed(provider, Phase.PREPARATION)
+        feed(provider, Phase.IN_PROGRESS)
+        feed(provider, Phase.POST)
+        start = len(cluster.iam_log())
+        c = bg_connect(
+            cluster, driver, provider.bg_id, host=blue_host, user="bg_iam", plugins="bg,iam"
+        )
+        try:
+            assert (instance_of(c)).endswith(status["suffix"])
+            cur = c.execute("SELECT current_user")
+            assert cur.fetchone() == ("bg_iam",)
+        finally:
+            c.close()
+        lines = cluster.iam_log()[start:]
+        assert lines and "accepted" in lines[-1] and "accepted" not in lines[0], lines
+        assert blue_host in lines[0] and status["green"]["cluster_host"] in lines[-1], lines
     finally:
         conn.close()

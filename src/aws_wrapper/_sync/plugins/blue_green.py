@@ -47,8 +47,14 @@ from aws_wrapper.blue_green import (
     parse_rows,
     side_phase,
 )
-from aws_wrapper.errors import BlueGreenTimeoutError, GreenEndpointRejectedError, PropertyError
+from aws_wrapper.errors import (
+    BlueGreenTimeoutError,
+    GreenEndpointRejectedError,
+    LoginError,
+    PropertyError,
+)
 from aws_wrapper.hostinfo import HostInfo
+from aws_wrapper.plugins.auth import IAM_HOST
 from aws_wrapper.plugins.blue_green import (
     BG_CONNECT_TIMEOUT_MS,
     BG_ID,
@@ -465,8 +471,7 @@ class BlueGreenPlugin(BasePlugin):
                         host.host,
                         address,
                     )
-                pinned = props.copy(wrapper={PINNED_ADDRESS: (host.host, address)})
-                conn = self.service.connect(host, pinned, skip=self)
+                conn = self._connect_at(provider.routing, host, props, address)
                 self._held_since(started)
                 return conn
             # HOLD
@@ -489,6 +494,31 @@ class BlueGreenPlugin(BasePlugin):
             provider.wait_change(min(remaining, HOLD_POLL_S))
         self._held_since(started)
         return call()
+
+    def _connect_at(
+        self, routing: Routing, host: HostInfo, props: Properties, address: str
+    ) -> DriverConnection:
+        """A connection to ``host`` made at ``address`` (the name kept for TLS and IAM), through
+        the rest of the pipeline. After the switchover a green host may not take an IAM token
+        for the blue name yet: a refused login is tried once more with a token for its green
+        name (unless ``iam_host`` is set)."""
+        pinned = props.copy(wrapper={PINNED_ADDRESS: (host.host, address)})
+        try:
+            return self.service.connect(host, pinned, skip=self)
+        except Exception as e:
+            green = routing.green_names.get(host.host.lower())
+            login_refused = isinstance(e, LoginError) or self.service.is_login_error(e)
+            if green is None or not login_refused or props.is_set(IAM_HOST):
+                raise
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "blue/green deployment '%s': login to %s refused; again with a token for %s",
+                    self.bg_id,
+                    host.host,
+                    green,
+                )
+            again = pinned.copy(wrapper={IAM_HOST.name: green})
+            return self.service.connect(host, again, skip=self)
 
     def _held_since(self, started: float | None) -> None:
         if started is not None:
