@@ -433,6 +433,33 @@ def test_in_progress_holds_calls_and_connects_then_lets_them_go(
         conn.close()
 
 
+def test_suspended_blue_connect_is_held_then_lands_on_green(cluster: Cluster, driver: str) -> None:
+    """bg_suspend_new_blue_connections: a connect by the blue name during IN_PROGRESS waits,
+    and once POST comes it is made to the green host taking the name."""
+    status, conn, provider = fed(cluster, driver, bg_suspend_new_blue_connections=True)
+    blue_host = status["blue"]["cluster_host"]
+    try:
+        feed(provider, Phase.PREPARATION)
+        feed(provider, Phase.IN_PROGRESS)
+
+        def post_later() -> None:
+            sleep(0.4)
+            feed(provider, Phase.POST)
+
+        worker = spawn(post_later, name="post-later")
+        started = time.monotonic()
+        c = bg_connect(cluster, driver, provider.bg_id, host=blue_host)
+        held = time.monotonic() - started
+        worker.join(5)
+        try:
+            assert held >= 0.35
+            assert (instance_of(c)).endswith(status["suffix"])
+        finally:
+            c.close()
+    finally:
+        conn.close()
+
+
 def test_in_progress_hold_times_out(cluster: Cluster, driver: str) -> None:
     status, conn, provider = fed(cluster, driver, bg_connect_timeout_ms=300)
     try:

@@ -31,6 +31,7 @@ from typing import Any
 
 from aws_wrapper._compat import AEvent, AThreadLock, arun_blocking, await_event
 from aws_wrapper.addresses import dns_addresses, quick_addresses
+from aws_wrapper.forking import at_fork_in_child
 from aws_wrapper.blue_green import (
     PASS_THROUGH,
     Action,
@@ -89,6 +90,13 @@ HOLD_POLL_S = 0.1
 
 _warned: set[str] = set()
 _warned_lock = threading.Lock()
+
+
+@at_fork_in_child
+def _new_lock_after_fork() -> None:
+    """A lock held by another thread at the fork would stay held in the child."""
+    global _warned_lock
+    _warned_lock = threading.Lock()
 
 
 def _warn_once(bg_id: str, message: str) -> None:
@@ -397,6 +405,10 @@ class BlueGreenStatusProvider:
 
     async def release_resources(self) -> None:
         self.released = True
+        # nothing stays held by a provider that no longer watches
+        self.routing = PASS_THROUGH
+        self.hold_calls = False
+        self._changed.set()
         for monitor in self.monitors.values():
             await monitor.release_resources()
         _providers.forget(self)

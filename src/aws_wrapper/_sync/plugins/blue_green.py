@@ -53,6 +53,7 @@ from aws_wrapper.errors import (
     LoginError,
     PropertyError,
 )
+from aws_wrapper.forking import at_fork_in_child
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.plugins.auth import IAM_HOST
 from aws_wrapper.plugins.blue_green import (
@@ -91,6 +92,13 @@ HOLD_POLL_S = 0.1
 
 _warned: set[str] = set()
 _warned_lock = threading.Lock()
+
+
+@at_fork_in_child
+def _new_lock_after_fork() -> None:
+    """A lock held by another thread at the fork would stay held in the child."""
+    global _warned_lock
+    _warned_lock = threading.Lock()
 
 
 def _warn_once(bg_id: str, message: str) -> None:
@@ -399,6 +407,10 @@ class BlueGreenStatusProvider:
 
     def release_resources(self) -> None:
         self.released = True
+        # nothing stays held by a provider that no longer watches
+        self.routing = PASS_THROUGH
+        self.hold_calls = False
+        self._changed.set()
         for monitor in self.monitors.values():
             monitor.release_resources()
         _providers.forget(self)
