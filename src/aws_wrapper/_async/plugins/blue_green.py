@@ -31,7 +31,6 @@ from typing import Any
 
 from aws_wrapper._compat import AEvent, AThreadLock, arun_blocking, await_event
 from aws_wrapper.addresses import dns_addresses, quick_addresses
-from aws_wrapper.forking import at_fork_in_child
 from aws_wrapper.blue_green import (
     PASS_THROUGH,
     Action,
@@ -52,6 +51,7 @@ from aws_wrapper.errors import (
     LoginError,
     PropertyError,
 )
+from aws_wrapper.forking import at_fork_in_child
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.plugins.auth import IAM_HOST
 from aws_wrapper.plugins.blue_green import (
