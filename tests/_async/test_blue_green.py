@@ -1,6 +1,6 @@
 """``bg`` (blue/green deployments) on the devcluster, every driver, both engines, both trees:
-the status monitors against a real deployment (``cluster.bg_create()``), pass-through, one
-provider per deployment per scope, the monitors' own properties, release, missing metadata
+the status monitors against a real deployment (``cluster.bg_create()``) and without one,
+pass-through, one provider per deployment per scope, the monitors' own properties, release, missing metadata
 (a plain server; a real REVOKE), bad properties. Then the routing of each phase on real
 connections: the statuses a switchover would publish are fed to the provider (its monitors
 stopped), and connects and calls are held, pinned to recorded addresses or refused.
@@ -36,6 +36,11 @@ from aws_wrapper_devcluster import Cluster
 from tests.helpers import live_workers, run_coroutine, run_in_child
 
 from .cluster import instance_of
+
+ONE_PER_ENGINE = pytest.mark.parametrize("driver", ["psycopg", "aiomysql"])
+"""For the tests whose subject is not the driver (every driver connects through bg in
+test_created_phase_seen_by_both_monitors_and_pass_through): one driver per engine, so the
+deployments they create stay few."""
 
 FAST = {
     "bg_interval_baseline_ms": 100,
@@ -109,6 +114,19 @@ async def created(cluster: Cluster, driver: str) -> tuple[dict[str, Any], str, A
     return status, bg_id, conn
 
 
+async def watching(cluster: Cluster, driver: str) -> tuple[str, Any]:
+    """A connection through bg to the cluster without a deployment, once both monitors are
+    connected and have read the (empty) status."""
+    bg_id = new_bg_id()
+    conn = await bg_connect(cluster, driver, bg_id)
+    provider = provider_of(bg_id)
+    await wait_for(
+        lambda: all(m._conn is not None and m.polls >= 1 for m in provider.monitors.values())
+    )
+    assert provider.routing.phase is Phase.NOT_CREATED and provider.metadata_problem is None
+    return bg_id, conn
+
+
 # -- against a real deployment -----------------------------------------------------------------
 
 
@@ -152,10 +170,11 @@ async def test_created_phase_seen_by_both_monitors_and_pass_through(
     assert len(blue_green_providers()) == 1
 
 
+@ONE_PER_ENGINE
 async def test_one_provider_per_deployment_not_per_connection(
     cluster: Cluster, driver: str
 ) -> None:
-    _, bg_id, first = await created(cluster, driver)
+    bg_id, first = await watching(cluster, driver)
     other_id = new_bg_id()
     conns = [first]
     try:
@@ -168,7 +187,7 @@ async def test_one_provider_per_deployment_not_per_connection(
         for conn in conns[:4]:
             (plugin,) = [p for p in conn._service.manager.plugins if isinstance(p, BlueGreenPlugin)]
             assert plugin.provider is ours
-        await wait_for(lambda: theirs.routing.phase is Phase.CREATED)
+        await wait_for(lambda: all(m.polls >= 1 for m in theirs.monitors.values()))
         # two monitors per deployment, each with one connection so far
         workers = [w for w in live_workers("aws-wrapper-bg-") if bg_id in w]
         assert sorted(workers) == sorted(
@@ -180,12 +199,12 @@ async def test_one_provider_per_deployment_not_per_connection(
             await conn.close()
 
 
+@ONE_PER_ENGINE
 async def test_monitor_connections_get_the_prefixed_properties(
     cluster: Cluster, driver: str
 ) -> None:
     """``blue-green-monitoring-password`` goes to the monitors' connections only: a wrong one
     keeps them from ever connecting while the application's connection works."""
-    cluster.bg_create()
     bg_id = new_bg_id()
     conn = await bg_connect(cluster, driver, bg_id, **{"blue-green-monitoring-password": "wrong"})
     try:
@@ -203,13 +222,15 @@ async def test_monitor_connections_get_the_prefixed_properties(
     conn = await bg_connect(cluster, driver, bg_id, **{"blue-green-monitoring-password": password})
     try:
         provider = provider_of(bg_id)
-        await wait_for(lambda: provider.routing.phase is Phase.CREATED)
+        await wait_for(lambda: all(m.polls >= 1 for m in provider.monitors.values()))
+        assert all(m.connections_opened >= 1 for m in provider.monitors.values())
     finally:
         await conn.close()
 
 
+@ONE_PER_ENGINE
 async def test_a_forked_child_starts_its_own_provider(cluster: Cluster, driver: str) -> None:
-    _, bg_id, conn = await created(cluster, driver)
+    bg_id, conn = await watching(cluster, driver)
     try:
         parent = provider_of(bg_id)
         parent_conns = [m._conn for m in parent.monitors.values()]
@@ -220,7 +241,7 @@ async def test_a_forked_child_starts_its_own_provider(cluster: Cluster, driver: 
             try:
                 provider = provider_of(bg_id)
                 assert provider is not parent
-                await wait_for(lambda: provider.routing.phase is Phase.CREATED)
+                await wait_for(lambda: all(m.polls >= 1 for m in provider.monitors.values()))
                 assert await select_one(mine) == 1
             finally:
                 await mine.close()
@@ -233,16 +254,17 @@ async def test_a_forked_child_starts_its_own_provider(cluster: Cluster, driver: 
         polls = parent.monitors[Role.BLUE].polls
         await wait_for(lambda: parent.monitors[Role.BLUE].polls > polls + 2)
         assert [m._conn for m in parent.monitors.values()] == parent_conns
-        assert parent.routing.phase is Phase.CREATED
+        assert parent.metadata_problem is None
         assert await select_one(conn) == 1
     finally:
         await conn.close()
 
 
+@ONE_PER_ENGINE
 async def test_one_provider_per_event_loop(cluster: Cluster, driver: str) -> None:
     """In async code a connection on another event loop (another thread) gets that loop's provider;
     blocking code: one per process, whatever the thread."""
-    _, bg_id, conn = await created(cluster, driver)
+    bg_id, conn = await watching(cluster, driver)
     ours = provider_of(bg_id)
 
     async def elsewhere() -> tuple[int, bool]:
@@ -272,8 +294,9 @@ async def test_one_provider_per_event_loop(cluster: Cluster, driver: str) -> Non
         await conn.close()
 
 
+@ONE_PER_ENGINE
 async def test_release_resources_stops_the_monitors(cluster: Cluster, driver: str) -> None:
-    _, bg_id, conn = await created(cluster, driver)
+    bg_id, conn = await watching(cluster, driver)
     provider = provider_of(bg_id)
     monitors = list(provider.monitors.values())
     await conn.close()
@@ -325,6 +348,7 @@ async def _admin_execute(cluster: Cluster, sql: str) -> None:
         await conn.close()
 
 
+@ONE_PER_ENGINE
 async def test_no_permission_one_warning_and_pass_through(
     cluster: Cluster, driver: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -340,7 +364,6 @@ async def test_no_permission_one_warning_and_pass_through(
     else:
         revoke = f"REVOKE SELECT ON mysql.rds_topology FROM '{user}'@'%'"
         grant = f"GRANT SELECT ON mysql.rds_topology TO '{user}'@'%'"
-    cluster.bg_create()
     await _admin_execute(cluster, revoke)
     try:
         bg_id = new_bg_id()
@@ -364,6 +387,7 @@ async def test_no_permission_one_warning_and_pass_through(
     assert ("EXECUTE ON FUNCTION" if pg else "SELECT ON mysql.rds_topology") in mine[0]
 
 
+@ONE_PER_ENGINE
 @pytest.mark.parametrize(
     ("name", "bad"),
     [
@@ -417,6 +441,7 @@ def feed(provider: Any, phase: Phase, blue_now: dict[str, Any] | None = None) ->
     provider.report(side_report(provider, Role.GREEN, phase))
 
 
+@ONE_PER_ENGINE
 async def test_in_progress_holds_calls_and_connects_then_lets_them_go(
     cluster: Cluster, driver: str
 ) -> None:
@@ -442,6 +467,7 @@ async def test_in_progress_holds_calls_and_connects_then_lets_them_go(
         await conn.close()
 
 
+@ONE_PER_ENGINE
 async def test_suspended_blue_connect_is_held_then_lands_on_green(
     cluster: Cluster, driver: str
 ) -> None:
@@ -471,6 +497,7 @@ async def test_suspended_blue_connect_is_held_then_lands_on_green(
         await conn.close()
 
 
+@ONE_PER_ENGINE
 async def test_in_progress_hold_times_out(cluster: Cluster, driver: str) -> None:
     status, conn, provider = await fed(cluster, driver, bg_connect_timeout_ms=300)
     try:
@@ -492,6 +519,7 @@ async def test_in_progress_hold_times_out(cluster: Cluster, driver: str) -> None
         await conn.close()
 
 
+@ONE_PER_ENGINE
 async def test_blue_names_go_to_recorded_addresses_keeping_the_name(
     cluster: Cluster, driver: str
 ) -> None:
@@ -547,6 +575,7 @@ async def test_blue_names_go_to_recorded_addresses_keeping_the_name(
         await conn.close()
 
 
+@ONE_PER_ENGINE
 async def test_rollback_goes_back_to_pass_through(cluster: Cluster, driver: str) -> None:
     status, conn, provider = await fed(cluster, driver)
     green_host = status["green"]["cluster_host"]

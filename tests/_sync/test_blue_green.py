@@ -1,8 +1,8 @@
 # WARNING: generated file, DO NOT EDIT. Source: tests/_async/test_blue_green.py
 # Change the async source (or the maps in tools/unasync_build.py), then `make generate`.
 """``bg`` (blue/green deployments) on the devcluster, every driver, both engines, both trees:
-the status monitors against a real deployment (``cluster.bg_create()``), pass-through, one
-provider per deployment per scope, the monitors' own properties, release, missing metadata
+the status monitors against a real deployment (``cluster.bg_create()``) and without one,
+pass-through, one provider per deployment per scope, the monitors' own properties, release, missing metadata
 (a plain server; a real REVOKE), bad properties. Then the routing of each phase on real
 connections: the statuses a switchover would publish are fed to the provider (its monitors
 stopped), and connects and calls are held, pinned to recorded addresses or refused.
@@ -38,6 +38,11 @@ from aws_wrapper_devcluster import Cluster
 from tests.helpers import live_workers, run_in_child
 
 from .cluster import instance_of
+
+ONE_PER_ENGINE = pytest.mark.parametrize("driver", ["psycopg", "pymysql"])
+"""For the tests whose subject is not the driver (every driver connects through bg in
+test_created_phase_seen_by_both_monitors_and_pass_through): one driver per engine, so the
+deployments they create stay few."""
 
 FAST = {
     "bg_interval_baseline_ms": 100,
@@ -111,6 +116,17 @@ def created(cluster: Cluster, driver: str) -> tuple[dict[str, Any], str, Any]:
     return status, bg_id, conn
 
 
+def watching(cluster: Cluster, driver: str) -> tuple[str, Any]:
+    """A connection through bg to the cluster without a deployment, once both monitors are
+    connected and have read the (empty) status."""
+    bg_id = new_bg_id()
+    conn = bg_connect(cluster, driver, bg_id)
+    provider = provider_of(bg_id)
+    wait_for(lambda: all(m._conn is not None and m.polls >= 1 for m in provider.monitors.values()))
+    assert provider.routing.phase is Phase.NOT_CREATED and provider.metadata_problem is None
+    return bg_id, conn
+
+
 # -- against a real deployment -----------------------------------------------------------------
 
 
@@ -154,8 +170,9 @@ def test_created_phase_seen_by_both_monitors_and_pass_through(
     assert len(blue_green_providers()) == 1
 
 
+@ONE_PER_ENGINE
 def test_one_provider_per_deployment_not_per_connection(cluster: Cluster, driver: str) -> None:
-    _, bg_id, first = created(cluster, driver)
+    bg_id, first = watching(cluster, driver)
     other_id = new_bg_id()
     conns = [first]
     try:
@@ -168,7 +185,7 @@ def test_one_provider_per_deployment_not_per_connection(cluster: Cluster, driver
         for conn in conns[:4]:
             (plugin,) = [p for p in conn._service.manager.plugins if isinstance(p, BlueGreenPlugin)]
             assert plugin.provider is ours
-        wait_for(lambda: theirs.routing.phase is Phase.CREATED)
+        wait_for(lambda: all(m.polls >= 1 for m in theirs.monitors.values()))
         # two monitors per deployment, each with one connection so far
         workers = [w for w in live_workers("aws-wrapper-bg-") if bg_id in w]
         assert sorted(workers) == sorted(
@@ -180,10 +197,10 @@ def test_one_provider_per_deployment_not_per_connection(cluster: Cluster, driver
             conn.close()
 
 
+@ONE_PER_ENGINE
 def test_monitor_connections_get_the_prefixed_properties(cluster: Cluster, driver: str) -> None:
     """``blue-green-monitoring-password`` goes to the monitors' connections only: a wrong one
     keeps them from ever connecting while the application's connection works."""
-    cluster.bg_create()
     bg_id = new_bg_id()
     conn = bg_connect(cluster, driver, bg_id, **{"blue-green-monitoring-password": "wrong"})
     try:
@@ -201,13 +218,15 @@ def test_monitor_connections_get_the_prefixed_properties(cluster: Cluster, drive
     conn = bg_connect(cluster, driver, bg_id, **{"blue-green-monitoring-password": password})
     try:
         provider = provider_of(bg_id)
-        wait_for(lambda: provider.routing.phase is Phase.CREATED)
+        wait_for(lambda: all(m.polls >= 1 for m in provider.monitors.values()))
+        assert all(m.connections_opened >= 1 for m in provider.monitors.values())
     finally:
         conn.close()
 
 
+@ONE_PER_ENGINE
 def test_a_forked_child_starts_its_own_provider(cluster: Cluster, driver: str) -> None:
-    _, bg_id, conn = created(cluster, driver)
+    bg_id, conn = watching(cluster, driver)
     try:
         parent = provider_of(bg_id)
         parent_conns = [m._conn for m in parent.monitors.values()]
@@ -218,7 +237,7 @@ def test_a_forked_child_starts_its_own_provider(cluster: Cluster, driver: str) -
             try:
                 provider = provider_of(bg_id)
                 assert provider is not parent
-                wait_for(lambda: provider.routing.phase is Phase.CREATED)
+                wait_for(lambda: all(m.polls >= 1 for m in provider.monitors.values()))
                 assert select_one(mine) == 1
             finally:
                 mine.close()
@@ -231,16 +250,17 @@ def test_a_forked_child_starts_its_own_provider(cluster: Cluster, driver: str) -
         polls = parent.monitors[Role.BLUE].polls
         wait_for(lambda: parent.monitors[Role.BLUE].polls > polls + 2)
         assert [m._conn for m in parent.monitors.values()] == parent_conns
-        assert parent.routing.phase is Phase.CREATED
+        assert parent.metadata_problem is None
         assert select_one(conn) == 1
     finally:
         conn.close()
 
 
+@ONE_PER_ENGINE
 def test_one_provider_per_event_loop(cluster: Cluster, driver: str) -> None:
     """In async code a connection on another event loop (another thread) gets that loop's provider;
     blocking code: one per process, whatever the thread."""
-    _, bg_id, conn = created(cluster, driver)
+    bg_id, conn = watching(cluster, driver)
     ours = provider_of(bg_id)
 
     def elsewhere() -> tuple[int, bool]:
@@ -263,8 +283,9 @@ def test_one_provider_per_event_loop(cluster: Cluster, driver: str) -> None:
         conn.close()
 
 
+@ONE_PER_ENGINE
 def test_release_resources_stops_the_monitors(cluster: Cluster, driver: str) -> None:
-    _, bg_id, conn = created(cluster, driver)
+    bg_id, conn = watching(cluster, driver)
     provider = provider_of(bg_id)
     monitors = list(provider.monitors.values())
     conn.close()
@@ -316,6 +337,7 @@ def _admin_execute(cluster: Cluster, sql: str) -> None:
         conn.close()
 
 
+@ONE_PER_ENGINE
 def test_no_permission_one_warning_and_pass_through(
     cluster: Cluster, driver: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -331,7 +353,6 @@ def test_no_permission_one_warning_and_pass_through(
     else:
         revoke = f"REVOKE SELECT ON mysql.rds_topology FROM '{user}'@'%'"
         grant = f"GRANT SELECT ON mysql.rds_topology TO '{user}'@'%'"
-    cluster.bg_create()
     _admin_execute(cluster, revoke)
     try:
         bg_id = new_bg_id()
@@ -355,6 +376,7 @@ def test_no_permission_one_warning_and_pass_through(
     assert ("EXECUTE ON FUNCTION" if pg else "SELECT ON mysql.rds_topology") in mine[0]
 
 
+@ONE_PER_ENGINE
 @pytest.mark.parametrize(
     ("name", "bad"),
     [
@@ -408,6 +430,7 @@ def feed(provider: Any, phase: Phase, blue_now: dict[str, Any] | None = None) ->
     provider.report(side_report(provider, Role.GREEN, phase))
 
 
+@ONE_PER_ENGINE
 def test_in_progress_holds_calls_and_connects_then_lets_them_go(
     cluster: Cluster, driver: str
 ) -> None:
@@ -433,6 +456,7 @@ def test_in_progress_holds_calls_and_connects_then_lets_them_go(
         conn.close()
 
 
+@ONE_PER_ENGINE
 def test_suspended_blue_connect_is_held_then_lands_on_green(cluster: Cluster, driver: str) -> None:
     """bg_suspend_new_blue_connections: a connect by the blue name during IN_PROGRESS waits,
     and once POST comes it is made to the green host taking the name."""
@@ -460,6 +484,7 @@ def test_suspended_blue_connect_is_held_then_lands_on_green(cluster: Cluster, dr
         conn.close()
 
 
+@ONE_PER_ENGINE
 def test_in_progress_hold_times_out(cluster: Cluster, driver: str) -> None:
     status, conn, provider = fed(cluster, driver, bg_connect_timeout_ms=300)
     try:
@@ -481,6 +506,7 @@ def test_in_progress_hold_times_out(cluster: Cluster, driver: str) -> None:
         conn.close()
 
 
+@ONE_PER_ENGINE
 def test_blue_names_go_to_recorded_addresses_keeping_the_name(
     cluster: Cluster, driver: str
 ) -> None:
@@ -536,6 +562,7 @@ def test_blue_names_go_to_recorded_addresses_keeping_the_name(
         conn.close()
 
 
+@ONE_PER_ENGINE
 def test_rollback_goes_back_to_pass_through(cluster: Cluster, driver: str) -> None:
     status, conn, provider = fed(cluster, driver)
     green_host = status["green"]["cluster_host"]
