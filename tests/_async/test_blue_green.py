@@ -1,10 +1,10 @@
 """``bg`` (blue/green deployments) on the devcluster, every driver, both engines, both trees:
 the status monitors against a real deployment (``cluster.bg_create()``) and without one,
-pass-through, one provider per deployment per scope, the monitors' own properties, release, missing metadata
-(a plain server; a real REVOKE), bad properties. Then the routing of each phase on real
-connections: the statuses a switchover would publish are fed to the provider (its monitors
-stopped), and connects and calls are held, pinned to recorded addresses or refused.
-The phase logic itself: tests/test_blue_green_phases.py."""
+pass-through, one provider per deployment per scope, the monitors' own properties, release,
+missing metadata (a plain server; a real REVOKE), bad properties. Then the routing of each
+phase on real connections: the statuses a switchover would publish are fed to the provider
+(its monitors stopped), and connects and calls are held, pinned to recorded addresses or
+refused. The phase logic itself: tests/test_blue_green_phases.py."""
 
 from __future__ import annotations
 
@@ -279,7 +279,8 @@ async def test_one_provider_per_event_loop(cluster: Cluster, driver: str) -> Non
 
     def in_a_thread() -> tuple[int, bool]:
         if AIO:
-            return run_coroutine(elsewhere)
+            found: tuple[int, bool] = run_coroutine(elsewhere)
+            return found
         return elsewhere()
 
     try:
