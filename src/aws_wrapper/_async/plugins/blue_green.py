@@ -273,7 +273,8 @@ class SideMonitor(HostConnectionWorker):
         return True
 
     async def _resolve(self, host: str) -> str | None:
-        """The address ``host`` resolves to now (the name resolver's, else DNS off the loop)."""
+        """The address ``host`` resolves to now: the name resolver's, else DNS (in async code
+        in the offload pool, never on the event loop)."""
         found = quick_addresses(host, self.port)
         if found is None:
             found = await arun_blocking(dns_addresses, host, self.port)
@@ -281,7 +282,8 @@ class SideMonitor(HostConnectionWorker):
 
 
 class BlueGreenStatusProvider:
-    """The status of one deployment for every connection of this process (event loop)."""
+    """The status of one deployment for every connection of this process (of this event loop
+    in async code)."""
 
     def __init__(
         self, bg_id: str, host: HostInfo, service: PluginService, props: Properties
