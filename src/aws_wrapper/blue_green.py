@@ -19,8 +19,10 @@ CREATED        AVAILABLE                       nothing: pass-through (addresses 
 PREPARATION    SWITCHOVER_INITIATED            blue names connect to blue's recorded address
 IN_PROGRESS    SWITCHOVER_IN_PROGRESS          new connects to green names held; blue names:
                                                held with bg_suspend_new_blue_connections, else
-                                               to blue's recorded address; calls on blue and
-                                               green connections held (bg_connect_timeout_ms)
+                                               to blue's recorded address (held when blue
+                                               refuses them, in PREPARATION too); calls on
+                                               blue and green connections held
+                                               (bg_connect_timeout_ms)
 POST           SWITCHOVER_IN_POST_PROCESSING   blue names connect to the new (green) hosts'
                                                recorded addresses until DNS has caught up;
                                                green names rejected
@@ -117,9 +119,21 @@ def _first_label(host: str) -> str:
     return host.split(".", 1)[0]
 
 
+_OLD = "-old1"
+
+
 def is_old(host: str) -> bool:
     """An endpoint of the old blue side after a switchover (``-old1`` on the first label)."""
-    return _first_label(host).endswith("-old1")
+    return _first_label(host).endswith(_OLD)
+
+
+def unold(host: str) -> str:
+    """The name an old blue endpoint had before the switchover (``app-old1.cluster-...`` ->
+    ``app.cluster-...``); other names unchanged."""
+    first, dot, rest = host.lower().partition(".")
+    if first.endswith(_OLD):
+        first = first[: -len(_OLD)]
+    return f"{first}{dot}{rest}"
 
 
 _GREEN_SUFFIX = re.compile(r"-green-[a-z0-9]{6}$")
@@ -212,6 +226,15 @@ class Routing:
 
     def holds_calls_on(self, host: str | None) -> bool:
         return self.hold_calls and host is not None and host.lower() in self.roles
+
+    def is_old_blue(self, host: str) -> bool:
+        """``host`` is an endpoint of old blue after this switchover's renames
+        (``<blue name>-old1``, POST and later, not rolled back): read-only, going away."""
+        return (
+            self.phase >= Phase.POST
+            and is_old(host)
+            and self.roles.get(unold(host)) is Role.BLUE
+        )
 
 
 PASS_THROUGH = Routing()

@@ -463,6 +463,7 @@ async def test_in_progress_holds_calls_and_connects_then_lets_them_go(
         held = time.monotonic() - started
         await worker.join(5)
         assert held >= 0.35 and plugin.last_hold_s >= 0.35
+        assert held < 0.9  # and promptly let go once the phase has moved on
         assert provider.routing.phase is Phase.POST and not provider.hold_calls
     finally:
         await conn.close()
@@ -494,6 +495,45 @@ async def test_suspended_blue_connect_is_held_then_lands_on_green(
             assert (await instance_of(c)).endswith(status["suffix"])
         finally:
             await c.close()
+    finally:
+        await conn.close()
+
+
+@ONE_PER_ENGINE
+async def test_blue_refusing_connects_in_progress_holds_them_until_post(
+    cluster: Cluster, driver: str
+) -> None:
+    """Without bg_suspend_new_blue_connections a blue name goes to blue's recorded address in
+    IN_PROGRESS; blue refuses connections then: the connect is held (not failed) until the
+    phase moves on, and made where POST sends it (the green host taking the name)."""
+    status, conn, provider = await fed(cluster, driver)
+    blue_host = status["blue"]["cluster_host"]
+    try:
+        feed(provider, Phase.PREPARATION)
+        feed(provider, Phase.IN_PROGRESS)
+        await arun_blocking(cluster.reject, cluster.writer)  # blue takes no connections
+
+        async def post_later() -> None:
+            await asleep(0.5)
+            feed(provider, Phase.POST)
+
+        worker = aspawn(post_later, name="post-later")
+        started = time.monotonic()
+        c = await bg_connect(cluster, driver, provider.bg_id, host=blue_host)
+        held = time.monotonic() - started
+        await worker.join(5)
+        try:
+            assert 0.45 <= held < 1.5
+            assert (await instance_of(c)).endswith(status["suffix"])
+        finally:
+            await c.close()
+        # a login error is not held: it fails at once
+        feed(provider, Phase.IN_PROGRESS)  # (a rollback to IN_PROGRESS: blue names to blue)
+        await arun_blocking(cluster.heal)
+        started = time.monotonic()
+        with pytest.raises(aw.LoginError):
+            await bg_connect(cluster, driver, provider.bg_id, host=blue_host, password="wrong")
+        assert time.monotonic() - started < 0.5
     finally:
         await conn.close()
 

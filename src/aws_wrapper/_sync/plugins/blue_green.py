@@ -49,6 +49,7 @@ from aws_wrapper.blue_green import (
 )
 from aws_wrapper.errors import (
     BlueGreenTimeoutError,
+    ConnectError,
     GreenEndpointRejectedError,
     LoginError,
     PropertyError,
@@ -465,9 +466,16 @@ class BlueGreenPlugin(BasePlugin):
                 return call()
         started: float | None = None
         while True:
-            action, address = provider.routing.connect_action(host.host)
-            if action is Action.PASS:
-                break
+            routing = provider.routing
+            action, address = routing.connect_action(host.host)
+            if not is_initial and routing.is_old_blue(host.host):
+                # failover (or read/write splitting) heading for old blue: its topology was
+                # read there through a blue name DNS still gives old blue's address
+                raise ConnectError(
+                    f"blue/green deployment '{self.bg_id}': {host.host} is old blue after "
+                    "the switchover (read-only, going away): not connecting there",
+                    host.url,
+                )
             if action is Action.REJECT:
                 raise GreenEndpointRejectedError(
                     f"blue/green deployment '{self.bg_id}': {host.host} is a green endpoint of "
@@ -475,39 +483,80 @@ class BlueGreenPlugin(BasePlugin):
                     "(original) name, which now reaches the new hosts",
                     host.host,
                 )
-            if action is Action.SUBSTITUTE:
-                assert address is not None
-                if logger.isEnabledFor(logging.DEBUG):
-                    logger.debug(
-                        "blue/green deployment '%s' (%s): connecting to %s at %s",
-                        self.bg_id,
-                        provider.routing.phase.name,
-                        host.host,
-                        address,
-                    )
-                conn = self._connect_at(provider.routing, host, props, address)
-                self._held_since(started)
-                return conn
-            # HOLD
-            now = time.monotonic()
-            if started is None:
-                started = now
-                if logger.isEnabledFor(logging.DEBUG):
-                    logger.debug(
-                        "blue/green deployment '%s': switchover in progress: connect to %s held",
-                        self.bg_id,
-                        host.host,
-                    )
-            remaining = started + self.timeout_s - now
-            if remaining <= 0:
-                raise BlueGreenTimeoutError(
-                    f"blue/green deployment '{self.bg_id}': the switchover was still in "
-                    f"progress after {self.timeout_s * 1000:.0f} ms (bg_connect_timeout_ms): "
-                    f"connect to {host.host} not made; try again later"
+            if action is Action.HOLD:
+                started = self._hold_connect(host, started)
+                provider.wait_change(min(started + self.timeout_s - time.monotonic(), HOLD_POLL_S))
+                continue
+            try:
+                if action is Action.SUBSTITUTE:
+                    assert address is not None
+                    if logger.isEnabledFor(logging.DEBUG):
+                        logger.debug(
+                            "blue/green deployment '%s' (%s): connecting to %s at %s",
+                            self.bg_id,
+                            routing.phase.name,
+                            host.host,
+                            address,
+                        )
+                    conn = self._connect_at(routing, host, props, address)
+                else:
+                    conn = call()
+            except Exception as e:
+                if not self._blue_refused(routing, host, e):
+                    raise
+                # blue stops taking connections when the switchover begins: the connect
+                # waits for the next phase (then goes where that phase says) instead of
+                # failing
+                started = self._hold_connect(host, started, e)
+                self._wait_routing_change(provider, routing, started)
+                continue
+            self._held_since(started)
+            return conn
+
+    def _hold_connect(
+        self, host: HostInfo, started: float | None, error: Exception | None = None
+    ) -> float:
+        """A connect held (again): when it started; BlueGreenTimeoutError once held for
+        ``bg_connect_timeout_ms``."""
+        now = time.monotonic()
+        if started is None:
+            started = now
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "blue/green deployment '%s': switchover in progress: connect to %s held%s",
+                    self.bg_id,
+                    host.host,
+                    f" (blue refused it: {_first_line(error)})" if error is not None else "",
                 )
+        if started + self.timeout_s - now <= 0:
+            raise BlueGreenTimeoutError(
+                f"blue/green deployment '{self.bg_id}': the switchover was still in "
+                f"progress after {self.timeout_s * 1000:.0f} ms (bg_connect_timeout_ms): "
+                f"connect to {host.host} not made; try again later"
+            ) from error
+        return started
+
+    def _blue_refused(self, routing: Routing, host: HostInfo, error: Exception) -> bool:
+        """A connect to a blue host failed for want of a server while the switchover is
+        under way (PREPARATION, IN_PROGRESS): blue has stopped taking connections."""
+        if routing.phase not in (Phase.PREPARATION, Phase.IN_PROGRESS):
+            return False
+        if routing.role_of(host.host) is not Role.BLUE:
+            return False
+        if isinstance(error, LoginError) or self.service.is_login_error(error):
+            return False
+        return isinstance(error, ConnectError) or self.service.is_network_error(error)
+
+    def _wait_routing_change(
+        self, provider: BlueGreenStatusProvider, routing: Routing, started: float
+    ) -> None:
+        """Until the provider's routing is no longer ``routing`` (at most until the hold's
+        deadline)."""
+        while provider.routing is routing and not provider.released:
+            remaining = started + self.timeout_s - time.monotonic()
+            if remaining <= 0:
+                return  # the caller's next _hold_connect raises
             provider.wait_change(min(remaining, HOLD_POLL_S))
-        self._held_since(started)
-        return call()
 
     def _connect_at(
         self, routing: Routing, host: HostInfo, props: Properties, address: str
