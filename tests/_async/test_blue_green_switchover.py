@@ -38,7 +38,8 @@ from aws_wrapper_devcluster import Cluster
 from .cluster import ENGINE_OF, instance_of
 
 WORKERS = 20 if AIO else 8
-"""Writers per workload (both workloads run side by side in one switchover)."""
+"""Writers per workload (both workloads run side by side in one switchover); the odd ones
+connect afresh for every row."""
 PROBES = 3
 """New connections started the moment the switchover is IN_PROGRESS."""
 
@@ -67,6 +68,18 @@ READ_ONLY = re.compile(r"read.only", re.IGNORECASE)
 
 def one_per_engine() -> pytest.MarkDecorator:
     return pytest.mark.parametrize("driver", ["psycopg", "aiomysql"])
+
+
+PINNED_PROBES = pytest.mark.xfail(
+    strict=True,
+    reason="failover_v2's topology monitor keeps its panic-mode probe connections across "
+    "rounds: opened by the blue names during the DNS lag, they stay on old blue (a reader, "
+    "innodb_read_only) after DNS has moved, so no writer is found within failover_timeout_sec "
+    "(FailoverFailedError after 20 s, both workloads). Needs the topology_monitor.py fix "
+    "(issue 18 notes): then remove this mark.",
+)
+"""MariaDB only: on PostgreSQL old blue is not in recovery, so the monitor adopts it as the
+writer (the bg plugin keeps failover's connects off it; failover_v2 alone lands there)."""
 
 
 def new_bg_id() -> str:
@@ -131,7 +144,9 @@ async def discard(conn: AsyncAwsWrapperConnection | None) -> None:
 async def writer(load: Workload, driver: str, n: int) -> None:
     """Connect if needed, insert a row with a new id, commit; again, until told to stop. An
     error other than failover's (the connection replaced) drops the connection, as a pool
-    would."""
+    would. Odd-numbered writers connect afresh for every row (short-lived clients: they
+    meet the DNS of the moment)."""
+    fresh = n % 2 == 1
     conn: AsyncAwsWrapperConnection | None = None
     next_id = (n + 1) * 1_000_000
     try:
@@ -145,6 +160,9 @@ async def writer(load: Workload, driver: str, n: int) -> None:
                 await conn.commit()
                 load.acked.append(next_id)
                 load.ack_times[n].append(time.monotonic())
+                if fresh:
+                    await discard(conn)
+                    conn = None
             except Exception as e:  # recorded, judged by the test
                 load.errors.append((type(e).__name__, first_line(e)))
                 if READ_ONLY.search(str(e)):
@@ -176,11 +194,14 @@ async def wait_for(what: Any, timeout: float = 20.0, message: str = "timed out")
         await asleep(0.02)
 
 
-async def ids_in(driver: str, params: dict[str, Any], table: str) -> tuple[set[int], str]:
-    """The ids in ``table`` and the instance that answered."""
+async def ids_in(
+    driver: str, params: dict[str, Any], table: str, identify: bool = True
+) -> tuple[set[int], str | None]:
+    """The ids in ``table`` and (``identify``) the instance that answered (a MariaDB server
+    reached directly, not through the devcluster's relay, has no ``@@aurora_server_id``)."""
     conn = await aw.connect(driver=driver, **{**params, "plugins": ""})
     try:
-        where = await instance_of(conn)
+        where = await instance_of(conn) if identify else None
         cur = await conn.execute(f"SELECT id FROM {table}")
         found = {int(r[0]) for r in await cur.fetchall()}
         await conn.rollback()
@@ -204,6 +225,7 @@ class Probe:
     error: str | None = None
     row: int | None = None
     conn: AsyncAwsWrapperConnection | None = None
+    instance: str | None = None
 
 
 async def probe(p: Probe, driver: str, params: dict[str, Any], table: str, row: int) -> None:
@@ -222,7 +244,7 @@ async def probe(p: Probe, driver: str, params: dict[str, Any], table: str, row: 
 # -- the switchover under load ------------------------------------------------------------------
 
 
-@one_per_engine()
+@pytest.mark.parametrize("driver", ["psycopg", pytest.param("aiomysql", marks=PINNED_PROBES)])
 async def test_writers_across_a_switchover_bg_beside_failover_alone(
     request: pytest.FixtureRequest, driver: str
 ) -> None:
@@ -300,6 +322,13 @@ async def test_writers_across_a_switchover_bg_beside_failover_alone(
         await stop(plain)
         for w in probe_workers:
             await w.join(30)
+        for p in probes:  # where each probe is, now that the renames are done
+            if p.conn is not None:
+                try:
+                    p.instance = await instance_of(p.conn)
+                except aw.Error as e:
+                    p.error = p.error or f"{type(e).__name__}: {first_line(e)}"
+                await discard(p.conn)
         watching["on"] = False
         await watcher.join(5)
         await discard(idle)
@@ -332,6 +361,8 @@ async def test_writers_across_a_switchover_bg_beside_failover_alone(
     offsets = [(ph.name, round(t - began, 2)) for ph, t in phases]
     print(f"\n[{engine} {'aio' if AIO else 'sync'} x{WORKERS}] switchover {ended - began:.1f} s")
     print(f"  provider phases (s from start): {offsets}")
+    events = [(e["event"], round(e["offset_s"], 2)) for e in switchover["events"]]
+    print(f"  devcluster steps (s from its start): {events}")
     for name, f in figures.items():
         print(f"  {name}: {f}")
     print(f"  held call: {held_call}")
@@ -350,8 +381,9 @@ async def test_writers_across_a_switchover_bg_beside_failover_alone(
     on_green, where = await ids_in(driver, cluster.conn_params(), bg.table)
     assert where in green_now, (where, green_now)  # the blue name is green's now
     assert not expected - on_green, sorted(expected - on_green)[:10]
-    direct, where = await ids_in(driver, cluster.direct_params(green_writer), bg.table)
-    assert where == now_names[green_writer]
+    pg = engine == "pg"
+    direct, where = await ids_in(driver, cluster.direct_params(green_writer), bg.table, pg)
+    assert where == (now_names[green_writer] if pg else None)
     assert not expected - direct
 
     # the probes: held while IN_PROGRESS, then made to green
@@ -361,9 +393,7 @@ async def test_writers_across_a_switchover_bg_beside_failover_alone(
     for p in probes:
         assert p.error is None and p.row is not None, p.error
         assert p.connected >= left[0] - 0.05, (p.connected - began, offsets)
-        assert p.conn is not None
-        assert await instance_of(p.conn) in green_now
-        await discard(p.conn)
+        assert p.instance in green_now, p.instance
     # the call held across IN_PROGRESS went on promptly once the phase ended
     assert held_call["held_s"] > 0
     hold_end = held_call["started"] + held_call["held_s"]
