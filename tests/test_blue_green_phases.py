@@ -21,6 +21,7 @@ from aws_wrapper.blue_green import (
     is_old,
     parse_rows,
     side_phase,
+    unold,
 )
 
 DOMAIN = "abc123.us-east-1.rds.amazonaws.com"
@@ -117,6 +118,37 @@ def test_green_and_old_names() -> None:
     assert blue_name_of(GREEN_INSTANCE) == BLUE_INSTANCE
     assert blue_name_of(BLUE_CLUSTER) == BLUE_CLUSTER
     assert is_old(f"db-1-old1.{DOMAIN}") and not is_old(BLUE_INSTANCE)
+    assert unold(f"db-1-old1.{DOMAIN}") == f"db-1.{DOMAIN}"
+    assert unold(f"APP-old1.cluster-{DOMAIN}") == BLUE_CLUSTER
+    assert unold(BLUE_INSTANCE) == BLUE_INSTANCE
+
+
+OLD_CLUSTER = f"app-old1.cluster-{DOMAIN}"
+OLD_INSTANCE = f"db-2-old1.{DOMAIN}"
+
+
+def test_old_blue_names_are_known_as_such_from_post_on_only() -> None:
+    """After the renames old blue carries ``-old1`` names (failover's topology, read there
+    through a stale blue name, leads to them): known as old blue from POST on, not before,
+    not after a rollback, and only for this deployment's blue names."""
+    t = tracker()
+    both(t, Phase.CREATED)
+    both(t, Phase.PREPARATION)
+    both(t, Phase.IN_PROGRESS)
+    assert not t.routing.is_old_blue(OLD_CLUSTER)
+    both(t, Phase.POST)
+    r = t.routing
+    assert r.is_old_blue(OLD_CLUSTER) and r.is_old_blue(OLD_INSTANCE.upper())
+    assert not r.is_old_blue(BLUE_CLUSTER) and not r.is_old_blue(GREEN_INSTANCE)
+    assert not r.is_old_blue(f"other-old1.{DOMAIN}")  # not one of this deployment's names
+    assert r.connect_action(OLD_CLUSTER) == (Action.PASS, None)  # the plugin decides by kind
+    both(t, Phase.COMPLETED, blue=BLUE_MOVED, green=GREEN_GONE)
+    assert t.finished and t.routing.is_old_blue(OLD_INSTANCE)
+    rolled = tracker()
+    both(rolled, Phase.CREATED)
+    both(rolled, Phase.IN_PROGRESS)
+    both(rolled, Phase.CREATED)
+    assert not rolled.routing.is_old_blue(OLD_CLUSTER)
 
 
 def test_the_side_phase_comes_from_its_cluster_endpoint_never_an_old_one() -> None:

@@ -230,10 +230,9 @@ class Routing:
     def is_old_blue(self, host: str) -> bool:
         """``host`` is an endpoint of old blue after this switchover's renames
         (``<blue name>-old1``, POST and later, not rolled back): read-only, going away."""
+        name = host.lower()
         return (
-            self.phase >= Phase.POST
-            and is_old(host)
-            and self.roles.get(unold(host)) is Role.BLUE
+            self.phase >= Phase.POST and is_old(name) and self.roles.get(unold(name)) is Role.BLUE
         )
 
 

@@ -347,7 +347,7 @@ def test_writers_across_a_switchover_bg_beside_failover_alone(
         ]
         for load in (bg, plain)
     }
-    figures = {
+    figures: dict[str, dict[str, Any]] = {
         load.name: {
             "acked": len(load.acked),
             "errors": len(load.errors),
