@@ -71,18 +71,6 @@ def one_per_engine() -> pytest.MarkDecorator:
     return pytest.mark.parametrize("driver", ["psycopg", "pymysql"])
 
 
-PINNED_PROBES = pytest.mark.xfail(
-    strict=True,
-    reason="failover_v2's topology monitor keeps its panic-mode probe connections across "
-    "rounds: opened by the blue names during the DNS lag, they stay on old blue (a reader, "
-    "innodb_read_only) after DNS has moved, so no writer is found within failover_timeout_sec "
-    "(FailoverFailedError after 20 s, both workloads). Needs the topology_monitor.py fix "
-    "(issue 18 notes): then remove this mark.",
-)
-"""MariaDB only: on PostgreSQL old blue is not in recovery, so the monitor adopts it as the
-writer (the bg plugin keeps failover's connects off it; failover_v2 alone lands there)."""
-
-
 def new_bg_id() -> str:
     return f"so{uuid.uuid4().hex[:10]}"
 
@@ -245,7 +233,7 @@ def probe(p: Probe, driver: str, params: dict[str, Any], table: str, row: int) -
 # -- the switchover under load ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("driver", ["psycopg", pytest.param("pymysql", marks=PINNED_PROBES)])
+@pytest.mark.parametrize("driver", ["psycopg", "pymysql"])
 def test_writers_across_a_switchover_bg_beside_failover_alone(
     request: pytest.FixtureRequest, driver: str
 ) -> None:
