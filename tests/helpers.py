@@ -78,3 +78,9 @@ def first(row: Sequence[T] | None) -> T:
     """The first column of a row that must be there (``fetchone()`` is typed ``Row | None``)."""
     assert row is not None, "no row"
     return row[0]
+
+
+def run_coroutine(func: Callable[[], Any]) -> Any:
+    """``func()``'s coroutine run to its end on a new event loop of this thread (a test that
+    needs a second loop: call it from another thread)."""
+    return asyncio.run(func())

@@ -121,7 +121,7 @@ NOT_PROVIDED: dict[str, str] = {
         "no Aurora Limitless support"
     ),
     "aws_advanced_python_wrapper.database_dialect.BlueGreenDialect": (
-        "no blue/green deployment support"
+        "the bg plugin reads the status with aws_wrapper's own dialects (blue_green_sql)"
     ),
     "aws_advanced_python_wrapper.database_dialect.DatabaseDialectProvider": (
         "the peer's internal dialect-choosing protocol; dialects are chosen on connect"

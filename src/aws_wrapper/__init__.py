@@ -18,7 +18,6 @@ Migrating from aws-advanced-python-wrapper::
 
 from __future__ import annotations
 
+from aws_wrapper._version import __version__ as __version__
 from aws_wrapper.sync import *  # noqa: F403
 from aws_wrapper.sync import __all__ as __all__
-
-__version__ = "0.1.0"

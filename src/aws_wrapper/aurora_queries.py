@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._version import __version__
+
+BLUE_GREEN_CLIENT = f"aws_wrapper-{__version__}"
+"""What the blue/green status functions are told the client is (``aws_wrapper-<version>``)."""
+
 
 @dataclass(frozen=True, slots=True)
 class MetadataQuery:
@@ -64,8 +69,14 @@ PG_LIMITLESS_ROUTERS = MetadataQuery(
 PG_BLUE_GREEN = MetadataQuery(
     "aurora-pg blue/green",
     "SELECT version, endpoint, port, role, status "
-    "FROM pg_catalog.get_blue_green_fast_switchover_metadata('aws_wrapper')",
+    f"FROM pg_catalog.get_blue_green_fast_switchover_metadata('{BLUE_GREEN_CLIENT}')",
     5,
+)
+PG_HAS_BLUE_GREEN = MetadataQuery(
+    "aurora-pg blue/green available",
+    "SELECT pg_catalog.to_regproc('pg_catalog.get_blue_green_fast_switchover_metadata') "
+    "IS NOT NULL",
+    1,
 )
 PG_GLOBAL_INSTANCES = MetadataQuery(
     "aurora-pg global database instances",
@@ -108,6 +119,12 @@ MYSQL_BLUE_GREEN = MetadataQuery(
     "SELECT version, endpoint, port, role, status FROM mysql.rds_topology",
     5,
 )
+MYSQL_HAS_BLUE_GREEN = MetadataQuery(
+    "aurora-mysql blue/green available",
+    "SELECT 1 FROM information_schema.tables "
+    "WHERE table_schema = 'mysql' AND table_name = 'rds_topology'",
+    1,
+)
 MYSQL_GLOBAL_INSTANCES = MetadataQuery(
     "aurora-mysql global database instances",
     "SELECT SERVER_ID, SESSION_ID, AWS_REGION "
@@ -122,4 +139,18 @@ AURORA_MYSQL_QUERIES = (
     MYSQL_IS_READER,
     MYSQL_BLUE_GREEN,
     MYSQL_GLOBAL_INSTANCES,
+)
+
+# -- RDS PostgreSQL (the rds_tools extension) ----------------------------------------------
+
+RDS_PG_BLUE_GREEN = MetadataQuery(
+    "rds-pg blue/green",
+    "SELECT version, endpoint, port, role, status "
+    f"FROM rds_tools.show_topology('{BLUE_GREEN_CLIENT}')",
+    5,
+)
+RDS_PG_HAS_BLUE_GREEN = MetadataQuery(
+    "rds-pg blue/green available",
+    "SELECT pg_catalog.to_regproc('rds_tools.show_topology') IS NOT NULL",
+    1,
 )

@@ -175,6 +175,24 @@ class PoolTimeoutError(AwsWrapperError, OperationalError):
     """No connection of an internal pool came free in time (or the pool is closed)."""
 
 
+class BlueGreenError(AwsWrapperError, OperationalError):
+    """Base class of the errors raised by the blue/green plugin (``bg``)."""
+
+
+class BlueGreenTimeoutError(BlueGreenError):
+    """A connect or call held during a blue/green switchover (phase IN_PROGRESS) was still
+    held after ``bg_connect_timeout_ms``; retry it later."""
+
+
+class GreenEndpointRejectedError(BlueGreenError):
+    """A new connection by a green host name (``...-green-xxxxxx...``) after a blue/green
+    switchover: those names are going away; connect by the blue (original) names."""
+
+    def __init__(self, message: str, host: str | None = None) -> None:
+        super().__init__(message)
+        self.host = host
+
+
 PEP249_ERROR_NAMES = (
     "Warning",
     "Error",
@@ -285,6 +303,8 @@ __all__ = [
     "AwsAuthError",
     "AwsConnectError",
     "AwsWrapperError",
+    "BlueGreenError",
+    "BlueGreenTimeoutError",
     "ConfigurationError",
     "ConnectError",
     "ConnectionClosedError",
@@ -295,6 +315,7 @@ __all__ = [
     "FailoverError",
     "FailoverFailedError",
     "FailoverSuccessError",
+    "GreenEndpointRejectedError",
     "IntegrityError",
     "InterfaceError",
     "InternalError",

@@ -12,7 +12,7 @@ Three kinds:
   sets ``cluster_topology_high_refresh_rate_ms``) or under another name
   (``initial_connection_host_selector_strategy``);
 * **accepted with a notice**: the peer's features aws_wrapper does not have (global database
-  plugins, limitless, blue/green, telemetry, the host availability strategy, failover v1's
+  plugins, limitless, telemetry, the host availability strategy, failover v1's
   tuning), checked for their type and otherwise ignored, with one INFO line per process and
   property saying what applies instead.
 
@@ -389,27 +389,6 @@ LIMITLESS_PROPERTIES = tuple(
             MAX_COUNT,
         ),
         ("limitless_max_retries_ms", int, 7500, "limitless: retry budget.", 0, DAY_MS),
-    )
-)
-
-_BLUE_GREEN = "aws_wrapper has no blue/green deployment plugin (bg)."
-BLUE_GREEN_PROPERTIES = tuple(
-    _ignored(name, kind, default, doc, _BLUE_GREEN, minimum=low, maximum=high)
-    for name, kind, default, doc, low, high in (
-        ("bg_connect_timeout_ms", int, 30000, "bg: connect timeout in a switchover.", 0, DAY_MS),
-        ("bg_id", str, "1", "bg: deployment identifier.", None, None),
-        ("bg_interval_baseline_ms", int, 60000, "bg: baseline status interval.", 0, DAY_MS),
-        ("bg_interval_increased_ms", int, 1000, "bg: increased status interval.", 0, DAY_MS),
-        ("bg_interval_high_ms", int, 100, "bg: high status interval.", 0, DAY_MS),
-        ("bg_switchover_timeout_ms", int, 180000, "bg: switchover timeout.", 0, DAY_MS),
-        (
-            "bg_suspend_new_blue_connections",
-            bool,
-            False,
-            "bg: suspend new blue connections during a switchover.",
-            None,
-            None,
-        ),
     )
 )
 

@@ -27,7 +27,8 @@ Nothing here reads the environment or any file: only code decides where connecti
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 NameResolver = Callable[[str], str | None]
 """A host name -> an address to connect to instead, or None for "resolve it normally"."""
@@ -55,3 +56,21 @@ def resolve_address(host: str) -> str | None:
     if resolver is None:
         return None
     return resolver(host)
+
+
+PINNED_ADDRESS = "_pinned_address"
+"""The key, in a connection's wrapper properties, of ``(host name, address)``: connect to
+that host name at that address, whatever the resolver or DNS says now (the blue/green plugin
+reaches a blue host by the address it had before the switchover while DNS is stale). The
+name is kept for everything else (TLS host verification, IAM tokens), as with the resolver.
+Set by the wrapper itself (``props.copy(wrapper={PINNED_ADDRESS: (host, ip)})``), never by
+users: it is not a registered property."""
+
+
+def connect_address(host: str, wrapper_props: Mapping[str, Any]) -> str | None:
+    """Where a connection to ``host`` goes: the address pinned for it in ``wrapper_props``
+    (see :data:`PINNED_ADDRESS`), else the installed resolver's (None: the driver resolves)."""
+    pinned = wrapper_props.get(PINNED_ADDRESS)
+    if pinned is not None and pinned[0] == host:
+        return str(pinned[1])
+    return resolve_address(host)

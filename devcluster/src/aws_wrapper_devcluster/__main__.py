@@ -10,6 +10,7 @@ Examples::
     python -m aws_wrapper_devcluster heal
     python -m aws_wrapper_devcluster bg create       # a green cluster replicating from blue
     python -m aws_wrapper_devcluster bg status
+    python -m aws_wrapper_devcluster bg switchover   # blue -> green, phase by phase
     python -m aws_wrapper_devcluster bg delete
     python -m aws_wrapper_devcluster down
     python -m aws_wrapper_devcluster status --name other   # --name before or after the command
@@ -103,26 +104,80 @@ def print_bg_status(deployment: dict[str, Any] | None) -> None:
     if deployment is None:
         print("no blue/green deployment (create one with `bg create`)")
         return
-    print(f"blue/green deployment {deployment['id']}  status: {deployment['status']}")
+    sides = deployment["sides"]
+    print(
+        f"blue/green deployment {deployment['id']}  status: {deployment['status']}"
+        f"  (blue: {sides['blue'] or 'no rows'}, green: {sides['green']})"
+    )
     for side in ("blue", "green"):
         names = deployment[side]
         print(f"  {side:<5} cluster {names['cluster']}  writer: {names['writer']}")
         print(f"        cluster endpoint: {names['cluster_host']}")
         print(f"        reader endpoint:  {names['reader_host']}")
         for i in names["instances"]:
-            extra = ""
+            extra = f"  (instance {i['id']})" if i["name"] != i["id"] else ""
             if side == "green":
-                extra = (
+                extra += (
                     f"  {i['role']:<7} {i['address']:<16} from {i['source']}"
                     f"  (server 127.0.0.1:{i['server_port']}, fault {i['fault']})"
                 )
             print(f"        {i['host']}{extra}")
-    print("  status rows (get_blue_green_fast_switchover_metadata, on both sides):")
-    for row in deployment["rows"]:
-        print(
-            f"    {row['version']}  {row['role']:<28} {row['status']:<12} "
-            f"{row['endpoint']}:{row['port']}"
-        )
+    if deployment["switched"] and not deployment["dns_switched"]:
+        print("  DNS: lagging (blue's names still answer old blue's addresses)")
+    if deployment.get("access_denied"):
+        print("  the app user may not read the status rows (bg permissions --deny)")
+    for side in ("blue", "green"):
+        rows = deployment["rows_by_side"][side]
+        print(f"  status rows on {side}'s instances ({len(rows)}):")
+        for row in rows:
+            print(
+                f"    {row['version']}  {row['role']:<28} {row['status']:<29} "
+                f"{row['endpoint']}:{row['port']}"
+            )
+    switchover = deployment.get("switchover")
+    if switchover:
+        state = "running" if switchover["running"] else switchover["outcome"]
+        print(f"  last switchover ({state}):")
+        for event in switchover["events"]:
+            print(f"    {_clock(event['at'])}  +{event['offset_s']:6.2f} s  {event['event']}")
+
+
+def _clock(epoch: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(epoch)) + f".{int(epoch * 1000) % 1000:03d}"
+
+
+def run_switchover(cluster: Cluster, args: argparse.Namespace) -> int:
+    """Start the switchover in the daemon and print its events as they happen."""
+    started = cluster.bg_switchover(
+        rollback=args.rollback, slow=args.slow, wait=False, dns_lag=args.dns_lag
+    )
+    timings = started["switchover"]["timings"]
+    kind = "rollback" if args.rollback else "switchover"
+    _say(
+        f"blue/green {started['id']}: {kind} of {started['blue']['cluster']} -> "
+        f"{started['green']['cluster']} ("
+        + ", ".join(f"{k} {v:g}" for k, v in timings.items())
+        + ")"
+    )
+    shown = 0
+    while True:
+        deployment = cluster.bg_status()
+        if deployment is None or deployment["switchover"] is None:
+            _say("the deployment was deleted meanwhile")
+            return 1
+        switchover = deployment["switchover"]
+        for event in switchover["events"][shown:]:
+            _say(f"{_clock(event['at'])}  +{event['offset_s']:6.2f} s  {event['event']}")
+        shown = len(switchover["events"])
+        if not switchover["running"]:
+            break
+        time.sleep(0.05)
+    if switchover["error"]:
+        _say(f"switchover failed: {switchover['error']}")
+        return 1
+    _say(f"{kind} {switchover['outcome']}")
+    print_bg_status(deployment)
+    return 0
 
 
 def hosts_line(status: dict[str, Any]) -> str:
@@ -238,7 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     heal.add_argument("instance", nargs="?")
     add("reset", help="heal everything, clear edits, restart stopped instances, delete green")
 
-    bg = add("bg", help="blue/green deployment: create, status, delete")
+    bg = add("bg", help="blue/green deployment: create, status, switchover, delete")
     bg.description = (
         "A blue/green deployment: a green cluster replicating from this (blue) one, with "
         "-green-xxxxxx names and the status rows of get_blue_green_fast_switchover_metadata "
@@ -259,6 +314,53 @@ def build_parser() -> argparse.ArgumentParser:
         "status", help="names, roles, instances and status rows", parents=[common]
     )
     bg_status.add_argument("--json", action="store_true", help="print JSON")
+    bg_switch = bg_sub.add_parser(
+        "switchover",
+        help="switch over to green, phase by phase, printing each step",
+        parents=[common],
+    )
+    bg_switch.description = (
+        "SWITCHOVER_INITIATED; SWITCHOVER_IN_PROGRESS (blue stops taking writes, its "
+        "connections are cut, green catches up and is promoted, the names are swapped: green "
+        "takes blue's, old blue gets -old1); SWITCHOVER_IN_POST_PROCESSING (DNS lags, then "
+        "follows); SWITCHOVER_COMPLETED. A few seconds in all by default."
+    )
+    bg_switch.add_argument(
+        "--rollback",
+        action="store_true",
+        help="abort during SWITCHOVER_IN_PROGRESS, before the renames: blue takes writes "
+        "again, nothing lost, green still replicating",
+    )
+    bg_switch.add_argument(
+        "--slow", action="store_true", help="stretch each phase to tens of seconds (to watch it)"
+    )
+    bg_switch.add_argument(
+        "--dns-lag",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="how long blue's names keep answering old blue's addresses after the renames "
+        "(default: 2.5, 20 with --slow)",
+    )
+    bg_perm = bg_sub.add_parser(
+        "permissions",
+        help="revoke or grant the app user's access to the status rows",
+        parents=[common],
+    )
+    perm = bg_perm.add_mutually_exclusive_group(required=True)
+    perm.add_argument(
+        "--deny",
+        action="store_true",
+        help="revoke it (EXECUTE on get_blue_green_fast_switchover_metadata / SELECT on "
+        "mysql.rds_topology), as on an engine or grant without it",
+    )
+    perm.add_argument("--allow", action="store_true", help="grant it again")
+    bg_stmts = bg_sub.add_parser(
+        "statements",
+        help="statements old blue received since it stopped taking writes",
+        parents=[common],
+    )
+    bg_stmts.add_argument("--json", action="store_true", help="print JSON")
     bg_sub.add_parser("delete", help="stop and remove green, its names and rows", parents=[common])
     return parser
 
@@ -359,6 +461,25 @@ def run(args: argparse.Namespace, state_dir: Path) -> int:
                 print(json.dumps(deployment, indent=2))
             else:
                 print_bg_status(deployment)
+        elif args.bg_command == "switchover":
+            return run_switchover(cluster, args)
+        elif args.bg_command == "permissions":
+            denied = cluster.bg_permissions(allow=bool(args.allow))["access_denied"]
+            _say(
+                "the app user may not read the blue/green status rows"
+                if denied
+                else "the app user may read the blue/green status rows"
+            )
+        elif args.bg_command == "statements":
+            statements = cluster.bg_statements()
+            if args.json:
+                print(json.dumps(statements, indent=2))
+            else:
+                for item in statements:
+                    print(
+                        f"{_clock(item['at'])}  {item['instance']:<20} {item['user']:<8} "
+                        f"{item['statement']}"
+                    )
         else:
             deleted = cluster.bg_delete()
             if deleted["deleted"]:

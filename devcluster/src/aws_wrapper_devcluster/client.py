@@ -298,9 +298,73 @@ class Cluster:
         return result
 
     def bg_delete(self) -> dict[str, Any]:
-        """Stop and remove green: servers, proxies, names, status rows (idempotent).
+        """Stop and remove green: servers, proxies, names, status rows (idempotent); a
+        running switchover is stopped first. After a switchover blue gets its names back
+        and takes writes again (what was written on green is gone with it).
         ``{"deleted": id or None, ...}``."""
         result: dict[str, Any] = self.request("bg_delete")
+        return result
+
+    def bg_switchover(
+        self,
+        rollback: bool = False,
+        slow: bool = False,
+        wait: bool = True,
+        *,
+        dns_lag: float | None = None,
+        timings: dict[str, float] | None = None,
+        timeout: float = 300.0,
+    ) -> dict[str, Any]:
+        """Switch the deployment over, phase by phase (docs/devcluster.md): blue stops
+        taking writes, green catches up and is promoted, the names are swapped (old blue
+        ``-old1``), DNS follows after ``dns_lag`` seconds; ``rollback``: abort during
+        ``SWITCHOVER_IN_PROGRESS``, before the renames (blue takes writes again, green keeps
+        replicating). ``slow``: each phase tens of seconds. ``timings`` overrides phase
+        lengths (``initiated_s``, ``in_progress_s``, ``dns_lag_s``, ``post_s``).
+
+        ``wait=False`` returns at once (the daemon runs it in the background; follow it
+        with :meth:`bg_wait` / :meth:`bg_status`); otherwise returns when it has ended
+        (:class:`DevclusterError` if it failed). Returns :meth:`bg_status`."""
+        overrides = dict(timings or {})
+        if dns_lag is not None:
+            overrides["dns_lag_s"] = dns_lag
+        result: dict[str, Any] = self.request(
+            "bg_switchover",
+            timeout=timeout + 10,
+            rollback=rollback,
+            slow=slow,
+            wait=wait,
+            timings=overrides or None,
+            timeout_s=timeout,
+        )
+        return result
+
+    def bg_wait(self, status: str | None = None, timeout: float = 120.0) -> dict[str, Any]:
+        """Wait until the switchover has published ``status`` (``SWITCHOVER_IN_PROGRESS``,
+        ...; at once if it did already) or, ``status`` None, until it has ended. Returns
+        :meth:`bg_status`; :class:`DevclusterError` on timeout, on a failed switchover, or
+        when it ended without reaching ``status``."""
+        result: dict[str, Any] = self.request(
+            "bg_wait", timeout=timeout + 10, status=status, timeout_s=timeout
+        )
+        return result
+
+    def bg_statements(self, since: float | None = None) -> list[dict[str, Any]]:
+        """Server-side evidence: every statement old blue's instances received at or after
+        ``since`` (epoch seconds; default: when blue stopped taking writes, in
+        ``bg_status()["switchover"]["writes_stopped_at"]``), oldest first:
+        ``{"instance", "at", "user", "statement"}`` (from PostgreSQL's server log with
+        ``log_statement = 'all'`` / MariaDB's ``mysql.general_log``; the harness' own
+        statements included, with their user)."""
+        result: list[dict[str, Any]] = self.request("bg_statements", since=since)
+        return result
+
+    def bg_permissions(self, allow: bool) -> dict[str, Any]:
+        """Revoke (``allow=False``) or grant again the app user's access to the blue/green
+        metadata on every instance: EXECUTE on ``get_blue_green_fast_switchover_metadata``
+        (PostgreSQL), SELECT on ``mysql.rds_topology`` (MariaDB). :meth:`reset` grants it
+        again. ``{"access_denied": bool}``."""
+        result: dict[str, Any] = self.request("bg_permissions", allow=allow)
         return result
 
     # -- IAM database authentication (PostgreSQL; see iam_verifier.py) -----------------------

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import bluegreen
-from .bluegreen import Deployment, Side
+from .bluegreen import OLD_SUFFIX, BgStatus, Deployment, Side, Switchover, Timings
 from .model import (
     AURORA_MYSQL_VERSION,
     AURORA_PG_VERSION,
@@ -177,6 +177,10 @@ def _bindable(addresses: Sequence[str], port: int) -> bool:
             s.close()
 
 
+class _Cancelled(Exception):
+    """A running switchover was told to stop (bg delete, reset)."""
+
+
 @dataclass
 class TopologyEdits:
     """What the harness changes on top of the real topology (stale rows, lag, ...)."""
@@ -219,6 +223,11 @@ class ClusterRuntime:
         self._lock = asyncio.Lock()  # one topology-changing operation at a time
         self.last_failover: dict[str, Any] | None = None
         self.bg: Deployment | None = None  # the blue/green deployment, if any
+        self.bg_access_denied = False  # `bg permissions --deny`: the app cannot read the rows
+        self.on_names_changed: Callable[[], None] | None = None  # the daemon's IAM endpoints
+        self._bg_changed = asyncio.Condition()  # a switchover published something
+        self._bg_cancel = asyncio.Event()  # bg_delete / reset: stop a running switchover
+        self._bg_task: asyncio.Task[None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -279,24 +288,26 @@ class ClusterRuntime:
             AURORA_PG_VERSION if self.spec.engine is Engine.POSTGRESQL else AURORA_MYSQL_VERSION
         )
         extra: dict[str, Any] = {}
+        name = self.presented_id  # the instance's name now (a switchover renames them)
         if self.bg is not None:
-            extra["blue_green"] = self.bg_rows()
-            if self.bg.green_spec(instance_id) is not None:  # green: its own cluster's view
+            is_green = self.bg.green_spec(instance_id) is not None
+            extra["blue_green"] = self.bg_rows(green=is_green)
+            if is_green:  # green: its own cluster's view
                 green = [
                     TopologyRow(
-                        server_id=s.id,
+                        server_id=name(s.id),
                         session_id=WRITER_SESSION_ID
                         if s.id == self.bg.green_writer
-                        else f"{s.id}-session",
+                        else f"{name(s.id)}-session",
                         cpu=1.0 + s.index / 10,
                         replica_lag_in_msec=None if s.id == self.bg.green_writer else 0.0,
                     )
                     for s in self.bg.green_specs
                 ]
-                return InstanceMetadata(instance_id, tuple(green), version, extra)
+                return InstanceMetadata(name(instance_id), tuple(green), version, extra)
         view = self.edits.views.get(instance_id)
         if view is not None:
-            return InstanceMetadata(instance_id, tuple(view), version, extra)
+            return InstanceMetadata(name(instance_id), tuple(view), version, extra)
         rows = []
         for spec in self.spec.instances:
             sid = spec.id
@@ -305,14 +316,24 @@ class ClusterRuntime:
             writer = sid == self.writer or sid in self.edits.extra_writers
             rows.append(
                 TopologyRow(
-                    server_id=sid,
-                    session_id=WRITER_SESSION_ID if writer else f"{sid}-session",
+                    server_id=name(sid),
+                    session_id=WRITER_SESSION_ID if writer else f"{name(sid)}-session",
                     cpu=1.0 + spec.index / 10,
                     replica_lag_in_msec=None if writer else self.edits.lag_ms.get(sid, 0.0),
                     age_s=self.edits.age_s.get(sid, 0.0),
                 )
             )
-        return InstanceMetadata(instance_id, tuple(rows), version, extra)
+        return InstanceMetadata(name(instance_id), tuple(rows), version, extra)
+
+    def presented_id(self, instance_id: str) -> str:
+        """The name an instance goes by now: its id, until a blue/green switchover renamed
+        it (blue ``X`` -> ``X-old1``, green ``X-green-xxxxxx`` -> ``X``). Internally (proxies,
+        faults, servers, this API) an instance keeps its id for life."""
+        bg = self.bg
+        if bg is None or not bg.switched:
+            return instance_id
+        source = bg.source_of.get(instance_id)
+        return source if source is not None else instance_id + OLD_SUFFIX
 
     def publish_all(self) -> None:
         for instance_id in self.instance_ids():
@@ -349,27 +370,55 @@ class ClusterRuntime:
         ]
 
     def write_hosts(self) -> None:
-        spec = self.spec
+        """The cluster's hosts file. With a blue/green deployment: green's names too; once a
+        switchover renamed the endpoints, blue's ``-old1`` names at once, and blue's own
+        names (then on green's addresses) only when DNS has followed (``dns_switched``):
+        until then they keep answering old blue's addresses, and green's ``-green-`` names
+        keep answering too (DNS lag)."""
+        spec, bg = self.spec, self.bg
         lines = [f"# devcluster {spec.name} ({spec.engine.value}): generated, do not edit"]
-        for s in spec.instances:
-            lines.append(f"{s.address} {spec.instance_host(s.id)}")
         target = self.dns_cluster_target if self.dns_frozen else self.writer
         self.dns_cluster_target = target
-        lines.append(f"{spec.instance(target).address} {spec.cluster_host}")
-        readers = self.readers() or [self.writer]
-        for r in readers:
-            lines.append(f"{spec.instance(r).address} {spec.reader_host}")
-        bg = self.bg
-        if bg is not None:
-            lines.append(f"# blue/green deployment {bg.id}: green cluster {bg.green_cluster}")
-            green = self.bg_side(green=True)
-            for s in bg.green_specs:
-                lines.append(f"{s.address} {spec.instance_host(s.id)}")
-            writer_spec = bg.green_spec(bg.green_writer)
-            assert writer_spec is not None
-            lines.append(f"{writer_spec.address} {green.cluster_host}")
-            for r in bg.green_readers or [bg.green_writer]:
-                lines.append(f"{self.instance_spec(r).address} {green.reader_host}")
+        blue_readers = [spec.instance(r).address for r in self.readers() or [self.writer]]
+
+        def endpoint_lines(
+            cluster: str, instances: list[tuple[str, str]], writer: str, readers: list[str]
+        ) -> list[str]:
+            """Instance lines (host, address), then the cluster and reader endpoints of the
+            cluster named ``cluster``."""
+            out = [f"{address} {host}" for host, address in instances]
+            out.append(f"{writer} {bluegreen.cluster_host(cluster, spec.rds_id, REGION)}")
+            out += [f"{a} {bluegreen.reader_host(cluster, spec.rds_id, REGION)}" for a in readers]
+            return out
+
+        def blue(suffix: str) -> list[str]:
+            instances = [(spec.instance_host(s.id + suffix), s.address) for s in spec.instances]
+            return endpoint_lines(
+                spec.name + suffix, instances, spec.instance(target).address, blue_readers
+            )
+
+        if bg is None:
+            lines += blue("")
+        else:
+            writer_address = self.instance_spec(bg.green_writer).address
+            green_readers = [self.instance_spec(r).address for r in bg.green_readers]
+
+            def green(cluster: str, host_of: Callable[[str], str]) -> list[str]:
+                instances = [(host_of(s.id), s.address) for s in bg.green_specs]
+                return endpoint_lines(
+                    cluster, instances, writer_address, green_readers or [writer_address]
+                )
+
+            if not bg.dns_switched:  # before the switchover, or DNS still lagging
+                lines += blue("")
+                lines.append(f"# blue/green deployment {bg.id}: green cluster {bg.green_cluster}")
+                lines += green(bg.green_cluster, spec.instance_host)
+            if bg.switched:
+                lines.append(f"# blue/green deployment {bg.id}: old blue, renamed {OLD_SUFFIX}")
+                lines += blue(OLD_SUFFIX)
+            if bg.dns_switched:
+                lines.append(f"# blue/green deployment {bg.id}: green under blue's names")
+                lines += green(spec.name, lambda i: spec.instance_host(bg.source_of[i]))
         tmp = self.hosts_path.with_suffix(".tmp")
         tmp.write_text("\n".join(lines) + "\n")
         os.chmod(tmp, 0o644)
@@ -442,6 +491,11 @@ class ClusterRuntime:
         """Stop (or kill) the writer, promote a reader, repoint the others, update topology
         and DNS; the old writer rejoins as a reader in the background."""
         async with self._lock:
+            if self.bg is not None and self.bg.switched:
+                raise ServerError(
+                    "after a blue/green switchover the devcluster does not emulate failovers; "
+                    "delete the deployment first (bg delete)"
+                )
             await self.wait_rejoins()
             old = self.writer
             candidates = self.readers()
@@ -530,11 +584,13 @@ class ClusterRuntime:
 
     async def reset(self) -> None:
         """Back to a healthy cluster (faults healed, topology edits and DNS freeze cleared,
-        every instance running and replicating, no blue/green deployment); the writer stays
-        where it is."""
+        every instance running and replicating, no blue/green deployment, the app user may
+        read the blue/green metadata); the writer stays where it is."""
         await self.wait_rejoins()
         if self.bg is not None:
             await self.bg_delete()
+        if self.bg_access_denied:
+            await self.bg_permissions(allow=True)
         self.set_fault(None, HEALTHY)
         self.edits = TopologyEdits()
         self.dns_frozen = False
@@ -547,32 +603,60 @@ class ClusterRuntime:
     # -- blue/green deployments (see bluegreen.py) ---------------------------------------------
 
     def bg_side(self, *, green: bool) -> Side:
-        """The names of blue's or green's side of the deployment."""
+        """The names blue's or green's side of the deployment goes by now (a switchover
+        gives green blue's names and blue ``-old1`` ones)."""
         spec, bg = self.spec, self.bg
+        name = self.presented_id
         if not green:
+            cluster = spec.name + (OLD_SUFFIX if bg is not None and bg.switched else "")
             return Side(
-                cluster=spec.name,
-                cluster_host=spec.cluster_host,
-                reader_host=spec.reader_host,
+                cluster=cluster,
+                cluster_host=bluegreen.cluster_host(cluster, spec.rds_id, REGION),
+                reader_host=bluegreen.reader_host(cluster, spec.rds_id, REGION),
                 writer=self.writer,
-                instances=tuple((s.id, spec.instance_host(s.id)) for s in spec.instances),
+                instances=tuple((s.id, spec.instance_host(name(s.id))) for s in spec.instances),
             )
         assert bg is not None
+        cluster = spec.name if bg.switched else bg.green_cluster
         return Side(
-            cluster=bg.green_cluster,
-            cluster_host=bluegreen.cluster_host(bg.green_cluster, spec.rds_id, REGION),
-            reader_host=bluegreen.reader_host(bg.green_cluster, spec.rds_id, REGION),
+            cluster=cluster,
+            cluster_host=bluegreen.cluster_host(cluster, spec.rds_id, REGION),
+            reader_host=bluegreen.reader_host(cluster, spec.rds_id, REGION),
             writer=bg.green_writer,
-            instances=tuple((s.id, spec.instance_host(s.id)) for s in bg.green_specs),
+            instances=tuple((s.id, spec.instance_host(name(s.id))) for s in bg.green_specs),
         )
 
-    def bg_rows(self) -> list[dict[str, Any]]:
-        """The status rows every instance publishes (none without a deployment)."""
-        if self.bg is None:
+    def bg_rows(self, *, green: bool = True) -> list[dict[str, Any]]:
+        """The status rows green's (or blue's) instances publish now: one per endpoint of
+        both sides under their current names, with that side's status; none without a
+        deployment, nor on old blue after a completed switchover."""
+        bg = self.bg
+        if bg is None or (not green and bg.blue_rows_cleared):
             return []
+        status = bg.green_status if green else bg.blue_status
         return bluegreen.status_rows(
-            self.bg_side(green=False), self.bg_side(green=True), self.spec.port, self.bg.status
+            self.bg_side(green=False), self.bg_side(green=True), self.spec.port, status
         )
+
+    async def _publish_bg(self) -> None:
+        """Every instance's metadata (names, topology, status rows), and MariaDB's
+        per-instance ``mysql.rds_topology``."""
+        self.publish_all()
+        bg = self.bg
+        views: dict[str, list[dict[str, Any]]] = {}
+        for instance_id in self.instance_ids():
+            if instance_id in self.down or instance_id in self.rejoining:
+                continue
+            is_green = bg is not None and bg.green_spec(instance_id) is not None
+            views[instance_id] = self.bg_rows(green=is_green)
+        try:
+            await asyncio.to_thread(self.backend.publish_blue_green, views)
+        except ServerError as exc:  # an instance went away meanwhile: logged, not fatal
+            self.log(f"publishing the blue/green status rows failed: {exc}")
+
+    def _names_changed(self) -> None:
+        if self.on_names_changed is not None:
+            self.on_names_changed()
 
     def _plan_green(self, suffix: str) -> tuple[InstanceSpec, ...]:
         """Green's instances: one per blue instance, on ``127.0.S.(100 + i)`` and the
@@ -636,12 +720,14 @@ class ClusterRuntime:
                 await asyncio.to_thread(self.backend.add_replicas, specs, self.writer)
                 for s in specs:
                     await self._start_proxy(s)
-                self.publish_all()
-                await asyncio.to_thread(self.backend.publish_blue_green, self.bg_rows())
+                if self.bg_access_denied:  # MariaDB's green starts from a template with it
+                    await asyncio.to_thread(self.backend.set_bg_access, bg.green_ids, False)
+                await self._publish_bg()
                 self.write_hosts()
             except BaseException:
                 await self._drop_green(bg)
                 raise
+            self._names_changed()
             seconds = time.monotonic() - started
             self.log(f"green cluster {bg.green_cluster} created in {seconds:.1f} s")
             result = self.bg_status()
@@ -650,7 +736,11 @@ class ClusterRuntime:
             return result
 
     async def bg_delete(self) -> dict[str, Any]:
-        """Stop and remove green (servers, proxies, names, status rows); idempotent."""
+        """Stop and remove green (servers, proxies, names, status rows); idempotent. A
+        running switchover is stopped first; after one, blue gets its names back and takes
+        writes again (green, with whatever was written there, is gone: a harness
+        convenience; on RDS both environments stay)."""
+        await self._bg_stop_task()
         async with self._lock:
             bg = self.bg
             if bg is None:
@@ -665,34 +755,53 @@ class ClusterRuntime:
                 "delete_s": round(seconds, 3),
             }
 
+    async def _bg_stop_task(self) -> None:
+        task = self._bg_task
+        if task is not None and not task.done():
+            self._bg_cancel.set()
+            await asyncio.gather(task, return_exceptions=True)
+        self._bg_cancel.clear()
+
     async def _drop_green(self, bg: Deployment) -> None:
-        """Forget green first (names and rows go at once), then stop and delete it."""
+        """Forget green first (names and rows go at once), then stop and delete it; blue
+        takes writes again and stops logging statements if a switchover touched it."""
         self.bg = None
         self.write_hosts()
-        self.publish_all()
-        try:
-            await asyncio.to_thread(self.backend.publish_blue_green, [])
-        except ServerError as exc:  # no writer at the moment: the rows stay until next time
-            self.log(f"clearing the blue/green status rows failed: {exc}")
+        await self._publish_bg()
+        self._names_changed()
+        if bg.switchover is not None:
+            await self._bg_resume_blue()
+            try:
+                blue = [s.id for s in self.spec.instances if s.id not in self.down]
+                await asyncio.to_thread(self.backend.statement_log, blue, False)
+            except ServerError as exc:
+                self.log(f"turning blue's statement log off failed: {exc}")
         for s in bg.green_specs:
             proxy = self.proxies.pop(s.id, None)
             if proxy is not None:
                 await proxy.stop()
             self.faults.pop(s.id, None)
         await asyncio.to_thread(self.backend.remove, bg.green_ids)
+        async with self._bg_changed:
+            self._bg_changed.notify_all()
 
     def bg_status(self) -> dict[str, Any] | None:
-        """The deployment: id, status, both sides' names and instances, the status rows."""
+        """The deployment: id, status (overall and per side), both sides' names now and
+        their instances, the name table, what the hosts file answers for every name of the
+        deployment, each side's status rows, and the last switchover's record."""
         bg = self.bg
         if bg is None:
             return None
         blue, green = self.bg_side(green=False), self.bg_side(green=True)
-        green_json = green.to_json()
+        blue_json, green_json = blue.to_json(), green.to_json()
+        for item in blue_json["instances"]:
+            item["name"] = self.presented_id(item["id"])
         for item in green_json["instances"]:
             s = bg.green_spec(item["id"])
             assert s is not None
             proxy = self.proxies.get(s.id)
             item.update(
+                name=self.presented_id(s.id),
                 role="writer" if s.id == bg.green_writer else "reader",
                 source=bg.source_of[s.id],
                 address=s.address,
@@ -701,15 +810,306 @@ class ClusterRuntime:
                 fault=str(self.faults.get(s.id, HEALTHY)),
                 connections=proxy.active_connections if proxy is not None else 0,
             )
+        from .names import parse
+
+        try:
+            hosts = parse(self.hosts_path.read_text())
+        except OSError:
+            hosts = {}
+        spec = self.spec
+        every_name = {
+            bluegreen.cluster_host(c, spec.rds_id, REGION)
+            for c in (spec.name, spec.name + OLD_SUFFIX, bg.green_cluster)
+        }
+        every_name |= {
+            bluegreen.reader_host(c, spec.rds_id, REGION)
+            for c in (spec.name, spec.name + OLD_SUFFIX, bg.green_cluster)
+        }
+        for s in spec.instances:
+            every_name |= {spec.instance_host(s.id), spec.instance_host(s.id + OLD_SUFFIX)}
+        every_name |= {spec.instance_host(i) for i in bg.green_ids}
         return {
             "id": bg.id,
             "status": bg.status.value,
+            "sides": {
+                "blue": None if bg.blue_rows_cleared else bg.blue_status.value,
+                "green": bg.green_status.value,
+            },
             "suffix": bg.suffix,
             "created_at": bg.created_at,
-            "blue": blue.to_json(),
+            "switched": bg.switched,
+            "dns_switched": bg.dns_switched,
+            "blue": blue_json,
             "green": green_json,
-            "rows": self.bg_rows(),
+            "names": {
+                **{s.id: self.presented_id(s.id) for s in spec.instances},
+                **{i: self.presented_id(i) for i in bg.green_ids},
+            },
+            "dns": {name: list(hosts.get(name, ())) for name in sorted(every_name)},
+            "rows": self.bg_rows(green=True),
+            "rows_by_side": {"blue": self.bg_rows(green=False), "green": self.bg_rows()},
+            "switchover": bg.switchover.to_json() if bg.switchover is not None else None,
+            "access_denied": self.bg_access_denied,
         }
+
+    async def bg_switchover(
+        self,
+        *,
+        rollback: bool = False,
+        slow: bool = False,
+        timings: dict[str, float] | None = None,
+    ) -> dict[str, Any]:
+        """Start a switchover in the background (see :meth:`_switchover`); returns
+        :meth:`bg_status` at once. :meth:`bg_wait` waits for a status or the end."""
+        bg = self.bg
+        if bg is None:
+            raise ServerError("no blue/green deployment; create one first (bg create)")
+        if bg.switchover is not None and bg.switchover.running:
+            raise ServerError(f"a switchover of {bg.id} is running already")
+        if bg.switched:
+            raise ServerError(
+                f"{bg.id} has switched over already; delete it (bg delete) and create another"
+            )
+        sw = Switchover(rollback=rollback, timings=Timings.make(slow=slow, overrides=timings))
+        bg.switchover = sw
+        self._bg_cancel.clear()
+        self._bg_task = asyncio.create_task(self._switchover(bg, sw))
+        status = self.bg_status()
+        assert status is not None
+        return status
+
+    async def bg_wait(self, status: str | None = None, timeout: float = 120.0) -> dict[str, Any]:
+        """Wait until the running (or last) switchover has published ``status`` (on either
+        side; at once if it did already), or, ``status`` None, until it has ended. Returns
+        :meth:`bg_status`. ServerError: no deployment, timeout, a switchover that failed,
+        or ended without reaching ``status`` (a rollback never completes)."""
+        wanted = BgStatus(status).value if status is not None else None
+
+        def reached() -> bool:
+            bg = self.bg
+            if bg is None or bg.switchover is None:
+                return True
+            sw = bg.switchover
+            return not sw.running or (wanted is not None and wanted in sw.statuses)
+
+        try:
+            async with self._bg_changed:
+                await asyncio.wait_for(self._bg_changed.wait_for(reached), timeout)
+        except TimeoutError:
+            now = self.bg.status.value if self.bg is not None else None
+            what = wanted or "the end of the switchover"
+            raise ServerError(
+                f"blue/green: {what} not reached within {timeout:.1f} s (status now {now})"
+            ) from None
+        bg = self.bg
+        if bg is None:
+            raise ServerError("no blue/green deployment (deleted meanwhile?)")
+        sw = bg.switchover
+        if sw is None:
+            if wanted is None or wanted == bg.status.value:
+                result = self.bg_status()
+                assert result is not None
+                return result
+            raise ServerError(f"no switchover has run; the status is {bg.status.value}")
+        if sw.error is not None:
+            raise ServerError(f"the switchover failed: {sw.error}")
+        if wanted is not None and wanted not in sw.statuses:
+            raise ServerError(f"the switchover ended ({sw.outcome}) without reaching {wanted}")
+        result = self.bg_status()
+        assert result is not None
+        return result
+
+    async def _bg_sleep(self, seconds: float) -> None:
+        """Sleep, unless (or until) the switchover is cancelled: then _Cancelled."""
+        if self._bg_cancel.is_set():
+            raise _Cancelled
+        if seconds <= 0:
+            return
+        try:
+            await asyncio.wait_for(self._bg_cancel.wait(), seconds)
+        except TimeoutError:
+            return
+        raise _Cancelled
+
+    async def _bg_publish(
+        self, bg: Deployment, sw: Switchover, status: BgStatus, note: str = ""
+    ) -> None:
+        """Both sides publish ``status``."""
+        bg.blue_status = bg.green_status = status
+        sw.statuses.append(status.value)
+        event = sw.event(status.value + (f" ({note})" if note else ""))
+        await self._publish_bg()
+        self.log(f"blue/green {bg.id}: +{event['offset_s']:.2f} s {event['event']}")
+        async with self._bg_changed:
+            self._bg_changed.notify_all()
+
+    async def _bg_event(self, bg: Deployment, sw: Switchover, what: str) -> None:
+        event = sw.event(what)
+        self.log(f"blue/green {bg.id}: +{event['offset_s']:.2f} s {what}")
+        async with self._bg_changed:
+            self._bg_changed.notify_all()
+
+    async def _switchover(self, bg: Deployment, sw: Switchover) -> None:
+        """The switchover, phase by phase (the statuses published on both sides):
+
+        1. ``SWITCHOVER_INITIATED`` for ``initiated_s``; blue's instances log every
+           statement from now on (the evidence :meth:`bg_statements` reads).
+        2. ``SWITCHOVER_IN_PROGRESS``: blue's proxies reset every connection and refuse
+           new ones; the servers end every
+           client session; blue's writer turns read-only; then each green instance catches
+           up with blue's last write. Rollback: after ``in_progress_s``, blue takes writes
+           and connections again, rows back to ``AVAILABLE``, green still replicating.
+           Otherwise green's readers stop replicating from blue, green's writer is promoted,
+           its readers follow it, and the names are swapped (metadata, IAM, hosts file: the
+           ``-old1`` names appear; blue's names keep their old addresses for
+           ``dns_lag_s``, green's names stay as long).
+        3. ``SWITCHOVER_IN_POST_PROCESSING`` once ``in_progress_s`` has passed: old blue
+           accepts connections again (read-only, no longer replicating to green); DNS
+           follows ``dns_lag_s`` after the renames; ``post_s`` later:
+        4. ``SWITCHOVER_COMPLETED`` on green; old blue's table is emptied.
+        """
+        t = sw.timings
+        spec = self.spec
+        blue_ids = [s.id for s in spec.instances]
+        try:
+            async with self._lock:
+                await self.wait_rejoins()
+                if self.down:
+                    raise ServerError(f"instances {sorted(self.down)} are stopped; reset first")
+                kind = "rollback" if sw.rollback else "switchover"
+                self.log(f"blue/green {bg.id}: {kind} starts ({t.to_json()})")
+                await self._bg_publish(bg, sw, BgStatus.SWITCHOVER_INITIATED)
+                initiated_at = time.monotonic()
+                sw.log_offsets = await asyncio.to_thread(self.backend.statement_log, blue_ids, True)
+                await self._bg_sleep(initiated_at + t.initiated_s - time.monotonic())
+
+                await self._bg_publish(bg, sw, BgStatus.SWITCHOVER_IN_PROGRESS)
+                in_progress_at = time.monotonic()
+                for instance in blue_ids:
+                    self.proxies[instance].set_fault(Fault(FaultKind.REJECT))
+                await asyncio.gather(
+                    *(asyncio.to_thread(self.backend.cut_sessions, i) for i in blue_ids)
+                )
+                await asyncio.to_thread(self.backend.set_writable, self.writer, False)
+                sw.writes_stopped_position = await asyncio.to_thread(
+                    self.backend.position, self.writer
+                )
+                sw.writes_stopped_at = time.time()
+                await self._bg_event(
+                    bg,
+                    sw,
+                    f"blue stopped taking writes: connections cut, {self.writer} read-only "
+                    f"at {sw.writes_stopped_position}",
+                )
+                await asyncio.gather(
+                    *(
+                        asyncio.to_thread(self.backend.wait_caught_up, g, self.writer, 30.0)
+                        for g in bg.green_ids
+                    )
+                )
+                await self._bg_event(bg, sw, "green caught up with blue")
+                if sw.rollback:
+                    await self._bg_sleep(in_progress_at + t.in_progress_s - time.monotonic())
+                    await self._bg_resume_blue()
+                    await self._bg_event(bg, sw, "rolled back: blue takes writes again")
+                    await self._bg_publish(bg, sw, BgStatus.AVAILABLE, "rolled back")
+                    sw.outcome = "rolled back"
+                    return
+                await asyncio.gather(  # nothing more from blue
+                    *(asyncio.to_thread(self.backend.detach, r) for r in bg.green_readers)
+                )
+                await asyncio.to_thread(self.backend.promote, bg.green_writer)
+                await self._bg_event(bg, sw, f"green writer {bg.green_writer} promoted")
+                await asyncio.gather(
+                    *(
+                        asyncio.to_thread(self.backend.follow, r, bg.green_writer)
+                        for r in bg.green_readers
+                    )
+                )
+                if bg.green_readers:
+                    await self._bg_event(bg, sw, "green readers follow the green writer")
+                bg.switched = True
+                self.write_hosts()
+                await self._publish_bg()
+                self._names_changed()
+                renamed_at = time.monotonic()
+                await self._bg_event(
+                    bg,
+                    sw,
+                    f"renamed: {bg.green_cluster} -> {spec.name}, {spec.name} -> "
+                    f"{spec.name}{OLD_SUFFIX} (DNS lags {t.dns_lag_s:g} s)",
+                )
+                await self._bg_sleep(in_progress_at + t.in_progress_s - time.monotonic())
+                for instance in blue_ids:  # old blue: reachable again, read-only
+                    self.proxies[instance].set_fault(self.faults[instance])
+                await self._bg_publish(bg, sw, BgStatus.SWITCHOVER_IN_POST_PROCESSING)
+                await self._bg_sleep(renamed_at + t.dns_lag_s - time.monotonic())
+                bg.dns_switched = True
+                self.write_hosts()
+                await self._bg_event(bg, sw, "DNS updated: blue's names answer green's addresses")
+                await self._bg_sleep(t.post_s)
+                bg.blue_rows_cleared = True
+                await self._bg_publish(bg, sw, BgStatus.SWITCHOVER_COMPLETED)
+                sw.outcome = "completed"
+        except _Cancelled:
+            sw.outcome = "cancelled"
+            self.log(f"blue/green {bg.id}: switchover cancelled")
+        except Exception as exc:
+            sw.outcome = "failed"
+            sw.error = str(exc) or type(exc).__name__
+            self.log(f"blue/green {bg.id}: switchover failed: {sw.error}")
+            if not bg.switched and self.bg is bg:  # blue takes writes again, rows AVAILABLE
+                try:
+                    await self._bg_resume_blue()
+                    bg.blue_status = bg.green_status = BgStatus.AVAILABLE
+                    await self._publish_bg()
+                except Exception as undo:  # reported; the daemon lives on
+                    self.log(f"blue/green {bg.id}: undoing the failed switchover: {undo}")
+        finally:
+            if sw.outcome is None:
+                sw.outcome = "cancelled"
+            async with self._bg_changed:
+                self._bg_changed.notify_all()
+
+    async def _bg_resume_blue(self) -> None:
+        """Blue's writer takes writes, blue's proxies take connections again."""
+        await asyncio.to_thread(self.backend.set_writable, self.writer, True)
+        for s in self.spec.instances:
+            self.proxies[s.id].set_fault(self.faults[s.id])
+
+    async def bg_statements(self, since: float | None = None) -> list[dict[str, Any]]:
+        """Every statement blue's instances received since ``since`` (epoch seconds;
+        default: when blue stopped taking writes in the last switchover), oldest first:
+        ``{"instance", "at", "user", "statement"}``. Blue logs statements from the
+        start of ``SWITCHOVER_INITIATED`` on, until the deployment is deleted."""
+        bg = self.bg
+        sw = bg.switchover if bg is not None else None
+        if sw is None or sw.writes_stopped_at is None:
+            raise ServerError("no switchover has stopped blue's writes yet")
+        start = sw.writes_stopped_at if since is None else float(since)
+        found: list[dict[str, Any]] = []
+        for s in self.spec.instances:
+            if s.id in self.down:
+                continue
+            rows = await asyncio.to_thread(
+                self.backend.statements, s.id, sw.log_offsets.get(s.id, 0), start
+            )
+            found += [{"instance": s.id, **row} for row in rows]
+        found.sort(key=lambda r: float(r["at"]))
+        return found
+
+    async def bg_permissions(self, allow: bool) -> dict[str, Any]:
+        """Grant (``allow``) or revoke the app user's access to the blue/green metadata
+        (PostgreSQL: EXECUTE on ``get_blue_green_fast_switchover_metadata``; MariaDB:
+        SELECT on ``mysql.rds_topology``) on every instance, for good until changed back
+        or ``reset``: what a client sees on an engine version without it, or without the
+        grant."""
+        async with self._lock:
+            ids = [i for i in self.instance_ids() if i not in self.down]
+            await asyncio.to_thread(self.backend.set_bg_access, ids, allow)
+            self.bg_access_denied = not allow
+            self.log(f"blue/green metadata: app user access {'granted' if allow else 'revoked'}")
+            return {"access_denied": self.bg_access_denied}
 
     # -- status ------------------------------------------------------------------------------
 
@@ -727,7 +1127,7 @@ class ClusterRuntime:
                     "id": s.id,
                     "role": "writer" if s.id == self.writer else "reader",
                     "state": state,
-                    "host": self.spec.instance_host(s.id),
+                    "host": self.spec.instance_host(self.presented_id(s.id)),
                     "address": s.address,
                     "port": s.port,
                     "server_port": s.server_port,

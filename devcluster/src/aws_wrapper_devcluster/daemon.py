@@ -62,6 +62,7 @@ class Daemon:
             ).start()
         backend = _backend(engine, self.log, self.iam)
         runtime = ClusterRuntime(spec, backend, self.state_dir, self.log)
+        runtime.on_names_changed = self._iam_endpoints
         self.runtime = runtime
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -174,34 +175,54 @@ class Daemon:
             self.log(f"IAM verifier: STS lookup {args.get('url') or 'off'}")
             return self.iam.describe()
         if op == "bg_create":
-            result = await rt.bg_create(args.get("suffix"))
-            self._iam_green_endpoints()
-            return result
+            return await rt.bg_create(args.get("suffix"))
         if op == "bg_status":
             return rt.bg_status()
         if op == "bg_delete":
-            result = await rt.bg_delete()
-            self._iam_green_endpoints()
+            return await rt.bg_delete()
+        if op == "bg_switchover":
+            timings = args.get("timings")
+            if timings is not None and not isinstance(timings, dict):
+                raise ValueError("timings must be a mapping of phase names to seconds")
+            result = await rt.bg_switchover(
+                rollback=bool(args.get("rollback", False)),
+                slow=bool(args.get("slow", False)),
+                timings=timings,
+            )
+            if args.get("wait", True):
+                return await rt.bg_wait(None, float(args.get("timeout_s", 300.0)))
             return result
+        if op == "bg_wait":
+            return await rt.bg_wait(args.get("status"), float(args.get("timeout_s", 120.0)))
+        if op == "bg_statements":
+            since = args.get("since")
+            return await rt.bg_statements(None if since is None else float(since))
+        if op == "bg_permissions":
+            return await rt.bg_permissions(bool(args["allow"]))
         if op == "down":
             self.stopping.set()
             return {"stopping": True}
         raise ValueError(f"unknown operation {op!r}")
 
-    def _iam_green_endpoints(self) -> None:
-        """Green's instances accept IAM tokens for their own and green's cluster names."""
+    def _iam_endpoints(self) -> None:
+        """Each instance accepts IAM tokens for the names it goes by now: its own, its
+        cluster's and its reader endpoint's (green's until a switchover, then blue's; old
+        blue's ``-old1`` ones after it)."""
         rt, iam = self.runtime, self.iam
         if rt is None or iam is None:
             return
+        ids = rt.instance_ids()
         for instance in list(iam.endpoints):
-            if instance not in rt.instance_ids():
+            if instance not in ids:
                 iam.set_endpoints(instance, None)
-        if rt.bg is None:
-            return
-        green = rt.bg_side(green=True)
-        shared = {(green.cluster_host, rt.spec.port), (green.reader_host, rt.spec.port)}
-        for instance, host in green.instances:
-            iam.set_endpoints(instance, shared | {(host, rt.spec.port)})
+        port = rt.spec.port
+        sides = [rt.bg_side(green=False)]
+        if rt.bg is not None:
+            sides.append(rt.bg_side(green=True))
+        for side in sides:
+            shared = {(side.cluster_host, port), (side.reader_host, port)}
+            for instance, host in side.instances:
+                iam.set_endpoints(instance, shared | {(host, port)})
 
 
 def main(argv: list[str] | None = None) -> int:

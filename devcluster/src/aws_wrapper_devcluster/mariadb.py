@@ -11,9 +11,11 @@ What lives where:
 - **Real, in MariaDB**: data, roles (``@@read_only``), replication, and the blue/green table
   ``mysql.rds_topology (version, endpoint, port, role, status)``. It is created on every
   instance at initialization (outside the binary log, like the accounts), ``app`` may read
-  it, and its rows are written on the writer (:meth:`MariaDBBackend.set_rds_topology`) and
-  replicate, so readers see them with real replication lag, as on RDS. It is empty unless a
-  blue/green deployment is being emulated. The devcluster emulates *Aurora* MySQL, so the
+  it. A blue/green deployment writes its rows on each instance, outside the binary log
+  (:meth:`MariaDBBackend.publish_blue_green`), so that blue and green (every instance) answer
+  their own view, as during an RDS switchover; :meth:`MariaDBBackend.set_rds_topology`
+  writes rows on the writer that replicate. It is empty unless a blue/green deployment is
+  being emulated. The devcluster emulates *Aurora* MySQL, so the
   table has the blue/green shape, not the Multi-AZ DB cluster one (``id, endpoint, port``):
   Aurora has no Multi-AZ topology table, and a table answering ``SELECT id, endpoint, port``
   would let a dialect probe mistake the cluster for an RDS Multi-AZ DB cluster (``report_host``
@@ -464,20 +466,140 @@ class MariaDBBackend:
             inst.server.stop()  # releases the watchdog bookkeeping
             shutil.rmtree(inst.spec.base_dir, ignore_errors=True)
 
-    def publish_blue_green(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """The status rows go into ``mysql.rds_topology`` on the writer (they replicate)."""
-        self.set_rds_topology(
-            [
-                RdsTopologyRow(
-                    endpoint=str(r["endpoint"]),
-                    port=int(r["port"]),
-                    role=str(r["role"]),
-                    status=str(r["status"]),
-                    version=str(r["version"]),
-                )
-                for r in rows
-            ]
-        )
+    def publish_blue_green(self, views: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+        """Each listed instance's ``mysql.rds_topology`` gets its rows, written on that
+        instance outside the binary log (``sql_log_bin = 0``): nothing replicates, so blue
+        and green (and each instance) can answer different views, as on RDS. Instances not
+        running are skipped."""
+
+        def write(instance_id: str, rows: Sequence[Mapping[str, Any]]) -> None:
+            inst = self._get(instance_id)
+            if not inst.server.running:
+                return
+            with self._root(inst) as cur:
+                cur.execute("SET SESSION sql_log_bin = 0")
+                cur.execute("START TRANSACTION")
+                cur.execute("DELETE FROM mysql.rds_topology")
+                for r in rows:
+                    cur.execute(
+                        "INSERT INTO mysql.rds_topology (version, endpoint, port, role, status)"
+                        " VALUES (%s, %s, %s, %s, %s)",
+                        (r["version"], r["endpoint"], int(r["port"]), r["role"], r["status"]),
+                    )
+                cur.execute("COMMIT")
+
+        self._each(views, write)
+
+    def _each(self, items: Mapping[str, Any], fn: Callable[[str, Any], None]) -> None:
+        """``fn(instance_id, value)`` for every item, in parallel; the first error raised."""
+        if not items:
+            return
+        with ThreadPoolExecutor(max_workers=len(items)) as pool:
+            futures = [pool.submit(fn, key, value) for key, value in items.items()]
+            errors = [f.exception() for f in futures]
+        for error in errors:
+            if error is not None:
+                raise error
+
+    # ------------------------------------------------------------------ blue/green switchover
+
+    def set_writable(self, instance_id: str, writable: bool) -> None:
+        """``read_only`` off / on (the app user has neither ``SUPER`` nor ``READ ONLY
+        ADMIN``)."""
+        inst = self._get(instance_id)
+        with inst.lock, self._root(inst) as cur:
+            cur.execute(f"SET GLOBAL read_only = {0 if writable else 1}")
+        inst.server.read_only = not writable
+
+    def cut_sessions(self, instance_id: str) -> None:
+        """``KILL CONNECTION`` for every client thread but ours and replication's."""
+        inst = self._get(instance_id)
+        with self._root(inst) as cur:
+            cur.execute(
+                "SELECT id FROM information_schema.processlist WHERE id <> CONNECTION_ID()"
+                " AND user NOT IN ('system user', 'event_scheduler', %s)"
+                " AND command NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon',"
+                " 'Slave_IO', 'Slave_SQL', 'Slave_worker')",
+                (REPLICATION_USER,),
+            )
+            for row in cur.fetchall():
+                with contextlib.suppress(pymysql.Error):  # gone meanwhile
+                    cur.execute(f"KILL CONNECTION {int(row['id'])}")
+
+    def position(self, instance_id: str) -> str:
+        with self._root(self._get(instance_id)) as cur:
+            cur.execute("SELECT @@gtid_binlog_pos AS pos")
+            return str(_one(cur)["pos"])
+
+    def detach(self, instance_id: str) -> None:
+        """``STOP SLAVE`` (the replication settings stay; :meth:`follow` replaces them)."""
+        inst = self._get(instance_id)
+        with inst.lock, self._root(inst) as cur:
+            cur.execute("STOP SLAVE")
+
+    def statement_log(self, instance_ids: Sequence[str], on: bool) -> dict[str, int]:
+        """The general query log into ``mysql.general_log`` (emptied first), or off. The
+        offsets are 0: :meth:`statements` filters by time."""
+
+        def switch(instance_id: str, _: object) -> None:
+            inst = self._get(instance_id)
+            if not inst.server.running:
+                return
+            with self._root(inst) as cur:
+                if on:
+                    cur.execute("SET GLOBAL general_log = 0")
+                    cur.execute("TRUNCATE TABLE mysql.general_log")
+                    cur.execute("SET GLOBAL log_output = 'TABLE'")
+                    cur.execute("SET GLOBAL general_log = 1")
+                else:
+                    cur.execute("SET GLOBAL general_log = 0")
+
+        self._each(dict.fromkeys(instance_ids), switch)
+        return dict.fromkeys(instance_ids, 0)
+
+    def statements(self, instance_id: str, offset: int, since: float) -> list[dict[str, Any]]:
+        """``Query`` / ``Execute`` / ``Prepare`` entries of ``mysql.general_log`` at or
+        after ``since`` (not this query's own)."""
+        inst = self._get(instance_id)
+        if not inst.server.running:
+            return []
+        with self._root(inst) as cur:
+            cur.execute(
+                "SELECT UNIX_TIMESTAMP(event_time) AS at, user_host, argument"
+                " FROM mysql.general_log WHERE thread_id <> CONNECTION_ID()"
+                " AND command_type IN ('Query', 'Execute', 'Prepare')"
+                " AND event_time >= FROM_UNIXTIME(%s) ORDER BY event_time",
+                (round(since, 6),),
+            )
+            rows = cur.fetchall()
+        found = []
+        for row in rows:
+            argument = row["argument"]
+            text = argument.decode("utf-8", "replace") if isinstance(argument, bytes) else argument
+            user = str(row["user_host"]).split("[", 1)[0].strip()
+            found.append({"at": float(row["at"]), "user": user, "statement": str(text)})
+        return found
+
+    def set_bg_access(self, instance_ids: Sequence[str], allowed: bool) -> None:
+        """GRANT / REVOKE SELECT on ``mysql.rds_topology`` to the app user on every running
+        instance listed, outside the binary log (each instance has its own grant)."""
+
+        def change(instance_id: str, _: object) -> None:
+            inst = self._get(instance_id)
+            if not inst.server.running:
+                return
+            with self._root(inst) as cur:
+                cur.execute("SET SESSION sql_log_bin = 0")
+                if allowed:
+                    cur.execute("GRANT SELECT ON mysql.rds_topology TO %s@'%%'", (APP_USER,))
+                    return
+                try:
+                    cur.execute("REVOKE SELECT ON mysql.rds_topology FROM %s@'%%'", (APP_USER,))
+                except pymysql.MySQLError as exc:
+                    if not exc.args or exc.args[0] != 1147:  # no such grant: revoked already
+                        raise
+
+        self._each(dict.fromkeys(instance_ids), change)
 
     def destroy(self) -> None:
         with self._lock:

@@ -190,10 +190,44 @@ class EngineBackend(Protocol):
         """Stop instances made by :meth:`add_replicas` and delete everything of theirs."""
         ...
 
-    def publish_blue_green(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Blue/green status rows (``version, endpoint, port, role, status``) for engines
-        that keep them in a replicated table (MariaDB: ``mysql.rds_topology``, written on
-        the writer). PostgreSQL has them from :meth:`publish_metadata` (``blue_green``)."""
+    def publish_blue_green(self, views: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+        """Blue/green status rows (``version, endpoint, port, role, status``) per instance,
+        for engines that keep them in a table (MariaDB: ``mysql.rds_topology``, written on
+        each instance outside the binary log, so each answers its own view; instances not
+        running are skipped). PostgreSQL has them from :meth:`publish_metadata`."""
+        ...
+
+    def set_writable(self, instance_id: str, writable: bool) -> None:
+        """Make a running writer refuse writes from the app user, or take them again
+        (PostgreSQL: ``default_transaction_read_only``; MariaDB: ``read_only``)."""
+        ...
+
+    def cut_sessions(self, instance_id: str) -> None:
+        """End every client session on the server (not replication, not the harness')."""
+        ...
+
+    def position(self, instance_id: str) -> str:
+        """Where the instance's data is: WAL LSN (PostgreSQL) or GTID position (MariaDB)."""
+        ...
+
+    def detach(self, instance_id: str) -> None:
+        """A reader stops replicating (stays read-only, keeps what it applied)."""
+        ...
+
+    def statement_log(self, instance_ids: Sequence[str], on: bool) -> dict[str, int]:
+        """Log (or stop logging) every statement the servers receive; returns, per instance,
+        where its log starts (for :meth:`statements`)."""
+        ...
+
+    def statements(self, instance_id: str, offset: int, since: float) -> list[dict[str, Any]]:
+        """Statements logged at or after ``since`` (epoch seconds), past log position
+        ``offset``: ``{"at", "user", "statement"}``, oldest first."""
+        ...
+
+    def set_bg_access(self, instance_ids: Sequence[str], allowed: bool) -> None:
+        """Grant or revoke the app user's access to the blue/green metadata (PostgreSQL:
+        EXECUTE on ``get_blue_green_fast_switchover_metadata``; MariaDB: SELECT on
+        ``mysql.rds_topology``); returns when every running instance listed says so."""
         ...
 
     def stop_all(self) -> None: ...

@@ -62,6 +62,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -262,6 +263,13 @@ _DIVERGED = (
     "is not in this server's history",
     "forked off current database system timeline",
     "has already been removed",
+)
+
+
+# A statement in the server log (log_line_prefix '%m [%p] %q%u@%d ', log_statement 'all').
+_STATEMENT_LINE = re.compile(
+    r"(?P<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) \S+ \[\d+\] (?P<user>[^@ ]*)@\S* "
+    r"LOG:  (?:statement|execute [^:]*): (?P<sql>.*)"
 )
 
 
@@ -776,8 +784,146 @@ class PgBackend:
                 self._published.pop(instance_id, None)
                 self._rebuilding.discard(instance_id)
 
-    def publish_blue_green(self, rows: Sequence[Mapping[str, Any]]) -> None:
+    def publish_blue_green(self, views: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
         """Nothing to do: the rows are in each instance's metadata file (``blue_green``)."""
+
+    # -- blue/green switchover ---------------------------------------------------------
+
+    def _wait_setting(self, inst: _PgInstance, name: str, value: str) -> None:
+        """After a reload: wait until a new session sees ``name = value``."""
+        deadline = time.monotonic() + 10
+        while True:
+            if str(self._query(inst, f"SHOW {name}")[0]) == value:
+                return
+            if time.monotonic() > deadline:
+                raise ServerError(f"{inst.name}: {name} is not {value} after a reload")
+            time.sleep(0.01)
+
+    def _alter_system(self, inst: _PgInstance, settings: Mapping[str, str | None]) -> None:
+        """``ALTER SYSTEM SET`` (None: ``RESET``) and reload."""
+        from psycopg import sql
+
+        with self.admin_conn(inst) as conn:
+            for name, value in settings.items():
+                if value is None:
+                    conn.execute(sql.SQL("ALTER SYSTEM RESET {}").format(sql.Identifier(name)))
+                else:
+                    conn.execute(
+                        sql.SQL("ALTER SYSTEM SET {} = {}").format(
+                            sql.Identifier(name), sql.Literal(value)
+                        )
+                    )
+            conn.execute("SELECT pg_reload_conf()")
+
+    def set_writable(self, instance_id: str, writable: bool) -> None:
+        """``default_transaction_read_only`` on (or reset) for every new transaction."""
+        inst = self._inst(instance_id)
+        self._alter_system(inst, {"default_transaction_read_only": None if writable else "on"})
+        self._wait_setting(inst, "default_transaction_read_only", "off" if writable else "on")
+
+    def cut_sessions(self, instance_id: str) -> None:
+        """``pg_terminate_backend`` for every client backend but this one (walsenders and
+        background workers stay)."""
+        self._query(
+            self._inst(instance_id),
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
+        )
+
+    def position(self, instance_id: str) -> str:
+        row = self._query(
+            self._inst(instance_id),
+            "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()"
+            " ELSE pg_current_wal_lsn() END::text",
+        )
+        return str(row[0])
+
+    def detach(self, instance_id: str) -> None:
+        """An empty ``primary_conninfo`` (reload): the WAL receiver stops; the standby stays
+        in recovery, read-only, with what it replayed."""
+        inst = self._inst(instance_id)
+        with inst.op_lock:
+            self._alter_system(inst, {"primary_conninfo": ""})
+            deadline = time.monotonic() + 10
+            while self._receiver(inst)[0] is not None:
+                if time.monotonic() > deadline:
+                    raise ServerError(f"{instance_id}: the WAL receiver did not stop")
+                time.sleep(0.01)
+
+    def statement_log(self, instance_ids: Sequence[str], on: bool) -> dict[str, int]:
+        """``log_statement = 'all'`` (``log_timezone = 'UTC'``) or reset; the offsets are
+        the server logs' sizes before."""
+        offsets: dict[str, int] = {}
+        for instance_id in instance_ids:
+            inst = self._inst(instance_id)
+            if not inst.running:
+                continue
+            offsets[instance_id] = _size(inst.log_path)
+            settings: dict[str, str | None] = (
+                {"log_statement": "all", "log_timezone": "UTC"}
+                if on
+                else {"log_statement": None, "log_timezone": None}
+            )
+            self._alter_system(inst, settings)
+            self._wait_setting(inst, "log_statement", "all" if on else "none")
+        return offsets
+
+    def statements(self, instance_id: str, offset: int, since: float) -> list[dict[str, Any]]:
+        """Statements in the server log past ``offset`` (``statement:`` and ``execute``
+        lines, with their continuation lines), logged at or after ``since``."""
+        import datetime as dt
+
+        inst = self._inst(instance_id)
+        try:
+            with open(inst.log_path, "rb") as f:
+                f.seek(offset)
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            return []
+        found: list[dict[str, Any]] = []
+        current: dict[str, Any] | None = None
+        for line in text.splitlines():
+            if line.startswith("\t") and current is not None:
+                current["statement"] += "\n" + line[1:]
+                continue
+            current = None
+            m = _STATEMENT_LINE.match(line)
+            if m is None:
+                continue
+            stamp = dt.datetime.strptime(m["ts"], "%Y-%m-%d %H:%M:%S.%f")
+            at = stamp.replace(tzinfo=dt.UTC).timestamp()
+            if at + 0.0005 < since:  # the log has milliseconds
+                continue
+            current = {"at": at, "user": m["user"], "statement": m["sql"]}
+            found.append(current)
+        return found
+
+    def set_bg_access(self, instance_ids: Sequence[str], allowed: bool) -> None:
+        """GRANT / REVOKE EXECUTE on the function to PUBLIC on every writer listed (readers
+        get it by replication), in every database; then wait until each running instance
+        listed answers so."""
+        fn = "pg_catalog.get_blue_green_fast_switchover_metadata(text)"
+        statement = (
+            f"GRANT EXECUTE ON FUNCTION {fn} TO PUBLIC"
+            if allowed
+            else f"REVOKE EXECUTE ON FUNCTION {fn} FROM PUBLIC"
+        )
+        running = [self._inst(i) for i in instance_ids if self._inst(i).running]
+        for inst in running:
+            if self._query(inst, "SELECT pg_is_in_recovery()")[0]:
+                continue
+            for dbname in ("template1", "postgres", APP_DATABASE):
+                with self.admin_conn(inst, dbname) as conn:
+                    # old blue after a switchover is read-only by default
+                    conn.execute("SET default_transaction_read_only = off")
+                    conn.execute(statement)
+        check = f"SELECT has_function_privilege('{APP_USER}', '{fn}', 'EXECUTE')"
+        deadline = time.monotonic() + 10
+        for inst in running:
+            while self._query(inst, check, dbname=APP_DATABASE)[0] is not allowed:
+                if time.monotonic() > deadline:
+                    raise ServerError(f"{inst.name}: the app user's access did not change")
+                time.sleep(0.01)
 
     def _stop_quietly(self, inst: _PgInstance) -> None:
         with inst.op_lock:

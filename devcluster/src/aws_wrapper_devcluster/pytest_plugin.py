@@ -19,6 +19,12 @@ Fixtures:
     :func:`aws_wrapper.set_name_resolver` for the session). A subprocess gets
     ``cluster.env()`` and calls :func:`aws_wrapper_devcluster.install_resolver_from_env`.
 
+``devcluster_pg_bg`` / ``devcluster_mysql_bg``
+    The same cluster, reset, with a blue/green deployment created for the test
+    (:meth:`~.client.Cluster.bg_create`: a green cluster replicating from it, status rows
+    ``AVAILABLE``); ``cluster.bg_status()`` has its names. The next test's reset deletes it
+    (stopping a switchover still running).
+
 The local AWS stack (:mod:`.aws_stack`, :mod:`.fake_idp`); nothing reaches the internet:
 
 ``fake_aws_env``
@@ -112,6 +118,18 @@ def devcluster_pg(devcluster_pg_session: Cluster) -> Cluster:
 def devcluster_mysql(devcluster_mysql_session: Cluster) -> Cluster:
     devcluster_mysql_session.reset()
     return devcluster_mysql_session
+
+
+@pytest.fixture
+def devcluster_pg_bg(devcluster_pg: Cluster) -> Cluster:
+    devcluster_pg.bg_create()
+    return devcluster_pg
+
+
+@pytest.fixture
+def devcluster_mysql_bg(devcluster_mysql: Cluster) -> Cluster:
+    devcluster_mysql.bg_create()
+    return devcluster_mysql
 
 
 # --------------------------------------------------------------------------- local AWS stack

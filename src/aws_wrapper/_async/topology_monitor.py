@@ -33,6 +33,7 @@ from aws_wrapper._compat import (
     await_event,
 )
 from aws_wrapper.addresses import Address, AddressBook, dns_addresses, quick_addresses
+from aws_wrapper.blue_green import is_old
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import TOPOLOGY_MONITORING_PREFIX, Properties
 from aws_wrapper.topology import build_hosts, writer_of
@@ -338,8 +339,8 @@ class ClusterTopologyMonitor(BackgroundWorker):
             except Exception:
                 return None
         try:
-            if not await self.dialect.is_reader(conn, self.driver):
-                host_id = await self.dialect.host_id(conn, self.driver)
+            host_id = await self.dialect.host_id(conn, self.driver)
+            if not is_old(host_id or "") and not await self.dialect.is_reader(conn, self.driver):
                 entries = await self.dialect.topology(conn, self.driver)
                 hosts = build_hosts(entries or (), self.template, self.port)
                 writer = writer_of(hosts)
@@ -348,9 +349,16 @@ class ClusterTopologyMonitor(BackgroundWorker):
         except Exception:
             await close_quietly(self.driver, conn)  # dead, or failing: a new one next round
             return None
-        # a reader, or a writer its own topology does not name yet (just promoted)
+        # a reader, or a writer its own topology does not name yet (just promoted); not kept
+        # when the name led to another instance than the one it names (DNS moving: a
+        # blue/green switchover), so the next round follows the name again
         with self._lock:
-            keep = self._panic and not self._stop.is_set() and host.url not in self._probe_conns
+            keep = (
+                self._panic
+                and not self._stop.is_set()
+                and host.url not in self._probe_conns
+                and (host.host_id is None or host.host_id == host_id)
+            )
             if keep:
                 self._probe_conns[host.url] = conn
         if not keep:

@@ -26,7 +26,7 @@ code                   detected by
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from aws_wrapper import aurora_queries as q
 from aws_wrapper import custom_dialects
@@ -38,6 +38,18 @@ from aws_wrapper.topology import TopologyEntry, entry_from_row
 from .protocols import DatabaseDialect, DriverConnection, DriverDialect
 
 
+@runtime_checkable
+class BlueGreenDialect(Protocol):
+    """A dialect that can read a blue/green deployment's status (the ``bg`` plugin)."""
+
+    code: str
+    blue_green_sql: str | None
+    blue_green_exists_sql: str | None
+    blue_green_grant: str
+
+    def blue_green_available(self, conn: DriverConnection, driver: DriverDialect) -> bool: ...
+
+
 class _Dialect:
     code = "?"
     engine = "?"
@@ -45,10 +57,26 @@ class _Dialect:
     host_id_sql: str | None = None
     is_reader_sql = ""
     topology_sql: str | None = None
+    blue_green_sql: str | None = None
+    """The blue/green status query (``version, endpoint, port, role, status``); None: this
+    kind of server publishes no blue/green status."""
+    blue_green_exists_sql: str | None = None
+    """One row, one column, true when the status query's function or table exists (and, on
+    MySQL, is visible to the user)."""
+    blue_green_grant: str = ""
+    """What a user needs to be granted to read the status (for the warning when it cannot)."""
 
     @property
     def has_topology(self) -> bool:
         return self.topology_sql is not None
+
+    def blue_green_available(self, conn: DriverConnection, driver: DriverDialect) -> bool:
+        """True when the server has the blue/green status function or table (it may still
+        refuse the user: the status query then fails)."""
+        if self.blue_green_sql is None or self.blue_green_exists_sql is None:
+            return False
+        rows = driver.fetch(conn, self.blue_green_exists_sql)
+        return bool(rows) and bool(rows[0][0])
 
     def host_id(self, conn: DriverConnection, driver: DriverDialect) -> str | None:
         if self.host_id_sql is None:
@@ -82,6 +110,9 @@ class PgDialect(_Dialect):
 
 class RdsPgDialect(PgDialect):
     code = "rds-pg"
+    blue_green_sql = q.RDS_PG_BLUE_GREEN.sql
+    blue_green_exists_sql = q.RDS_PG_HAS_BLUE_GREEN.sql
+    blue_green_grant = "EXECUTE ON FUNCTION rds_tools.show_topology(text)"
 
 
 class _MultiAzTopology:
@@ -137,6 +168,11 @@ class AuroraPgDialect(PgDialect):
     code = "aurora-pg"
     host_id_sql = q.PG_HOST_ID.sql
     topology_sql = q.PG_TOPOLOGY.sql
+    blue_green_sql = q.PG_BLUE_GREEN.sql
+    blue_green_exists_sql = q.PG_HAS_BLUE_GREEN.sql
+    blue_green_grant = (
+        "EXECUTE ON FUNCTION pg_catalog.get_blue_green_fast_switchover_metadata(text)"
+    )
 
 
 class GlobalAuroraPgDialect(AuroraPgDialect):
@@ -158,6 +194,9 @@ class MariaDBDialect(MysqlDialect):
 
 class RdsMysqlDialect(MysqlDialect):
     code = "rds-mysql"
+    blue_green_sql = q.MYSQL_BLUE_GREEN.sql
+    blue_green_exists_sql = q.MYSQL_HAS_BLUE_GREEN.sql
+    blue_green_grant = "SELECT ON mysql.rds_topology"
 
 
 class MultiAzMysqlDialect(_MultiAzTopology, RdsMysqlDialect):
@@ -182,6 +221,9 @@ class AuroraMysqlDialect(MysqlDialect):
     host_id_sql = q.MYSQL_HOST_ID.sql
     is_reader_sql = q.MYSQL_IS_READER.sql
     topology_sql = q.MYSQL_TOPOLOGY.sql
+    blue_green_sql = q.MYSQL_BLUE_GREEN.sql
+    blue_green_exists_sql = q.MYSQL_HAS_BLUE_GREEN.sql
+    blue_green_grant = "SELECT ON mysql.rds_topology"
 
 
 class GlobalAuroraMysqlDialect(AuroraMysqlDialect):

@@ -23,7 +23,7 @@ from aws_wrapper.peer_properties import (
     TCP_KEEPALIVE_TIME,
 )
 from aws_wrapper.properties import Properties, notice_once, shown_name
-from aws_wrapper.resolver import resolve_address
+from aws_wrapper.resolver import connect_address
 
 # Errors raised below the drivers (the socket layer) that always mean "connection gone".
 SOCKET_ERRORS: tuple[type[BaseException], ...] = (
@@ -415,7 +415,7 @@ class MySQLDialectBase:
 
     def _connect_kwargs(self, host: HostInfo, props: Properties) -> dict[str, Any]:
         kwargs = dict(props.driver)
-        kwargs["host"] = resolve_address(host.host) or host.host
+        kwargs["host"] = connect_address(host.host, props.wrapper) or host.host
         kwargs["port"] = host.port
         return kwargs
 

@@ -16,7 +16,7 @@ from aws_wrapper.errors import PoolTimeoutError
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.pooling import PoolSettings
 from aws_wrapper.properties import Properties, notice_once
-from aws_wrapper.resolver import resolve_address
+from aws_wrapper.resolver import connect_address
 
 from ._base import (
     PG_DEFAULT_PORT,
@@ -119,7 +119,7 @@ class PsycopgDialectBase:
             kwargs.pop("hostaddr", None)
         kwargs["host"] = host.host
         kwargs["port"] = host.port
-        address = resolve_address(host.host)
+        address = connect_address(host.host, props.wrapper)
         if address is not None:
             kwargs["hostaddr"] = address
         return kwargs

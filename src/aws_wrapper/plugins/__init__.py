@@ -12,6 +12,7 @@ from __future__ import annotations
 from . import (  # noqa: F401 - each registers its plugins and declares their properties
     aurora,
     auth,
+    blue_green,
     custom_endpoint,
     dev,
     failover,

@@ -68,9 +68,15 @@ class IamTokenSource:
         self.owner: tuple[str | None, ...] = ("profile", self.profile)
         """Whose credentials sign the tokens: part of the cache key."""
 
-    def target(self, host: HostInfo, user: str | None) -> TokenTarget:
+    def target(self, host: HostInfo, user: str | None, iam_host: str | None = None) -> TokenTarget:
+        """What a token is signed for: ``iam_host`` (a connect's own, e.g. the blue/green
+        plugin's second try), else the ``iam_host`` property, else the host's name."""
         return token_target(
-            self.iam_host or host.host, self.iam_port or host.port, user, self.region, "iam_region"
+            iam_host or self.iam_host or host.host,
+            self.iam_port or host.port,
+            user,
+            self.region,
+            "iam_region",
         )
 
     def credentials(self, region: str) -> AwsCredentials:
@@ -86,7 +92,7 @@ class IamTokenSource:
     ) -> Properties:
         """``props`` with the token for ``host`` as the password (signed with
         ``credentials(region)`` when not cached) and the driver's token login parameters."""
-        target = self.target(host, user)
+        target = self.target(host, user, props.get(IAM_HOST))
         key = (target, self.owner)
         token = TOKENS.lookup(key)
         if token is None:
@@ -102,9 +108,9 @@ class IamTokenSource:
             params = driver.token_login_params(props.driver, self.ca_file)
         return props.copy(driver={**params, "user": target.user, "password": token})
 
-    def forget(self, host: HostInfo, user: str | None) -> None:
+    def forget(self, host: HostInfo, user: str | None, iam_host: str | None = None) -> None:
         try:
-            TOKENS.forget(self.target(host, user))
+            TOKENS.forget(self.target(host, user, iam_host))
         except PropertyError:
             pass
 
@@ -120,7 +126,7 @@ class IamAuthPlugin(BasePlugin):
         return self._tokens.token_props(host, props, props.driver.get("user"))
 
     def login_failed(self, host: HostInfo, used: Properties) -> bool:
-        self._tokens.forget(host, used.driver.get("user"))
+        self._tokens.forget(host, used.driver.get("user"), used.get(IAM_HOST))
         return True  # a freshly signed token (new credentials, if they rotated)
 
 
