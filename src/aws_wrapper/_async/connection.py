@@ -451,14 +451,7 @@ class AsyncAwsWrapperConnection(Generic[Row, Query, Params]):
         if hot.native_made is not None and not args and not kwargs:
             return self._native_made()
         raw = hot.live
-        if (
-            hot.plain_cursor
-            and raw is not None
-            and not args
-            and not kwargs
-            and not hot.closed
-            and hot.native_made is None
-        ):
+        if hot.plain_cursor and raw is not None and not args and not kwargs and not hot.closed:
             # the driver makes cursors without I/O and nothing watches it
             try:
                 cur = raw.cursor()
