@@ -51,6 +51,7 @@ import os
 import platform
 import queue
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -184,11 +185,15 @@ BG_SETTLE_S = 2.0
 have seen the deployment)."""
 BG_AFTER_S = 2.0
 """The writers go on this long after the switchover has ended."""
-BG_HUNG_S = 5.0
-"""A writer's call still running this long after the writers were told to stop is hung:
-aws-advanced-python-wrapper 3.1.0's BlueGreenPlugin.execute re-derives its routing from the
-status it read before the loop, so a call suspended in IN_PROGRESS spins forever once the
-phase is over."""
+BG_FAILOVER_TIMEOUT_SEC = 10
+"""``failover_timeout_sec`` of scenario 7: a failover that finds no writer gives up within the
+run (and is counted as an error) rather than outlasting it."""
+BG_HUNG_S = 15.0
+"""A writer's call still running this long (longer than any timeout configured: failover 10
+s; a bg hold lasts until IN_PROGRESS is over, 1-3 s here) when the writers are told to stop
+is hung: aws-advanced-python-wrapper 3.1.0's BlueGreenPlugin.execute re-derives its routing
+from the status it read before its loop, so a call suspended in IN_PROGRESS spins forever
+once the phase is over."""
 BG_STEADY_GAP_S = 0.5
 READ_ONLY = re.compile(r"read.only", re.IGNORECASE)
 
@@ -576,8 +581,12 @@ class Worker:
             raise WorkerError(f"{self.name} {cmd}: {reply.get('error')}")
 
     def kill(self) -> None:
-        """End the worker at once (one that may be stuck: no ``quit``)."""
+        """End the worker at once (one that may be stuck: no ``quit``), after asking it for
+        every thread's stack (into its log)."""
         if self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                os.kill(self.proc.pid, signal.SIGUSR1)
+                time.sleep(0.5)
             self.proc.kill()
             self.proc.wait(10)
         self._log.write(f"--- {time.strftime('%H:%M:%S')} killed by the harness\n")
@@ -2015,8 +2024,9 @@ class Run:
             "row); after the failover signal they go on with a new cursor, after any other "
             "error they close the connection and open a new one 50 ms later (as a pool "
             "would). Properties: "
-            f"`failover_timeout_sec={FAILOVER_TIMEOUT_SEC}`, the `bg` settings at each "
-            f"wrapper's defaults. After {BG_SETTLE_S:g} s of steady writes (t0) the devcluster "
+            f"`failover_timeout_sec={BG_FAILOVER_TIMEOUT_SEC}` (a failover that finds no "
+            "writer gives up within the run), the `bg` settings at each wrapper's defaults. "
+            f"After {BG_SETTLE_S:g} s of steady writes (t0) the devcluster "
             "switches over with its default timings (`bg_switchover`, ~5-7 s: blue stops "
             "taking writes, green catches up and is promoted, names swapped, DNS 2.5 s late); "
             f"the writers go on {BG_AFTER_S:g} s after it has ended. *held*: the longest time "
@@ -2029,7 +2039,8 @@ class Run:
             "acknowledged id looked up on green's writer afterwards; *steady after*: t0 -> "
             "the moment from which every writer committed without an error or a gap of more "
             f"than {BG_STEADY_GAP_S:g} s to the end. *hung*: a writer's call still running "
-            f"{BG_HUNG_S:g} s after the writers were told to stop (the worker is then killed). "
+            f"for {BG_HUNG_S:g} s when the writers are told to stop (longer than any timeout "
+            "configured; the worker is then killed). "
             f"{sizes.switchovers} switchovers per variant and engine, variants in rotating "
             "order, each in a fresh worker process; the deployment is deleted after each "
             "(blue gets its names back). Medians and worst over the runs."
@@ -2091,7 +2102,7 @@ class Run:
             self.record_versions(w)
             report: dict[str, Any] | None = None
             try:
-                props = {"plugins": plugins, "failover_timeout_sec": FAILOVER_TIMEOUT_SEC}
+                props = {"plugins": plugins, "failover_timeout_sec": BG_FAILOVER_TIMEOUT_SEC}
                 w.call(
                     "bg_start",
                     variant=v,
@@ -2158,7 +2169,7 @@ class Run:
                     kinds[kind] = kinds.get(kind, 0) + count
             acked = sum(r.acked for r in runs)
             missing = sum(r.missing for r in runs)
-            hung = sum(r.hung for r in runs)
+            hung = sum(1 for r in runs if r.hung)
             table.rows.append(
                 [
                     *row,
@@ -2182,7 +2193,7 @@ class Run:
         self, table: Table, engine: str, runs: dict[tuple[str, str], list[SwitchoverRun]]
     ) -> None:
         def brief(rs: list[SwitchoverRun]) -> str:
-            hung = sum(r.hung for r in rs)
+            hung = sum(1 for r in rs if r.hung)
             if hung == len(rs):
                 return f"hung in {hung}/{len(rs)} runs"
             out = (
@@ -2341,7 +2352,12 @@ class SwitchoverRun:
         hung = len(report["hung"])
         errors = [(float(at), int(n), kind, text) for at, n, kind, text in report["errors"]]
         errors = [e for e in errors if e[0] >= t0]
-        held = max(longest_gap(times, t0, stop) for times in ack_times)
+        # a writer's last attempt may end after the stop (a failover giving up): its gap too
+        ends = [
+            max([stop, *times[-1:], *(e[0] for e in errors if e[1] == n)])
+            for n, times in enumerate(ack_times)
+        ]
+        held = max(longest_gap(times, t0, ends[n]) for n, times in enumerate(ack_times))
         worst = max((e - s for s, e in report["slow"] if e >= t0), default=0.0)
         steady = max(
             steady_from(times, [e[0] for e in errors if e[1] == n], t0, stop) - t0

@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import faulthandler
 import gc
 import inspect
 import json
 import os
+import signal
 import socket
 import sys
 import threading
@@ -848,27 +850,30 @@ class Worker:
         return {"writes": len(load.acked), "plugins": load.plugins}
 
     def cmd_bg_stop(self, hung_s: float) -> dict[str, Any]:
-        """Stop the writers; a writer whose call has not returned ``hung_s`` later is
-        reported as hung (its connection is left alone: the harness ends this worker). What
-        the writers saw: acknowledged ids, per writer the acknowledgement times, every
-        error, the attempts that took 20 ms or more (monotonic times)."""
+        """Stop the writers and wait for them; a writer whose call has been running for
+        ``hung_s`` is not waited for any longer and is reported as hung (its connection is
+        left alone: the harness ends this worker). What the writers saw: acknowledged ids,
+        per writer the acknowledgement times, every error, the attempts that took 20 ms or
+        more, the calls still running (monotonic times)."""
         if self.bg is None:
             raise BenchError("no switchover application")
         v, load = self.bg
         self.bg = None
         stopped_at = time.monotonic()
         load.stop = True
-        if isinstance(v, SyncVariant):
-            for thread in load.threads:
-                thread.join(max(0.0, stopped_at + hung_s - time.monotonic()))
-        else:
-
-            async def wait() -> None:
-                await asyncio.wait(load.tasks, timeout=hung_s)
-
-            # a writer that never yields blocks the event loop: then nothing answers here
-            with contextlib.suppress(Exception):
-                self.run_async(wait(), hung_s + 2)
+        # polled from this thread: a writer task that never yields blocks the event loop
+        while True:
+            now = time.monotonic()
+            if isinstance(v, SyncVariant):
+                alive = [n for n, t in enumerate(load.threads) if t.is_alive()]
+            else:
+                alive = [n for n, task in enumerate(load.tasks) if not task.done()]
+            stuck = load.running_since(alive)
+            if not alive or now > stopped_at + hung_s + 1:
+                break
+            if all(n in stuck and now - stuck[n] >= hung_s for n in alive):
+                break
+            time.sleep(0.02)
         return load.report(stopped_at)
 
     # -- read/write splitting --------------------------------------------------------------------
@@ -1295,6 +1300,11 @@ class BgLoad:
             if now - started >= self.SLOW_S:
                 self.slow.append((started, now))
 
+    def running_since(self, writers: list[int]) -> dict[int, float]:
+        """Of ``writers``, those in a call, with its start."""
+        with self._lock:
+            return {n: self.in_flight[n] for n in writers if n in self.in_flight}
+
     def steady(self, now: float, seconds: float) -> bool:
         """Every writer has written for ``seconds`` without an error."""
         with self._lock:
@@ -1494,6 +1504,8 @@ def serve(variants: Mapping[str, Variant], info: Callable[[], dict[str, Any]]) -
     """Answer the harness's requests until stdin closes or ``quit``."""
     out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)  # stray prints go to the worker's log, never into the protocol
+    # the harness sends SIGUSR1 before it kills a hung worker: every thread's stack to the log
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     worker = Worker(variants, info)
     for line in sys.stdin:
         if not line.strip():
