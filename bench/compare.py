@@ -2011,8 +2011,8 @@ class Run:
                 "worst write ms (median / worst)",
                 "errors per run (median / worst)",
                 "error kinds (all runs)",
-                "INSERTs on old blue",
-                "acked writes on green",
+                "INSERTs on old blue (all runs)",
+                "acked writes on green (all runs)",
                 "steady after s (median / worst)",
                 "runs",
             ],
@@ -2170,6 +2170,7 @@ class Run:
             acked = sum(r.acked for r in runs)
             missing = sum(r.missing for r in runs)
             hung = sum(1 for r in runs if r.hung)
+            silent = sum(1 for r in runs if r.report_lost)
             table.rows.append(
                 [
                     *row,
@@ -2180,7 +2181,7 @@ class Run:
                     or "none",
                     str(sum(r.on_old_blue for r in runs)),
                     (f"all {acked:,}" if not missing else f"{missing:,} of {acked:,} missing")
-                    + (" (hung writers: not all known)" if hung else ""),
+                    + (f" ({silent} run(s) unknown)" if silent else ""),
                     med_worst([r.steady_s for r in runs], "{:.1f}", inf="never"),
                     f"{len(runs)}/{total}" + (f", {hung} hung" if hung else ""),
                 ]
@@ -2219,10 +2220,12 @@ class Run:
                 f"{engine} sync, what bg adds to failover_v2: {S7_PLUGINS} {brief(with_bg)}; "
                 f"failover_v2 alone {brief(alone)}"
             )
-        lost = [f"{v} {p}" for (v, p), rs in runs.items() if any(r.missing or r.hung for r in rs)]
+        lost = [f"{v} {p}" for (v, p), rs in runs.items() if any(r.missing for r in rs)]
+        unknown = [f"{v} {p}" for (v, p), rs in runs.items() if any(r.report_lost for r in rs)]
         table.verdicts.append(
             f"{engine}: every acknowledged write on green afterwards: "
-            + ("yes, every variant and run" if not lost else f"not shown for {', '.join(lost)}")
+            + (f"NO for {', '.join(lost)}" if lost else "yes, every variant and run")
+            + (f" (unknown for {', '.join(unknown)}: the worker did not answer)" if unknown else "")
         )
 
     # -- everything ----------------------------------------------------------------------------
@@ -2330,6 +2333,8 @@ class SwitchoverRun:
     """Writers whose call never returned (the figures are then infinite)."""
     switchover_s: float
     detail: str
+    report_lost: bool = False
+    """The worker did not answer: nothing known from the client side."""
 
     @classmethod
     def of(
@@ -2346,7 +2351,7 @@ class SwitchoverRun:
         inf = float("inf")
         took = max((float(e["offset_s"]) for e in switchover.get("events", [])), default=0.0)
         if report is None:
-            return cls(inf, inf, [], on_old_blue, 0, 0, inf, BG_WRITERS, took, "worker hung")
+            return cls(inf, inf, [], on_old_blue, 0, 0, inf, BG_WRITERS, took, "worker hung", True)
         stop = float(report["stopped_at"])
         ack_times: list[list[float]] = report["ack_times"]
         hung = len(report["hung"])
