@@ -2079,6 +2079,16 @@ class Run:
             ws.close()
         for case in cases:
             self._switchover_row(table, engine, case, runs[case], failures[case])
+            if any(r.hung for r in runs[case]):
+                self.note_once(
+                    table,
+                    "*hung*: a writer's call had not returned after "
+                    f"{BG_HUNG_S:g} s (the worker was killed; every thread's stack is in its log "
+                    "under .bench/compare/). aws-advanced-python-wrapper 3.1.0's "
+                    "BlueGreenPlugin.execute re-derives its routing from the status it read "
+                    "before its loop, so a call suspended in IN_PROGRESS spins once the phase is "
+                    "over (its aio package then never yields to the event loop).",
+                )
         self._switchover_verdicts(table, engine, runs)
 
     def _one_switchover(
