@@ -2215,14 +2215,15 @@ class Run:
             return out + (f", hung in {hung}/{len(rs)} runs" if hung else "")
 
         for ours, peer in (("ours-sync", "peer-sync"), ("ours-aio", "peer-aio")):
-            mine = runs.get((ours, S7_PLUGINS), [])
-            theirs = runs.get((peer, S7_PLUGINS), [])
-            if mine or theirs:
-                table.verdicts.append(
-                    f"{engine} {WORLD[ours]} ({S7_PLUGINS}, held median / worst): aws_wrapper "
-                    f"{brief(mine) if mine else 'did not run'}; aws-advanced-python-wrapper "
-                    f"{brief(theirs) if theirs else 'did not run (see the notes)'}"
-                )
+            if (ours, S7_PLUGINS) not in runs or (peer, S7_PLUGINS) not in runs:
+                continue  # not both measured (--only)
+            mine, theirs = runs[(ours, S7_PLUGINS)], runs[(peer, S7_PLUGINS)]
+            table.verdicts.append(
+                f"{engine} {WORLD[ours]} ({S7_PLUGINS}, held median / worst): aws_wrapper "
+                f"{brief(mine) if mine else 'did not run (see the notes)'}; "
+                "aws-advanced-python-wrapper "
+                f"{brief(theirs) if theirs else 'did not run (see the notes)'}"
+            )
         alone = runs.get(("ours-sync", "failover_v2"), [])
         with_bg = runs.get(("ours-sync", S7_PLUGINS), [])
         if alone and with_bg:
