@@ -19,7 +19,7 @@ devclusters, in interleaved rounds (the order of the variants rotates every roun
 5. read/write toggle and per-request cost with internal connection pools;
 6. scale: 1,000 concurrent async connections on one event loop doing ``SELECT 1``:
    throughput vs raw psycopg async, peak memory per connection, monitor connections, tasks.
-7. blue/green switchover (only when asked for: ``--scenario 7``, ~5 min): writers through
+7. blue/green switchover (only when asked for: ``--scenario 7``, ~6 min): writers through
    ``bg,failover_v2`` (and aws_wrapper with ``failover_v2`` alone) across a devcluster
    switchover: how long writes were held, the worst write, errors, INSERTs that reached old
    blue after it stopped taking writes (its own statement log), acknowledged writes missing
@@ -101,7 +101,7 @@ SCENARIOS = {
     7: "blue/green switchover",
 }
 DEFAULT_SCENARIOS = (1, 2, 3, 4, 5, 6)
-"""What runs without ``--scenario``: 7 (~5 min) is asked for by name."""
+"""What runs without ``--scenario``: 7 (~6 min) is asked for by name."""
 IMPLS = ("raw", "ours", "peer")
 SYNC = ("raw-sync", "ours-sync", "peer-sync")
 ASYNC = ("raw-async", "ours-aio", "peer-aio")
@@ -2570,7 +2570,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="append",
         metavar="N[,N...]",
         help="run only these scenarios (repeatable; default 1-6: scenario 7, the blue/green "
-        "switchover, takes ~5 min and runs only when named, e.g. --scenario 7)",
+        "switchover, takes ~6 min and runs only when named, e.g. --scenario 7)",
     )
     parser.add_argument(
         "--only",
