@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """aws_wrapper against aws-advanced-python-wrapper 3.1.0 and the raw drivers, in one run.
 
-Six scenarios, each measured for the raw driver, aws-advanced-python-wrapper ("peer", sync and
+Seven scenarios, each measured for the raw driver, aws-advanced-python-wrapper ("peer", sync and
 its ``aio`` package) and aws_wrapper ("ours", sync and aio), on the same local servers and
 devclusters, in interleaved rounds (the order of the variants rotates every round):
 
@@ -19,6 +19,11 @@ devclusters, in interleaved rounds (the order of the variants rotates every roun
 5. read/write toggle and per-request cost with internal connection pools;
 6. scale: 1,000 concurrent async connections on one event loop doing ``SELECT 1``:
    throughput vs raw psycopg async, peak memory per connection, monitor connections, tasks.
+7. blue/green switchover (only when asked for: ``--scenario 7``, ~6 min): writers through
+   ``bg,failover_v2`` (and aws_wrapper with ``failover_v2`` alone) across a devcluster
+   switchover: how long writes were held, the worst write, errors, INSERTs that reached old
+   blue after it stopped taking writes (its own statement log), acknowledged writes missing
+   on green, time to steady state; a writer stuck in a call is reported as hung.
 
 Each implementation runs in a worker subprocess (``bench/workers``): raw drivers and aws_wrapper
 in the project's venv, aws-advanced-python-wrapper in its own venv (``.bench-venv/peer``,
@@ -40,11 +45,13 @@ import argparse
 import contextlib
 import datetime
 import importlib.metadata
+import itertools
 import json
 import os
 import platform
 import queue
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -91,7 +98,10 @@ SCENARIOS = {
     4: "dead-host detection",
     5: "read/write splitting with internal pools",
     6: "scale: 1,000 async connections",
+    7: "blue/green switchover",
 }
+DEFAULT_SCENARIOS = (1, 2, 3, 4, 5, 6)
+"""What runs without ``--scenario``: 7 (~6 min) is asked for by name."""
 IMPLS = ("raw", "ours", "peer")
 SYNC = ("raw-sync", "ours-sync", "peer-sync")
 ASYNC = ("raw-async", "ours-aio", "peer-aio")
@@ -158,6 +168,34 @@ host hangs and nothing is ever aborted. Both wrappers get it (psycopg makes it 2
 FAILOVER_TIMEOUT_SEC = 20
 SCALE_MAX_CONNECTIONS = 2100
 """Scenario 6 holds two sets of 1,000 connections (raw and a wrapper) at once."""
+S7_PLUGINS = "bg,failover_v2"
+S7_CASES = (
+    ("ours-sync", S7_PLUGINS),
+    ("ours-aio", S7_PLUGINS),
+    ("peer-sync", S7_PLUGINS),
+    ("peer-aio", S7_PLUGINS),
+    ("ours-sync", "failover_v2"),
+)
+"""Scenario 7's variants and plugins: both wrappers with ``bg,failover_v2`` in both worlds, and
+aws_wrapper with ``failover_v2`` alone (what ``bg`` adds)."""
+BG_WRITERS = 4
+BG_INTERVAL_S = 0.01
+BG_SETTLE_S = 2.0
+"""Steady writes before the switchover (both wrappers' monitors poll every second once they
+have seen the deployment)."""
+BG_AFTER_S = 2.0
+"""The writers go on this long after the switchover has ended."""
+BG_FAILOVER_TIMEOUT_SEC = 10
+"""``failover_timeout_sec`` of scenario 7: a failover that finds no writer gives up within the
+run (and is counted as an error) rather than outlasting it."""
+BG_HUNG_S = 15.0
+"""A writer's call still running this long (longer than any timeout configured: failover 10
+s; a bg hold lasts until IN_PROGRESS is over, 1-3 s here) when the writers are told to stop
+is hung: aws-advanced-python-wrapper 3.1.0's BlueGreenPlugin.execute re-derives its routing
+from the status it read before its loop, so a call suspended in IN_PROGRESS spins forever
+once the phase is over."""
+BG_STEADY_GAP_S = 0.5
+READ_ONLY = re.compile(r"read.only", re.IGNORECASE)
 
 T = TypeVar("T")
 
@@ -197,6 +235,8 @@ class Sizes:
     scale_windows: int
     """Rounds of alternating load windows (scenario 6)."""
     scale_window_s: float
+    switchovers: int
+    """Blue/green switchovers per variant and engine (scenario 7)."""
 
 
 FULL = Sizes(
@@ -210,6 +250,7 @@ FULL = Sizes(
     connections=1000,
     scale_windows=4,
     scale_window_s=2.0,
+    switchovers=2,
 )
 QUICK = Sizes(
     calls=0,
@@ -222,6 +263,7 @@ QUICK = Sizes(
     connections=200,
     scale_windows=2,
     scale_window_s=1.0,
+    switchovers=1,
 )
 
 
@@ -459,6 +501,10 @@ class WorkerError(BenchError):
     """A worker answered with an error (its traceback is in the worker's log)."""
 
 
+class WorkerSilent(BenchError):
+    """A worker did not answer in time (it may be stuck in a call that never returns)."""
+
+
 class Worker:
     """One worker subprocess and its JSON-lines protocol."""
 
@@ -517,7 +563,7 @@ class Worker:
             try:
                 line = self._replies.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
-                raise BenchError(
+                raise WorkerSilent(
                     f"worker {self.name} did not answer {cmd!r} within {timeout:.0f} s"
                 ) from None
             if line is None:
@@ -533,6 +579,18 @@ class Worker:
             self._log.write(f"--- {cmd} failed:\n{reply.get('traceback', '')}\n")
             self._log.flush()
             raise WorkerError(f"{self.name} {cmd}: {reply.get('error')}")
+
+    def kill(self) -> None:
+        """End the worker at once (one that may be stuck: no ``quit``), after asking it for
+        every thread's stack (into its log)."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                os.kill(self.proc.pid, signal.SIGUSR1)
+                time.sleep(0.5)
+            self.proc.kill()
+            self.proc.wait(10)
+        self._log.write(f"--- {time.strftime('%H:%M:%S')} killed by the harness\n")
+        self._log.flush()
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -716,7 +774,9 @@ class Servers:
     def cluster(self, engine: str) -> Cluster:
         if engine not in self._clusters:
             short = "pg" if engine == "postgresql" else "mysql"
-            name = f"benchcmp-{short}-{os.getpid()}"
+            # short: a blue/green deployment's instance directories repeat the name, and a
+            # PostgreSQL socket path in them may not be longer than 100 characters
+            name = f"bc-{short[:2]}-{os.getpid()}"
             log(f"starting the {engine} devcluster {name} (1 writer + 2 readers)")
             cluster = Cluster.up(
                 engine,
@@ -819,6 +879,7 @@ class Run:
         self.tables: list[Table] = []
         self.versions: dict[str, str] = {}
         self.problems: list[str] = []
+        self._bg_tables = 0
 
     def variants(self, candidates: Sequence[str]) -> list[str]:
         return [v for v in candidates if v in self.opts.variants]
@@ -1933,6 +1994,251 @@ class Run:
             ws.close()
         return out
 
+    # -- 7. blue/green switchover --------------------------------------------------------------
+
+    def scenario_7(self) -> Table:
+        sizes = self.opts.sizes
+        cases = [c for c in S7_CASES if c[0] in self.opts.variants]
+        table = Table(
+            7,
+            SCENARIOS[7],
+            [
+                "engine",
+                "world",
+                "variant",
+                "plugins",
+                "held s (median / worst)",
+                "worst write ms (median / worst)",
+                "errors per run (median / worst)",
+                "error kinds (all runs)",
+                "INSERTs on old blue (all runs)",
+                "acked writes on green (all runs)",
+                "steady after s (median / worst)",
+                "runs",
+            ],
+        )
+        table.setup = (
+            f"Per run: a blue/green deployment is created (`bg_create`), then {BG_WRITERS} "
+            "writers, each on its own connection, INSERT a new row every "
+            f"{BG_INTERVAL_S * 1000:.0f} ms (autocommit: an acknowledged INSERT is a committed "
+            "row); after the failover signal they go on with a new cursor, after any other "
+            "error they close the connection and open a new one 50 ms later (as a pool "
+            "would). Properties: "
+            f"`failover_timeout_sec={BG_FAILOVER_TIMEOUT_SEC}` (a failover that finds no "
+            "writer gives up within the run), the `bg` settings at each wrapper's defaults. "
+            f"After {BG_SETTLE_S:g} s of steady writes (t0) the devcluster "
+            "switches over with its default timings (`bg_switchover`, ~5-7 s: blue stops "
+            "taking writes, green catches up and is promoted, names swapped, DNS 2.5 s late); "
+            f"the writers go on {BG_AFTER_S:g} s after it has ended. *held*: the longest time "
+            "a writer went without an acknowledged INSERT from t0 to the end; *worst write*: "
+            "the longest single attempt (connect when needed + INSERT, failed ones too); "
+            "*errors*: what the writers' calls raised (`(read-only)`: refused by a read-only "
+            "server, i.e. old blue); *INSERTs on old blue*: the application user's INSERTs "
+            "into the run's table that old blue received after it stopped taking writes, from "
+            "its own statement log (`bg_statements`); *acked writes on green*: every "
+            "acknowledged id looked up on green's writer afterwards; *steady after*: t0 -> "
+            "the moment from which every writer committed without an error or a gap of more "
+            f"than {BG_STEADY_GAP_S:g} s to the end. *hung*: a writer's call still running "
+            f"for {BG_HUNG_S:g} s when the writers are told to stop (longer than any timeout "
+            "configured; the worker is then killed). "
+            f"{sizes.switchovers} switchovers per variant and engine, variants in rotating "
+            "order, each in a fresh worker process; the deployment is deleted after each "
+            "(blue gets its names back). Medians and worst over the runs."
+        )
+        for engine in self.opts.engines:
+            self._switchover_engine(table, engine, cases)
+        return table
+
+    def _switchover_engine(self, table: Table, engine: str, cases: list[tuple[str, str]]) -> None:
+        sizes = self.opts.sizes
+        cluster = self.servers.cluster(engine)
+        target = cluster_target(cluster)
+        log(
+            f"7. blue/green switchover on {engine}: "
+            + ", ".join(f"{v} {p}" for v, p in cases)
+            + f", {sizes.switchovers} switchovers each"
+        )
+        runs: dict[tuple[str, str], list[SwitchoverRun]] = {c: [] for c in cases}
+        failures: dict[tuple[str, str], list[str]] = {c: [] for c in cases}
+        ws = Workers(self.opts, self.peer_python, cluster.hosts_file)
+        try:
+            for r_ in range(sizes.switchovers):
+                for case in rotated(cases, r_):
+                    if len(failures[case]) >= 2 and not runs[case]:
+                        continue  # gave up on this variant
+                    name = f"{engine} {case[0]} {case[1]} {r_ + 1}/{sizes.switchovers}"
+                    try:
+                        run = self._one_switchover(ws, cluster, case, target, r_)
+                    except Exception as e:  # a variant that cannot run; the others go on
+                        failures[case].append(f"{type(e).__name__}: {e}")
+                        log(f"  {name}: FAILED: {type(e).__name__}: {e}")
+                        continue
+                    runs[case].append(run)
+                    log(f"  {name}: {run.detail}")
+        finally:
+            ws.close()
+        for case in cases:
+            self._switchover_row(table, engine, case, runs[case], failures[case])
+            if any(r.hung for r in runs[case]):
+                self.note_once(
+                    table,
+                    "*hung*: a writer's call had not returned after "
+                    f"{BG_HUNG_S:g} s (the worker was killed; every thread's stack is in its log "
+                    "under .bench/compare/). aws-advanced-python-wrapper 3.1.0's "
+                    "BlueGreenPlugin.execute re-derives its routing from the status it read "
+                    "before its loop, so a call suspended in IN_PROGRESS spins once the phase is "
+                    "over (its aio package then never yields to the event loop).",
+                )
+        self._switchover_verdicts(table, engine, runs)
+
+    def _one_switchover(
+        self,
+        ws: Workers,
+        cluster: Cluster,
+        case: tuple[str, str],
+        target: dict[str, Any],
+        round_: int,
+    ) -> SwitchoverRun:
+        v, plugins = case
+        self._bg_tables += 1
+        table_name = f"bench_bg_{self._bg_tables}"
+        status = cluster.bg_create()
+        try:
+            green_writer = str(status["green"]["writer"])
+            create = f"CREATE TABLE {table_name} (id BIGINT PRIMARY KEY, writer INT)"
+            run_sql(cluster, cluster.writer, create)
+            tag = f"s7-{cluster.engine.value}-{v}-{plugins.replace(',', '+')}-{round_ + 1}"
+            w = ws.start(worker_kind(v), tag)
+            self.record_versions(w)
+            report: dict[str, Any] | None = None
+            try:
+                props = {"plugins": plugins, "failover_timeout_sec": BG_FAILOVER_TIMEOUT_SEC}
+                w.call(
+                    "bg_start",
+                    variant=v,
+                    target=target,
+                    props=props_for(v, props, cluster),
+                    table=table_name,
+                    writers=BG_WRITERS,
+                    interval_s=BG_INTERVAL_S,
+                    settle_s=BG_SETTLE_S,
+                    timeout_s=30.0,
+                    timeout=60,
+                )
+                t0, t0_epoch = time.monotonic(), time.time()
+                cluster.bg_switchover(wait=False)
+                done = cluster.bg_wait(None, timeout=120)
+                ended = time.monotonic()
+                time.sleep(BG_AFTER_S)
+                with contextlib.suppress(WorkerSilent):
+                    report = w.call("bg_stop", hung_s=BG_HUNG_S, timeout=BG_HUNG_S + 30)
+            finally:
+                if report is None or report["hung"]:
+                    w.kill()  # a writer stuck in a call (or a worker that does not answer)
+                else:
+                    w.close()
+            switchover = done["switchover"]
+            if switchover.get("outcome") != "completed":
+                raise BenchError(f"the switchover did not complete: {switchover.get('error')}")
+            user = str(target["user"])
+            on_old_blue = [
+                s
+                for s in cluster.bg_statements()
+                if s["user"] == user
+                and table_name in s["statement"]
+                and "insert" in s["statement"].lower()
+            ]
+            on_green = table_ids(cluster, green_writer, table_name)
+        finally:
+            cluster.bg_delete()
+        run = SwitchoverRun.of(report, t0, ended, switchover, len(on_old_blue), on_green)
+        if on_old_blue:
+            at = [float(s["at"]) - t0_epoch for s in on_old_blue]
+            where = ", ".join(sorted({str(s["instance"]) for s in on_old_blue}))
+            run.detail += f"; INSERTs on old blue at +{min(at):.2f}..+{max(at):.2f} s ({where})"
+        return run
+
+    def _switchover_row(
+        self,
+        table: Table,
+        engine: str,
+        case: tuple[str, str],
+        runs: list[SwitchoverRun],
+        failures: list[str],
+    ) -> None:
+        v, plugins = case
+        row = [engine, WORLD[v], LABEL[v], plugins]
+        total = len(runs) + len(failures)
+        if not runs:
+            why = "n/a" if v.startswith("peer") else "failed"
+            table.rows.append([*row, *([why] * 7), f"0/{total}"])
+        else:
+            kinds: dict[str, int] = {}
+            for r in runs:
+                for kind, count in r.kinds().items():
+                    kinds[kind] = kinds.get(kind, 0) + count
+            acked = sum(r.acked for r in runs)
+            missing = sum(r.missing for r in runs)
+            hung = sum(1 for r in runs if r.hung)
+            silent = sum(1 for r in runs if r.report_lost)
+            table.rows.append(
+                [
+                    *row,
+                    med_worst([r.held_s for r in runs], "{:.2f}"),
+                    med_worst([r.worst_s * 1000 for r in runs], "{:.0f}"),
+                    med_worst([float(len(r.errors)) for r in runs], "{:.0f}"),
+                    ", ".join(f"{k} {n}" for k, n in sorted(kinds.items(), key=lambda x: -x[1]))
+                    or "none",
+                    str(sum(r.on_old_blue for r in runs)),
+                    (f"all {acked:,}" if not missing else f"{missing:,} of {acked:,} missing")
+                    + (f" ({silent} run(s) unknown)" if silent else ""),
+                    med_worst([r.steady_s for r in runs], "{:.1f}", inf="never"),
+                    f"{len(runs)}/{total}" + (f", {hung} hung" if hung else ""),
+                ]
+            )
+        for f in failures[:2]:
+            what = "n/a" if v.startswith("peer") and not runs else "failed"
+            self.note_once(table, f"{engine} {LABEL[v]} {plugins}: {what}: {f[:400]}")
+
+    def _switchover_verdicts(
+        self, table: Table, engine: str, runs: dict[tuple[str, str], list[SwitchoverRun]]
+    ) -> None:
+        def brief(rs: list[SwitchoverRun]) -> str:
+            hung = sum(1 for r in rs if r.hung)
+            if hung == len(rs):
+                return f"hung in {hung}/{len(rs)} runs"
+            out = (
+                f"held {med_worst([r.held_s for r in rs], '{:.2f}')} s, "
+                f"{med_worst([float(len(r.errors)) for r in rs], '{:.0f}')} errors per run, "
+                f"{sum(r.on_old_blue for r in rs)} INSERTs on old blue"
+            )
+            return out + (f", hung in {hung}/{len(rs)} runs" if hung else "")
+
+        for ours, peer in (("ours-sync", "peer-sync"), ("ours-aio", "peer-aio")):
+            if (ours, S7_PLUGINS) not in runs or (peer, S7_PLUGINS) not in runs:
+                continue  # not both measured (--only)
+            mine, theirs = runs[(ours, S7_PLUGINS)], runs[(peer, S7_PLUGINS)]
+            table.verdicts.append(
+                f"{engine} {WORLD[ours]} ({S7_PLUGINS}, held median / worst): aws_wrapper "
+                f"{brief(mine) if mine else 'did not run (see the notes)'}; "
+                "aws-advanced-python-wrapper "
+                f"{brief(theirs) if theirs else 'did not run (see the notes)'}"
+            )
+        alone = runs.get(("ours-sync", "failover_v2"), [])
+        with_bg = runs.get(("ours-sync", S7_PLUGINS), [])
+        if alone and with_bg:
+            table.verdicts.append(
+                f"{engine} sync, what bg adds to failover_v2: {S7_PLUGINS} {brief(with_bg)}; "
+                f"failover_v2 alone {brief(alone)}"
+            )
+        lost = [f"{v} {p}" for (v, p), rs in runs.items() if any(r.missing for r in rs)]
+        unknown = [f"{v} {p}" for (v, p), rs in runs.items() if any(r.report_lost for r in rs)]
+        table.verdicts.append(
+            f"{engine}: every acknowledged write on green afterwards: "
+            + (f"NO for {', '.join(lost)}" if lost else "yes, every variant and run")
+            + (f" (unknown for {', '.join(unknown)}: the worker did not answer)" if unknown else "")
+        )
+
     # -- everything ----------------------------------------------------------------------------
 
     def run(self) -> int:
@@ -1943,6 +2249,7 @@ class Run:
             4: self.scenario_4,
             5: self.scenario_5,
             6: self.scenario_6,
+            7: self.scenario_7,
         }
         try:
             if any(worker_kind(v) == "peer" for v in self.opts.variants):
@@ -1979,6 +2286,190 @@ def client_backends(server: PostgresServer) -> int:
             (server.conn_params()["user"],),
         ).fetchone()
     return int(row[0]) if row else 0
+
+
+# -- scenario 7 --------------------------------------------------------------------------------
+
+
+def med_worst(values: Sequence[float], fmt: str, inf: str = "hung") -> str:
+    """``median / worst`` of per-run figures (infinite: ``inf``, a hung or never steady run)."""
+    if not values:
+        return "-"
+
+    def f(x: float) -> str:
+        return inf if x == float("inf") else fmt.format(x)
+
+    return f"{f(median(values))} / {f(max(values))}"
+
+
+def longest_gap(times: Sequence[float], since: float, until: float) -> float:
+    """The longest time without an acknowledged write in [since, until]."""
+    marks = [since, *(t for t in times if since < t < until), until]
+    return max(b - a for a, b in itertools.pairwise(marks))
+
+
+def steady_from(
+    times: Sequence[float], errors: Sequence[float], since: float, until: float
+) -> float:
+    """When one writer's steady state began: after ``since``, the acknowledgement that ended
+    its last gap longer than BG_STEADY_GAP_S, or the first one after its last error
+    (``since`` if neither; infinite if it did not write steadily up to ``until``)."""
+    acks = [t for t in times if t >= since]
+    if not acks or until - acks[-1] > BG_STEADY_GAP_S:
+        return float("inf")
+    start, prev = since, since
+    for t in acks:
+        if t - prev > BG_STEADY_GAP_S:
+            start = t
+        prev = t
+    for e in errors:
+        if e >= since:
+            start = max(start, next((t for t in acks if t > e), float("inf")))
+    return start
+
+
+@dataclass
+class SwitchoverRun:
+    """What one writer workload saw across one switchover (scenario 7)."""
+
+    held_s: float
+    worst_s: float
+    errors: list[tuple[str, str]]
+    """(type name, first line) of every error from t0 on."""
+    on_old_blue: int
+    acked: int
+    missing: int
+    steady_s: float
+    hung: int
+    """Writers whose call never returned (the figures are then infinite)."""
+    switchover_s: float
+    detail: str
+    report_lost: bool = False
+    """The worker did not answer: nothing known from the client side."""
+
+    @classmethod
+    def of(
+        cls,
+        report: dict[str, Any] | None,
+        t0: float,
+        ended: float,
+        switchover: dict[str, Any],
+        on_old_blue: int,
+        on_green: set[int],
+    ) -> SwitchoverRun:
+        """The figures of a run from the worker's report (None: the worker did not answer,
+        every writer counts as hung) and the server-side evidence."""
+        inf = float("inf")
+        took = max((float(e["offset_s"]) for e in switchover.get("events", [])), default=0.0)
+        if report is None:
+            return cls(inf, inf, [], on_old_blue, 0, 0, inf, BG_WRITERS, took, "worker hung", True)
+        stop = float(report["stopped_at"])
+        ack_times: list[list[float]] = report["ack_times"]
+        hung = len(report["hung"])
+        errors = [(float(at), int(n), kind, text) for at, n, kind, text in report["errors"]]
+        errors = [e for e in errors if e[0] >= t0]
+        # a writer's last attempt may end after the stop (a failover giving up): its gap too
+        ends = [
+            max([stop, *times[-1:], *(e[0] for e in errors if e[1] == n)])
+            for n, times in enumerate(ack_times)
+        ]
+        held = max(longest_gap(times, t0, ends[n]) for n, times in enumerate(ack_times))
+        worst = max((e - s for s, e in report["slow"] if e >= t0), default=0.0)
+        steady = max(
+            steady_from(times, [e[0] for e in errors if e[1] == n], t0, stop) - t0
+            for n, times in enumerate(ack_times)
+        )
+        if hung:
+            held = worst = steady = inf
+        acked = [int(x) for x in report["acked"]]
+        missing = len(set(acked) - on_green)
+        run = cls(
+            held,
+            worst,
+            [(e[2], e[3]) for e in errors],
+            on_old_blue,
+            len(acked),
+            missing,
+            steady,
+            hung,
+            took,
+            "",
+        )
+        kinds = ", ".join(f"{k} {n}" for k, n in run.kinds().items()) or "no errors"
+        run.detail = (
+            f"held {med_worst([held], '{:.2f}')} s, worst write "
+            f"{med_worst([worst * 1000], '{:.0f}')} ms, {len(errors)} errors ({kinds}), "
+            f"{on_old_blue} INSERTs on old blue, "
+            + (f"all {len(acked):,} acked on green" if not missing else f"{missing} acked missing")
+            + f", steady after {med_worst([steady], '{:.1f}', 'never')} s (switchover "
+            f"{took:.1f} s, done at +{ended - t0:.1f} s: {phases(switchover)})"
+            + (f", {hung} writer(s) HUNG" if hung else "")
+        )
+        if errors:
+            run.detail += (
+                f"; errors at +{errors[0][0] - t0:.2f}..+{errors[-1][0] - t0:.2f} s, last: "
+                f"{errors[-1][2]}: {errors[-1][3][:120]}"
+            )
+        return run
+
+    def kinds(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for kind, text in self.errors:
+            key = f"{kind} (read-only)" if READ_ONLY.search(text) else kind
+            out[key] = out.get(key, 0) + 1
+        return out
+
+
+def phases(switchover: dict[str, Any]) -> str:
+    """The devcluster's statuses (and its DNS update) with their offsets, in brief."""
+    short = {
+        "SWITCHOVER_INITIATED": "INITIATED",
+        "SWITCHOVER_IN_PROGRESS": "IN_PROGRESS",
+        "SWITCHOVER_IN_POST_PROCESSING": "POST",
+        "SWITCHOVER_COMPLETED": "COMPLETED",
+        "DNS": "DNS",
+    }
+    out = []
+    for e in switchover.get("events", []):
+        first = str(e["event"]).split()[0].rstrip(":")
+        if first in short:
+            out.append(f"{short[first]} +{float(e['offset_s']):.1f}")
+    return ", ".join(out)
+
+
+def run_sql(cluster: Cluster, instance: str, sql: str) -> None:
+    """``sql`` on ``instance``'s server directly (the app user), autocommit."""
+    params = cluster.direct_params(instance)
+    if cluster.engine.value == "postgresql":
+        with psycopg.connect(**params, autocommit=True) as conn:
+            conn.execute(sql)
+        return
+    import pymysql
+
+    mconn = pymysql.connect(**params, autocommit=True)
+    try:
+        with mconn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        mconn.close()
+
+
+def table_ids(cluster: Cluster, instance: str, table: str) -> set[int]:
+    """The ids in ``table`` on ``instance``'s server (directly)."""
+    params = cluster.direct_params(instance)
+    sql = f"SELECT id FROM {table}"
+    if cluster.engine.value == "postgresql":
+        with psycopg.connect(**params, autocommit=True) as conn:
+            return {int(r[0]) for r in conn.execute(sql).fetchall()}
+    import pymysql
+
+    mconn = pymysql.connect(**params, autocommit=True)
+    try:
+        with mconn.cursor() as cur:
+            cur.execute(sql)
+            return {int(r[0]) for r in cur.fetchall()}
+    finally:
+        mconn.close()
 
 
 # -- docs ----------------------------------------------------------------------------------------
@@ -2078,7 +2569,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--scenario",
         action="append",
         metavar="N[,N...]",
-        help="run only these scenarios (repeatable; default all)",
+        help="run only these scenarios (repeatable; default 1-6: scenario 7, the blue/green "
+        "switchover, takes ~6 min and runs only when named, e.g. --scenario 7)",
     )
     parser.add_argument(
         "--only",
@@ -2091,7 +2583,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--engine",
         choices=("postgresql", "mysql", "both"),
-        help="devcluster engines for scenarios 1, 3 and 4 (default both; for 3 and 4 "
+        help="devcluster engines for scenarios 1, 3, 4 and 7 (default both; for 3, 4 and 7 "
         "postgresql with --quick); scenario 1 also runs on a plain PostgreSQL and a plain "
         "MariaDB whatever this says; 2, 5 and 6 are PostgreSQL only",
     )
@@ -2115,7 +2607,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="scenario 1 without the 1,000-row fetch",
     )
     parser.add_argument(
-        "--runs", type=positive_int, help="failovers / blackholes per variant (3, 4)"
+        "--runs",
+        type=positive_int,
+        help="failovers / blackholes / switchovers per variant and engine (3, 4, 7; default 5, "
+        "5, 2; with --quick 2, 2, 1)",
     )
     parser.add_argument("--connections", type=positive_int, help="connections of scenario 6")
     parser.add_argument("--no-pin", dest="pin", action="store_false", help="no CPU pinning (1)")
@@ -2139,11 +2634,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def options(args: argparse.Namespace) -> Options:
     scenarios = sorted(
-        {int(x) for s in (args.scenario or ["1,2,3,4,5,6"]) for x in s.split(",") if x.strip()}
+        {
+            int(x)
+            for s in (args.scenario or [",".join(map(str, DEFAULT_SCENARIOS))])
+            for x in s.split(",")
+            if x.strip()
+        }
     )
     for n in scenarios:
         if n not in SCENARIOS:
-            raise SystemExit(f"compare.py: unknown scenario {n} (1-6)")
+            raise SystemExit(f"compare.py: unknown scenario {n} (1-{max(SCENARIOS)})")
     all_variants = [*SYNC, *ASYNC]
     variants = all_variants
     if args.only:
@@ -2165,6 +2665,7 @@ def options(args: argparse.Namespace) -> Options:
         connections=args.connections or base.connections,
         scale_windows=base.scale_windows,
         scale_window_s=base.scale_window_s,
+        switchovers=args.runs or base.switchovers,
     )
     docs: Path | None = None
     if not args.no_docs:
@@ -2191,7 +2692,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started_at = datetime.datetime.now(datetime.UTC)
     log(
         f"scenarios {', '.join(str(s) for s in opts.scenarios)}; variants "
-        f"{', '.join(opts.variants)}; devclusters for 1 {', '.join(opts.engines_1)}, for 3-4 "
+        f"{', '.join(opts.variants)}; devclusters for 1 {', '.join(opts.engines_1)}, for 3, 4, 7 "
         f"{', '.join(opts.engines)}; "
         f"{'quick' if opts.quick else 'full'} sizes {opts.sizes}; worker logs in {opts.log_dir}"
     )

@@ -16,7 +16,8 @@ excluded in pyproject.toml.
 Host names: aws-advanced-python-wrapper does not read the devcluster's hosts file, so this
 worker patches ``socket.getaddrinfo`` to answer its names (``worker_common.patch_getaddrinfo``),
 which covers every connection the library opens (psycopg resolves names in Python, PyMySQL and
-aiomysql connect through Python sockets).
+aiomysql connect through Python sockets), and ``socket.gethostbyname``, with which its
+blue/green monitors record the endpoints' addresses.
 
 Instance endpoints: the harness passes ``cluster_instance_host_pattern`` with the cluster's
 port (``?.<id>.<region>.rds.amazonaws.com:<port>``). The aio package builds topology hosts

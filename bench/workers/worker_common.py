@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import faulthandler
 import gc
 import inspect
 import json
 import os
+import signal
 import socket
 import sys
 import threading
@@ -55,6 +57,7 @@ The ours worker hands :data:`HOSTS` to aws_wrapper's name-resolution hook
 (``aws_wrapper.set_name_resolver``); for the others the worker resolves the names (see
 :func:`patch_getaddrinfo`)."""
 
+RDS_SUFFIX = ".rds.amazonaws.com"
 perf_ns = time.perf_counter_ns
 
 
@@ -110,17 +113,31 @@ def patch_getaddrinfo() -> None:
     PyMySQL connects with ``socket.create_connection`` and aiomysql with the event loop's
     ``create_connection``: all of them go through ``socket.getaddrinfo``. So a library that
     knows nothing of the hosts file (aws-advanced-python-wrapper) reaches the devcluster's
-    instances by their RDS-shaped names, for its topology and failover connections too."""
-    original = socket.getaddrinfo
+    instances by their RDS-shaped names, for its topology and failover connections too.
+    ``socket.gethostbyname`` too (the peer's blue/green monitors record the endpoints'
+    addresses with it). An RDS-shaped name the file does not have (a green name after a
+    blue/green switchover) does not resolve, as it would not on AWS, instead of going to the
+    real DNS."""
+    original, original_by_name = socket.getaddrinfo, socket.gethostbyname
+
+    def known(host: str) -> str:
+        address = HOSTS.lookup(host)
+        if address is not None:
+            return address
+        if host.lower().endswith(RDS_SUFFIX) and os.environ.get(HOSTS_ENV):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return host
 
     def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(host, str):
-            address = HOSTS.lookup(host)
-            if address is not None:
-                host = address
+            host = known(host)
         return original(host, port, *args, **kwargs)
 
+    def gethostbyname(host: str) -> str:
+        return original_by_name(known(host))
+
     socket.getaddrinfo = getaddrinfo
+    socket.gethostbyname = gethostbyname
 
 
 def resolved(target: Mapping[str, Any]) -> str:
@@ -352,6 +369,8 @@ class Worker:
         self.efm: tuple[Variant, Any] | None = None
         self.efm_result: dict[str, Any] = {}
         self.efm_done = threading.Event()
+        # blue/green switchover
+        self.bg: tuple[Variant, BgLoad] | None = None
         # scale
         self.scale_conns: list[tuple[Any, Any]] = []
         self.scale_variant: AsyncVariant | None = None
@@ -776,6 +795,87 @@ class Worker:
 
             self.run_async(stop(), 60)
 
+    # -- blue/green switchover -------------------------------------------------------------------
+
+    def cmd_bg_start(
+        self,
+        variant: str,
+        target: dict[str, Any],
+        props: dict[str, Any],
+        table: str,
+        writers: int,
+        interval_s: float,
+        settle_s: float,
+        timeout_s: float,
+    ) -> dict[str, Any]:
+        """Start ``writers`` writers (threads, or tasks on the event loop), each on its own
+        connection: an autocommit INSERT with a new id, then ``interval_s``; after the
+        failover signal a new cursor and on (each attempt a new id), after any other error a
+        new connection (the old one closed, as a pool would). Return once every writer has
+        written steadily for ``settle_s``."""
+        if self.bg is not None:
+            raise BenchError("a switchover application is already running")
+        v = self.variant(variant)
+        load = BgLoad(writers)
+        self.bg = (v, load)
+        if isinstance(v, SyncVariant):
+            for n in range(writers):
+                thread = threading.Thread(
+                    target=bg_writer_sync,
+                    args=(v, target, props, table, load, n, interval_s),
+                    name=f"bench-writer-{n}",
+                    daemon=True,
+                )
+                thread.start()
+                load.threads.append(thread)
+        else:
+
+            async def spawn() -> list[asyncio.Task[None]]:
+                return [
+                    asyncio.create_task(
+                        bg_writer_async(v, target, props, table, load, n, interval_s)
+                    )
+                    for n in range(writers)
+                ]
+
+            load.tasks = self.run_async(spawn(), 10)
+        deadline = time.monotonic() + timeout_s
+        while not load.steady(time.monotonic(), settle_s):
+            if time.monotonic() > deadline:
+                raise BenchError(
+                    f"the writers did not write steadily within {timeout_s:.0f} s "
+                    f"({load.summary()})"
+                )
+            time.sleep(0.01)
+        return {"writes": len(load.acked), "plugins": load.plugins}
+
+    def cmd_bg_stop(self, hung_s: float) -> dict[str, Any]:
+        """Stop the writers and wait for them; a writer whose call has been running for
+        ``hung_s`` is not waited for any longer and is reported as hung (its connection is
+        left alone: the harness ends this worker). What the writers saw: acknowledged ids,
+        per writer the acknowledgement times, every error, the attempts that took 20 ms or
+        more, the calls still running (monotonic times)."""
+        if self.bg is None:
+            raise BenchError("no switchover application")
+        v, load = self.bg
+        self.bg = None
+        stopped_at = time.monotonic()
+        load.stop = True
+        # polled from this thread: a writer task that never yields blocks the event loop
+        while True:
+            now = time.monotonic()
+            if isinstance(v, SyncVariant):
+                alive = [n for n, t in enumerate(load.threads) if t.is_alive()]
+            else:
+                alive = [n for n, task in enumerate(load.tasks) if not task.done()]
+            stuck = load.running_since(alive)
+            if not alive or now > stopped_at + hung_s + 1:
+                break
+            if all(n in stuck and now - stuck[n] >= hung_s for n in alive):
+                break
+            time.sleep(0.02)
+        return load.report(stopped_at)
+
     # -- read/write splitting --------------------------------------------------------------------
 
     def cmd_rw_open(
@@ -1152,6 +1252,178 @@ async def stop_async_app(
     await v.release()
 
 
+# -- the switchover application ------------------------------------------------------------------
+
+
+class BgLoad:
+    """What the switchover application's writers saw; shared by the writers (threads or
+    tasks) and the command thread, which reads it even when the writers never return (a
+    writer stuck in a call that spins). Times are ``time.monotonic()``."""
+
+    SLOW_S = 0.02
+    """Attempts at least this long are reported one by one (the rest only counted)."""
+
+    def __init__(self, writers: int) -> None:
+        self._lock = threading.Lock()
+        self.writers = writers
+        self.stop = False
+        self.acked: list[int] = []
+        self.ack_times: dict[int, list[float]] = {n: [] for n in range(writers)}
+        self.errors: list[tuple[float, int, str, str]] = []
+        """(when, writer, type name, first line of the message)."""
+        self.slow: list[tuple[float, float]] = []
+        """(start, end) of every attempt of at least SLOW_S."""
+        self.in_flight: dict[int, float] = {}
+        """Writer -> start of its attempt in progress."""
+        self.connects = 0
+        self.plugins = ""
+        self.threads: list[threading.Thread] = []
+        self.tasks: list[asyncio.Task[None]] = []
+
+    def begin(self, n: int, now: float) -> None:
+        with self._lock:
+            self.in_flight[n] = now
+
+    def ok(self, n: int, row: int, started: float, now: float) -> None:
+        with self._lock:
+            self.in_flight.pop(n, None)
+            self.acked.append(row)
+            self.ack_times[n].append(now)
+            if now - started >= self.SLOW_S:
+                self.slow.append((started, now))
+
+    def error(self, n: int, error: BaseException, started: float, now: float) -> None:
+        lines = str(error).strip().splitlines()
+        with self._lock:
+            self.in_flight.pop(n, None)
+            self.errors.append((now, n, type(error).__name__, lines[0][:200] if lines else ""))
+            if now - started >= self.SLOW_S:
+                self.slow.append((started, now))
+
+    def running_since(self, writers: list[int]) -> dict[int, float]:
+        """Of ``writers``, those in a call, with its start."""
+        with self._lock:
+            return {n: self.in_flight[n] for n in writers if n in self.in_flight}
+
+    def steady(self, now: float, seconds: float) -> bool:
+        """Every writer has written for ``seconds`` without an error."""
+        with self._lock:
+            last_error = max((e[0] for e in self.errors), default=0.0)
+            return all(
+                len(times) >= 2 and now - max(times[0], last_error) >= seconds
+                for times in self.ack_times.values()
+            )
+
+    def summary(self) -> str:
+        with self._lock:
+            kinds = sorted({e[2] for e in self.errors})
+            return f"{len(self.acked)} writes, {len(self.errors)} errors" + (
+                f" ({', '.join(kinds)}: {self.errors[-1][3]})" if kinds else ""
+            )
+
+    def report(self, stopped_at: float) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "stopped_at": stopped_at,
+                "acked": list(self.acked),
+                "ack_times": [list(self.ack_times[n]) for n in range(self.writers)],
+                "errors": list(self.errors),
+                "slow": list(self.slow),
+                "hung": sorted(self.in_flight.items()),
+                "connects": self.connects,
+                "plugins": self.plugins,
+            }
+
+
+def bg_writer_sync(
+    v: SyncVariant,
+    target: Mapping[str, Any],
+    props: Mapping[str, Any],
+    table: str,
+    load: BgLoad,
+    n: int,
+    interval_s: float,
+) -> None:
+    """One writer of the switchover application (blocking world); an attempt is connect
+    (when there is no connection) + INSERT."""
+    conn: Any = None
+    cur: Any = None
+    row = (n + 1) * 10_000_000
+    try:
+        while not load.stop:
+            started = time.monotonic()
+            load.begin(n, started)
+            try:
+                if conn is None:
+                    load.connects += 1
+                    conn = v.connect(target, props, None)
+                    load.plugins = load.plugins or v.describe(conn)
+                    cur = v.cursor(conn)
+                row += 1
+                cur.execute(f"INSERT INTO {table} (id, writer) VALUES ({row}, {n})")
+                load.ok(n, row, started, time.monotonic())
+            except Exception as e:
+                load.error(n, e, started, time.monotonic())
+                if conn is not None and v.failover_success(e):
+                    cur = v.cursor(conn)  # the wrapper replaced the connection: go on
+                    continue
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        v.close(conn)
+                conn = None
+                time.sleep(0.05)
+                continue
+            time.sleep(interval_s)
+    finally:
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                v.close(conn)
+
+
+async def bg_writer_async(
+    v: AsyncVariant,
+    target: Mapping[str, Any],
+    props: Mapping[str, Any],
+    table: str,
+    load: BgLoad,
+    n: int,
+    interval_s: float,
+) -> None:
+    """One writer of the switchover application (async world), as :func:`bg_writer_sync`."""
+    conn: Any = None
+    cur: Any = None
+    row = (n + 1) * 10_000_000
+    try:
+        while not load.stop:
+            started = time.monotonic()
+            load.begin(n, started)
+            try:
+                if conn is None:
+                    load.connects += 1
+                    conn = await v.connect(target, props, None)
+                    load.plugins = load.plugins or v.describe(conn)
+                    cur = await v.cursor(conn)
+                row += 1
+                await cur.execute(f"INSERT INTO {table} (id, writer) VALUES ({row}, {n})")
+                load.ok(n, row, started, time.monotonic())
+            except Exception as e:
+                load.error(n, e, started, time.monotonic())
+                if conn is not None and v.failover_success(e):
+                    cur = await v.cursor(conn)
+                    continue
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        await v.close(conn)
+                conn = None
+                await asyncio.sleep(0.05)
+                continue
+            await asyncio.sleep(interval_s)
+    finally:
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await v.close(conn)
+
+
 def sync_toggle(v: SyncVariant, s: Session) -> None:
     if not v.wrapper:
         for conn in (s.extra, s.conn):
@@ -1232,6 +1504,8 @@ def serve(variants: Mapping[str, Variant], info: Callable[[], dict[str, Any]]) -
     """Answer the harness's requests until stdin closes or ``quit``."""
     out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)  # stray prints go to the worker's log, never into the protocol
+    # the harness sends SIGUSR1 before it kills a hung worker: every thread's stack to the log
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     worker = Worker(variants, info)
     for line in sys.stdin:
         if not line.strip():
