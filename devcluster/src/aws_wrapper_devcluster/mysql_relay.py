@@ -331,7 +331,8 @@ def _clear_capabilities(payload: bytes) -> bytes | None:
 # ---------------------------------------------------------------------- SQL rewriting
 
 _CANDIDATE = re.compile(
-    rb"replica_host_status|aurora_global_db_instance_status|aurora_server_id|aurora\\?_version"
+    rb"replica_host_status|aurora_global_db_instance_status|aurora_global_db_status"
+    rb"|aurora_server_id|aurora\\?_version"
     rb"|innodb_read_only",
     re.IGNORECASE,
 )
@@ -346,6 +347,7 @@ _WS_T, _COMMENT_T, _STRING_T, _QUOTED_T, _WORD_T, _VAR_T, _PUNCT_T = range(7)
 _TABLES = {
     b"replica_host_status": "_replica_host_status",
     b"aurora_global_db_instance_status": "_global_db_instance_status",
+    b"aurora_global_db_status": "_global_db_status",
 }
 # Words that may follow a table reference and are not an alias of it.
 _NOT_ALIAS = frozenset(
@@ -689,15 +691,20 @@ class _Rewriter:
         extra = metadata.extra
         default_region = str(extra.get("aws_region", "us-east-1"))
         rows: list[list[bytes]] = []
+        durable = int(extra.get("durable_lsn", 100_000_000))
+        lsn_columns = ("durable_lsn", "highest_lsn_rcvd", "oldest_read_view_lsn")
         explicit = extra.get("global_db_instance_status")
         if isinstance(explicit, list):  # rows given as dicts with lower-case column names
-            for row in explicit:
-                rows.append([_value(row.get(c.decode().lower())) for c in columns])
+            for row in explicit:  # a null LSN column: a fixed position
+                given = {c.decode().lower(): row.get(c.decode().lower()) for c in columns}
+                for key in lsn_columns:
+                    if given[key] is None:
+                        given[key] = durable
+                rows.append([_value(given[c.decode().lower()]) for c in columns])
             explicit_rows = True
         else:
             explicit_rows = False
         regions = extra.get("aws_regions") or {}
-        durable = int(extra.get("durable_lsn", 100_000_000))
         oldest_trx = int(extra.get("oldest_read_view_trx_id", 1_000))
         for r in () if explicit_rows else metadata.topology:
             region = _string(str(regions.get(r.server_id, default_region)))
@@ -728,6 +735,55 @@ class _Rewriter:
             + where
             for row in rows
         ]
+        return b" UNION ALL ".join(selects)
+
+    @staticmethod
+    def _global_db_status(metadata: InstanceMetadata) -> bytes:
+        """One row per region: ``extra["global_db_status"]`` (dicts with the PostgreSQL
+        column names), else the one row of a primary region (``aws_region``)."""
+        columns = (
+            (b"AWS_REGION", b"CHAR(100)", "aws_region"),
+            (b"HIGHEST_LSN_WRITTEN", b"UNSIGNED", "highest_lsn_written"),
+            (b"DURABILITY_LAG_IN_MILLISECONDS", b"DOUBLE", "durability_lag_in_msec"),
+            (b"RPO_LAG_IN_MILLISECONDS", b"DOUBLE", "rpo_lag_in_msec"),
+            (b"LAST_LAG_CALCULATION_TIME", b"DATETIME(6)", "last_lag_calculation_time"),
+            (b"OLDEST_READ_VIEW_TRX_ID", b"UNSIGNED", "oldest_read_view_trx_id"),
+        )
+        extra = metadata.extra
+        durable = int(extra.get("durable_lsn", 100_000_000))
+        given = extra.get("global_db_status")
+        if isinstance(given, list):
+            rows = [dict(r) for r in given if isinstance(r, dict)]
+        else:
+            rows = [
+                {
+                    "aws_region": str(extra.get("aws_region", "us-east-1")),
+                    "durability_lag_in_msec": -1.0,
+                    "rpo_lag_in_msec": -1.0,
+                    "last_lag_calculation_time": "1970-01-01 00:00:00",
+                    "oldest_read_view_trx_id": int(extra.get("oldest_read_view_trx_id", 1_000)),
+                }
+            ]
+        selects = []
+        for row in rows:
+            if row.get("highest_lsn_written") is None:
+                row["highest_lsn_written"] = durable
+            when = row.get("last_lag_calculation_time")
+            if isinstance(when, str):  # ISO 8601 with an offset -> a DATETIME literal
+                row["last_lag_calculation_time"] = when.replace("T", " ").split("+")[0]
+            selects.append(
+                b"SELECT "
+                + b", ".join(
+                    b"CAST(" + _value(row.get(key)) + b" AS " + t + b") AS " + c
+                    for c, t, key in columns
+                )
+            )
+        if not selects:
+            return (
+                b"SELECT "
+                + b", ".join(b"CAST(NULL AS " + t + b") AS " + c for c, t, _ in columns)
+                + b" FROM DUAL WHERE FALSE"
+            )
         return b" UNION ALL ".join(selects)
 
 
