@@ -161,6 +161,36 @@ def check_metadata(cluster: Cluster, writer: str, instances: list[str]) -> None:
         assert local_rows(cluster, instance) == local, instance
 
 
+def detection_queries(cluster: Cluster) -> list[tuple[str, int]]:
+    """The queries clients detect a global database with (the peer's global dialects, then
+    ours) and the number each must answer."""
+    if pg(cluster):
+        return [
+            ("SELECT 'pg_catalog.aurora_global_db_status'::pg_catalog.regproc IS NOT NULL", 1),
+            (
+                "SELECT 'pg_catalog.aurora_global_db_instance_status'::pg_catalog.regproc "
+                "IS NOT NULL",
+                1,
+            ),
+            ("SELECT pg_catalog.count(1) FROM pg_catalog.aurora_global_db_status()", 2),
+            ("SELECT COUNT(DISTINCT aws_region) FROM aurora_global_db_instance_status()", 2),
+        ]
+    exists = (
+        "SELECT 1 AS tmp FROM information_schema.tables WHERE"
+        " upper(table_schema) = 'INFORMATION_SCHEMA' AND upper(table_name) = '{}'"
+    )
+    return [
+        (exists.format("AURORA_GLOBAL_DB_STATUS"), 1),
+        (exists.format("AURORA_GLOBAL_DB_INSTANCE_STATUS"), 1),
+        ("SELECT count(1) FROM information_schema.aurora_global_db_status", 2),
+        (
+            "SELECT COUNT(DISTINCT AWS_REGION) "
+            "FROM information_schema.aurora_global_db_instance_status",
+            2,
+        ),
+    ]
+
+
 def check_read_only(cluster: Cluster, instance: str) -> None:
     with connect(cluster, ihost(cluster, instance)) as conn:
         conn.autocommit = True
@@ -215,6 +245,8 @@ def test_up_names_hosts_metadata_replication(cluster: Cluster) -> None:
         wait_for_marker(cluster, i, marker)
     check_metadata(cluster, writer, cluster.instance_ids)
     for i in cluster.instance_ids:
+        for sql, want in detection_queries(cluster):
+            assert fetch(cluster, ihost(cluster, i), sql) == [(want,)], (i, sql)
         if i != writer:
             check_read_only(cluster, i)
     check = cluster.status(check=True)["check"]
@@ -346,6 +378,25 @@ def test_global_failover_and_region_fault(cluster: Cluster) -> None:
         cluster.region_fault("eu-west-1", "blackhole")
 
 
+def test_in_region_failover(cluster: Cluster) -> None:
+    """A failover inside the primary region: a reader there takes over, the secondary
+    region follows the new writer, the global endpoint with it."""
+    g = cluster.global_status()
+    assert g is not None
+    old, primary = g["writer"], g["primary_region"]
+    result = cluster.failover(crash=True)
+    new = result["new_writer"]
+    assert cluster.region_of(new) == primary and new != old
+    cluster.wait_rejoins()
+    g2 = cluster.global_status()
+    assert g2 is not None and g2["primary_region"] == primary
+    assert hosts(cluster)[g2["global_host"]] == {cluster.address_of(new)}
+    marker = write_marker(cluster, new)
+    for i in cluster.instance_ids:
+        wait_for_marker(cluster, i, marker)
+    check_metadata(cluster, new, cluster.instance_ids)
+
+
 def test_check_regions() -> None:
     assert check_regions(["us-east-1", " us-west-2"]) == ("us-east-1", "us-west-2")
     for bad, message in (
@@ -422,3 +473,22 @@ def test_cli_global_and_cross_region_latency(request: pytest.FixtureRequest) -> 
         assert nowhere.returncode == 1 and "no region 'eu-west-1'" in nowhere.stderr
     finally:
         cli("down", *common)
+
+
+def test_relay_lists_aurora_tables_only_for_existence_checks() -> None:
+    from aws_wrapper_devcluster.model import InstanceMetadata
+    from aws_wrapper_devcluster.mysql_relay import rewrite_query
+
+    meta = InstanceMetadata("i-1", ())
+    plain = b"SELECT table_name, table_rows FROM information_schema.tables WHERE table_schema='x'"
+    assert rewrite_query(plain, meta) is None  # untouched: other columns keep working
+    check = (
+        b"SELECT 1 FROM information_schema.tables t WHERE upper(t.table_name) = "
+        b"'AURORA_GLOBAL_DB_STATUS'"
+    )
+    out = rewrite_query(check, meta)
+    assert out is not None and b"'AURORA_GLOBAL_DB_STATUS', 'SYSTEM VIEW'" in out
+    assert out.endswith(b") t WHERE upper(t.table_name) = 'AURORA_GLOBAL_DB_STATUS'")
+    status = rewrite_query(b"SELECT count(1) FROM information_schema.aurora_global_db_status", meta)
+    assert status is not None and status.endswith(b") AS aurora_global_db_status")
+    assert b"'us-east-1'" in status  # a single-region instance: its own region, primary

@@ -27,6 +27,14 @@ What the rewrite produces (``metadata()`` is read once per rewritten query):
   replica_host_status`` with SERVER_ID, SESSION_ID, CPU, REPLICA_LAG_IN_MILLISECONDS (NULL on
   the writer), LAST_UPDATE_TIMESTAMP (``NOW(6) - INTERVAL <age_s in µs> MICROSECOND``); an
   empty topology gives the same columns and no row;
+- ``information_schema.aurora_global_db_status`` -> a derived table with AWS_REGION,
+  HIGHEST_LSN_WRITTEN, DURABILITY_LAG_IN_MILLISECONDS, RPO_LAG_IN_MILLISECONDS,
+  LAST_LAG_CALCULATION_TIME, OLDEST_READ_VIEW_TRX_ID (``extra["global_db_status"]`` rows, with
+  the PostgreSQL column names, else one primary-region row);
+- ``information_schema.tables`` in a query that names ``'AURORA_GLOBAL_DB_STATUS'``,
+  ``'AURORA_GLOBAL_DB_INSTANCE_STATUS'`` or ``'REPLICA_HOST_STATUS'`` in a string (an
+  existence check) -> the real table's TABLE_CATALOG, TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE,
+  ENGINE plus one row for each of those three;
 - ``information_schema.aurora_global_db_instance_status`` -> a derived table with SERVER_ID,
   SESSION_ID, AWS_REGION, DURABLE_LSN, HIGHEST_LSN_RCVD, OLDEST_READ_VIEW_TRX_ID,
   OLDEST_READ_VIEW_LSN, VISIBILITY_LAG_IN_MSEC;
@@ -372,6 +380,12 @@ _CLAUSES = frozenset(
     OVER""".split()
 )
 _SCOPES = (b"global.", b"session.", b"local.")
+_AURORA_TABLES = (
+    b"AURORA_GLOBAL_DB_STATUS",
+    b"AURORA_GLOBAL_DB_INSTANCE_STATUS",
+    b"REPLICA_HOST_STATUS",
+)
+_AURORA_TABLE_LITERAL = re.compile(rb"'(?:" + b"|".join(_AURORA_TABLES) + rb")'", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -555,6 +569,15 @@ class _Rewriter:
                     edits.append((t.start, sig[k + 2].end, self._table(table, k + 3)))
                     k += 3
                     continue
+                if (
+                    table == b"tables"
+                    and self.punct(k - 1) != b"."
+                    and self.punct(k + 3) != b"."
+                    and _AURORA_TABLE_LITERAL.search(self.sql) is not None
+                ):
+                    edits.append((t.start, sig[k + 2].end, self._tables(k + 3)))
+                    k += 3
+                    continue
             if t.kind == _VAR_T:
                 value = self._variable(k, frames[-1][1] == b"SELECT")
                 if value is not None:
@@ -640,6 +663,24 @@ class _Rewriter:
             following is not None and following not in _NOT_ALIAS
         )
         return derived if has_alias else derived + b" AS " + table
+
+    def _tables(self, next_k: int) -> bytes:
+        """``information_schema.tables`` with Aurora's metadata tables listed too (for a
+        query that names one of them in a string: an existence check such as
+        ``... WHERE upper(table_name) = 'AURORA_GLOBAL_DB_STATUS'``); the columns
+        TABLE_CATALOG, TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, ENGINE only."""
+        columns = b"TABLE_CATALOG, TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, ENGINE"
+        parts = [b"SELECT " + columns + b" FROM information_schema.tables"]
+        parts += [
+            b"SELECT 'def', 'information_schema', '" + name + b"', 'SYSTEM VIEW', 'MEMORY'"
+            for name in _AURORA_TABLES
+        ]
+        derived = b"(" + b" UNION ALL ".join(parts) + b")"
+        following = self.word(next_k)
+        has_alias = (next_k < len(self.sig) and self.sig[next_k].kind == _QUOTED_T) or (
+            following is not None and following not in _NOT_ALIAS
+        )
+        return derived if has_alias else derived + b" AS tables"
 
     @staticmethod
     def _replica_host_status(metadata: InstanceMetadata) -> bytes:
