@@ -903,7 +903,8 @@ class ClusterRuntime:
                 await asyncio.to_thread(self.backend.cut_sessions, old)
                 await asyncio.to_thread(self.backend.set_writable, old, False)
                 position = await asyncio.to_thread(self.backend.position, old)
-                step(f"writes stopped: {old} read-only at {position}, its connections cut")
+                at_position = position or "its start (no transaction yet)"
+                step(f"writes stopped: {old} read-only at {at_position}, its connections cut")
                 await asyncio.gather(
                     *(
                         asyncio.to_thread(self.backend.wait_caught_up, i, old, 30.0)
