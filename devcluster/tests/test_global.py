@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 import aws_wrapper
+from aws_wrapper import aurora_queries as q
 from aws_wrapper_devcluster import Cluster
 from aws_wrapper_devcluster.client import DevclusterError
 from aws_wrapper_devcluster.globaldb import check_regions
@@ -107,18 +108,24 @@ def global_rows(cluster: Cluster, instance: str) -> set[tuple[str, bool, str, bo
     }
 
 
-def region_rows(cluster: Cluster, instance: str) -> dict[str, float]:
-    """``aurora_global_db_status``: region -> durability lag."""
+def region_rows(cluster: Cluster, instance: str) -> dict[str, tuple[float, float]]:
+    """``aurora_global_db_status``: region -> (durability lag, seconds since the lag was
+    calculated)."""
     if pg(cluster):
-        sql = "SELECT aws_region, durability_lag_in_msec FROM pg_catalog.aurora_global_db_status()"
+        sql = (
+            "SELECT aws_region, durability_lag_in_msec, "
+            "EXTRACT(EPOCH FROM now() - last_lag_calculation_time) "
+            "FROM pg_catalog.aurora_global_db_status()"
+        )
     else:
         sql = (
-            "SELECT AWS_REGION, DURABILITY_LAG_IN_MILLISECONDS "
+            "SELECT AWS_REGION, DURABILITY_LAG_IN_MILLISECONDS, "
+            "TIMESTAMPDIFF(MICROSECOND, LAST_LAG_CALCULATION_TIME, NOW(6)) / 1e6 "
             "FROM information_schema.aurora_global_db_status"
         )
     rows = fetch(cluster, ihost(cluster, instance), sql)
     assert len(rows) == len(REGIONS), rows
-    return {str(r[0]): float(r[1]) for r in rows}
+    return {str(r[0]): (float(r[1]), float(r[2])) for r in rows}
 
 
 def local_rows(cluster: Cluster, instance: str) -> set[tuple[str, bool]]:
@@ -154,9 +161,8 @@ def check_metadata(cluster: Cluster, writer: str, instances: list[str]) -> None:
         assert instance_id(cluster, instance) == instance
         assert global_rows(cluster, instance) == expected_global(cluster, writer), instance
         lags = region_rows(cluster, instance)
-        assert lags[primary] == -1.0 and all(lag >= 0 for r, lag in lags.items() if r != primary), (
-            lags
-        )
+        assert lags[primary][0] == -1.0 and lags[primary][1] > 10**8, lags  # 1970
+        assert all(lag >= 0 and 0 <= age < 5 for r, (lag, age) in lags.items() if r != primary)
         local = {(i, i == writer) for i in cluster.region_instance_ids(region)}
         assert local_rows(cluster, instance) == local, instance
 
@@ -244,9 +250,15 @@ def test_up_names_hosts_metadata_replication(cluster: Cluster) -> None:
     for i in cluster.instance_ids:
         wait_for_marker(cluster, i, marker)
     check_metadata(cluster, writer, cluster.instance_ids)
+    contract = q.AURORA_PG_QUERIES if pg(cluster) else q.AURORA_MYSQL_QUERIES
     for i in cluster.instance_ids:
         for sql, want in detection_queries(cluster):
             assert fetch(cluster, ihost(cluster, i), sql) == [(want,)], (i, sql)
+        for query in contract:  # every contract query answers, with its columns
+            rows = fetch(cluster, ihost(cluster, i), query.sql)
+            assert query.columns <= 0 or all(len(r) == query.columns for r in rows), query.name
+            if query.name in (q.PG_GLOBAL_INSTANCES.name, q.MYSQL_GLOBAL_INSTANCES.name):
+                assert len(rows) == len(cluster.instance_ids), rows
         if i != writer:
             check_read_only(cluster, i)
     check = cluster.status(check=True)["check"]
@@ -423,9 +435,8 @@ def test_cli_global_and_cross_region_latency(request: pytest.FixtureRequest) -> 
     name = f"g{int(time.time() * 1000) % 10**8}"
     common = ["--name", name]
     assert "--regions" in cli("up", "--help").stdout
-    for action in ("switchover", "failover"):
-        out = cli("global", action, "--help").stdout
-        assert "--dns-lag" in out and "region" in out
+    out = cli("global", "failover", "--help").stdout
+    assert "--dns-lag" in out and "cut off" in out
     assert "--region" in cli("fault", "--help").stdout
     up = cli(
         "up",

@@ -462,7 +462,6 @@ class ClusterRuntime:
                 spec.regions,
                 self.primary_region,
                 self._region_lag_ms(None),
-                time.time(),
             ),
         }
 

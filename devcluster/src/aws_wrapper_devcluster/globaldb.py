@@ -121,13 +121,11 @@ def instance_status_rows(rows: Sequence[GlobalRow]) -> list[dict[str, Any]]:
     return out
 
 
-def region_status_rows(
-    regions: Sequence[str], primary: str, lag_ms: float, now: float
-) -> list[dict[str, Any]]:
+def region_status_rows(regions: Sequence[str], primary: str, lag_ms: float) -> list[dict[str, Any]]:
     """``aurora_global_db_status``: one row per region, the primary first. The primary's
     lags are -1 and its lag calculation time 1970-01-01 (as Aurora shows them); a
-    secondary's lags are ``lag_ms``, calculated ``now``."""
-    when = datetime.datetime.fromtimestamp(now, datetime.UTC).isoformat()
+    secondary's lags are ``lag_ms``, its lag calculation time None: the time of the query
+    (both engines fill it in)."""
     epoch = datetime.datetime.fromtimestamp(0, datetime.UTC).isoformat()
     out = []
     for region in [primary, *(r for r in regions if r != primary)]:
@@ -138,7 +136,7 @@ def region_status_rows(
                 "highest_lsn_written": None,
                 "durability_lag_in_msec": -1.0 if is_primary else lag_ms,
                 "rpo_lag_in_msec": -1.0 if is_primary else lag_ms,
-                "last_lag_calculation_time": epoch if is_primary else when,
+                "last_lag_calculation_time": epoch if is_primary else None,
                 "feedback_epoch": 0,
                 "feedback_xmin": None,
                 "oldest_read_view_trx_id": 1000,

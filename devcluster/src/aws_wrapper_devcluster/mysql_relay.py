@@ -812,11 +812,13 @@ class _Rewriter:
             when = row.get("last_lag_calculation_time")
             if isinstance(when, str):  # ISO 8601 with an offset -> a DATETIME literal
                 row["last_lag_calculation_time"] = when.replace("T", " ").split("+")[0]
+            values = {key: _value(row.get(key)) for _, _, key in columns}
+            if when is None:  # calculated now
+                values["last_lag_calculation_time"] = b"NOW(6)"
             selects.append(
                 b"SELECT "
                 + b", ".join(
-                    b"CAST(" + _value(row.get(key)) + b" AS " + t + b") AS " + c
-                    for c, t, key in columns
+                    b"CAST(" + values[key] + b" AS " + t + b") AS " + c for c, t, key in columns
                 )
             )
         if not selects:

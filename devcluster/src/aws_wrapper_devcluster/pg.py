@@ -231,7 +231,7 @@ RETURNS SETOF record {_DEFINER} AS $fn$
   WITH m AS (SELECT aurora_devcluster_metadata() AS j)
   SELECT s.aws_region, COALESCE(s.highest_lsn_written, aurora_devcluster_lsn()),
          s.durability_lag_in_msec, s.rpo_lag_in_msec,
-         s.last_lag_calculation_time, s.feedback_epoch, s.feedback_xmin
+         COALESCE(s.last_lag_calculation_time, now()), s.feedback_epoch, s.feedback_xmin
   FROM m, jsonb_to_recordset(m.j -> 'global_db_status')
        AS s(aws_region text, highest_lsn_written bigint, durability_lag_in_msec double precision,
             rpo_lag_in_msec double precision, last_lag_calculation_time timestamptz,
