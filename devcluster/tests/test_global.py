@@ -436,7 +436,7 @@ def test_cli_global_and_cross_region_latency(request: pytest.FixtureRequest) -> 
     common = ["--name", name]
     assert "--regions" in cli("up", "--help").stdout
     out = cli("global", "failover", "--help").stdout
-    assert "--dns-lag" in out and "cut off" in out
+    assert "--dns-lag" in out and "unplanned" in out
     assert "--region" in cli("fault", "--help").stdout
     up = cli(
         "up",
