@@ -13,6 +13,10 @@ Examples::
     python -m aws_wrapper_devcluster bg switchover   # blue -> green, phase by phase
     python -m aws_wrapper_devcluster bg delete
     python -m aws_wrapper_devcluster down
+    python -m aws_wrapper_devcluster up --regions us-east-1,us-west-2   # a global database
+    python -m aws_wrapper_devcluster global switchover us-west-2       # managed, nothing lost
+    python -m aws_wrapper_devcluster global failover us-east-1         # the primary region lost
+    python -m aws_wrapper_devcluster fault --region us-west-2 blackhole
     python -m aws_wrapper_devcluster status --name other   # --name before or after the command
 
 An application reaches the cluster by its RDS-shaped names once it has installed the
@@ -26,11 +30,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .client import Cluster, default_state_dir, stop
+from .client import Cluster, _read_new, default_state_dir, stop
 from .names import ENV_VAR
 from .servers import (
     ADMIN_PASSWORD,
@@ -54,8 +60,32 @@ def print_status(status: dict[str, Any]) -> None:
     )
     dns = status["dns"]
     lag = "  [DNS frozen on " + dns["cluster"] + "]" if dns["frozen"] else ""
-    print(f"  cluster endpoint: {status['cluster_host']}{lag}")
-    print(f"  reader endpoint:  {status['reader_host']}")
+    glob = status.get("global")
+    if glob:
+        dns_note = "  [DNS lagging: still " + glob["global_dns"]["writer"] + "]"
+        print(
+            f"  global writer endpoint: {glob['global_host']}"
+            + (dns_note if glob["global_dns"]["lagging"] else "")
+        )
+        print(f"  primary region:   {glob['primary_region']}")
+        for region in glob["regions"]:
+            kind = "primary" if region["primary"] else "secondary"
+            print(f"  region {region['region']} ({kind}, cluster {region['cluster']})")
+            print(
+                f"    cluster endpoint: {region['cluster_host']}"
+                + (lag if region["primary"] else "")
+            )
+            print(f"    reader endpoint:  {region['reader_host']}")
+            print(f"    instances:        {region['instance_template']}")
+        print(f"  global_cluster_instance_host_patterns: {glob['host_patterns']}")
+        if glob["cross_region_latency_ms"]:
+            print(
+                f"  cross-region latency: {glob['cross_region_latency_ms']} ms on the proxies "
+                f"outside {glob['home_region']}"
+            )
+    else:
+        print(f"  cluster endpoint: {status['cluster_host']}{lag}")
+        print(f"  reader endpoint:  {status['reader_host']}")
     print(f"  hosts file:       {dns['hosts_file']}")
     admin_db = "postgres" if status["engine"] == "postgresql" else APP_DATABASE
     print(
@@ -69,15 +99,22 @@ def print_status(status: dict[str, Any]) -> None:
     if servers:
         print(f"                    real servers, behind the proxies: {servers}")
     check = status.get("check", {})
-    header = f"  {'instance':<16} {'role':<7} {'state':<10} {'address':<16} {'fault':<18} conns"
+    width = max([16, *(len(i["id"]) for i in status["instances"])])
+    header = (
+        f"  {'instance':<{width}} {'role':<7} {'state':<10} {'address':<16} {'fault':<18} conns"
+    )
+    if glob:
+        header += "  region"
     if check:
         header += "  server-role  replicating"
     print(header)
     for i in status["instances"]:
         line = (
-            f"  {i['id']:<16} {i['role']:<7} {i['state']:<10} {i['address']:<16} "
+            f"  {i['id']:<{width}} {i['role']:<7} {i['state']:<10} {i['address']:<16} "
             f"{i['fault']:<18} {i['connections']:>5}"
         )
+        if glob:
+            line += f"  {i['region']}"
         if check:
             c = check.get(i["id"], {})
             line += f"  {c.get('role') or '-':<11}  {c.get('replicating')}"
@@ -85,6 +122,12 @@ def print_status(status: dict[str, Any]) -> None:
     edits = status["topology_edits"]
     if any(edits.values()):
         print(f"  topology edits: {json.dumps(edits)}")
+    if glob and glob.get("last"):
+        last = glob["last"]
+        print(
+            f"  last global {last['kind']}: {last['old_region']} ({last['old_writer']}) -> "
+            f"{last['new_region']} ({last['new_writer']}) in {last['total_s']:.2f} s"
+        )
     if status.get("last_failover"):
         print(f"  last failover: {json.dumps(status['last_failover'])}")
     bg = status.get("blue_green")
@@ -180,6 +223,35 @@ def run_switchover(cluster: Cluster, args: argparse.Namespace) -> int:
     return 0
 
 
+def with_daemon_progress(cluster: Cluster, word: str, call: Callable[[], Any]) -> Any:
+    """Run ``call`` (a daemon request) while printing the daemon's log lines that contain
+    ``word`` as they appear."""
+    log_path = cluster.state_dir / "daemon.log"
+    offset = log_path.stat().st_size if log_path.exists() else 0
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = call()
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    while True:
+        alive = worker.is_alive()
+        offset, lines = _read_new(log_path, offset)
+        for line in lines:
+            if word in line:
+                _say(line)
+        if not alive:
+            break
+        worker.join(0.05)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
 def hosts_line(status: dict[str, Any]) -> str:
     """The shell line that hands the cluster's hosts file to an application."""
     return (
@@ -236,6 +308,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     up.add_argument("--readers", type=int, default=2, help="number of readers (default: 2)")
     up.add_argument("--port", type=int, default=None, help="shared port (default: a free one)")
+    up.add_argument(
+        "--regions",
+        default=None,
+        metavar="R1,R2[,...]",
+        help="a global database over these regions (the first one primary, with the writer "
+        "and --readers readers), e.g. us-east-1,us-west-2",
+    )
+    up.add_argument(
+        "--secondary-instances",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --regions: read-only instances in each secondary region (default: 1)",
+    )
+    up.add_argument(
+        "--cross-region-latency-ms",
+        type=int,
+        default=0,
+        metavar="MS",
+        help="with --regions: latency the proxies add to the instances outside the first "
+        "region, where the application is taken to run (default: 0)",
+    )
 
     add("down", help="stop the cluster and remove its files (idempotent)")
     status = add("status", help="show instances, roles, faults and endpoints")
@@ -291,7 +385,52 @@ def build_parser() -> argparse.ArgumentParser:
     lat.add_argument("ms", type=int, help="milliseconds added in each direction")
     heal = add("heal", help="remove faults (of one instance, or all)")
     heal.add_argument("instance", nargs="?")
+    fault = add("fault", help="a fault on an instance or on every instance of a region")
+    fault.description = (
+        "blackhole: packets dropped (connects hang); reject: connects refused, connections "
+        "reset; latency MS: each direction delayed; heal: back to normal (the cross-region "
+        "latency stays)."
+    )
+    where = fault.add_mutually_exclusive_group(required=True)
+    where.add_argument("--region", help="every instance of this region (a global database)")
+    where.add_argument("--instance", help="one instance")
+    fault.add_argument("kind", choices=["blackhole", "reject", "latency", "heal"])
+    fault.add_argument("ms", type=int, nargs="?", help="with latency: milliseconds")
     add("reset", help="heal everything, clear edits, restart stopped instances, delete green")
+
+    glob = add("global", help="global database: switchover, failover, status")
+    glob.description = (
+        "A global database (up --regions ...): move the writer to another region, managed "
+        "(switchover, nothing lost) or unplanned (failover, the primary region cut off)."
+    )
+    glob_sub = glob.add_subparsers(dest="global_command", required=True, metavar="ACTION")
+    for action, text in (
+        (
+            "switchover",
+            "managed: writes stopped, REGION caught up, one of its instances promoted, the "
+            "old primary region replicates from it; nothing lost",
+        ),
+        (
+            "failover",
+            "unplanned: the primary region cut off (blackhole) and its writer killed, then "
+            "one of REGION's instances promoted; later commits may be lost",
+        ),
+    ):
+        move = glob_sub.add_parser(action, help=text, parents=[common])
+        move.description = text
+        move.add_argument("region", help="the new primary region")
+        move.add_argument("--target", help="the instance to promote (default: the region's first)")
+        move.add_argument(
+            "--dns-lag",
+            type=float,
+            default=None,
+            metavar="SECONDS",
+            help="how long the global writer endpoint keeps answering the old writer (default: 2)",
+        )
+    glob_status = glob_sub.add_parser(
+        "status", help="regions, endpoints, the last switchover or failover", parents=[common]
+    )
+    glob_status.add_argument("--json", action="store_true", help="print JSON")
 
     bg = add("bg", help="blue/green deployment: create, status, switchover, delete")
     bg.description = (
@@ -389,6 +528,9 @@ def run(args: argparse.Namespace, state_dir: Path) -> int:
             state_dir=state_dir,
             port=args.port,
             log=_say,
+            regions=args.regions,
+            secondary_instances=args.secondary_instances,
+            cross_region_latency_ms=args.cross_region_latency_ms,
         )
         _say(f"ready in {time.monotonic() - started:.1f} s")
         print_status(cluster.status())
@@ -489,10 +631,42 @@ def run(args: argparse.Namespace, state_dir: Path) -> int:
                 )
             else:
                 _say("no blue/green deployment")
+    elif command == "fault":
+        if args.kind == "latency" and args.ms is None:
+            raise ValueError("fault latency needs MS (milliseconds)")
+        if args.region:
+            cluster.region_fault(args.region, args.kind, args.ms)
+        elif args.kind == "heal":
+            cluster.heal(args.instance)
+        else:
+            cluster.request("fault", instance=args.instance, kind=args.kind, latency_ms=args.ms)
+    elif command == "global":
+        if args.global_command == "status":
+            glob = cluster.global_status()
+            if glob is None:
+                raise ValueError(f"{cluster.name} is not a global database (up --regions ...)")
+            if args.json:
+                print(json.dumps(glob, indent=2))
+            else:
+                print_status(cluster.status())
+            return 0
+        planned = args.global_command == "switchover"
+        move = cluster.global_switchover if planned else cluster.global_failover
+        result = with_daemon_progress(
+            cluster,
+            f"global {args.global_command}",
+            lambda: move(args.region, args.target, dns_lag=args.dns_lag),
+        )
+        _say(
+            f"global {result['kind']}: {result['old_region']} ({result['old_writer']}) -> "
+            f"{result['new_region']} ({result['new_writer']}) in {result['total_s']:.2f} s; "
+            f"the global writer endpoint follows in {result['dns_lag_s']:g} s"
+        )
+        print_status(cluster.status())
     elif command == "reset":
         cluster.reset()
         print_status(cluster.status(check=True))
-    if command in ("blackhole", "reject", "latency", "heal"):
+    if command in ("blackhole", "reject", "latency", "heal", "fault"):
         print_status(cluster.status())
     return 0
 

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import names
+from . import globaldb, names
 from .cluster import READY, load_spec
 from .model import Engine
 from .servers import (
@@ -80,17 +80,40 @@ class Cluster:
         tie_to_this_process: bool = False,
         timeout: float = 180.0,
         resolve_names: bool = True,
+        regions: list[str] | tuple[str, ...] | str | None = None,
+        secondary_instances: int = 1,
+        cross_region_latency_ms: int = 0,
     ) -> Cluster:
         """Start a cluster (1 writer + ``readers`` readers), or attach to the running one
         with the same state directory. Progress lines go to ``log``. ``resolve_names``:
         install the cluster's name resolver in this process (:meth:`install_resolver`).
 
+        ``regions`` (``["us-east-1", "us-west-2"]`` or ``"us-east-1,us-west-2"``): a global
+        database; the writer and ``readers`` in the first region, ``secondary_instances``
+        read-only instances in each other one, ``cross_region_latency_ms`` added by the
+        proxies of the instances outside the first region.
+
         Fails at once (:class:`DevclusterError`, naming what to install) when the engine's
         server binaries or Python driver are missing."""
         engine = Engine(engine if not isinstance(engine, str) else _engine_name(engine))
+        if isinstance(regions, str):
+            regions = regions.split(",")
+        region_list = globaldb.check_regions(regions) if regions else ()
+        if region_list and not 1 <= secondary_instances <= 15:
+            raise ValueError(
+                f"secondary_instances must be between 1 and 15, got {secondary_instances}"
+            )
+        if cross_region_latency_ms < 0:
+            raise ValueError(f"cross_region_latency_ms must be >= 0, got {cross_region_latency_ms}")
         state_dir = state_dir or default_state_dir(name)
         if _alive(state_dir):
             cluster = cls(state_dir)
+            if cluster.spec.regions != region_list:
+                raise DevclusterError(
+                    f"a devcluster named {name!r} with regions "
+                    f"{list(cluster.spec.regions) or 'none'} is already running in {state_dir}; "
+                    "stop it first (down) or use another --name"
+                )
             if cluster.spec.engine is not engine:
                 raise DevclusterError(
                     f"a {cluster.spec.engine.value} devcluster named {name!r} is already running "
@@ -124,6 +147,15 @@ class Cluster:
         ]
         if port is not None:
             argv += ["--port", str(port)]
+        if region_list:
+            argv += [
+                "--regions",
+                ",".join(region_list),
+                "--secondary-instances",
+                str(secondary_instances),
+                "--cross-region-latency-ms",
+                str(cross_region_latency_ms),
+            ]
         if tie_to_this_process:
             argv += ["--parent-pid", str(os.getpid())]
         with open(log_path, "ab") as out:
@@ -248,6 +280,65 @@ class Cluster:
 
     def heal(self, instance: str | None = None) -> None:
         self.request("heal", instance=instance)
+
+    # -- global databases ----------------------------------------------------------------------
+
+    def region_fault(self, region: str, kind: str, latency_ms: int | None = None) -> None:
+        """A fault on every instance of ``region``: ``blackhole``, ``reject``, ``latency``
+        (with ``latency_ms``) or ``heal`` (back to the cross-region latency, if any)."""
+        if kind == "heal":
+            self.request("heal", region=region)
+        else:
+            self.request("fault", region=region, kind=kind, latency_ms=latency_ms)
+
+    def global_switchover(
+        self, region: str, target: str | None = None, *, dns_lag: float | None = None
+    ) -> dict[str, Any]:
+        """A managed switchover of the global database to ``region`` (nothing lost); the
+        global writer endpoint follows ``dns_lag`` seconds later (default 2). Returns the
+        steps with their times."""
+        result: dict[str, Any] = self.request(
+            "global_switchover", region=region, target=target, dns_lag=dns_lag
+        )
+        return result
+
+    def global_failover(
+        self, region: str, target: str | None = None, *, dns_lag: float | None = None
+    ) -> dict[str, Any]:
+        """An unplanned failover to ``region``: the primary region is cut off (blackhole
+        on its proxies) and its writer killed, then ``target`` is promoted; the old primary
+        region's instances rejoin as replicas in the background and stay cut off until
+        ``region_fault(old_region, "heal")``."""
+        result: dict[str, Any] = self.request(
+            "global_failover", region=region, target=target, dns_lag=dns_lag
+        )
+        return result
+
+    def global_status(self) -> dict[str, Any] | None:
+        """Regions, endpoints, the primary region, the global writer endpoint (None: not a
+        global database)."""
+        result: dict[str, Any] | None = self.status()["global"]
+        return result
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return self.spec.regions
+
+    @property
+    def global_host(self) -> str:
+        """The global writer endpoint (a global database)."""
+        return self.spec.global_host
+
+    @property
+    def host_patterns(self) -> str:
+        """``global_cluster_instance_host_patterns`` (``region:?.<id>.<region>...,...``)."""
+        return self.spec.host_patterns
+
+    def region_of(self, instance_id: str) -> str:
+        return self.spec.region_of(self.spec.instance(instance_id).id)
+
+    def region_instance_ids(self, region: str) -> list[str]:
+        return [s.id for s in self.spec.region_instances(region)]
 
     def edit_topology(self, **edits: Any) -> None:
         """See :meth:`ClusterRuntime.edit_topology`: ``instance=``, ``age_s=``, ``lag_ms=``,
@@ -473,8 +564,19 @@ class Cluster:
 
     def conn_params(self, endpoint: str = "cluster", *, admin: bool = False) -> dict[str, Any]:
         """Keyword arguments for ``aws_wrapper.connect`` (and the drivers): ``endpoint`` is
-        ``cluster``, ``reader`` or an instance id."""
-        if endpoint == "cluster":
+        ``cluster``, ``reader`` or an instance id; in a global database also ``global``
+        (the global writer endpoint) and ``cluster@REGION`` / ``reader@REGION``."""
+        kind, _, region = endpoint.partition("@")
+        if region and kind in ("cluster", "reader"):
+            if region not in self.spec.regions:
+                raise ValueError(f"no region {region!r} in {self.name} ({self.spec.regions})")
+            if kind == "cluster":
+                host = self.spec.region_cluster_host(region)
+            else:
+                host = self.spec.region_reader_host(region)
+        elif endpoint == "global" and self.spec.is_global:
+            host = self.spec.global_host
+        elif endpoint == "cluster":
             host = self.cluster_host
         elif endpoint == "reader":
             host = self.reader_host

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import bluegreen
+from . import bluegreen, globaldb
 from .bluegreen import OLD_SUFFIX, BgStatus, Deployment, Side, Switchover, Timings
 from .model import (
     AURORA_MYSQL_VERSION,
@@ -55,6 +55,19 @@ class ClusterSpec:
     port: int
     slot: int
     instances: tuple[InstanceSpec, ...]
+    regions: tuple[str, ...] = ()
+    """A global database's regions (the home region first); empty: one region, us-east-1."""
+    cross_region_latency_ms: int = 0
+    """Latency added by the proxies of the instances outside the home region (the
+    application is taken to run in the home region)."""
+
+    @property
+    def is_global(self) -> bool:
+        return bool(self.regions)
+
+    @property
+    def home_region(self) -> str:
+        return self.regions[0] if self.regions else REGION
 
     @property
     def rds_id(self) -> str:
@@ -62,19 +75,62 @@ class ClusterSpec:
 
     @property
     def cluster_host(self) -> str:
-        return f"{self.name}.cluster-{self.rds_id}.{REGION}.rds.amazonaws.com"
+        return self.region_cluster_host(self.home_region)
 
     @property
     def reader_host(self) -> str:
-        return f"{self.name}.cluster-ro-{self.rds_id}.{REGION}.rds.amazonaws.com"
+        return self.region_reader_host(self.home_region)
 
     @property
     def instance_template(self) -> str:
-        """``cluster_instance_host_pattern`` for the wrapper: ``?`` is the instance id."""
-        return f"?.{self.rds_id}.{REGION}.rds.amazonaws.com"
+        """``cluster_instance_host_pattern`` for the wrapper: ``?`` is the instance id (of
+        the home region in a global database)."""
+        return self.region_template(self.home_region)
 
     def instance_host(self, instance_id: str) -> str:
-        return self.instance_template.replace("?", instance_id)
+        return self.region_template(self.region_of(instance_id)).replace("?", instance_id)
+
+    # -- regions (a global database; one region otherwise) --------------------------------
+
+    def region_of(self, instance_id: str) -> str:
+        for spec in self.instances:
+            if spec.id == instance_id:
+                return spec.region or self.home_region
+        return self.home_region  # green instances and the like: the home region's names
+
+    def region_rds_id(self, region: str) -> str:
+        return globaldb.region_rds_id(self.name, region, self.rds_id, self.home_region)
+
+    def region_cluster(self, region: str) -> str:
+        """The name of ``region``'s cluster: the devcluster's name in the home region,
+        ``<name>-<region>`` elsewhere."""
+        return self.name if region == self.home_region else f"{self.name}-{region}"
+
+    def region_cluster_host(self, region: str) -> str:
+        return bluegreen.cluster_host(
+            self.region_cluster(region), self.region_rds_id(region), region
+        )
+
+    def region_reader_host(self, region: str) -> str:
+        return bluegreen.reader_host(
+            self.region_cluster(region), self.region_rds_id(region), region
+        )
+
+    def region_template(self, region: str) -> str:
+        return f"?.{self.region_rds_id(region)}.{region}.rds.amazonaws.com"
+
+    def region_instances(self, region: str) -> list[InstanceSpec]:
+        return [s for s in self.instances if (s.region or self.home_region) == region]
+
+    @property
+    def global_host(self) -> str:
+        """The global writer endpoint (a global database only)."""
+        return globaldb.global_host(self.name)
+
+    @property
+    def host_patterns(self) -> str:
+        """``global_cluster_instance_host_patterns`` for the wrapper."""
+        return globaldb.host_patterns({r: self.region_template(r) for r in self.regions})
 
     def instance(self, instance_id: str) -> InstanceSpec:
         for spec in self.instances:
@@ -89,6 +145,8 @@ class ClusterSpec:
             "engine": self.engine.value,
             "port": self.port,
             "slot": self.slot,
+            "regions": list(self.regions),
+            "cross_region_latency_ms": self.cross_region_latency_ms,
             "instances": [
                 {
                     "id": s.id,
@@ -97,6 +155,7 @@ class ClusterSpec:
                     "port": s.port,
                     "server_port": s.server_port,
                     "base_dir": str(s.base_dir),
+                    "region": s.region,
                 }
                 for s in self.instances
             ],
@@ -117,9 +176,12 @@ class ClusterSpec:
                     port=int(i["port"]),
                     server_port=int(i["server_port"]),
                     base_dir=Path(i["base_dir"]),
+                    region=str(i.get("region", "")),
                 )
                 for i in data["instances"]
             ),
+            regions=tuple(data.get("regions", ())),
+            cross_region_latency_ms=int(data.get("cross_region_latency_ms", 0)),
         )
 
 
@@ -131,11 +193,34 @@ def load_spec(state_dir: Path) -> ClusterSpec | None:
         return None
 
 
-def plan(name: str, engine: Engine, readers: int, state_dir: Path, port: int | None) -> ClusterSpec:
-    """Pick addresses and ports for a new cluster of 1 writer + ``readers`` readers."""
+def plan(
+    name: str,
+    engine: Engine,
+    readers: int,
+    state_dir: Path,
+    port: int | None,
+    *,
+    regions: Sequence[str] = (),
+    secondary_instances: int = 1,
+    cross_region_latency_ms: int = 0,
+) -> ClusterSpec:
+    """Pick addresses and ports for a new cluster of 1 writer + ``readers`` readers; with
+    ``regions`` (a global database), those in the first (home) region, and
+    ``secondary_instances`` read-only instances in each other region."""
     if not 0 <= readers <= 15:
         raise ValueError(f"readers must be between 0 and 15, got {readers}")
-    count = readers + 1
+    region_list = globaldb.check_regions(regions) if regions else ()
+    if region_list and not 1 <= secondary_instances <= 15:
+        raise ValueError(f"secondary_instances must be between 1 and 15, got {secondary_instances}")
+    if cross_region_latency_ms < 0:
+        raise ValueError(f"cross_region_latency_ms must be >= 0, got {cross_region_latency_ms}")
+    # (id, region) of each instance: the home region's first, ids <name>-<i> as before
+    members = [
+        (f"{name}-{i}", region_list[0] if region_list else "") for i in range(1, readers + 2)
+    ]
+    for region in region_list[1:]:
+        members += [(f"{name}-{region}-{i}", region) for i in range(1, secondary_instances + 1)]
+    count = len(members)
     start = 10 + int(hashlib.sha1(f"{name}:{engine}".encode()).hexdigest(), 16) % 200
     for attempt in range(50):
         slot = 10 + (start - 10 + attempt) % 240
@@ -149,16 +234,25 @@ def plan(name: str, engine: Engine, readers: int, state_dir: Path, port: int | N
         raise ServerError("no free loopback address range for the devcluster")
     instances = tuple(
         InstanceSpec(
-            id=f"{name}-{i}",
+            id=instance_id,
             index=i,
             address=addresses[i - 1],
             port=chosen,
             server_port=free_port(),
-            base_dir=state_dir / "instances" / f"{name}-{i}",
+            base_dir=state_dir / "instances" / instance_id,
+            region=region,
         )
-        for i in range(1, count + 1)
+        for i, (instance_id, region) in enumerate(members, start=1)
     )
-    return ClusterSpec(name, engine, chosen, slot, instances)
+    return ClusterSpec(
+        name,
+        engine,
+        chosen,
+        slot,
+        instances,
+        regions=region_list,
+        cross_region_latency_ms=cross_region_latency_ms if region_list else 0,
+    )
 
 
 def _bindable(addresses: Sequence[str], port: int) -> bool:
@@ -212,7 +306,7 @@ class ClusterRuntime:
         self.state_dir = state_dir
         self.log = log
         self.writer = spec.instances[0].id
-        self.faults: dict[str, Fault] = {s.id: HEALTHY for s in spec.instances}
+        self.faults: dict[str, Fault] = {s.id: self.base_fault(s.id) for s in spec.instances}
         self.dns_frozen = False
         self.dns_cluster_target = self.writer
         self.edits = TopologyEdits()
@@ -228,19 +322,36 @@ class ClusterRuntime:
         self._bg_changed = asyncio.Condition()  # a switchover published something
         self._bg_cancel = asyncio.Event()  # bg_delete / reset: stop a running switchover
         self._bg_task: asyncio.Task[None] | None = None
+        # a global database (spec.regions): the region of the global writer, where the global
+        # writer endpoint points (it lags a global switchover / failover), the last one's report
+        self.primary_region = spec.home_region
+        self.global_dns_writer = self.writer
+        self.global_dns_lagging = False
+        self.last_global: dict[str, Any] | None = None
+        self._global_dns_task: asyncio.Task[None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
         started = time.monotonic()
-        self.log(
-            f"creating {self.spec.engine.value} cluster {self.spec.name}: "
-            f"1 writer + {len(self.spec.instances) - 1} readers"
-        )
+        if self.spec.is_global:
+            shape = "; ".join(
+                f"{region}: {len(self.spec.region_instances(region))} instances"
+                + (" (writer and readers)" if region == self.spec.home_region else " (read-only)")
+                for region in self.spec.regions
+            )
+            self.log(f"creating {self.spec.engine.value} global database {self.spec.name}: {shape}")
+        else:
+            self.log(
+                f"creating {self.spec.engine.value} cluster {self.spec.name}: "
+                f"1 writer + {len(self.spec.instances) - 1} readers"
+            )
         await asyncio.to_thread(self.backend.create, self.spec.instances, self.writer)
         self.publish_all()
         for spec in self.spec.instances:
             await self._start_proxy(spec)
+            if self.faults[spec.id] != HEALTHY:  # cross-region latency
+                self.proxies[spec.id].set_fault(self.faults[spec.id])
         self.write_hosts()
         self.log(
             f"cluster {self.spec.name} up in {time.monotonic() - started:.1f} s: "
@@ -305,13 +416,18 @@ class ClusterRuntime:
                     for s in self.bg.green_specs
                 ]
                 return InstanceMetadata(name(instance_id), tuple(green), version, extra)
+        if self.spec.is_global:
+            extra.update(self._global_extra(instance_id))
         view = self.edits.views.get(instance_id)
         if view is not None:
             return InstanceMetadata(name(instance_id), tuple(view), version, extra)
         rows = []
+        region = self.spec.region_of(instance_id)
         for spec in self.spec.instances:
             sid = spec.id
             if sid in self.edits.missing or sid in self.down or sid in self.rejoining:
+                continue
+            if self.spec.region_of(sid) != region:  # a region's own cluster only
                 continue
             writer = sid == self.writer or sid in self.edits.extra_writers
             rows.append(
@@ -324,6 +440,37 @@ class ClusterRuntime:
                 )
             )
         return InstanceMetadata(name(instance_id), tuple(rows), version, extra)
+
+    def _global_extra(self, instance_id: str) -> dict[str, Any]:
+        """A global database's metadata on ``instance_id``: its region, every running
+        instance of every region (the global writer ``MASTER_SESSION_ID``; secondary
+        regions' instances lag by the cross-region latency), one row per region."""
+        spec = self.spec
+        rows = []
+        for s in spec.instances:
+            sid = s.id
+            if sid in self.edits.missing or sid in self.down or sid in self.rejoining:
+                continue
+            region = spec.region_of(sid)
+            writer = sid == self.writer or sid in self.edits.extra_writers
+            lag = self.edits.lag_ms.get(sid, self._region_lag_ms(region))
+            rows.append(globaldb.GlobalRow(sid, region, writer, None if writer else lag))
+        return {
+            "aws_region": spec.region_of(instance_id),
+            "global_db_instance_status": globaldb.instance_status_rows(rows),
+            "global_db_status": globaldb.region_status_rows(
+                spec.regions,
+                self.primary_region,
+                self._region_lag_ms(None),
+            ),
+        }
+
+    def _region_lag_ms(self, region: str | None) -> float:
+        """Replication lag shown for an instance of ``region`` (None: any secondary):
+        0 in the primary region, the cross-region latency (at least 1 ms) elsewhere."""
+        if region == self.primary_region:
+            return 0.0
+        return float(max(1, self.spec.cross_region_latency_ms))
 
     def presented_id(self, instance_id: str) -> str:
         """The name an instance goes by now: its id, until a blue/green switchover renamed
@@ -363,10 +510,26 @@ class ClusterRuntime:
         return self.state_dir / "hosts"
 
     def readers(self) -> list[str]:
+        """The running readers of the writer's region (every region in a single-region
+        cluster)."""
         return [
             s.id
             for s in self.spec.instances
-            if s.id != self.writer and s.id not in self.down and s.id not in self.rejoining
+            if s.id != self.writer
+            and s.id not in self.down
+            and s.id not in self.rejoining
+            and self.spec.region_of(s.id) == self.primary_region
+        ]
+
+    def secondaries(self, region: str | None = None) -> list[str]:
+        """The running instances of the secondary regions (of ``region`` only, if given)."""
+        return [
+            s.id
+            for s in self.spec.instances
+            if s.id not in self.down
+            and s.id not in self.rejoining
+            and self.spec.region_of(s.id) != self.primary_region
+            and (region is None or self.spec.region_of(s.id) == region)
         ]
 
     def write_hosts(self) -> None:
@@ -397,7 +560,9 @@ class ClusterRuntime:
                 spec.name + suffix, instances, spec.instance(target).address, blue_readers
             )
 
-        if bg is None:
+        if spec.is_global:
+            lines += self._global_hosts_lines(target)
+        elif bg is None:
             lines += blue("")
         else:
             writer_address = self.instance_spec(bg.green_writer).address
@@ -423,6 +588,35 @@ class ClusterRuntime:
         tmp.write_text("\n".join(lines) + "\n")
         os.chmod(tmp, 0o644)
         os.replace(tmp, self.hosts_path)
+
+    def _global_hosts_lines(self, target: str) -> list[str]:
+        """Each region's instance, cluster and reader endpoints, then the global writer
+        endpoint. The primary region's cluster endpoint answers the writer (or ``target``,
+        DNS frozen); a secondary region's, one of its instances (it has no writer). Reader
+        endpoints answer a region's readers. The global endpoint answers what the primary
+        region's cluster endpoint answers, except for ``global_dns_writer`` while it lags a
+        global switchover or failover."""
+        spec = self.spec
+        out: list[str] = []
+        for region in spec.regions:
+            members = spec.region_instances(region)
+            out.append(f"# region {region}: cluster {spec.region_cluster(region)}")
+            out += [f"{s.address} {spec.instance_host(s.id)}" for s in members]
+            if region == self.primary_region:
+                cluster = spec.instance(target).address
+                readers = [spec.instance(r).address for r in self.readers()]
+                readers = readers or [spec.instance(self.writer).address]
+            else:
+                running = self.secondaries(region)
+                addresses = [spec.instance(r).address for r in running]
+                addresses = addresses or [s.address for s in members]
+                cluster, readers = addresses[0], addresses
+            out.append(f"{cluster} {spec.region_cluster_host(region)}")
+            out += [f"{a} {spec.region_reader_host(region)}" for a in readers]
+        out.append("# global writer endpoint")
+        writer = self.global_dns_writer if self.global_dns_lagging else target
+        out.append(f"{spec.instance(writer).address} {spec.global_host}")
+        return out
 
     def set_dns(self, frozen: bool | None = None, cluster_target: str | None = None) -> None:
         if frozen is not None:
@@ -466,12 +660,31 @@ class ClusterRuntime:
 
     # -- faults ------------------------------------------------------------------------------
 
-    def set_fault(self, instance: str | None, fault: Fault) -> None:
-        targets = [instance] if instance is not None else self.instance_ids()
+    def base_fault(self, instance_id: str) -> Fault:
+        """What ``heal`` leaves on an instance: nothing, or the cross-region latency on the
+        instances outside the home region."""
+        spec = self.spec
+        if spec.cross_region_latency_ms and spec.region_of(instance_id) != spec.home_region:
+            return Fault(FaultKind.LATENCY, spec.cross_region_latency_ms)
+        return HEALTHY
+
+    def set_fault(self, instance: str | None, fault: Fault, *, region: str | None = None) -> None:
+        """``fault`` on one instance, every instance of ``region``, or every instance;
+        ``HEALTHY`` heals (back to the cross-region latency where there is one)."""
+        if region is not None:
+            if region not in self.spec.regions:
+                raise ValueError(
+                    f"no region {region!r} in cluster {self.spec.name} "
+                    f"(regions: {', '.join(self.spec.regions) or 'none: not a global database'})"
+                )
+            targets = [s.id for s in self.spec.region_instances(region)]
+        else:
+            targets = [instance] if instance is not None else self.instance_ids()
         for target in targets:
             self.instance_spec(target)
-            self.faults[target] = fault
-            self.proxies[target].set_fault(fault)
+            applied = self.base_fault(target) if fault == HEALTHY else fault
+            self.faults[target] = applied
+            self.proxies[target].set_fault(applied)
 
     # -- failover ----------------------------------------------------------------------------
 
@@ -535,6 +748,8 @@ class ClusterRuntime:
             self.write_hosts()
             for reader in self.readers():
                 await asyncio.to_thread(self.backend.follow, reader, target)
+            for secondary in self.secondaries():  # a global database's other regions
+                await self._repoint(secondary, target)
             if self.bg is not None:  # green replicates from blue's writer, wherever it is
                 for green in self.bg.green_ids:
                     try:
@@ -594,11 +809,207 @@ class ClusterRuntime:
         self.set_fault(None, HEALTHY)
         self.edits = TopologyEdits()
         self.dns_frozen = False
+        if self._global_dns_task is not None:
+            self._global_dns_task.cancel()
+        self.global_dns_lagging = False
         for instance in sorted(self.down):
             await asyncio.to_thread(self.backend.rejoin, instance, self.writer)
             self.down.discard(instance)
         self.publish_all()
         self.write_hosts()
+
+    # -- global databases (see globaldb.py) -----------------------------------------------------
+
+    async def _repoint(self, instance: str, writer: str) -> None:
+        """A running replica follows ``writer``; rewound or re-cloned (``rejoin``) when it
+        cannot (PostgreSQL: it replayed past the new writer's fork point)."""
+        try:
+            await asyncio.to_thread(self.backend.follow, instance, writer)
+        except ServerError as exc:
+            self.log(f"{instance} cannot follow {writer} ({exc}); rejoining it")
+            await asyncio.to_thread(self.backend.rejoin, instance, writer)
+
+    async def global_switchover(
+        self, region: str, target: str | None = None, *, dns_lag: float | None = None
+    ) -> dict[str, Any]:
+        """A managed switchover of a global database to ``region`` (nothing lost): the
+        writer stops taking writes (its connections cut and refused, read-only), every
+        instance of every region catches up, ``target`` (default: the region's first
+        running instance) is promoted, every other instance follows it (the old writer
+        rejoins as a replica before this returns), each region's endpoints and then,
+        ``dns_lag`` seconds later, the global writer endpoint follow."""
+        return await self._global_move(region, target, planned=True, dns_lag=dns_lag)
+
+    async def global_failover(
+        self, region: str, target: str | None = None, *, dns_lag: float | None = None
+    ) -> dict[str, Any]:
+        """An unplanned failover of a global database to ``region`` (the primary region
+        lost): the primary region is cut off through its proxies (blackhole) first, its
+        writer killed, then ``target`` promoted with what it had received (later commits
+        are lost, as on AWS). The other regions follow it; the old primary region's
+        instances rejoin as replicas of the new writer in the background (rewound or
+        re-cloned) and stay cut off until healed (``fault --region R heal``)."""
+        return await self._global_move(region, target, planned=False, dns_lag=dns_lag)
+
+    async def _global_move(
+        self, region: str, target: str | None, *, planned: bool, dns_lag: float | None
+    ) -> dict[str, Any]:
+        spec = self.spec
+        kind = "switchover" if planned else "failover"
+        if not spec.is_global:
+            raise ServerError(
+                f"global {kind}: {spec.name} is not a global database (start one with "
+                "up --regions us-east-1,us-west-2)"
+            )
+        if region not in spec.regions:
+            raise ValueError(
+                f"global {kind}: no region {region!r} in {spec.name} "
+                f"(regions: {', '.join(spec.regions)})"
+            )
+        lag = globaldb.DEFAULT_DNS_LAG_S if dns_lag is None else float(dns_lag)
+        if lag < 0:
+            raise ValueError(f"dns_lag must be >= 0 seconds, got {lag}")
+        async with self._lock:
+            await self.wait_rejoins()
+            if region == self.primary_region:
+                raise ServerError(f"{region} is already the primary region (writer {self.writer})")
+            candidates = self.secondaries(region)
+            if target is None:
+                if not candidates:
+                    raise ServerError(f"region {region} has no running instance to promote")
+                target = candidates[0]
+            spec.instance(target)
+            if target not in candidates:
+                raise ServerError(
+                    f"{target} is not a running instance of {region}; running there: {candidates}"
+                )
+            old, old_region = self.writer, self.primary_region
+            old_readers = self.readers()
+            peers = [i for i in candidates if i != target]
+            others = [i for i in self.secondaries() if spec.region_of(i) != region]
+            started, at = time.monotonic(), time.time()
+            steps: list[dict[str, Any]] = []
+
+            def step(what: str) -> None:
+                offset = time.monotonic() - started
+                steps.append({"at": time.time(), "offset_s": round(offset, 3), "event": what})
+                self.log(f"global {kind}: +{offset:.2f} s {what}")
+
+            step(f"{old_region} ({old}) -> {region} ({target})")
+            position: str | None = None
+            if planned:
+                self.proxies[old].set_fault(Fault(FaultKind.REJECT))
+                await asyncio.to_thread(self.backend.cut_sessions, old)
+                await asyncio.to_thread(self.backend.set_writable, old, False)
+                position = await asyncio.to_thread(self.backend.position, old)
+                at_position = position or "its start (no transaction yet)"
+                step(f"writes stopped: {old} read-only at {at_position}, its connections cut")
+                await asyncio.gather(
+                    *(
+                        asyncio.to_thread(self.backend.wait_caught_up, i, old, 30.0)
+                        for i in [*old_readers, *candidates, *others]
+                    )
+                )
+                step("every instance of every region caught up")
+            else:
+                self.set_fault(None, Fault(FaultKind.BLACKHOLE), region=old_region)
+                step(f"region {old_region} cut off (its proxies blackholed)")
+                self.down.add(old)
+                self.publish_all()
+                await asyncio.to_thread(self.backend.stop, old, crash=True)
+                step(f"{old} killed: what {region} had not received is lost")
+            await asyncio.to_thread(self.backend.promote, target)
+            self.writer, self.primary_region = target, region
+            self.dns_frozen, self.dns_cluster_target = False, target
+            if self._global_dns_task is not None:
+                self._global_dns_task.cancel()
+            self.global_dns_writer, self.global_dns_lagging = old, lag > 0
+            if not planned:
+                self.down.discard(old)
+                self.rejoining.add(old)
+                self.rejoining.update(old_readers)
+            self.publish_all()
+            self.write_hosts()
+            self._names_changed()
+            step(f"{target} promoted: {region} is the primary region")
+            for instance in peers:
+                await self._repoint(instance, target)
+            for instance in others:
+                await self._repoint(instance, target)
+            if peers or others:
+                step(f"{len(peers) + len(others)} secondary instances follow {target}")
+            if planned:
+                for instance in old_readers:
+                    await self._repoint(instance, target)
+                await asyncio.to_thread(self.backend.set_writable, old, True)
+                await asyncio.to_thread(self.backend.rejoin, old, target)
+                self.proxies[old].set_fault(self.faults[old])
+                step(f"{old_region} replicates from {target} ({old} rejoined as a replica)")
+            else:
+                for instance in [old, *old_readers]:
+                    task = asyncio.create_task(self._rejoin(instance, target))
+                    self._rejoin_tasks.add(task)
+                    task.add_done_callback(self._rejoin_tasks.discard)
+                step(f"{old_region}'s instances rejoin as replicas of {target} in the background")
+            self.publish_all()
+            self.write_hosts()
+            if lag > 0:
+                self._global_dns_task = asyncio.create_task(self._global_dns_follow(lag))
+            total = time.monotonic() - started
+            result = {
+                "kind": kind,
+                "old_region": old_region,
+                "new_region": region,
+                "old_writer": old,
+                "new_writer": target,
+                "writes_stopped_position": position,
+                "dns_lag_s": lag,
+                "started_at": at,
+                "total_s": round(total, 3),
+                "steps": steps,
+            }
+            self.last_global = result
+            self.log(f"global {kind} done in {total:.2f} s")
+            return result
+
+    async def _global_dns_follow(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        self.global_dns_lagging = False
+        self.write_hosts()
+        self.log(f"global writer endpoint follows {self.writer} (after {delay:g} s)")
+
+    def global_status(self) -> dict[str, Any] | None:
+        """Regions, their endpoints and instances, the global writer endpoint (None in a
+        single-region cluster)."""
+        spec = self.spec
+        if not spec.is_global:
+            return None
+        regions = []
+        for region in spec.regions:
+            regions.append(
+                {
+                    "region": region,
+                    "primary": region == self.primary_region,
+                    "cluster": spec.region_cluster(region),
+                    "cluster_host": spec.region_cluster_host(region),
+                    "reader_host": spec.region_reader_host(region),
+                    "instance_template": spec.region_template(region),
+                    "rds_id": spec.region_rds_id(region),
+                    "instances": [s.id for s in spec.region_instances(region)],
+                }
+            )
+        dns_writer = self.global_dns_writer if self.global_dns_lagging else self.writer
+        return {
+            "primary_region": self.primary_region,
+            "home_region": spec.home_region,
+            "writer": self.writer,
+            "global_host": spec.global_host,
+            "global_dns": {"writer": dns_writer, "lagging": self.global_dns_lagging},
+            "host_patterns": spec.host_patterns,
+            "cross_region_latency_ms": spec.cross_region_latency_ms,
+            "regions": regions,
+            "last": self.last_global,
+        }
 
     # -- blue/green deployments (see bluegreen.py) ---------------------------------------------
 
@@ -691,6 +1102,8 @@ class ClusterRuntime:
                     f"blue/green deployment {self.bg.id} exists already (green cluster "
                     f"{self.bg.green_cluster}); delete it first"
                 )
+            if self.spec.is_global:
+                raise ServerError("blue/green deployments of a global database are not emulated")
             await self.wait_rejoins()
             if self.down:
                 raise ServerError(f"instances {sorted(self.down)} are stopped; reset first")
@@ -1131,6 +1544,7 @@ class ClusterRuntime:
                     "address": s.address,
                     "port": s.port,
                     "server_port": s.server_port,
+                    "region": self.spec.region_of(s.id),
                     "fault": str(self.faults[s.id]),
                     "connections": self.proxies[s.id].active_connections
                     if s.id in self.proxies
@@ -1154,6 +1568,7 @@ class ClusterRuntime:
             "topology_edits": self.edits.to_json(),
             "last_failover": self.last_failover,
             "blue_green": self.bg_status(),
+            "global": self.global_status(),
         }
 
     async def check(self) -> dict[str, Any]:

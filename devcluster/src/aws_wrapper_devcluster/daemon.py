@@ -53,8 +53,27 @@ class Daemon:
         # stdout is DIR/daemon.log (the client shows it while the cluster starts)
         print(f"{time.strftime('%H:%M:%S')} {message}", flush=True)
 
-    async def run(self, engine: Engine, readers: int, name: str, port: int | None) -> int:
-        spec = plan(name, engine, readers, self.state_dir, port)
+    async def run(
+        self,
+        engine: Engine,
+        readers: int,
+        name: str,
+        port: int | None,
+        *,
+        regions: tuple[str, ...] = (),
+        secondary_instances: int = 1,
+        cross_region_latency_ms: int = 0,
+    ) -> int:
+        spec = plan(
+            name,
+            engine,
+            readers,
+            self.state_dir,
+            port,
+            regions=regions,
+            secondary_instances=secondary_instances,
+            cross_region_latency_ms=cross_region_latency_ms,
+        )
         (self.state_dir / STATE_FILE).write_text(json.dumps(spec.to_json(), indent=2))
         if engine is Engine.POSTGRESQL:
             self.iam = IamVerifier.for_cluster(
@@ -140,11 +159,23 @@ class Daemon:
         if op == "switchover":
             return await rt.switchover(args.get("target"))
         if op == "fault":
-            rt.set_fault(args.get("instance"), parse_fault(args["kind"], args.get("latency_ms")))
+            rt.set_fault(
+                args.get("instance"),
+                parse_fault(args["kind"], args.get("latency_ms")),
+                region=args.get("region"),
+            )
             return rt.status()
         if op == "heal":
-            rt.set_fault(args.get("instance"), HEALTHY)
+            rt.set_fault(args.get("instance"), HEALTHY, region=args.get("region"))
             return rt.status()
+        if op in ("global_switchover", "global_failover"):
+            move = rt.global_switchover if op == "global_switchover" else rt.global_failover
+            dns_lag = args.get("dns_lag")
+            return await move(
+                str(args["region"]),
+                args.get("target"),
+                dns_lag=None if dns_lag is None else float(dns_lag),
+            )
         if op == "topology":
             rt.edit_topology(**args)
             return rt.status()
@@ -233,11 +264,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default="devcluster")
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--parent-pid", type=int, default=None)
+    parser.add_argument(
+        "--regions", default="", help="a global database's regions, comma-separated"
+    )
+    parser.add_argument("--secondary-instances", type=int, default=1)
+    parser.add_argument("--cross-region-latency-ms", type=int, default=0)
     args = parser.parse_args(argv)
     state_dir: Path = args.state_dir
     state_dir.mkdir(parents=True, exist_ok=True)
     daemon = Daemon(state_dir, args.parent_pid)
-    return asyncio.run(daemon.run(Engine(args.engine), args.readers, args.name, args.port))
+    regions = tuple(r for r in args.regions.split(",") if r.strip())
+    return asyncio.run(
+        daemon.run(
+            Engine(args.engine),
+            args.readers,
+            args.name,
+            args.port,
+            regions=regions,
+            secondary_instances=args.secondary_instances,
+            cross_region_latency_ms=args.cross_region_latency_ms,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -515,8 +515,6 @@ class IamVerifier:
     ) -> IamVerifier:
         """The verifier of a devcluster: its endpoint names with its port, the region of its
         names, the fixed devcluster credentials and those of ``environ`` (when set)."""
-        from .cluster import REGION
-
         shared = {(spec.cluster_host, spec.port), (spec.reader_host, spec.port)}
         endpoints = {s.id: shared | {(spec.instance_host(s.id), spec.port)} for s in spec.instances}
         credentials = {ACCESS_KEY_ID: SECRET_ACCESS_KEY}
@@ -524,7 +522,7 @@ class IamVerifier:
         if key and secret:
             credentials[key] = secret
         return cls(
-            region=REGION,
+            region=spec.home_region,  # a global database: its home region's names only
             endpoints=endpoints,
             credentials=credentials,
             log_path=log_path,

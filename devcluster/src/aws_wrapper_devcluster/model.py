@@ -47,6 +47,9 @@ class InstanceSpec:
     """Port of the real server, on 127.0.0.1 (internal; clients never use it)."""
     base_dir: Path
     """Directory of the instance's server (data and run dirs below it)."""
+    region: str = ""
+    """The instance's AWS region in a global database (``up --regions``); empty in a
+    single-region cluster (whose region is ``us-east-1``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,14 @@ What the rewrite produces (``metadata()`` is read once per rewritten query):
   replica_host_status`` with SERVER_ID, SESSION_ID, CPU, REPLICA_LAG_IN_MILLISECONDS (NULL on
   the writer), LAST_UPDATE_TIMESTAMP (``NOW(6) - INTERVAL <age_s in µs> MICROSECOND``); an
   empty topology gives the same columns and no row;
+- ``information_schema.aurora_global_db_status`` -> a derived table with AWS_REGION,
+  HIGHEST_LSN_WRITTEN, DURABILITY_LAG_IN_MILLISECONDS, RPO_LAG_IN_MILLISECONDS,
+  LAST_LAG_CALCULATION_TIME, OLDEST_READ_VIEW_TRX_ID (``extra["global_db_status"]`` rows, with
+  the PostgreSQL column names, else one primary-region row);
+- ``information_schema.tables`` in a query that names ``'AURORA_GLOBAL_DB_STATUS'``,
+  ``'AURORA_GLOBAL_DB_INSTANCE_STATUS'`` or ``'REPLICA_HOST_STATUS'`` in a string (an
+  existence check) -> the real table's TABLE_CATALOG, TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE,
+  ENGINE plus one row for each of those three;
 - ``information_schema.aurora_global_db_instance_status`` -> a derived table with SERVER_ID,
   SESSION_ID, AWS_REGION, DURABLE_LSN, HIGHEST_LSN_RCVD, OLDEST_READ_VIEW_TRX_ID,
   OLDEST_READ_VIEW_LSN, VISIBILITY_LAG_IN_MSEC;
@@ -331,7 +339,8 @@ def _clear_capabilities(payload: bytes) -> bytes | None:
 # ---------------------------------------------------------------------- SQL rewriting
 
 _CANDIDATE = re.compile(
-    rb"replica_host_status|aurora_global_db_instance_status|aurora_server_id|aurora\\?_version"
+    rb"replica_host_status|aurora_global_db_instance_status|aurora_global_db_status"
+    rb"|aurora_server_id|aurora\\?_version"
     rb"|innodb_read_only",
     re.IGNORECASE,
 )
@@ -346,6 +355,7 @@ _WS_T, _COMMENT_T, _STRING_T, _QUOTED_T, _WORD_T, _VAR_T, _PUNCT_T = range(7)
 _TABLES = {
     b"replica_host_status": "_replica_host_status",
     b"aurora_global_db_instance_status": "_global_db_instance_status",
+    b"aurora_global_db_status": "_global_db_status",
 }
 # Words that may follow a table reference and are not an alias of it.
 _NOT_ALIAS = frozenset(
@@ -370,6 +380,12 @@ _CLAUSES = frozenset(
     OVER""".split()
 )
 _SCOPES = (b"global.", b"session.", b"local.")
+_AURORA_TABLES = (
+    b"AURORA_GLOBAL_DB_STATUS",
+    b"AURORA_GLOBAL_DB_INSTANCE_STATUS",
+    b"REPLICA_HOST_STATUS",
+)
+_AURORA_TABLE_LITERAL = re.compile(rb"'(?:" + b"|".join(_AURORA_TABLES) + rb")'", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -553,6 +569,15 @@ class _Rewriter:
                     edits.append((t.start, sig[k + 2].end, self._table(table, k + 3)))
                     k += 3
                     continue
+                if (
+                    table == b"tables"
+                    and self.punct(k - 1) != b"."
+                    and self.punct(k + 3) != b"."
+                    and _AURORA_TABLE_LITERAL.search(self.sql) is not None
+                ):
+                    edits.append((t.start, sig[k + 2].end, self._tables(k + 3)))
+                    k += 3
+                    continue
             if t.kind == _VAR_T:
                 value = self._variable(k, frames[-1][1] == b"SELECT")
                 if value is not None:
@@ -639,6 +664,24 @@ class _Rewriter:
         )
         return derived if has_alias else derived + b" AS " + table
 
+    def _tables(self, next_k: int) -> bytes:
+        """``information_schema.tables`` with Aurora's metadata tables listed too (for a
+        query that names one of them in a string: an existence check such as
+        ``... WHERE upper(table_name) = 'AURORA_GLOBAL_DB_STATUS'``); the columns
+        TABLE_CATALOG, TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, ENGINE only."""
+        columns = b"TABLE_CATALOG, TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, ENGINE"
+        parts = [b"SELECT " + columns + b" FROM information_schema.tables"]
+        parts += [
+            b"SELECT 'def', 'information_schema', '" + name + b"', 'SYSTEM VIEW', 'MEMORY'"
+            for name in _AURORA_TABLES
+        ]
+        derived = b"(" + b" UNION ALL ".join(parts) + b")"
+        following = self.word(next_k)
+        has_alias = (next_k < len(self.sig) and self.sig[next_k].kind == _QUOTED_T) or (
+            following is not None and following not in _NOT_ALIAS
+        )
+        return derived if has_alias else derived + b" AS tables"
+
     @staticmethod
     def _replica_host_status(metadata: InstanceMetadata) -> bytes:
         if not metadata.topology:
@@ -689,15 +732,20 @@ class _Rewriter:
         extra = metadata.extra
         default_region = str(extra.get("aws_region", "us-east-1"))
         rows: list[list[bytes]] = []
+        durable = int(extra.get("durable_lsn", 100_000_000))
+        lsn_columns = ("durable_lsn", "highest_lsn_rcvd", "oldest_read_view_lsn")
         explicit = extra.get("global_db_instance_status")
         if isinstance(explicit, list):  # rows given as dicts with lower-case column names
-            for row in explicit:
-                rows.append([_value(row.get(c.decode().lower())) for c in columns])
+            for row in explicit:  # a null LSN column: a fixed position
+                given = {c.decode().lower(): row.get(c.decode().lower()) for c in columns}
+                for key in lsn_columns:
+                    if given[key] is None:
+                        given[key] = durable
+                rows.append([_value(given[c.decode().lower()]) for c in columns])
             explicit_rows = True
         else:
             explicit_rows = False
         regions = extra.get("aws_regions") or {}
-        durable = int(extra.get("durable_lsn", 100_000_000))
         oldest_trx = int(extra.get("oldest_read_view_trx_id", 1_000))
         for r in () if explicit_rows else metadata.topology:
             region = _string(str(regions.get(r.server_id, default_region)))
@@ -728,6 +776,57 @@ class _Rewriter:
             + where
             for row in rows
         ]
+        return b" UNION ALL ".join(selects)
+
+    @staticmethod
+    def _global_db_status(metadata: InstanceMetadata) -> bytes:
+        """One row per region: ``extra["global_db_status"]`` (dicts with the PostgreSQL
+        column names), else the one row of a primary region (``aws_region``)."""
+        columns = (
+            (b"AWS_REGION", b"CHAR(100)", "aws_region"),
+            (b"HIGHEST_LSN_WRITTEN", b"UNSIGNED", "highest_lsn_written"),
+            (b"DURABILITY_LAG_IN_MILLISECONDS", b"DOUBLE", "durability_lag_in_msec"),
+            (b"RPO_LAG_IN_MILLISECONDS", b"DOUBLE", "rpo_lag_in_msec"),
+            (b"LAST_LAG_CALCULATION_TIME", b"DATETIME(6)", "last_lag_calculation_time"),
+            (b"OLDEST_READ_VIEW_TRX_ID", b"UNSIGNED", "oldest_read_view_trx_id"),
+        )
+        extra = metadata.extra
+        durable = int(extra.get("durable_lsn", 100_000_000))
+        given = extra.get("global_db_status")
+        if isinstance(given, list):
+            rows = [dict(r) for r in given if isinstance(r, dict)]
+        else:
+            rows = [
+                {
+                    "aws_region": str(extra.get("aws_region", "us-east-1")),
+                    "durability_lag_in_msec": -1.0,
+                    "rpo_lag_in_msec": -1.0,
+                    "last_lag_calculation_time": "1970-01-01 00:00:00",
+                    "oldest_read_view_trx_id": int(extra.get("oldest_read_view_trx_id", 1_000)),
+                }
+            ]
+        selects = []
+        for row in rows:
+            if row.get("highest_lsn_written") is None:
+                row["highest_lsn_written"] = durable
+            when = row.get("last_lag_calculation_time")
+            if isinstance(when, str):  # ISO 8601 with an offset -> a DATETIME literal
+                row["last_lag_calculation_time"] = when.replace("T", " ").split("+")[0]
+            values = {key: _value(row.get(key)) for _, _, key in columns}
+            if when is None:  # calculated now
+                values["last_lag_calculation_time"] = b"NOW(6)"
+            selects.append(
+                b"SELECT "
+                + b", ".join(
+                    b"CAST(" + values[key] + b" AS " + t + b") AS " + c for c, t, key in columns
+                )
+            )
+        if not selects:
+            return (
+                b"SELECT "
+                + b", ".join(b"CAST(NULL AS " + t + b") AS " + c for c, t, _ in columns)
+                + b" FROM DUAL WHERE FALSE"
+            )
         return b" UNION ALL ".join(selects)
 
 

@@ -32,7 +32,8 @@ at once. The file holds :meth:`InstanceMetadata.to_json`; optional keys (from
   (``router_endpoint, load``), none by default;
 * ``get_blue_green_fast_switchover_metadata(text)``: ``blue_green`` rows (``version, endpoint,
   port, role, status``), none by default;
-* ``aurora_global_db_instance_status()``: ``global_db_instance_status`` rows, else one row per
+* ``aurora_global_db_instance_status()``: ``global_db_instance_status`` rows (a null LSN
+  column: this instance's WAL position), else one row per
   topology row (``aws_region`` from the key of that name, default ``us-east-1``; LSN columns
   are this instance's WAL position);
 * ``aurora_global_db_status()``: ``global_db_status`` rows, else the one row of a primary
@@ -202,8 +203,11 @@ CREATE OR REPLACE FUNCTION pg_catalog.aurora_global_db_instance_status(
   OUT oldest_read_view_lsn bigint, OUT visibility_lag_in_msec double precision)
 RETURNS SETOF record {_DEFINER} AS $fn$
   WITH m AS (SELECT aurora_devcluster_metadata() AS j)
-  SELECT g.server_id, g.session_id, g.aws_region, g.durable_lsn, g.highest_lsn_rcvd,
-         g.feedback_epoch, g.feedback_xmin, g.oldest_read_view_lsn, g.visibility_lag_in_msec
+  SELECT g.server_id, g.session_id, g.aws_region,
+         COALESCE(g.durable_lsn, aurora_devcluster_lsn()),
+         COALESCE(g.highest_lsn_rcvd, aurora_devcluster_lsn()),
+         g.feedback_epoch, g.feedback_xmin,
+         COALESCE(g.oldest_read_view_lsn, aurora_devcluster_lsn()), g.visibility_lag_in_msec
   FROM m, jsonb_to_recordset(m.j -> 'global_db_instance_status')
        AS g(server_id text, session_id text, aws_region text, durable_lsn bigint,
             highest_lsn_rcvd bigint, feedback_epoch integer, feedback_xmin bigint,
@@ -225,8 +229,9 @@ CREATE OR REPLACE FUNCTION pg_catalog.aurora_global_db_status(
   OUT feedback_xmin bigint)
 RETURNS SETOF record {_DEFINER} AS $fn$
   WITH m AS (SELECT aurora_devcluster_metadata() AS j)
-  SELECT s.aws_region, s.highest_lsn_written, s.durability_lag_in_msec, s.rpo_lag_in_msec,
-         s.last_lag_calculation_time, s.feedback_epoch, s.feedback_xmin
+  SELECT s.aws_region, COALESCE(s.highest_lsn_written, aurora_devcluster_lsn()),
+         s.durability_lag_in_msec, s.rpo_lag_in_msec,
+         COALESCE(s.last_lag_calculation_time, now()), s.feedback_epoch, s.feedback_xmin
   FROM m, jsonb_to_recordset(m.j -> 'global_db_status')
        AS s(aws_region text, highest_lsn_written bigint, durability_lag_in_msec double precision,
             rpo_lag_in_msec double precision, last_lag_calculation_time timestamptz,

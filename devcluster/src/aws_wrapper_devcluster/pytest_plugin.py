@@ -25,6 +25,13 @@ Fixtures:
     ``AVAILABLE``); ``cluster.bg_status()`` has its names. The next test's reset deletes it
     (stopping a switchover still running).
 
+``devcluster_pg_global`` / ``devcluster_mysql_global``
+    A global database (:data:`GLOBAL_REGIONS`: ``us-east-1`` with a writer and a reader,
+    ``us-west-2`` with two read-only instances), started once per session, reset before
+    each test like the others (faults healed, including region faults; the global writer
+    endpoint follows the writer). A test's global switchover or failover stands: the
+    primary region is wherever the last test left it (``cluster.global_status()``).
+
 The local AWS stack (:mod:`.aws_stack`, :mod:`.fake_idp`); nothing reaches the internet:
 
 ``fake_aws_env``
@@ -78,13 +85,20 @@ def progress_logger(config: pytest.Config) -> Callable[[str], None]:
     return log
 
 
-def _session_cluster(config: pytest.Config, engine: str, short: str) -> Iterator[Cluster]:
+GLOBAL_REGIONS = ("us-east-1", "us-west-2")
+
+
+def _session_cluster(
+    config: pytest.Config, engine: str, short: str, *, regions: tuple[str, ...] = ()
+) -> Iterator[Cluster]:
     cluster = Cluster.up(
         engine,
-        readers=2,
+        readers=1 if regions else 2,
         name=f"t{os.getpid()}{short}",
         log=progress_logger(config),
         tie_to_this_process=True,
+        regions=regions or None,
+        secondary_instances=2,
     )
     try:
         yield cluster  # Cluster.up installed its name resolver; down removes it
@@ -118,6 +132,28 @@ def devcluster_pg(devcluster_pg_session: Cluster) -> Cluster:
 def devcluster_mysql(devcluster_mysql_session: Cluster) -> Cluster:
     devcluster_mysql_session.reset()
     return devcluster_mysql_session
+
+
+@pytest.fixture(scope="session")
+def devcluster_pg_global_session(pytestconfig: pytest.Config) -> Iterator[Cluster]:
+    yield from _session_cluster(pytestconfig, "postgresql", "pgg", regions=GLOBAL_REGIONS)
+
+
+@pytest.fixture(scope="session")
+def devcluster_mysql_global_session(pytestconfig: pytest.Config) -> Iterator[Cluster]:
+    yield from _session_cluster(pytestconfig, "mysql", "myg", regions=GLOBAL_REGIONS)
+
+
+@pytest.fixture
+def devcluster_pg_global(devcluster_pg_global_session: Cluster) -> Cluster:
+    devcluster_pg_global_session.reset()
+    return devcluster_pg_global_session
+
+
+@pytest.fixture
+def devcluster_mysql_global(devcluster_mysql_global_session: Cluster) -> Cluster:
+    devcluster_mysql_global_session.reset()
+    return devcluster_mysql_global_session
 
 
 @pytest.fixture
