@@ -20,7 +20,8 @@ Fixtures:
     ``cluster.env()`` and calls :func:`aws_wrapper_devcluster.install_resolver_from_env`.
 
 ``devcluster_pg_bg`` / ``devcluster_mysql_bg``
-    The same cluster, reset, with a blue/green deployment created for the test
+    A cluster of their own (started once per session: a switchover leaves history the other
+    tests' failovers should not meet), reset, with a blue/green deployment created for the test
     (:meth:`~.client.Cluster.bg_create`: a green cluster replicating from it, status rows
     ``AVAILABLE``); ``cluster.bg_status()`` has its names. The next test's reset deletes it
     (stopping a switchover still running).
@@ -156,16 +157,34 @@ def devcluster_mysql_global(devcluster_mysql_global_session: Cluster) -> Cluster
     return devcluster_mysql_global_session
 
 
-@pytest.fixture
-def devcluster_pg_bg(devcluster_pg: Cluster) -> Cluster:
-    devcluster_pg.bg_create()
-    return devcluster_pg
+# Blue/green deployments get session clusters of their own: after a switchover, blue is
+# made writable again under its own names when the deployment is deleted, but its history
+# has moved on without green's writes (MariaDB: GTIDs of green's server ids in old blue's
+# readers), which a later failover on the same cluster would trip over.
+
+
+@pytest.fixture(scope="session")
+def devcluster_pg_bg_session(pytestconfig: pytest.Config) -> Iterator[Cluster]:
+    yield from _session_cluster(pytestconfig, "postgresql", "pgb")
+
+
+@pytest.fixture(scope="session")
+def devcluster_mysql_bg_session(pytestconfig: pytest.Config) -> Iterator[Cluster]:
+    yield from _session_cluster(pytestconfig, "mysql", "myb")
 
 
 @pytest.fixture
-def devcluster_mysql_bg(devcluster_mysql: Cluster) -> Cluster:
-    devcluster_mysql.bg_create()
-    return devcluster_mysql
+def devcluster_pg_bg(devcluster_pg_bg_session: Cluster) -> Cluster:
+    devcluster_pg_bg_session.reset()
+    devcluster_pg_bg_session.bg_create()
+    return devcluster_pg_bg_session
+
+
+@pytest.fixture
+def devcluster_mysql_bg(devcluster_mysql_bg_session: Cluster) -> Cluster:
+    devcluster_mysql_bg_session.reset()
+    devcluster_mysql_bg_session.bg_create()
+    return devcluster_mysql_bg_session
 
 
 # --------------------------------------------------------------------------- local AWS stack
