@@ -339,6 +339,16 @@ def bg_cluster(request: pytest.FixtureRequest) -> Cluster:
     return c
 
 
+@pytest.fixture(params=["pg", "mysql"])
+def switchover_cluster(request: pytest.FixtureRequest) -> Cluster:
+    """The blue/green session cluster, reset, without a deployment: a switchover leaves
+    history the shared cluster's other tests should not meet (see pytest_plugin)."""
+    name = "devcluster_pg_bg_session" if request.param == "pg" else "devcluster_mysql_bg_session"
+    c: Cluster = request.getfixturevalue(name)
+    c.reset()
+    return c
+
+
 def direct_rows(cluster: Cluster, instance: str) -> set[tuple[Any, ...]]:
     """The status rows ``instance`` answers, read by the superuser on its real server (not
     through its proxy, which refuses connections to blue during the switchover). Blue's
@@ -380,8 +390,9 @@ def names_of(deployment: dict[str, Any], side: str) -> set[str]:
     return {names["cluster_host"], names["reader_host"], *(i["host"] for i in names["instances"])}
 
 
-def test_switchover(cluster: Cluster) -> None:
+def test_switchover(switchover_cluster: Cluster) -> None:
     """A full switchover observed by polling both sides while it runs (wait=False)."""
+    cluster = switchover_cluster
     iam_user = "bg_so_iam"
     if pg(cluster):
         cluster.create_iam_user(iam_user)  # before green exists: green gets it by cloning
