@@ -59,6 +59,9 @@ The ours worker hands :data:`HOSTS` to aws_wrapper's name-resolution hook
 
 RDS_SUFFIX = ".rds.amazonaws.com"
 perf_ns = time.perf_counter_ns
+cpu_ns = time.thread_time_ns
+"""The CPU time of the calling thread: the client side of a timed loop, without the server's
+or the proxy's time and without waits (see bench/compare.py, scenario 1)."""
 
 
 def log(message: str) -> None:
@@ -531,11 +534,12 @@ class Worker:
                 raise BenchError(f"{v.name}: the row query returned {n} rows")
         return conn, cur, failovers, backend, awaitable
 
-    def cmd_time(self, key: str, query: str, n: int, pattern: str = "reused") -> int:
+    def cmd_time(self, key: str, query: str, n: int, pattern: str = "reused") -> tuple[int, int]:
         """``n`` calls on the session's connection, garbage collector off: the elapsed
-        nanoseconds. ``query``: ``select1`` (execute + fetchone) or ``rows`` (the 1,000-row
-        query, execute + fetchall, reused cursor only); ``pattern``: ``reused`` (the session's
-        cursor) or ``new`` (per call: cursor(), execute, fetchone, close())."""
+        nanoseconds and the CPU nanoseconds of the thread that made them (the worker's main
+        thread, or its event loop's). ``query``: ``select1`` (execute + fetchone) or ``rows``
+        (the 1,000-row query, execute + fetchall, reused cursor only); ``pattern``: ``reused``
+        (the session's cursor) or ``new`` (per call: cursor(), execute, fetchone, close())."""
         s = self.sessions[key]
         if pattern not in PATTERNS or (pattern == "new" and query != "select1"):
             raise BenchError(f"no timed loop for {query!r} with pattern {pattern!r}")
@@ -1102,71 +1106,71 @@ def gc_quiet() -> None:
     gc.disable()
 
 
-def timed_sync(s: Session, query: str, n: int, pattern: str = "reused") -> int:
+def timed_sync(s: Session, query: str, n: int, pattern: str = "reused") -> tuple[int, int]:
     """The timed loop of scenario 1 in the blocking world, the same for every implementation
-    (see :meth:`Worker.cmd_time`)."""
+    (see :meth:`Worker.cmd_time`): (elapsed, CPU time of this thread), nanoseconds."""
     gc_quiet()
     try:
         if pattern == "new":
             conn = s.conn
-            start = perf_ns()
+            start, cpu = perf_ns(), cpu_ns()
             for _ in range(n):
                 cur = conn.cursor()
                 cur.execute(SELECT_ONE)
                 cur.fetchone()
                 cur.close()
-            return perf_ns() - start
+            return perf_ns() - start, cpu_ns() - cpu
         cur = s.cur
         if query == "select1":
-            start = perf_ns()
+            start, cpu = perf_ns(), cpu_ns()
             for _ in range(n):
                 cur.execute(SELECT_ONE)
                 cur.fetchone()
-            return perf_ns() - start
+            return perf_ns() - start, cpu_ns() - cpu
         sql = s.rows_query
-        start = perf_ns()
+        start, cpu = perf_ns(), cpu_ns()
         for _ in range(n):
             cur.execute(sql)
             cur.fetchall()
-        return perf_ns() - start
+        return perf_ns() - start, cpu_ns() - cpu
     finally:
         gc.enable()
 
 
-async def timed_async(s: Session, query: str, n: int, pattern: str = "reused") -> int:
+async def timed_async(s: Session, query: str, n: int, pattern: str = "reused") -> tuple[int, int]:
     """The timed loop of scenario 1 in the async world (on the worker's event loop)."""
     gc_quiet()
     try:
         if pattern == "new":
             conn = s.conn
             if s.cursor_awaitable:  # aiomysql, mysql.connector.aio: ``await conn.cursor()``
-                start = perf_ns()
+                start, cpu = perf_ns(), cpu_ns()
                 for _ in range(n):
                     cur = await conn.cursor()
                     await cur.execute(SELECT_ONE)
                     await cur.fetchone()
                     await cur.close()
-                return perf_ns() - start
-            start = perf_ns()
+                return perf_ns() - start, cpu_ns() - cpu
+            start, cpu = perf_ns(), cpu_ns()
             for _ in range(n):
                 cur = conn.cursor()
                 await cur.execute(SELECT_ONE)
                 await cur.fetchone()
                 await cur.close()
-            return perf_ns() - start
+            return perf_ns() - start, cpu_ns() - cpu
         cur = s.cur
         if query == "select1":
-            start = perf_ns()
+            start, cpu = perf_ns(), cpu_ns()
             for _ in range(n):
                 await cur.execute(SELECT_ONE)
                 await cur.fetchone()
-            return perf_ns() - start
+            return perf_ns() - start, cpu_ns() - cpu
         sql = s.rows_query
-        start = perf_ns()
+        start, cpu = perf_ns(), cpu_ns()
         for _ in range(n):
             await cur.execute(sql)
             await cur.fetchall()
-        return perf_ns() - start
+        return perf_ns() - start, cpu_ns() - cpu
     finally:
         gc.enable()
 
