@@ -24,6 +24,10 @@ devclusters, in interleaved rounds (the order of the variants rotates every roun
    switchover: how long writes were held, the worst write, errors, INSERTs that reached old
    blue after it stopped taking writes (its own statement log), acknowledged writes missing
    on green, time to steady state; a writer stuck in a call is reported as hung.
+8. Global Database cross-region switchover (only when asked for: ``--scenario 8``, ~3 min):
+   writers through ``gdb_failover`` on the global writer endpoint of a two-region devcluster
+   (cross-region latency), across a managed switchover to the other region: how long writes
+   were held, the worst write, errors, acknowledged writes missing on the new writer.
 
 Each implementation runs in a worker subprocess (``bench/workers``): raw drivers and aws_wrapper
 in the project's venv, aws-advanced-python-wrapper in its own venv (``.bench-venv/peer``,
@@ -99,9 +103,10 @@ SCENARIOS = {
     5: "read/write splitting with internal pools",
     6: "scale: 1,000 async connections",
     7: "blue/green switchover",
+    8: "Global Database: cross-region switchover",
 }
 DEFAULT_SCENARIOS = (1, 2, 3, 4, 5, 6)
-"""What runs without ``--scenario``: 7 (~6 min) is asked for by name."""
+"""What runs without ``--scenario``: 7 (~6 min) and 8 (~3 min) are asked for by name."""
 IMPLS = ("raw", "ours", "peer")
 SYNC = ("raw-sync", "ours-sync", "peer-sync")
 ASYNC = ("raw-async", "ours-aio", "peer-aio")
@@ -195,6 +200,12 @@ is hung: aws-advanced-python-wrapper 3.1.0's BlueGreenPlugin.execute re-derives 
 from the status it read before its loop, so a call suspended in IN_PROGRESS spins forever
 once the phase is over."""
 BG_STEADY_GAP_S = 0.5
+S8_PLUGINS = "gdb_failover"
+S8_CASES = tuple((v, S8_PLUGINS) for v in WRAPPERS)
+"""Scenario 8's variants and plugins: both wrappers with ``gdb_failover`` in both worlds."""
+GDB_REGIONS = ("us-east-1", "us-west-2")
+GDB_LATENCY_MS = 20
+"""Scenario 8: added by the proxies of the instances outside the home region."""
 READ_ONLY = re.compile(r"read.only", re.IGNORECASE)
 
 T = TypeVar("T")
@@ -796,6 +807,29 @@ class Servers:
                 self.versions[f"devcluster {engine}"] = server_version(cluster)
         return self._clusters[engine]
 
+    def global_cluster(self, engine: str) -> Cluster:
+        """A global database (scenario 8): GDB_REGIONS, the writer and a reader in the first,
+        two read-only instances in the second, GDB_LATENCY_MS away."""
+        key = f"global {engine}"
+        if key not in self._clusters:
+            short = "pg" if engine == "postgresql" else "mysql"
+            name = f"bg-{short[:2]}-{os.getpid()}"
+            log(
+                f"starting the {engine} global devcluster {name} ({', '.join(GDB_REGIONS)}, "
+                f"{GDB_LATENCY_MS} ms between them)"
+            )
+            self._clusters[key] = Cluster.up(
+                engine,
+                readers=1,
+                name=name,
+                regions=list(GDB_REGIONS),
+                secondary_instances=2,
+                cross_region_latency_ms=GDB_LATENCY_MS,
+                log=lambda m: log(f"  [{short} global] {m}"),
+                tie_to_this_process=True,
+            )
+        return self._clusters[key]
+
     def stop(self) -> None:
         for engine, cluster in list(self._clusters.items()):
             stop(default_state_dir(cluster.name))
@@ -864,6 +898,16 @@ def peer_props(cluster: Cluster | None) -> dict[str, Any]:
         return {}
     template = cluster.instance_template
     return {"cluster_instance_host_pattern": f"{template}:{cluster.port}"}
+
+
+def gdb_patterns(variant: str, cluster: Cluster) -> str:
+    """``global_cluster_instance_host_patterns`` for ``variant``: aws-advanced-python-wrapper's
+    with the devcluster's port in each (``region:host:port``: its aio package otherwise builds
+    hosts on the engine's default port), aws_wrapper's as the devcluster gives them (it takes
+    the port of the connection)."""
+    if not variant.startswith("peer"):
+        return cluster.host_patterns
+    return ",".join(f"{p}:{cluster.port}" for p in cluster.host_patterns.split(","))
 
 
 def props_for(variant: str, props: dict[str, Any], cluster: Cluster | None) -> dict[str, Any]:
@@ -2267,6 +2311,212 @@ class Run:
             + (f" (unknown for {', '.join(unknown)}: the worker did not answer)" if unknown else "")
         )
 
+    # -- scenario 8 ------------------------------------------------------------------------------
+
+    def scenario_8(self) -> Table:
+        sizes = self.opts.sizes
+        cases = [c for c in S8_CASES if c[0] in self.opts.variants]
+        table = Table(
+            8,
+            SCENARIOS[8],
+            [
+                "engine",
+                "world",
+                "variant",
+                "plugins",
+                "held s (median / worst)",
+                "worst write ms (median / worst)",
+                "errors per run (median / worst)",
+                "error kinds (all runs)",
+                "acked writes on the new writer (all runs)",
+                "steady after s (median / worst)",
+                "runs",
+            ],
+        )
+        table.setup = (
+            f"A global database on the devcluster: {GDB_REGIONS[0]} (home: the writer and a "
+            f"reader) and {GDB_REGIONS[1]} (2 read-only instances), the instances outside "
+            f"{GDB_REGIONS[0]} {GDB_LATENCY_MS} ms away (a latency fault on their proxies: the "
+            f"application lives in {GDB_REGIONS[0]}). Per run, {BG_WRITERS} writers, each on its "
+            "own connection to the global writer endpoint, INSERT a new row every "
+            f"{BG_INTERVAL_S * 1000:.0f} ms (autocommit); after the failover signal they go on "
+            "with a new cursor, after any other error they close the connection and open a new "
+            "one 50 ms later. Properties: `global_cluster_instance_host_patterns` (the "
+            "devcluster's), `failover_home_region` "
+            f"{GDB_REGIONS[0]}, `failover_timeout_sec={BG_FAILOVER_TIMEOUT_SEC}`, the rest at "
+            f"each wrapper's defaults. After {BG_SETTLE_S:g} s of steady writes (t0) the "
+            "devcluster runs a managed cross-region switchover to the other region "
+            "(`global_switchover`: the writer stops taking writes, every instance catches up, "
+            "the other region's first instance is promoted, the regional endpoints follow at "
+            "once, the global writer endpoint's DNS 2 s later); runs alternate the direction. "
+            f"The writers go on {BG_AFTER_S:g} s after the DNS has moved. *held*, *worst "
+            "write*, *errors*, *steady after*: as in scenario 7; *acked writes on the new "
+            "writer*: every acknowledged id looked up on the new writer afterwards (a managed "
+            f"switchover loses nothing). {sizes.switchovers} switchovers per variant and "
+            "engine, variants in rotating order, each in a fresh worker process. Medians and "
+            "worst over the runs."
+        )
+        for engine in self.opts.engines:
+            self._global_engine(table, engine, cases)
+        return table
+
+    def _global_engine(self, table: Table, engine: str, cases: list[tuple[str, str]]) -> None:
+        sizes = self.opts.sizes
+        cluster = self.servers.global_cluster(engine)
+        target = cluster_target(cluster, "global")
+        log(
+            f"8. cross-region switchover on {engine}: "
+            + ", ".join(f"{v} {p}" for v, p in cases)
+            + f", {sizes.switchovers} switchovers each"
+        )
+        runs: dict[tuple[str, str], list[SwitchoverRun]] = {c: [] for c in cases}
+        failures: dict[tuple[str, str], list[str]] = {c: [] for c in cases}
+        ws = Workers(self.opts, self.peer_python, cluster.hosts_file)
+        try:
+            for r_ in range(sizes.switchovers):
+                for case in rotated(cases, r_):
+                    if len(failures[case]) >= 2 and not runs[case]:
+                        continue
+                    name = f"{engine} {case[0]} {case[1]} {r_ + 1}/{sizes.switchovers}"
+                    try:
+                        run = self._one_global_switchover(ws, cluster, case, target, r_)
+                    except Exception as e:
+                        failures[case].append(f"{type(e).__name__}: {e}")
+                        log(f"  {name}: FAILED: {type(e).__name__}: {e}")
+                        continue
+                    runs[case].append(run)
+                    log(f"  {name}: {run.detail}")
+        finally:
+            ws.close()
+        for case in cases:
+            self._global_row(table, engine, case, runs[case], failures[case])
+        for ours, peer in (("ours-sync", "peer-sync"), ("ours-aio", "peer-aio")):
+            mine, theirs = runs.get((ours, S8_PLUGINS)), runs.get((peer, S8_PLUGINS))
+            if mine is None or theirs is None:
+                continue
+
+            def brief(rs: list[SwitchoverRun]) -> str:
+                if not rs:
+                    return "did not run (see the notes)"
+                return (
+                    f"held {med_worst([r.held_s for r in rs], '{:.2f}')} s, "
+                    f"{med_worst([float(len(r.errors)) for r in rs], '{:.0f}')} errors per run"
+                )
+
+            table.verdicts.append(
+                f"{engine} {WORLD[ours]} ({S8_PLUGINS}, held median / worst): aws_wrapper "
+                f"{brief(mine)}; aws-advanced-python-wrapper {brief(theirs)}"
+            )
+        lost = [f"{v} {p}" for (v, p), rs in runs.items() if any(r.missing for r in rs)]
+        table.verdicts.append(
+            f"{engine}: every acknowledged write on the new writer afterwards: "
+            + (f"NO for {', '.join(lost)}" if lost else "yes, every variant and run")
+        )
+
+    def _one_global_switchover(
+        self,
+        ws: Workers,
+        cluster: Cluster,
+        case: tuple[str, str],
+        target: dict[str, Any],
+        round_: int,
+    ) -> SwitchoverRun:
+        v, plugins = case
+        self._bg_tables += 1
+        table_name = f"bench_gdb_{self._bg_tables}"
+        status = cluster.global_status() or {}
+        old_region = str(status.get("primary_region", GDB_REGIONS[0]))
+        new_region = next(r for r in cluster.regions if r != old_region)
+        create = f"CREATE TABLE {table_name} (id BIGINT PRIMARY KEY, writer INT)"
+        run_sql(cluster, cluster.writer, create)
+        tag = f"s8-{cluster.engine.value}-{v}-{plugins.replace(',', '+')}-{round_ + 1}"
+        w = ws.start(worker_kind(v), tag)
+        self.record_versions(w)
+        report: dict[str, Any] | None = None
+        try:
+            props = {
+                "plugins": plugins,
+                "failover_timeout_sec": BG_FAILOVER_TIMEOUT_SEC,
+                "failover_home_region": GDB_REGIONS[0],
+                "global_cluster_instance_host_patterns": gdb_patterns(v, cluster),
+            }
+            w.call(
+                "bg_start",
+                variant=v,
+                target=target,
+                props=props_for(v, props, cluster),
+                table=table_name,
+                writers=BG_WRITERS,
+                interval_s=BG_INTERVAL_S,
+                settle_s=BG_SETTLE_S,
+                timeout_s=30.0,
+                timeout=60,
+            )
+            t0 = time.monotonic()
+            moved = cluster.global_switchover(new_region)
+            dns_lag = float(moved.get("dns_lag_s") or 0.0)
+            ended = time.monotonic()
+            time.sleep(dns_lag + BG_AFTER_S)
+            with contextlib.suppress(WorkerSilent):
+                report = w.call("bg_stop", hung_s=BG_HUNG_S, timeout=BG_HUNG_S + 30)
+        finally:
+            if report is None or report["hung"]:
+                w.kill()
+            else:
+                w.close()
+        new_writer = str(moved["new_writer"])
+        on_new = table_ids(cluster, new_writer, table_name)
+        events = [
+            {"event": str(s["event"]), "offset_s": float(s["offset_s"])}
+            for s in moved.get("steps", [])
+        ]
+        run = SwitchoverRun.of(report, t0, ended, {"events": events}, 0, on_new)
+        run.detail = f"{old_region} -> {new_region} ({moved.get('total_s', 0):.1f} s): " + (
+            run.detail.replace(", 0 INSERTs on old blue", "")
+            .replace("on green", "on the new writer")
+            .replace(": )", ")")
+        )
+        return run
+
+    def _global_row(
+        self,
+        table: Table,
+        engine: str,
+        case: tuple[str, str],
+        runs: list[SwitchoverRun],
+        failures: list[str],
+    ) -> None:
+        v, plugins = case
+        row = [engine, WORLD[v], LABEL[v], plugins]
+        total = len(runs) + len(failures)
+        if not runs:
+            why = "n/a" if v.startswith("peer") else "failed"
+            table.rows.append([*row, *([why] * 6), f"0/{total}"])
+        else:
+            kinds: dict[str, int] = {}
+            for r in runs:
+                for kind, count in r.kinds().items():
+                    kinds[kind] = kinds.get(kind, 0) + count
+            acked = sum(r.acked for r in runs)
+            missing = sum(r.missing for r in runs)
+            hung = sum(1 for r in runs if r.hung)
+            table.rows.append(
+                [
+                    *row,
+                    med_worst([r.held_s for r in runs], "{:.2f}"),
+                    med_worst([r.worst_s * 1000 for r in runs], "{:.0f}"),
+                    med_worst([float(len(r.errors)) for r in runs], "{:.0f}"),
+                    ", ".join(f"{k} {n}" for k, n in sorted(kinds.items(), key=lambda x: -x[1]))
+                    or "none",
+                    f"all {acked:,}" if not missing else f"{missing:,} of {acked:,} missing",
+                    med_worst([r.steady_s for r in runs], "{:.1f}", inf="never"),
+                    f"{len(runs)}/{total}" + (f", {hung} hung" if hung else ""),
+                ]
+            )
+        for f in failures[:2]:
+            what = "n/a" if v.startswith("peer") and not runs else "failed"
+            self.note_once(table, f"{engine} {LABEL[v]} {plugins}: {what}: {f[:400]}")
+
     # -- everything ----------------------------------------------------------------------------
 
     def run(self) -> int:
@@ -2278,6 +2528,7 @@ class Run:
             5: self.scenario_5,
             6: self.scenario_6,
             7: self.scenario_7,
+            8: self.scenario_8,
         }
         try:
             if any(worker_kind(v) == "peer" for v in self.opts.variants):
@@ -2597,8 +2848,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--scenario",
         action="append",
         metavar="N[,N...]",
-        help="run only these scenarios (repeatable; default 1-6: scenario 7, the blue/green "
-        "switchover, takes ~6 min and runs only when named, e.g. --scenario 7)",
+        help="run only these scenarios (repeatable; default 1-6: scenarios 7, the blue/green "
+        "switchover, ~6 min, and 8, the cross-region switchover, ~3 min, run only when named, "
+        "e.g. --scenario 7,8)",
     )
     parser.add_argument(
         "--only",
@@ -2611,7 +2863,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--engine",
         choices=("postgresql", "mysql", "both"),
-        help="devcluster engines for scenarios 1, 3, 4 and 7 (default both; for 3, 4 and 7 "
+        help="devcluster engines for scenarios 1, 3, 4, 7 and 8 (default both; for 3, 4, 7, 8 "
         "postgresql with --quick); scenario 1 also runs on a plain PostgreSQL and a plain "
         "MariaDB whatever this says; 2, 5 and 6 are PostgreSQL only",
     )
