@@ -28,6 +28,10 @@ devclusters, in interleaved rounds (the order of the variants rotates every roun
    writers through ``gdb_failover`` on the global writer endpoint of a two-region devcluster
    (cross-region latency), across a managed switchover to the other region: how long writes
    were held, the worst write, errors, acknowledged writes missing on the new writer.
+9. Limitless (only when asked for: ``--scenario 9``, ~2 min): connections opened and held
+   through a DB shard group endpoint of a devcluster whose transaction routers report
+   different loads: connect time and how the connections spread over the routers, the raw
+   driver (Route 53's round robin) against both wrappers' ``limitless`` plugins.
 
 Each implementation runs in a worker subprocess (``bench/workers``): raw drivers and aws_wrapper
 in the project's venv, aws-advanced-python-wrapper in its own venv (``.bench-venv/peer``,
@@ -104,9 +108,11 @@ SCENARIOS = {
     6: "scale: 1,000 async connections",
     7: "blue/green switchover",
     8: "Global Database: cross-region switchover",
+    9: "Limitless: connect cost and spread over transaction routers",
 }
 DEFAULT_SCENARIOS = (1, 2, 3, 4, 5, 6)
-"""What runs without ``--scenario``: 7 (~6 min) and 8 (~3 min) are asked for by name."""
+"""What runs without ``--scenario``: 7 (~6 min), 8 (~3 min) and 9 (~2 min) are asked for by
+name."""
 IMPLS = ("raw", "ours", "peer")
 SYNC = ("raw-sync", "ours-sync", "peer-sync")
 ASYNC = ("raw-async", "ours-aio", "peer-aio")
@@ -206,6 +212,35 @@ S8_CASES = tuple((v, S8_PLUGINS) for v in WRAPPERS)
 GDB_REGIONS = ("us-east-1", "us-west-2")
 GDB_LATENCY_MS = 20
 """Scenario 8: added by the proxies of the instances outside the home region."""
+S9_CASES = (
+    ("raw-sync", ""),
+    ("ours-sync", "limitless"),
+    ("peer-sync", "limitless"),
+    ("raw-async", ""),
+    ("ours-aio", "limitless"),
+    ("peer-aio", "limitless"),
+)
+"""Scenario 9's variants: the raw driver on the shard group endpoint (Route 53's round robin),
+both wrappers with ``limitless``."""
+LIMITLESS_LOADS = (0.1, 0.3, 0.5, 0.8)
+"""Scenario 9: the load each transaction router reports (the last one is the most loaded)."""
+
+
+def free_shares() -> list[float]:
+    """Scenario 9: each router's share of the free capacity (1 - load)."""
+    free = [1.0 - x for x in LIMITLESS_LOADS]
+    return [f / sum(free) for f in free]
+
+
+def tv_distance(counts: Sequence[float], shares: Sequence[float]) -> float:
+    """Total variation distance between ``counts`` (normalised) and ``shares``: half the sum
+    of the absolute differences, 0 (the same) to 1 (disjoint)."""
+    total = sum(counts)
+    if not total:
+        return float("nan")
+    return sum(abs(c / total - s) for c, s in zip(counts, shares, strict=True)) / 2
+
+
 READ_ONLY = re.compile(r"read.only", re.IGNORECASE)
 
 T = TypeVar("T")
@@ -248,6 +283,10 @@ class Sizes:
     scale_window_s: float
     switchovers: int
     """Blue/green switchovers per variant and engine (scenario 7)."""
+    limitless_connects: int
+    """Connections opened and held per variant and round (scenario 9)."""
+    limitless_rounds: int
+    """Rounds of scenario 9."""
 
 
 FULL = Sizes(
@@ -262,6 +301,8 @@ FULL = Sizes(
     scale_windows=4,
     scale_window_s=2.0,
     switchovers=2,
+    limitless_connects=100,
+    limitless_rounds=3,
 )
 QUICK = Sizes(
     calls=0,
@@ -275,6 +316,8 @@ QUICK = Sizes(
     scale_windows=2,
     scale_window_s=1.0,
     switchovers=1,
+    limitless_connects=40,
+    limitless_rounds=1,
 )
 
 
@@ -826,6 +869,22 @@ class Servers:
                 secondary_instances=2,
                 cross_region_latency_ms=GDB_LATENCY_MS,
                 log=lambda m: log(f"  [{short} global] {m}"),
+                tie_to_this_process=True,
+            )
+        return self._clusters[key]
+
+    def limitless_cluster(self) -> Cluster:
+        """A PostgreSQL devcluster with a DB shard group (scenario 9)."""
+        key = "limitless"
+        if key not in self._clusters:
+            name = f"bl-pg-{os.getpid()}"
+            log(f"starting the limitless devcluster {name} ({len(LIMITLESS_LOADS)} routers)")
+            self._clusters[key] = Cluster.up(
+                "postgresql",
+                readers=1,
+                name=name,
+                limitless=len(LIMITLESS_LOADS),
+                log=lambda m: log(f"  [pg limitless] {m}"),
                 tie_to_this_process=True,
             )
         return self._clusters[key]
@@ -2517,6 +2576,137 @@ class Run:
             what = "n/a" if v.startswith("peer") and not runs else "failed"
             self.note_once(table, f"{engine} {LABEL[v]} {plugins}: {what}: {f[:400]}")
 
+    # -- scenario 9 ------------------------------------------------------------------------------
+
+    def scenario_9(self) -> Table:
+        sizes = self.opts.sizes
+        cases = [c for c in S9_CASES if c[0] in self.opts.variants]
+        loads = ", ".join(f"{x:g}" for x in LIMITLESS_LOADS)
+        table = Table(
+            9,
+            SCENARIOS[9],
+            [
+                "world",
+                "variant",
+                "plugins",
+                "connect ms [q1, q3]",
+                "vs raw",
+                "connections per router",
+                "distance from free capacity",
+                "on the most loaded router",
+                "rounds",
+            ],
+        )
+        table.setup = (
+            f"A PostgreSQL devcluster with a DB shard group of {len(LIMITLESS_LOADS)} "
+            f"transaction routers reporting loads {loads} "
+            "(`aurora_limitless_router_endpoints()`); the shard group endpoint resolves "
+            "round-robin to the routers (as Route 53 answers it). Per round and variant, in a "
+            f"worker process of its own, {sizes.limitless_connects} connections to the shard "
+            "group endpoint opened one after another and held (then closed): *connect ms*: "
+            "the open times, median [q1, q3] over all rounds; *vs raw*: that median over the "
+            "raw driver's (round-robin DNS); *connections per router*: what the routers' "
+            "proxies counted while they were held, summed over the rounds (a wrapper's "
+            "router monitor holds one connection of its own, counted too); *distance from "
+            "free capacity*: the total variation distance between those shares and the "
+            "routers' shares of free capacity (1 - load), 0 = spread exactly by free "
+            f"capacity (round robin over {len(LIMITLESS_LOADS)} routers with these loads "
+            f"scores {tv_distance([1.0] * len(LIMITLESS_LOADS), free_shares()):.2f}); "
+            "*on the most loaded router*: its share of the connections. "
+            f"{sizes.limitless_rounds} rounds, variants in rotating order, limitless "
+            "properties at each wrapper's defaults."
+        )
+        cluster = self.servers.limitless_cluster()
+        target = cluster_target(cluster, "shardgrp")
+        routers = cluster.router_ids()
+        for router, load in zip(routers, LIMITLESS_LOADS, strict=True):
+            cluster.limitless_load(router, load)
+        log(
+            f"9. limitless: {len(routers)} routers (loads {loads}), "
+            f"{sizes.limitless_connects} connects per round, {sizes.limitless_rounds} rounds: "
+            + ", ".join(f"{v} {p or 'none'}" for v, p in cases)
+        )
+        times: dict[tuple[str, str], list[float]] = {c: [] for c in cases}
+        counts: dict[tuple[str, str], list[int]] = {c: [0] * len(routers) for c in cases}
+        done: dict[tuple[str, str], int] = {c: 0 for c in cases}
+        failures: dict[tuple[str, str], list[str]] = {c: [] for c in cases}
+        ws = Workers(self.opts, self.peer_python, cluster.hosts_file)
+        try:
+            for r_ in range(sizes.limitless_rounds):
+                for case in rotated(cases, r_):
+                    if len(failures[case]) >= 2 and not done[case]:
+                        continue
+                    v, plugins = case
+                    name = f"{v} {plugins or 'none'} {r_ + 1}/{sizes.limitless_rounds}"
+                    w = ws.start(worker_kind(v), f"s9-{v}-{plugins or 'none'}-{r_ + 1}")
+                    self.record_versions(w)
+                    try:
+                        props = props_for(v, {"plugins": plugins}, None)
+                        ns = w.call(
+                            "hold_open",
+                            variant=v,
+                            target=target,
+                            props=props,
+                            n=sizes.limitless_connects,
+                            timeout=300,
+                        )
+                        status = cluster.limitless_status() or {"routers": []}
+                        by_id = {str(r["id"]): int(r["connections"]) for r in status["routers"]}
+                        got = [by_id.get(router, 0) for router in routers]
+                        w.call("hold_close", timeout=120)
+                    except Exception as e:
+                        failures[case].append(f"{type(e).__name__}: {e}")
+                        log(f"  {name}: FAILED: {type(e).__name__}: {e}")
+                        continue
+                    finally:
+                        w.close()
+                    ms = [x / 1e6 for x in ns]
+                    times[case] += ms
+                    counts[case] = [a + b for a, b in zip(counts[case], got, strict=True)]
+                    done[case] += 1
+                    log(f"  {name}: connect {spread(ms)} ms, per router {got}")
+        finally:
+            ws.close()
+        raw = {
+            WORLD[v]: median(times[(v, p)])
+            for v, p in cases
+            if v.startswith("raw") and times[(v, p)]
+        }
+        for case in cases:
+            v, plugins = case
+            row = [WORLD[v], LABEL[v], plugins or "(none)"]
+            if not done[case]:
+                why = "n/a" if v.startswith("peer") else "failed"
+                table.rows.append([*row, *([why] * 5), f"0/{len(failures[case])}"])
+            else:
+                got = counts[case]
+                base = raw.get(WORLD[v])
+                table.rows.append(
+                    [
+                        *row,
+                        spread(times[case]),
+                        f"{median(times[case]) / base:.2f}" if base else "",
+                        " / ".join(str(n) for n in got),
+                        f"{tv_distance(got, free_shares()):.2f}",
+                        f"{100 * got[-1] / max(1, sum(got)):.0f}%",
+                        f"{done[case]}/{done[case] + len(failures[case])}",
+                    ]
+                )
+            for f in failures[case][:2]:
+                what = "n/a" if v.startswith("peer") and not done[case] else "failed"
+                self.note_once(table, f"{LABEL[v]} {plugins or '(none)'}: {what}: {f[:400]}")
+        for world in ("sync", "async"):
+            parts = []
+            for v, p in cases:
+                if WORLD[v] == world and done[(v, p)]:
+                    parts.append(
+                        f"{LABEL[v]} {p or '(none)'} {median(times[(v, p)]):.1f} ms, distance "
+                        f"{tv_distance(counts[(v, p)], free_shares()):.2f}"
+                    )
+            if parts:
+                table.verdicts.append(f"{world}: " + "; ".join(parts))
+        return table
+
     # -- everything ----------------------------------------------------------------------------
 
     def run(self) -> int:
@@ -2529,6 +2719,7 @@ class Run:
             6: self.scenario_6,
             7: self.scenario_7,
             8: self.scenario_8,
+            9: self.scenario_9,
         }
         try:
             if any(worker_kind(v) == "peer" for v in self.opts.variants):
@@ -2849,8 +3040,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="append",
         metavar="N[,N...]",
         help="run only these scenarios (repeatable; default 1-6: scenarios 7, the blue/green "
-        "switchover, ~6 min, and 8, the cross-region switchover, ~3 min, run only when named, "
-        "e.g. --scenario 7,8)",
+        "switchover, ~6 min, 8, the cross-region switchover, ~3 min, and 9, limitless, ~2 "
+        "min, run only when named, e.g. --scenario 7,8,9)",
     )
     parser.add_argument(
         "--only",
@@ -2946,6 +3137,8 @@ def options(args: argparse.Namespace) -> Options:
         scale_windows=base.scale_windows,
         scale_window_s=base.scale_window_s,
         switchovers=args.runs or base.switchovers,
+        limitless_connects=base.limitless_connects,
+        limitless_rounds=args.rounds or base.limitless_rounds,
     )
     docs: Path | None = None
     if not args.no_docs:

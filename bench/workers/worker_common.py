@@ -79,9 +79,12 @@ class HostsFile:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._key: tuple[str, int, int] | None = None
-        self._table: dict[str, str] = {}
+        self._table: dict[str, list[str]] = {}
+        self._turn: dict[str, int] = {}
 
     def lookup(self, host: str) -> str | None:
+        """The name's address: the first the file gives, but for a DB shard group endpoint
+        (``.shardgrp-``, several addresses) the next one in turn, as Route 53 answers it."""
         path = os.environ.get(HOSTS_ENV)
         if not path:
             return None
@@ -92,17 +95,26 @@ class HostsFile:
         key = (path, st.st_mtime_ns, st.st_size)
         with self._lock:
             if key != self._key:
-                table: dict[str, str] = {}
+                table: dict[str, list[str]] = {}
                 try:
                     with open(path, encoding="utf-8") as f:
                         for line in f:
                             words = line.split("#", 1)[0].split()
                             for name in words[1:]:
-                                table.setdefault(name.lower(), words[0])
+                                found = table.setdefault(name.lower(), [])
+                                if words[0] not in found:
+                                    found.append(words[0])
                 except OSError:
                     return None
                 self._key, self._table = key, table
-            return self._table.get(host.lower())
+            found_now = self._table.get(host.lower())
+            if not found_now:
+                return None
+            if len(found_now) == 1 or ".shardgrp-" not in host.lower():
+                return found_now[0]
+            turn = self._turn.get(host.lower(), -1) + 1
+            self._turn[host.lower()] = turn
+            return found_now[turn % len(found_now)]
 
 
 HOSTS = HostsFile()
@@ -364,6 +376,7 @@ class Worker:
         self.loop = LoopThread()
         self.sessions: dict[str, Session] = {}
         self.base_threads = threading.active_count()
+        self.held: list[tuple[Variant, Any]] = []
         # failover
         self.fo: tuple[Variant, Any, Recorder] | None = None
         self.fo_stop: threading.Event | asyncio.Event | None = None
@@ -563,6 +576,40 @@ class Worker:
                 out.append(perf_ns() - start)
             return out
         return self.run_async(connect_loop_async(v, target, props, n), 300)
+
+    def cmd_hold_open(
+        self, variant: str, target: dict[str, Any], props: dict[str, Any], n: int
+    ) -> list[int]:
+        """Open ``n`` connections one after another and keep them open (``hold_close`` closes
+        them): the nanoseconds of each open."""
+        v = self.variant(variant)
+        if isinstance(v, SyncVariant):
+            out = []
+            for _ in range(n):
+                start = perf_ns()
+                self.held.append((v, v.connect(target, props, None)))
+                out.append(perf_ns() - start)
+            return out
+
+        async def hold() -> list[int]:
+            out = []
+            for _ in range(n):
+                start = perf_ns()
+                self.held.append((v, await v.connect(target, props, None)))
+                out.append(perf_ns() - start)
+            return out
+
+        return self.run_async(hold(), 300)
+
+    def cmd_hold_close(self) -> None:
+        """Close what ``hold_open`` opened."""
+        held, self.held = self.held, []
+        for v, conn in held:
+            with contextlib.suppress(Exception):
+                if isinstance(v, SyncVariant):
+                    v.close(conn)
+                else:
+                    self.run_async(v.close(conn), 30)
 
     # -- failover --------------------------------------------------------------------------------
 
