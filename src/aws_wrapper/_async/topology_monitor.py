@@ -89,6 +89,10 @@ class ClusterTopologyMonitor(BackgroundWorker):
         # query per instance, not a connect (the instance being promoted is seen at once)
         self._probe_conns: dict[str, DriverConnection] = {}
         self._probe_workers: list[AWorker] = []
+        # the writer a probe found (its connection, host, topology): kept here, not in its
+        # round, as a probe can outlive the round that started it (a slow instance, one
+        # farther away) and its find must not be lost; the next round adopts it
+        self._found: tuple[DriverConnection, HostInfo, list[HostInfo]] | None = None
         self.probe_timeout_s = probe_timeout_s
         self.probes = 0
         # the addresses of the instances (see aws_wrapper.addresses): rebuilt in the
@@ -119,6 +123,7 @@ class ClusterTopologyMonitor(BackgroundWorker):
                 await worker.join(1.0)
         await self._close_conn()
         await self._close_probe_conns()
+        await self._drop_found()
         _monitors.forget(self)
 
     # -- API ---------------------------------------------------------------------------------
@@ -201,6 +206,7 @@ class ClusterTopologyMonitor(BackgroundWorker):
         finally:
             await self._close_conn()
             await self._close_probe_conns()
+            await self._drop_found()
 
     async def _refresh_book(self) -> None:
         """Resolve the instance host names into a new address book when the topology changed
@@ -261,21 +267,16 @@ class ClusterTopologyMonitor(BackgroundWorker):
         timeout: it finishes on its own, and the host is not probed again meanwhile)."""
         self.probes += 1
         settled = AEvent()  # a writer was found, or every probe of this round has ended
-        winners: list[tuple[DriverConnection, HostInfo, list[HostInfo]]] = []
-        pending = [0]
-        for host in self._candidates():
-            with self._lock:
-                if host.url in self._probing:
-                    continue
-                self._probing.add(host.url)
-                pending[0] += 1
+        with self._lock:  # counted before any starts: a probe ending at once must not
+            # settle the round while the others are still being started
+            hosts = [h for h in self._candidates() if h.url not in self._probing]
+            if self._found is not None:
+                hosts = []
+            self._probing.update(h.url for h in hosts)
+        pending = [len(hosts)]
+        for host in hosts:
             worker = aspawn(
-                self._probe_into,
-                host,
-                settled,
-                winners,
-                pending,
-                name=f"aws-wrapper-probe-{host.url}",
+                self._probe_into, host, settled, pending, name=f"aws-wrapper-probe-{host.url}"
             )
             self._probe_workers = [w for w in self._probe_workers if w.is_alive()] + [worker]
         if pending[0]:
@@ -283,7 +284,7 @@ class ClusterTopologyMonitor(BackgroundWorker):
             # not after the slowest probe's connect timeout
             await await_event(settled, self.probe_timeout_s + 0.5)
         with self._lock:
-            winner = winners[0] if winners else None
+            winner, self._found = self._found, None
         if winner is not None:
             conn, host, hosts = winner
             await self._close_conn()
@@ -292,29 +293,35 @@ class ClusterTopologyMonitor(BackgroundWorker):
             self._publish(hosts)
             await self._close_probe_conns()
 
-    async def _probe_into(
-        self,
-        host: HostInfo,
-        settled: AEvent,
-        winners: list[tuple[DriverConnection, HostInfo, list[HostInfo]]],
-        pending: list[int],
-    ) -> None:
+    async def _probe_into(self, host: HostInfo, settled: AEvent, pending: list[int]) -> None:
         result = None
         try:
             result = await self._probe(host)
         finally:
             with self._lock:
                 self._probing.discard(host.url)
-                won = result is not None and not winners and not self._stop.is_set()
+                won = (
+                    result is not None
+                    and self._found is None
+                    and self._panic
+                    and not self._stop.is_set()
+                )
                 if won:
-                    assert result is not None
-                    winners.append(result)
+                    self._found = result
                 pending[0] -= 1
                 last = pending[0] == 0
             if won or last:
                 settled.set()
+            if won:
+                self._wake.set()  # its round may be over: the next one starts now
         if result is not None and not won:
             await close_quietly(self.driver, result[0])
+
+    async def _drop_found(self) -> None:
+        with self._lock:
+            found, self._found = self._found, None
+        if found is not None:
+            await close_quietly(self.driver, found[0])
 
     def _candidates(self) -> list[HostInfo]:
         seen: dict[str, HostInfo] = {}
