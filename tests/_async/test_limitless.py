@@ -223,7 +223,8 @@ async def test_all_routers_silent_stops_at_the_time_budget(cluster: Cluster) -> 
 
 async def test_one_monitor_per_shard_group_not_per_connection(cluster: Cluster) -> None:
     async def one() -> aw.AsyncAwsWrapperConnection:
-        return await aw.connect(**params(cluster))
+        conn: aw.AsyncAwsWrapperConnection = await aw.connect(**params(cluster))
+        return conn
 
     conns = await agather(*[one for _ in range(8)])
     conns += [await one() for _ in range(4)]

@@ -225,7 +225,8 @@ def test_all_routers_silent_stops_at_the_time_budget(cluster: Cluster) -> None:
 
 def test_one_monitor_per_shard_group_not_per_connection(cluster: Cluster) -> None:
     def one() -> aw.AwsWrapperConnection:
-        return aw.connect(**params(cluster))
+        conn: aw.AwsWrapperConnection = aw.connect(**params(cluster))
+        return conn
 
     conns = gather(*[one for _ in range(8)])
     conns += [one() for _ in range(4)]
