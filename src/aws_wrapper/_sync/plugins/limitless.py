@@ -170,7 +170,13 @@ class RouterMonitor(HostConnectionWorker):
         result: list[tuple[Router, ...]] = []
         errors: list[BaseException] = []
         worker = spawn(self._read, result, errors, name=f"aws-wrapper-limitless-read-{self.key}")
-        if not worker.join(self.connect_timeout_s + self.read_timeout_s):
+        deadline = started + self.connect_timeout_s + self.read_timeout_s
+        finished = False
+        while not finished and not self._stop.is_set():
+            finished = worker.join(max(0.0, min(0.1, deadline - time.monotonic())))
+            if time.monotonic() >= deadline:
+                break
+        if not finished:
             conn = self._conn
             if conn is not None:
                 self.driver.abort(conn)  # ends the hung read
