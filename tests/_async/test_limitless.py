@@ -350,3 +350,17 @@ async def test_bad_properties_name_the_property(prop: str, value: Any) -> None:
             **{prop: value},
         )
     assert prop in str(caught.value)
+
+
+async def test_monitor_prefix_reaches_the_monitor_connection_only(cluster: Cluster) -> None:
+    conn = await aw.connect(
+        **params(cluster, **{"limitless-router-monitor-application_name": "lim-monitor"})
+    )
+    cur = await conn.execute(
+        "SELECT application_name FROM pg_stat_activity WHERE usename = current_user "
+        "AND pid <> pg_backend_pid() AND application_name = 'lim-monitor'"
+    )
+    assert len(await cur.fetchall()) == 1  # the monitor's connection
+    cur = await conn.execute("SHOW application_name")
+    assert (await cur.fetchone()) != ("lim-monitor",)  # not the application's
+    await conn.close()

@@ -352,3 +352,17 @@ def test_bad_properties_name_the_property(prop: str, value: Any) -> None:
             **{prop: value},
         )
     assert prop in str(caught.value)
+
+
+def test_monitor_prefix_reaches_the_monitor_connection_only(cluster: Cluster) -> None:
+    conn = aw.connect(
+        **params(cluster, **{"limitless-router-monitor-application_name": "lim-monitor"})
+    )
+    cur = conn.execute(
+        "SELECT application_name FROM pg_stat_activity WHERE usename = current_user "
+        "AND pid <> pg_backend_pid() AND application_name = 'lim-monitor'"
+    )
+    assert len(cur.fetchall()) == 1  # the monitor's connection
+    cur = conn.execute("SHOW application_name")
+    assert (cur.fetchone()) != ("lim-monitor",)  # not the application's
+    conn.close()
