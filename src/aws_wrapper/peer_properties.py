@@ -12,7 +12,7 @@ Three kinds:
   sets ``cluster_topology_high_refresh_rate_ms``) or under another name
   (``initial_connection_host_selector_strategy``);
 * **accepted with a notice**: the peer's features aws_wrapper does not have (global database
-  plugins, limitless, telemetry, the host availability strategy, failover v1's
+  plugins, telemetry, the host availability strategy, failover v1's
   tuning), checked for their type and otherwise ignored, with one INFO line per process and
   property saying what applies instead.
 
@@ -342,54 +342,6 @@ HOST_AVAILABILITY_STRATEGY_INITIAL_BACKOFF_TIME = _ignored(
     _AVAILABILITY,
     minimum=0,
     maximum=DAY_S,
-)
-
-_LIMITLESS = "aws_wrapper has no limitless plugin (Aurora PostgreSQL Limitless Database)."
-LIMITLESS_PROPERTIES = tuple(
-    _ignored(name, kind, default, doc, _LIMITLESS, minimum=low, maximum=high)
-    for name, kind, default, doc, low, high in (
-        (
-            "limitless_transaction_router_monitor_disposal_time_ms",
-            int,
-            600000,
-            "limitless: idle time after which a router monitor is disposed of.",
-            0,
-            DAY_MS,
-        ),
-        (
-            "limitless_transaction_router_monitor_interval_ms",
-            int,
-            7500,
-            "limitless: router polling interval.",
-            0,
-            DAY_MS,
-        ),
-        (
-            "limitless_wait_for_transaction_router_info",
-            bool,
-            True,
-            "limitless: wait for router information at connect.",
-            None,
-            None,
-        ),
-        (
-            "limitless_get_transaction_router_retry_interval_ms",
-            int,
-            300,
-            "limitless: wait between router information retries.",
-            0,
-            DAY_MS,
-        ),
-        (
-            "limitless_get_transaction_router_max_retries",
-            int,
-            5,
-            "limitless: router information retries.",
-            0,
-            MAX_COUNT,
-        ),
-        ("limitless_max_retries_ms", int, 7500, "limitless: retry budget.", 0, DAY_MS),
-    )
 )
 
 _TELEMETRY = (

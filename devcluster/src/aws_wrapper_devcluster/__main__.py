@@ -17,6 +17,8 @@ Examples::
     python -m aws_wrapper_devcluster global switchover us-west-2       # managed, nothing lost
     python -m aws_wrapper_devcluster global failover us-east-1         # the primary region lost
     python -m aws_wrapper_devcluster fault --region us-west-2 blackhole
+    python -m aws_wrapper_devcluster up --limitless 3   # a DB shard group, 3 routers
+    python -m aws_wrapper_devcluster limitless load devcluster-router-2 0.8
     python -m aws_wrapper_devcluster status --name other   # --name before or after the command
 
 An application reaches the cluster by its RDS-shaped names once it has installed the
@@ -130,6 +132,18 @@ def print_status(status: dict[str, Any]) -> None:
         )
     if status.get("last_failover"):
         print(f"  last failover: {json.dumps(status['last_failover'])}")
+    lim = status.get("limitless")
+    if lim:
+        print(f"  DB shard group:   {lim['shard_group_host']} (round-robin over its routers)")
+        print(
+            f"  {'router':<{width}} {'load':>5}  {'listed':<6} {'address':<16} {'fault':<18} conns"
+            "  host"
+        )
+        for r in lim["routers"]:
+            print(
+                f"  {r['id']:<{width}} {r['load']:>5.2f}  {'yes' if r['listed'] else 'no':<6} "
+                f"{r['address']:<16} {r['fault']:<18} {r['connections']:>5}  {r['host']}"
+            )
     bg = status.get("blue_green")
     if bg:
         print(
@@ -330,6 +344,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --regions: latency the proxies add to the instances outside the first "
         "region, where the application is taken to run (default: 0)",
     )
+    up.add_argument(
+        "--limitless",
+        type=int,
+        default=0,
+        metavar="N",
+        help="PostgreSQL: an Aurora Limitless DB shard group endpoint resolving round-robin to "
+        "N transaction routers (1-16), each its own name and fault proxy in front of the writer",
+    )
 
     add("down", help="stop the cluster and remove its files (idempotent)")
     status = add("status", help="show instances, roles, faults and endpoints")
@@ -397,6 +419,26 @@ def build_parser() -> argparse.ArgumentParser:
     fault.add_argument("kind", choices=["blackhole", "reject", "latency", "heal"])
     fault.add_argument("ms", type=int, nargs="?", help="with latency: milliseconds")
     add("reset", help="heal everything, clear edits, restart stopped instances, delete green")
+
+    lim = add("limitless", help="DB shard group: router load, add, remove, status")
+    lim.description = (
+        "An Aurora Limitless DB shard group (up --limitless N): set the load a transaction "
+        "router reports in aurora_limitless_router_endpoints(), add or remove routers. Faults "
+        "on a router: blackhole/reject/latency/heal ROUTER (a blackholed or rejecting router "
+        "leaves the endpoint rows)."
+    )
+    lim_sub = lim.add_subparsers(dest="limitless_command", required=True, metavar="ACTION")
+    lim_load = lim_sub.add_parser(
+        "load", help="set a router's reported load (0.0 idle .. 1.0 saturated)", parents=[common]
+    )
+    lim_load.add_argument("router", help="router id, e.g. devcluster-router-1")
+    lim_load.add_argument("load", type=float, help="0.0 .. 1.0")
+    lim_add = lim_sub.add_parser("add", help="add a transaction router", parents=[common])
+    lim_add.add_argument("--load", type=float, default=0.0, help="its load (default: 0.0)")
+    lim_rm = lim_sub.add_parser("remove", help="remove a transaction router", parents=[common])
+    lim_rm.add_argument("router")
+    lim_status = lim_sub.add_parser("status", help="the routers", parents=[common])
+    lim_status.add_argument("--json", action="store_true", help="print JSON")
 
     glob = add("global", help="global database: switchover, failover, status")
     glob.description = (
@@ -531,6 +573,7 @@ def run(args: argparse.Namespace, state_dir: Path) -> int:
             regions=args.regions,
             secondary_instances=args.secondary_instances,
             cross_region_latency_ms=args.cross_region_latency_ms,
+            limitless=args.limitless,
         )
         _say(f"ready in {time.monotonic() - started:.1f} s")
         print_status(cluster.status())
@@ -640,6 +683,25 @@ def run(args: argparse.Namespace, state_dir: Path) -> int:
             cluster.heal(args.instance)
         else:
             cluster.request("fault", instance=args.instance, kind=args.kind, latency_ms=args.ms)
+    elif command == "limitless":
+        action = args.limitless_command
+        if action == "status":
+            lim = cluster.limitless_status()
+            if lim is None:
+                raise ValueError(f"{cluster.name} has no DB shard group (up --limitless N)")
+            if args.json:
+                print(json.dumps(lim, indent=2))
+                return 0
+        elif action == "load":
+            router = cluster.limitless_load(args.router, args.load)
+            _say(f"{router['id']} reports load {router['load']:g}")
+        elif action == "add":
+            router = cluster.limitless_add(args.load)
+            _say(f"transaction router {router['id']} added: {router['host']} ({router['address']})")
+        else:
+            router = cluster.limitless_remove(args.router)
+            _say(f"transaction router {router['id']} removed")
+        print_status(cluster.status())
     elif command == "global":
         if args.global_command == "status":
             glob = cluster.global_status()

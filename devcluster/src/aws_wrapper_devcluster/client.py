@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from . import globaldb, names
-from .cluster import READY, load_spec
+from .cluster import READY, check_limitless, load_spec
 from .model import Engine
 from .servers import (
     ADMIN_PASSWORD,
@@ -83,6 +83,7 @@ class Cluster:
         regions: list[str] | tuple[str, ...] | str | None = None,
         secondary_instances: int = 1,
         cross_region_latency_ms: int = 0,
+        limitless: int = 0,
     ) -> Cluster:
         """Start a cluster (1 writer + ``readers`` readers), or attach to the running one
         with the same state directory. Progress lines go to ``log``. ``resolve_names``:
@@ -92,6 +93,9 @@ class Cluster:
         database; the writer and ``readers`` in the first region, ``secondary_instances``
         read-only instances in each other one, ``cross_region_latency_ms`` added by the
         proxies of the instances outside the first region.
+
+        ``limitless`` (PostgreSQL): a DB shard group with that many transaction routers
+        (``shard_group_host``; see :mod:`.limitless`).
 
         Fails at once (:class:`DevclusterError`, naming what to install) when the engine's
         server binaries or Python driver are missing."""
@@ -105,9 +109,17 @@ class Cluster:
             )
         if cross_region_latency_ms < 0:
             raise ValueError(f"cross_region_latency_ms must be >= 0, got {cross_region_latency_ms}")
+        if limitless:
+            check_limitless(engine, limitless, region_list)
         state_dir = state_dir or default_state_dir(name)
         if _alive(state_dir):
             cluster = cls(state_dir)
+            if cluster.spec.limitless != limitless:
+                raise DevclusterError(
+                    f"a devcluster named {name!r} with {cluster.spec.limitless} transaction "
+                    f"routers is already running in {state_dir}; stop it first (down) or use "
+                    "another --name"
+                )
             if cluster.spec.regions != region_list:
                 raise DevclusterError(
                     f"a devcluster named {name!r} with regions "
@@ -156,6 +168,8 @@ class Cluster:
                 "--cross-region-latency-ms",
                 str(cross_region_latency_ms),
             ]
+        if limitless:
+            argv += ["--limitless", str(limitless)]
         if tie_to_this_process:
             argv += ["--parent-pid", str(os.getpid())]
         with open(log_path, "ab") as out:
@@ -280,6 +294,48 @@ class Cluster:
 
     def heal(self, instance: str | None = None) -> None:
         self.request("heal", instance=instance)
+
+    # -- Aurora Limitless: the DB shard group ---------------------------------------------------
+
+    def limitless_status(self) -> dict[str, Any] | None:
+        """The shard group endpoint and its routers (id, host, address, load, fault, listed in
+        the endpoint rows, connections); None without a shard group."""
+        result: dict[str, Any] | None = self.request("limitless_status")
+        return result
+
+    @property
+    def shard_group_host(self) -> str:
+        """The DB shard group endpoint (``up --limitless N``)."""
+        if not self.spec.is_limitless:
+            raise DevclusterError(f"{self.name} has no DB shard group (up --limitless N)")
+        return self.spec.shard_group_host
+
+    def router_ids(self) -> list[str]:
+        """The transaction routers now (``limitless add`` / ``remove`` change them)."""
+        status = self.limitless_status()
+        return [r["id"] for r in status["routers"]] if status else []
+
+    def router_host(self, router: str) -> str:
+        status = self.limitless_status() or {"routers": []}
+        for r in status["routers"]:
+            if r["id"] == router:
+                return str(r["host"])
+        raise ValueError(f"no transaction router {router!r} in {self.name}")
+
+    def limitless_load(self, router: str, load: float) -> dict[str, Any]:
+        """Set the load ``router`` reports in ``aurora_limitless_router_endpoints()``."""
+        result: dict[str, Any] = self.request("limitless_load", router=router, load=load)
+        return result
+
+    def limitless_add(self, load: float = 0.0) -> dict[str, Any]:
+        """Add a transaction router; returns it (``id``, ``host``, ``address``, ``load``)."""
+        result: dict[str, Any] = self.request("limitless_add", load=load)
+        return result
+
+    def limitless_remove(self, router: str) -> dict[str, Any]:
+        """Remove a transaction router (its connections reset, its name gone)."""
+        result: dict[str, Any] = self.request("limitless_remove", router=router)
+        return result
 
     # -- global databases ----------------------------------------------------------------------
 
@@ -565,7 +621,8 @@ class Cluster:
     def conn_params(self, endpoint: str = "cluster", *, admin: bool = False) -> dict[str, Any]:
         """Keyword arguments for ``aws_wrapper.connect`` (and the drivers): ``endpoint`` is
         ``cluster``, ``reader`` or an instance id; in a global database also ``global``
-        (the global writer endpoint) and ``cluster@REGION`` / ``reader@REGION``."""
+        (the global writer endpoint) and ``cluster@REGION`` / ``reader@REGION``; with a DB
+        shard group ``shardgrp`` (its endpoint) or a router id."""
         kind, _, region = endpoint.partition("@")
         if region and kind in ("cluster", "reader"):
             if region not in self.spec.regions:
@@ -576,6 +633,10 @@ class Cluster:
                 host = self.spec.region_reader_host(region)
         elif endpoint == "global" and self.spec.is_global:
             host = self.spec.global_host
+        elif endpoint == "shardgrp":
+            host = self.shard_group_host
+        elif endpoint.startswith(f"{self.name}-router-") and self.spec.is_limitless:
+            host = self.router_host(endpoint)
         elif endpoint == "cluster":
             host = self.cluster_host
         elif endpoint == "reader":

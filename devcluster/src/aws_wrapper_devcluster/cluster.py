@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import bluegreen, globaldb
+from . import bluegreen, globaldb, limitless
 from .bluegreen import OLD_SUFFIX, BgStatus, Deployment, Side, Switchover, Timings
 from .model import (
     AURORA_MYSQL_VERSION,
@@ -60,6 +60,24 @@ class ClusterSpec:
     cross_region_latency_ms: int = 0
     """Latency added by the proxies of the instances outside the home region (the
     application is taken to run in the home region)."""
+    limitless: int = 0
+    """Transaction routers at the start (``up --limitless N``, PostgreSQL); 0: no DB shard
+    group."""
+
+    @property
+    def is_limitless(self) -> bool:
+        return self.limitless > 0
+
+    @property
+    def shard_group_host(self) -> str:
+        """The DB shard group endpoint (``--limitless`` clusters)."""
+        return limitless.shard_group_host(self.name, self.rds_id, self.home_region)
+
+    def router_host(self, k: int) -> str:
+        return self.instance_template.replace("?", limitless.router_id(self.name, k))
+
+    def router_address(self, k: int) -> str:
+        return f"127.0.{self.slot}.{limitless.ROUTER_ADDRESS_OFFSET + k}"
 
     @property
     def is_global(self) -> bool:
@@ -147,6 +165,7 @@ class ClusterSpec:
             "slot": self.slot,
             "regions": list(self.regions),
             "cross_region_latency_ms": self.cross_region_latency_ms,
+            "limitless": self.limitless,
             "instances": [
                 {
                     "id": s.id,
@@ -182,6 +201,7 @@ class ClusterSpec:
             ),
             regions=tuple(data.get("regions", ())),
             cross_region_latency_ms=int(data.get("cross_region_latency_ms", 0)),
+            limitless=int(data.get("limitless", 0)),
         )
 
 
@@ -203,6 +223,7 @@ def plan(
     regions: Sequence[str] = (),
     secondary_instances: int = 1,
     cross_region_latency_ms: int = 0,
+    limitless_routers: int = 0,
 ) -> ClusterSpec:
     """Pick addresses and ports for a new cluster of 1 writer + ``readers`` readers; with
     ``regions`` (a global database), those in the first (home) region, and
@@ -210,6 +231,8 @@ def plan(
     if not 0 <= readers <= 15:
         raise ValueError(f"readers must be between 0 and 15, got {readers}")
     region_list = globaldb.check_regions(regions) if regions else ()
+    if limitless_routers:
+        check_limitless(engine, limitless_routers, region_list)
     if region_list and not 1 <= secondary_instances <= 15:
         raise ValueError(f"secondary_instances must be between 1 and 15, got {secondary_instances}")
     if cross_region_latency_ms < 0:
@@ -225,8 +248,12 @@ def plan(
     for attempt in range(50):
         slot = 10 + (start - 10 + attempt) % 240
         addresses = [f"127.0.{slot}.{i}" for i in range(1, count + 1)]
+        routers = [
+            f"127.0.{slot}.{limitless.ROUTER_ADDRESS_OFFSET + k}"
+            for k in range(1, limitless_routers + 1)
+        ]
         chosen = port or free_port()
-        if _bindable(addresses, chosen):
+        if _bindable(addresses + routers, chosen):
             break
         if port is not None and attempt > 3:
             raise ServerError(f"port {port} is not free on {addresses}")
@@ -252,7 +279,21 @@ def plan(
         instances,
         regions=region_list,
         cross_region_latency_ms=cross_region_latency_ms if region_list else 0,
+        limitless=limitless_routers,
     )
+
+
+def check_limitless(engine: Engine, routers: int, regions: Sequence[str] = ()) -> None:
+    """``--limitless N``: PostgreSQL only (Aurora Limitless Database is Aurora PostgreSQL),
+    one region, 1..16 routers."""
+    if engine is not Engine.POSTGRESQL:
+        raise ValueError(
+            f"limitless: Aurora Limitless Database is Aurora PostgreSQL only; the {engine.value} "
+            "engine (MariaDB) has no DB shard group (use --engine postgresql)"
+        )
+    if regions:
+        raise ValueError("limitless: a global database (--regions) has no DB shard group")
+    limitless.check_count(routers)
 
 
 def _bindable(addresses: Sequence[str], port: int) -> bool:
@@ -329,6 +370,10 @@ class ClusterRuntime:
         self.global_dns_lagging = False
         self.last_global: dict[str, Any] | None = None
         self._global_dns_task: asyncio.Task[None] | None = None
+        # a DB shard group (spec.limitless): its transaction routers, their proxies and faults
+        self.routers: dict[str, limitless.Router] = {}
+        self.router_proxies: dict[str, FaultProxy] = {}
+        self.router_faults: dict[str, Fault] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -352,6 +397,15 @@ class ClusterRuntime:
             await self._start_proxy(spec)
             if self.faults[spec.id] != HEALTHY:  # cross-region latency
                 self.proxies[spec.id].set_fault(self.faults[spec.id])
+        if self.spec.is_limitless:
+            for k in range(1, self.spec.limitless + 1):
+                await self._start_router(k)
+            self.publish_all()
+            self.log(
+                f"DB shard group {self.spec.shard_group_host}: {self.spec.limitless} transaction "
+                f"routers ({', '.join(self.routers)}) in front of the writer"
+            )
+            self._names_changed()  # the IAM verifier accepts tokens for the routers' names
         self.write_hosts()
         self.log(
             f"cluster {self.spec.name} up in {time.monotonic() - started:.1f} s: "
@@ -385,9 +439,10 @@ class ClusterRuntime:
     async def shutdown(self) -> None:
         for task in list(self._rejoin_tasks):
             task.cancel()
-        for proxy in self.proxies.values():
+        for proxy in [*self.proxies.values(), *self.router_proxies.values()]:
             await proxy.stop()
         self.proxies.clear()
+        self.router_proxies.clear()
         await asyncio.to_thread(self.backend.destroy)
         hosts = self.hosts_path
         hosts.unlink(missing_ok=True)
@@ -399,6 +454,8 @@ class ClusterRuntime:
             AURORA_PG_VERSION if self.spec.engine is Engine.POSTGRESQL else AURORA_MYSQL_VERSION
         )
         extra: dict[str, Any] = {}
+        if self.spec.is_limitless:
+            extra["limitless_router_endpoints"] = limitless.endpoint_rows(self.listed_routers())
         name = self.presented_id  # the instance's name now (a switchover renames them)
         if self.bg is not None:
             is_green = self.bg.green_spec(instance_id) is not None
@@ -560,6 +617,10 @@ class ClusterRuntime:
                 spec.name + suffix, instances, spec.instance(target).address, blue_readers
             )
 
+        if spec.is_limitless:
+            lines.append(f"# DB shard group {spec.shard_group_host}: transaction routers")
+            lines += [f"{r.address} {r.host}" for r in self.routers.values()]
+            lines += [f"{r.address} {spec.shard_group_host}" for r in self.routers.values()]
         if spec.is_global:
             lines += self._global_hosts_lines(target)
         elif bg is None:
@@ -678,8 +739,14 @@ class ClusterRuntime:
                     f"(regions: {', '.join(self.spec.regions) or 'none: not a global database'})"
                 )
             targets = [s.id for s in self.spec.region_instances(region)]
+        elif instance is not None and instance in self.routers:
+            self._set_router_fault(instance, fault)
+            return
         else:
             targets = [instance] if instance is not None else self.instance_ids()
+            if instance is None:
+                for router in list(self.routers):
+                    self._set_router_fault(router, fault)
         for target in targets:
             self.instance_spec(target)
             applied = self.base_fault(target) if fault == HEALTHY else fault
@@ -740,6 +807,7 @@ class ClusterRuntime:
             await asyncio.to_thread(self.backend.promote, target)
             promoted = time.monotonic()
             self.writer = target
+            self._routers_follow_writer()
             # as on Aurora, the new writer's metadata says so as soon as it accepts writes;
             # the other readers follow it afterwards
             self.publish_all()
@@ -807,6 +875,8 @@ class ClusterRuntime:
         if self.bg_access_denied:
             await self.bg_permissions(allow=True)
         self.set_fault(None, HEALTHY)
+        if self.spec.is_limitless:
+            await self._reset_routers()
         self.edits = TopologyEdits()
         self.dns_frozen = False
         if self._global_dns_task is not None:
@@ -817,6 +887,144 @@ class ClusterRuntime:
             self.down.discard(instance)
         self.publish_all()
         self.write_hosts()
+
+    # -- Aurora Limitless: the DB shard group's transaction routers (see limitless.py) -------
+
+    def listed_routers(self) -> list[limitless.Router]:
+        """The routers ``aurora_limitless_router_endpoints()`` answers: every router but the
+        unreachable ones (blackholed or rejecting), as Aurora lists the routers that serve."""
+        return [
+            r
+            for r in self.routers.values()
+            if self.router_faults.get(r.id, HEALTHY).kind
+            not in (FaultKind.BLACKHOLE, FaultKind.REJECT)
+        ]
+
+    def _require_limitless(self, what: str) -> None:
+        if not self.spec.is_limitless:
+            raise ServerError(
+                f"limitless {what}: {self.spec.name} has no DB shard group "
+                "(start one with up --limitless N, PostgreSQL)"
+            )
+
+    def _router(self, router: str) -> limitless.Router:
+        found = self.routers.get(router)
+        if found is None:
+            known = ", ".join(self.routers) or "none"
+            raise ValueError(f"no transaction router {router!r} in {self.spec.name} ({known})")
+        return found
+
+    async def _start_router(self, k: int, load: float = 0.0) -> limitless.Router:
+        from .proxy import FaultProxy
+
+        rid = limitless.router_id(self.spec.name, k)
+        router = limitless.Router(
+            rid, k, self.spec.router_host(k), self.spec.router_address(k), load
+        )
+        proxy = FaultProxy(
+            router.address,
+            self.spec.port,
+            "127.0.0.1",
+            self.spec.instance(self.writer).server_port,
+            name=rid,
+        )
+        await proxy.start()
+        self.routers[rid] = router
+        self.router_proxies[rid] = proxy
+        self.router_faults[rid] = HEALTHY
+        return router
+
+    async def _stop_router(self, rid: str) -> None:
+        self.routers.pop(rid, None)
+        self.router_faults.pop(rid, None)
+        proxy = self.router_proxies.pop(rid, None)
+        if proxy is not None:
+            proxy.reset_connections()
+            await proxy.stop()
+
+    def _routers_follow_writer(self) -> None:
+        port = self.spec.instance(self.writer).server_port
+        for proxy in self.router_proxies.values():
+            proxy.target_port = port
+
+    def _set_router_fault(self, rid: str, fault: Fault) -> None:
+        self._router(rid)
+        self.router_faults[rid] = fault
+        self.router_proxies[rid].set_fault(fault)
+        self.publish_all()  # a router that cannot serve leaves the endpoint rows
+
+    def _limitless_changed(self) -> None:
+        self.publish_all()
+        self.write_hosts()
+        self._names_changed()
+
+    async def limitless_add(self, load: float = 0.0) -> dict[str, Any]:
+        """A new transaction router (the lowest free number), listed at once."""
+        self._require_limitless("add")
+        load = limitless.check_load(load)
+        used = {r.index for r in self.routers.values()}
+        free = [k for k in range(1, limitless.MAX_ROUTERS + 1) if k not in used]
+        if not free:
+            raise ServerError(f"no room for another router (at most {limitless.MAX_ROUTERS})")
+        k = free[0]
+        if not _bindable([self.spec.router_address(k)], self.spec.port):
+            raise ServerError(f"{self.spec.router_address(k)}:{self.spec.port} is busy")
+        router = await self._start_router(k, load)
+        self._limitless_changed()
+        self.log(f"transaction router {router.id} added ({router.host}, load {load:g})")
+        return router.to_json()
+
+    async def limitless_remove(self, router: str) -> dict[str, Any]:
+        """Take a router away: it leaves the endpoint rows and the shard group's DNS, its
+        connections are reset and its address refuses connects."""
+        self._require_limitless("remove")
+        gone = self._router(router)
+        await self._stop_router(router)
+        self._limitless_changed()
+        self.log(f"transaction router {router} removed")
+        return gone.to_json()
+
+    def limitless_load(self, router: str, load: float) -> dict[str, Any]:
+        """Set the load ``router`` reports (0.0 idle .. 1.0 saturated)."""
+        self._require_limitless("load")
+        found = self._router(router)
+        found.load = limitless.check_load(load)
+        self.publish_all()
+        return found.to_json()
+
+    async def _reset_routers(self) -> None:
+        """Back to the routers of ``up`` (numbers 1..N), each at load 0, healthy."""
+        wanted = {limitless.router_id(self.spec.name, k) for k in range(1, self.spec.limitless + 1)}
+        for rid in [r for r in self.routers if r not in wanted]:
+            await self._stop_router(rid)
+        for k in range(1, self.spec.limitless + 1):
+            rid = limitless.router_id(self.spec.name, k)
+            if rid not in self.routers:
+                await self._start_router(k)
+            self.routers[rid].load = 0.0
+            self.router_faults[rid] = HEALTHY
+            self.router_proxies[rid].set_fault(HEALTHY)
+        self._routers_follow_writer()
+        self._limitless_changed()
+
+    def limitless_status(self) -> dict[str, Any] | None:
+        if not self.spec.is_limitless:
+            return None
+        listed = {r.id for r in self.listed_routers()}
+        return {
+            "shard_group_host": self.spec.shard_group_host,
+            "routers": [
+                {
+                    **r.to_json(),
+                    "fault": str(self.router_faults.get(r.id, HEALTHY)),
+                    "listed": r.id in listed,
+                    "connections": self.router_proxies[r.id].active_connections
+                    if r.id in self.router_proxies
+                    else 0,
+                }
+                for r in self.routers.values()
+            ],
+        }
 
     # -- global databases (see globaldb.py) -----------------------------------------------------
 
@@ -1569,6 +1777,7 @@ class ClusterRuntime:
             "last_failover": self.last_failover,
             "blue_green": self.bg_status(),
             "global": self.global_status(),
+            "limitless": self.limitless_status(),
         }
 
     async def check(self) -> dict[str, Any]:

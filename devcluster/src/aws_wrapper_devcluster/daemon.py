@@ -63,6 +63,7 @@ class Daemon:
         regions: tuple[str, ...] = (),
         secondary_instances: int = 1,
         cross_region_latency_ms: int = 0,
+        limitless_routers: int = 0,
     ) -> int:
         spec = plan(
             name,
@@ -73,6 +74,7 @@ class Daemon:
             regions=regions,
             secondary_instances=secondary_instances,
             cross_region_latency_ms=cross_region_latency_ms,
+            limitless_routers=limitless_routers,
         )
         (self.state_dir / STATE_FILE).write_text(json.dumps(spec.to_json(), indent=2))
         if engine is Engine.POSTGRESQL:
@@ -176,6 +178,14 @@ class Daemon:
                 args.get("target"),
                 dns_lag=None if dns_lag is None else float(dns_lag),
             )
+        if op == "limitless_add":
+            return await rt.limitless_add(float(args.get("load", 0.0)))
+        if op == "limitless_remove":
+            return await rt.limitless_remove(str(args["router"]))
+        if op == "limitless_load":
+            return rt.limitless_load(str(args["router"]), float(args["load"]))
+        if op == "limitless_status":
+            return rt.limitless_status()
         if op == "topology":
             rt.edit_topology(**args)
             return rt.status()
@@ -250,8 +260,13 @@ class Daemon:
         sides = [rt.bg_side(green=False)]
         if rt.bg is not None:
             sides.append(rt.bg_side(green=True))
+        # a DB shard group: every router reaches the writer, whichever instance that is, so
+        # each instance accepts tokens for the shard group endpoint and every router's name
+        routers = {(r.host, port) for r in rt.routers.values()}
+        if rt.spec.is_limitless:
+            routers.add((rt.spec.shard_group_host, port))
         for side in sides:
-            shared = {(side.cluster_host, port), (side.reader_host, port)}
+            shared = {(side.cluster_host, port), (side.reader_host, port)} | routers
             for instance, host in side.instances:
                 iam.set_endpoints(instance, shared | {(host, port)})
 
@@ -269,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--secondary-instances", type=int, default=1)
     parser.add_argument("--cross-region-latency-ms", type=int, default=0)
+    parser.add_argument("--limitless", type=int, default=0, help="transaction routers")
     args = parser.parse_args(argv)
     state_dir: Path = args.state_dir
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -283,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
             regions=regions,
             secondary_instances=args.secondary_instances,
             cross_region_latency_ms=args.cross_region_latency_ms,
+            limitless_routers=args.limitless,
         )
     )
 

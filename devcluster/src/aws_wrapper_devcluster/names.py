@@ -45,7 +45,8 @@ class HostsFileResolver:
     """A name resolver for :func:`aws_wrapper.set_name_resolver` reading hosts files, again
     whenever one changes (size or modification time); names it does not list go to
     ``fallback`` (the resolver installed before, if any). A name with several addresses gets
-    a random one of them (a reader endpoint)."""
+    a random one of them (a reader endpoint); a DB shard group endpoint (``.shardgrp-``) the
+    next one in turn (round-robin, as Route 53 answers it)."""
 
     def __init__(
         self,
@@ -57,6 +58,7 @@ class HostsFileResolver:
         self._lock = threading.Lock()
         self._key: tuple[tuple[str, int, int], ...] | None = None
         self._table: Mapping[str, tuple[str, ...]] = {}
+        self._turn: dict[str, int] = {}  # round-robin position per shard group name
 
     def _current(self) -> Mapping[str, tuple[str, ...]]:
         stamps = []
@@ -94,7 +96,14 @@ class HostsFileResolver:
         found = self.addresses(host)
         if not found:
             return self.fallback(host) if self.fallback is not None else None
-        return found[0] if len(found) == 1 else random.choice(found)
+        if len(found) == 1:
+            return found[0]
+        if ".shardgrp-" in host.lower():
+            with self._lock:
+                turn = self._turn.get(host.lower(), -1) + 1
+                self._turn[host.lower()] = turn
+            return found[turn % len(found)]
+        return random.choice(found)
 
 
 _installed: HostsFileResolver | None = None

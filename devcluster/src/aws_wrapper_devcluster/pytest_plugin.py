@@ -26,6 +26,11 @@ Fixtures:
     ``AVAILABLE``); ``cluster.bg_status()`` has its names. The next test's reset deletes it
     (stopping a switchover still running).
 
+``devcluster_pg_limitless``
+    A PostgreSQL cluster with a DB shard group (:data:`LIMITLESS_ROUTERS` transaction
+    routers; ``cluster.shard_group_host``, ``cluster.conn_params("shardgrp")``), started
+    once per session, reset before each test (routers back to the first N, load 0, healed).
+
 ``devcluster_pg_global`` / ``devcluster_mysql_global``
     A global database (:data:`GLOBAL_REGIONS`: ``us-east-1`` with a writer and a reader,
     ``us-west-2`` with two read-only instances), started once per session, reset before
@@ -87,19 +92,27 @@ def progress_logger(config: pytest.Config) -> Callable[[str], None]:
 
 
 GLOBAL_REGIONS = ("us-east-1", "us-west-2")
+LIMITLESS_ROUTERS = 3
 
 
 def _session_cluster(
-    config: pytest.Config, engine: str, short: str, *, regions: tuple[str, ...] = ()
+    config: pytest.Config,
+    engine: str,
+    short: str,
+    *,
+    regions: tuple[str, ...] = (),
+    readers: int | None = None,
+    limitless: int = 0,
 ) -> Iterator[Cluster]:
     cluster = Cluster.up(
         engine,
-        readers=1 if regions else 2,
+        readers=readers if readers is not None else (1 if regions else 2),
         name=f"t{os.getpid()}{short}",
         log=progress_logger(config),
         tie_to_this_process=True,
         regions=regions or None,
         secondary_instances=2,
+        limitless=limitless,
     )
     try:
         yield cluster  # Cluster.up installed its name resolver; down removes it
@@ -133,6 +146,19 @@ def devcluster_pg(devcluster_pg_session: Cluster) -> Cluster:
 def devcluster_mysql(devcluster_mysql_session: Cluster) -> Cluster:
     devcluster_mysql_session.reset()
     return devcluster_mysql_session
+
+
+@pytest.fixture(scope="session")
+def devcluster_pg_limitless_session(pytestconfig: pytest.Config) -> Iterator[Cluster]:
+    yield from _session_cluster(
+        pytestconfig, "postgresql", "pgl", readers=1, limitless=LIMITLESS_ROUTERS
+    )
+
+
+@pytest.fixture
+def devcluster_pg_limitless(devcluster_pg_limitless_session: Cluster) -> Cluster:
+    devcluster_pg_limitless_session.reset()
+    return devcluster_pg_limitless_session
 
 
 @pytest.fixture(scope="session")
