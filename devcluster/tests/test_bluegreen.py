@@ -597,6 +597,25 @@ def iam_login_checks(
             login(instance, host).close()
 
 
+def test_failover_after_switchover_and_delete(switchover_cluster: Cluster) -> None:
+    """After a switchover and ``bg delete`` (blue back under its names, writable), the cluster
+    fails over as before and its replicas follow: nothing the switchover did (statement
+    logs on blue's instances, rows written per side) is left in blue's GTID stream or WAL."""
+    cluster = switchover_cluster
+    cluster.bg_create(suffix="d3l3t3")
+    cluster.bg_switchover(timings=FAST)
+    cluster.bg_delete()
+    for crash in (False, True):
+        cluster.failover(crash=crash)
+        cluster.wait_rejoins()
+        marker = write_marker(cluster)
+        for instance in cluster.instance_ids:
+            wait_for_marker(cluster, cluster.instance_host(instance), marker)
+        check = cluster.status(check=True)["check"]
+        readers = [i for i in cluster.instance_ids if i != cluster.writer]
+        assert all(check[i]["replicating"] for i in readers), check
+
+
 def test_rollback(bg_cluster: Cluster) -> None:
     cluster = bg_cluster
     before = cluster.bg_status()

@@ -547,6 +547,11 @@ class MariaDBBackend:
                 return
             with self._root(inst) as cur:
                 if on:
+                    # each instance empties its own log: a TRUNCATE in the binary log would
+                    # replicate, and on a replica it would be a transaction of its own server
+                    # id, which breaks its GTID stream (the next failover's replicas stop on
+                    # "out-of-order sequence number")
+                    cur.execute("SET SESSION sql_log_bin = 0")
                     cur.execute("SET GLOBAL general_log = 0")
                     cur.execute("TRUNCATE TABLE mysql.general_log")
                     cur.execute("SET GLOBAL log_output = 'TABLE'")
