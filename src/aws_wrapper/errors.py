@@ -336,3 +336,10 @@ __all__ = [
     "paired_error_classes",
     "pep249_class",
 ]
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of ``error``'s message (its class name when it has none): what a log
+    line quotes of an error a monitor recovers from."""
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__

@@ -34,7 +34,13 @@ from typing import Any
 
 from aws_wrapper._compat import AEvent, aspawn, await_event
 from aws_wrapper.aurora_queries import PG_LIMITLESS_ROUTERS
-from aws_wrapper.errors import AwsWrapperError, ConnectError, LoginError, UnsupportedOperationError
+from aws_wrapper.errors import (
+    AwsWrapperError,
+    ConnectError,
+    LoginError,
+    UnsupportedOperationError,
+    first_line,
+)
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.limitless import Router, by_least_load, parse_rows, pick_weighted
 from aws_wrapper.plugins.limitless import (
@@ -60,11 +66,6 @@ least libpq takes), unless ``limitless-router-monitor-connect_timeout`` sets one
 READ_TIMEOUT_S = 5.0
 """A reading of the routers (connect aside) that takes longer is abandoned (its connection
 aborted: the router it was on has gone silent) and the next one goes to another router."""
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
 
 
 class RouterMonitor(HostConnectionWorker):
@@ -198,7 +199,7 @@ class RouterMonitor(HostConnectionWorker):
                 )
         else:
             self.failed_reads += 1
-            self.last_error = _first_line(errors[0]) if errors else "no routers in the answer"
+            self.last_error = first_line(errors[0]) if errors else "no routers in the answer"
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug(
                     "limitless: reading the routers of %s on %s failed: %s",
@@ -344,7 +345,7 @@ class LimitlessPlugin(BasePlugin):
                     if isinstance(e, AwsWrapperError):
                         raise
                     raise LoginError(
-                        f"login to the transaction router {target.url} failed: {_first_line(e)}",
+                        f"login to the transaction router {target.url} failed: {first_line(e)}",
                         target.url,
                     ) from e
                 monitor.mark_failed(candidate.host)
@@ -354,7 +355,7 @@ class LimitlessPlugin(BasePlugin):
                     logger.debug(
                         "limitless: connect to router %s failed: %s",
                         candidate.url,
-                        _first_line(e),
+                        first_line(e),
                     )
             else:
                 self.last_router = candidate
@@ -374,7 +375,7 @@ class LimitlessPlugin(BasePlugin):
             order = by_least_load(fresh, avoid) or by_least_load(fresh, {t.lower() for t in tried})
             candidate = order[0] if order else None
         elapsed_ms = (time.monotonic() - started) * 1000
-        detail = f": last error: {_first_line(last_error)}" if last_error is not None else ""
+        detail = f": last error: {first_line(last_error)}" if last_error is not None else ""
         raise ConnectError(
             f"limitless: no transaction router of the shard group {host.url} answered: tried "
             f"{', '.join(tried) or 'none'} ({attempts} attempt(s) in {elapsed_ms:.0f} ms; "

@@ -53,6 +53,7 @@ from aws_wrapper.errors import (
     GreenEndpointRejectedError,
     LoginError,
     PropertyError,
+    first_line,
 )
 from aws_wrapper.forking import at_fork_in_child
 from aws_wrapper.hostinfo import HostInfo
@@ -109,11 +110,6 @@ def _warn_once(bg_id: str, message: str) -> None:
             return
         _warned.add(bg_id)
     logger.warning("%s", message)
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
 
 
 class SideMonitor(HostConnectionWorker):
@@ -215,7 +211,7 @@ class SideMonitor(HostConnectionWorker):
                     "blue/green %s monitor: cannot connect to %s: %s",
                     self.side,
                     self.host.url,
-                    _first_line(e),
+                    first_line(e),
                 )
             return False
         sql = dialect.blue_green_sql
@@ -232,7 +228,7 @@ class SideMonitor(HostConnectionWorker):
                         "blue/green %s monitor: lost %s: %s",
                         self.side,
                         self.host.url,
-                        _first_line(e),
+                        first_line(e),
                     )
                 self._drop_conn()
                 return False
@@ -366,7 +362,7 @@ class BlueGreenStatusProvider:
             self.metadata_problem = "denied"
             message = (
                 f"blue/green deployment '{self.bg_id}': the user cannot read the blue/green "
-                f"status on {host.host} ({_first_line(error)}): grant it {grant} (or upgrade "
+                f"status on {host.host} ({first_line(error)}): grant it {grant} (or upgrade "
                 "the engine); until then the bg plugin passes connections through"
             )
         _warn_once(self.bg_id, message)
@@ -526,7 +522,7 @@ class BlueGreenPlugin(BasePlugin):
                     "blue/green deployment '%s': switchover in progress: connect to %s held%s",
                     self.bg_id,
                     host.host,
-                    f" (blue refused it: {_first_line(error)})" if error is not None else "",
+                    f" (blue refused it: {first_line(error)})" if error is not None else "",
                 )
         if started + self.timeout_s - now <= 0:
             raise BlueGreenTimeoutError(
