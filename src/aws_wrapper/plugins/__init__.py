@@ -18,6 +18,7 @@ from . import (  # noqa: F401 - each registers its plugins and declares their pr
     failover,
     fastest_response,
     federated,
+    gdb_failover,
     host_monitoring,
     read_write_splitting,
     simple_read_write_splitting,
