@@ -157,7 +157,9 @@ class GdbFailoverPlugin(FailoverPlugin):
                 wait = remaining if not first else min(remaining, self._writer_wait)
                 hosts = provider.writer_verified(wait)
             else:
-                hosts = provider.refresh()
+                # a round found no host: read the topology again (an instance that rejoins
+                # as a reader shows up there)
+                hosts = provider.force_refresh()
             writer = writer_of(hosts)
             verified = writer is not None and not provider.monitor.in_panic()
             self.mode = self.mode_for(writer)
@@ -181,7 +183,10 @@ class GdbFailoverPlugin(FailoverPlugin):
             found = self._in_mode(provider, hosts, deadline, avoid)
             if found is not None:
                 return found
-            sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+            # the failed instance is avoided in the first round only: it may come back as a
+            # reader (an old writer rejoins), and the topology and the role check say so
+            avoid = None
+            sleep(min(0.2, max(0.0, deadline - time.monotonic())))
 
     def _allowed_reader(self, host: HostInfo) -> bool:
         mode = self.mode
