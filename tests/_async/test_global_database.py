@@ -164,9 +164,7 @@ async def test_global_configuration_errors(gdb: Cluster, driver: str) -> None:
 # -- failover modes --------------------------------------------------------------------------
 
 
-def landing(
-    cluster: Cluster, mode: str, home: str, writer: str, down: str | None
-) -> set[str]:
+def landing(cluster: Cluster, mode: str, home: str, writer: str, down: str | None) -> set[str]:
     """Where ``mode`` may land (home region ``home``) once ``writer`` is the writer, the
     instances of region ``down`` unreachable. Empty: nowhere (FailoverFailedError)."""
     readers = {
@@ -271,7 +269,9 @@ async def test_writes_through_a_global_switchover_lose_nothing(gdb: Cluster, dri
         driver=driver, plugins="", **gdb.conn_params(f"cluster@{before}")
     ) as setup:
         await setup.set_autocommit(True)
-        await setup.execute(f"CREATE TABLE {table} (worker INT, seq INT, PRIMARY KEY (worker, seq))")
+        await setup.execute(
+            f"CREATE TABLE {table} (worker INT, seq INT, PRIMARY KEY (worker, seq))"
+        )
     acknowledged: list[tuple[int, int]] = []
     errors: list[str] = []
     switched = [False]

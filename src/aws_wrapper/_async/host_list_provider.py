@@ -19,7 +19,6 @@ from aws_wrapper.properties import (
 from aws_wrapper.topology import RegionTemplates
 
 from .dialects import GlobalTopologyDialect
-
 from .protocols import (
     ConnectionProvider,
     DatabaseDialect,
