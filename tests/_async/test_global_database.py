@@ -322,3 +322,92 @@ async def test_writes_through_a_global_switchover_lose_nothing(gdb: Cluster, dri
     lost = set(acknowledged) - rows
     assert not lost, f"{len(lost)} acknowledged commits lost: {sorted(lost)[:10]}"
     assert len(acknowledged) >= WORKERS * 6
+
+
+# -- gdb_rw ----------------------------------------------------------------------------------
+
+
+async def rw_connect(cluster: Cluster, driver: str, home: str, **props: Any) -> Any:
+    props.setdefault("plugins", "gdb_rw")
+    return await gconnect(cluster, driver, gdb_rw_home_region=home, **props)
+
+
+async def region_now(cluster: Cluster, conn: AsyncAwsWrapperConnection) -> tuple[str, str]:
+    """The instance the connection is on and its region (a connection the cluster cut under a
+    switchover is replaced by read/write splitting on the next call: asked again)."""
+    try:
+        instance = await instance_of(conn, rollback=False)
+    except aw.Error:
+        instance = await instance_of(conn, rollback=False)
+    return instance, cluster.region_of(instance)
+
+
+async def test_gdb_rw_keeps_reads_home_and_refuses_writes_elsewhere(
+    gdb: Cluster, driver: str
+) -> None:
+    writer_region = primary(gdb)
+    away = other_region(gdb, writer_region)
+    for home in (writer_region, away):
+        async with await rw_connect(gdb, driver, home) as conn:
+            for _ in range(3):  # a reader of the home region every time
+                await conn.set_read_only(True)
+                instance, region = await region_now(gdb, conn)
+                assert (region, instance != gdb.writer) == (home, True)
+                if home == writer_region:
+                    await conn.set_read_only(False)
+                    assert await instance_of(conn, rollback=False) == gdb.writer
+            if home == away:
+                with pytest.raises(aw.ReadWriteSplittingError) as info:
+                    await conn.set_read_only(False)
+                assert "outside the home region" in str(info.value)
+                assert "gdb_rw_restrict_writer_to_home_region" in str(info.value)
+                assert (await region_now(gdb, conn))[1] == away  # still on the home reader
+    # a writer elsewhere allowed: the connection follows it; write forwarding: stays home
+    async with await rw_connect(
+        gdb, driver, away, gdb_rw_restrict_writer_to_home_region=False
+    ) as conn:
+        await conn.set_read_only(True)
+        assert (await region_now(gdb, conn))[1] == away
+        await conn.set_read_only(False)
+        assert await instance_of(conn, rollback=False) == gdb.writer
+    async with await rw_connect(gdb, driver, away, gdb_enable_global_write_forwarding=True) as conn:
+        await conn.set_read_only(True)
+        reader = await instance_of(conn, rollback=False)
+        await conn.set_read_only(False)  # no error: kept for write forwarding
+        assert await instance_of(conn, rollback=False) == reader
+    # readers of any region allowed
+    async with await rw_connect(
+        gdb, driver, away, gdb_rw_restrict_reader_to_home_region=False
+    ) as conn:
+        seen = set()
+        for _ in range(12):
+            await conn.set_read_only(True)
+            seen.add((await region_now(gdb, conn))[1])
+            await conn.close()
+            conn = await rw_connect(gdb, driver, away, gdb_rw_restrict_reader_to_home_region=False)
+        assert seen == set(gdb.regions)
+
+
+async def test_gdb_rw_across_a_global_switchover(gdb: Cluster, driver: str) -> None:
+    before = primary(gdb)
+    after = other_region(gdb, before)
+    strict = await rw_connect(gdb, driver, before)
+    follows = await rw_connect(gdb, driver, before, gdb_rw_restrict_writer_to_home_region=False)
+    try:
+        for conn in (strict, follows):
+            await conn.set_read_only(True)
+            assert (await region_now(gdb, conn))[1] == before
+        result = await arun_blocking(partial(gdb.global_switchover, after))
+        writer = str(result["new_writer"])
+        for conn in (strict, follows):
+            assert (await region_now(gdb, conn))[1] == before  # reads stay home
+        with pytest.raises(aw.ReadWriteSplittingError) as info:
+            await strict.set_read_only(False)
+        assert f"outside the home region {before}" in str(info.value)
+        assert (await region_now(gdb, strict))[1] == before
+        await follows.set_read_only(False)  # the writer moved: followed across regions
+        assert await instance_of(follows, rollback=False) == writer
+        await follows.execute("SELECT 1")
+    finally:
+        await strict.close()
+        await follows.close()

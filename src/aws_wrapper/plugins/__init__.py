@@ -19,6 +19,7 @@ from . import (  # noqa: F401 - each registers its plugins and declares their pr
     fastest_response,
     federated,
     gdb_failover,
+    gdb_rw,
     host_monitoring,
     read_write_splitting,
     simple_read_write_splitting,
