@@ -245,6 +245,8 @@ async def test_every_mode_lands_where_it_says(gdb: Cluster, driver: str, event: 
         wrong = []
         for (mode, home), got in zip(cases, outcomes, strict=True):
             allowed = landing(gdb, mode, home, writer, down)
+            where = "failed" if got == "failed" else f"{gdb.region_of(got)} {got}"
+            print(f"[gdb] {event} home={'active' if home == after else 'inactive'} {mode}: {where}")
             if (got == "failed") != (not allowed) or (got != "failed" and got not in allowed):
                 wrong.append(f"{mode} home={home}: {got} (allowed {sorted(allowed)})")
         assert not wrong, f"{event} -> writer {writer}:\n" + "\n".join(wrong)
