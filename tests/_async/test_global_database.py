@@ -255,6 +255,26 @@ async def test_every_mode_lands_where_it_says(gdb: Cluster, driver: str, event: 
         await agather(*(c.close for c in conns))
 
 
+async def test_global_endpoint_dns_lag_is_a_stale_writer_endpoint(
+    gdb: Cluster, driver: str
+) -> None:
+    """Right after a global switchover the global writer endpoint still leads to the old
+    writer (its DNS lags): ``stale_dns`` takes it as a writer endpoint and connects to the
+    new writer, in the other region."""
+    before = primary(gdb)
+    after = other_region(gdb, before)
+    result = await arun_blocking(partial(gdb.global_switchover, after, dns_lag=5.0))
+    status = gdb.global_status()
+    assert status is not None and status["global_dns"]["lagging"]
+    async with await gconnect(gdb, driver, plugins="", failover_home_region=before) as plain:
+        assert await instance_of(plain, rollback=False) == result["old_writer"]
+    async with await gconnect(
+        gdb, driver, plugins="stale_dns,gdb_failover", failover_home_region=before
+    ) as conn:
+        assert await instance_of(conn, rollback=False) == result["new_writer"]
+        await conn.execute("SELECT 1")
+
+
 # -- writes through a managed switchover -----------------------------------------------------
 
 WORKERS = 20 if AIO else 8
@@ -335,13 +355,19 @@ async def rw_connect(cluster: Cluster, driver: str, home: str, **props: Any) -> 
 
 
 async def region_now(cluster: Cluster, conn: AsyncAwsWrapperConnection) -> tuple[str, str]:
-    """The instance the connection is on and its region (a connection the cluster cut under a
-    switchover is replaced by read/write splitting on the next call: asked again)."""
-    try:
-        instance = await instance_of(conn, rollback=False)
-    except aw.Error:
-        instance = await instance_of(conn, rollback=False)
-    return instance, cluster.region_of(instance)
+    """The instance the connection is on and its region. A global switchover restarts the
+    instances of the old primary region as they follow the new writer: a reader connection
+    there is cut, and replaced by read/write splitting on the next call once a home reader
+    answers again (until then the call fails: asked again for up to 20 s)."""
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            instance = await instance_of(conn, rollback=False)
+            return instance, cluster.region_of(instance)
+        except aw.Error:
+            if time.monotonic() > deadline:
+                raise
+            await asleep(0.2)
 
 
 async def test_gdb_rw_keeps_reads_home_and_refuses_writes_elsewhere(
