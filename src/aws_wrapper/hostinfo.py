@@ -21,7 +21,8 @@ class HostAvailability(enum.Enum):
 class HostInfo:
     """One database instance (or endpoint) the wrapper may connect to.
 
-    ``host_id`` is the instance identifier when known (Aurora ``server_id``), else ``None``.
+    ``host_id`` is the instance identifier when known (Aurora ``server_id``), else ``None``;
+    ``region`` its AWS region when a global database's topology names it.
     Two HostInfo with the same host and port are the same place even when their roles differ.
     """
 
@@ -33,6 +34,8 @@ class HostInfo:
     host_id: str | None = None
     last_update_time: float | None = None
     aliases: frozenset[str] = field(default_factory=frozenset)
+    region: str | None = None
+    """The AWS region of the instance when the topology says (Global Database), else None."""
 
     @property
     def url(self) -> str:

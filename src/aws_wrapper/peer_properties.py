@@ -195,71 +195,28 @@ AUXILIARY_QUERY_TIMEOUT_SEC = _ignored(
 )
 
 _GLOBAL = (
-    "aws_wrapper has no Global Database plugins (gdb_failover, gdb_rw); a global database's "
-    "primary cluster works as an Aurora cluster (dialects global-aurora-pg / "
-    "global-aurora-mysql), without cross-region failover or home-region routing."
+    "aws_wrapper's Global Database support (the global topology, gdb_failover, gdb_rw; see "
+    "docs/global-database.md) has no such setting."
 )
-GLOBAL_CLUSTER_INSTANCE_HOST_PATTERNS = _ignored(
-    "global_cluster_instance_host_patterns",
-    _OptStr,
-    None,
-    "Instance host patterns of a global database's clusters.",
-    _GLOBAL + " Use cluster_instance_host_pattern for the cluster connected to.",
-)
-FAILOVER_HOME_REGION = _ignored(
-    "failover_home_region", _OptStr, None, "gdb_failover: the home region.", _GLOBAL
-)
-ACTIVE_HOME_FAILOVER_MODE = _ignored(
-    "active_home_failover_mode",
-    _OptStr,
-    None,
-    "gdb_failover: failover mode while the primary region is the home region.",
-    _GLOBAL + " failover_v2 follows failover_mode.",
-)
-INACTIVE_HOME_FAILOVER_MODE = _ignored(
-    "inactive_home_failover_mode",
-    _OptStr,
-    None,
-    "gdb_failover: failover mode while the primary region is not the home region.",
-    _GLOBAL + " failover_v2 follows failover_mode.",
-)
-GDB_RW_HOME_REGION = _ignored(
-    "gdb_rw_home_region", _OptStr, None, "gdb_rw: home region of read/write splitting.", _GLOBAL
-)
-GDB_RW_RESTRICT_WRITER_TO_HOME_REGION = _ignored(
-    "gdb_rw_restrict_writer_to_home_region",
-    bool,
-    True,
-    "gdb_rw: no writer outside the home region.",
-    _GLOBAL,
-)
-GDB_RW_RESTRICT_READER_TO_HOME_REGION = _ignored(
-    "gdb_rw_restrict_reader_to_home_region",
-    bool,
-    True,
-    "gdb_rw: no reader outside the home region.",
-    _GLOBAL,
-)
-GDB_ENABLE_GLOBAL_WRITE_FORWARDING = _ignored(
-    "gdb_enable_global_write_forwarding",
-    bool,
-    False,
-    "gdb_rw: use global write forwarding on readers of a secondary region.",
-    _GLOBAL,
-)
+# global_cluster_instance_host_patterns: aws_wrapper.properties; failover_home_region,
+# active_home_failover_mode, inactive_home_failover_mode: aws_wrapper.plugins.gdb_failover
+# gdb_rw_home_region, gdb_rw_restrict_writer_to_home_region,
+# gdb_rw_restrict_reader_to_home_region, gdb_enable_global_write_forwarding:
+# aws_wrapper.plugins.gdb_rw
 GDB_ACCESSIBLE_REGIONS = _ignored(
     "gdb_accessible_regions",
     _OptStr,
     None,
     "Global database: the regions the application can reach.",
-    _GLOBAL,
+    _GLOBAL + " Every region is taken as reachable: an unreachable instance fails its "
+    "connect and is passed over.",
 )
 GDB_MONITORING_CONNECTION_PRIORITY = _ignored(
     "gdb_monitoring_connection_priority",
     str,
     "strict-writer-primary",
     "Global database: region-aware priority of the topology monitor's connection.",
-    _GLOBAL,
+    _GLOBAL + " The topology monitor's connection is on the writer, in whatever region.",
 )
 MONITORING_CONNECTION_PRIORITY = _ignored(
     "monitoring_connection_priority",

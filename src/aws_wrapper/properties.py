@@ -504,6 +504,19 @@ CLUSTER_INSTANCE_HOST_PATTERN: Prop[str | None] = register(
         "'?.abc123.us-east-1.rds.amazonaws.com'); needed when connecting by IP or custom DNS.",
     )
 )
+GLOBAL_CLUSTER_INSTANCE_HOST_PATTERNS: Prop[str | None] = register(
+    Prop(
+        "global_cluster_instance_host_patterns",
+        cast(type[str | None], str),
+        None,
+        "Aurora Global Database: the instance host template of every region, comma-separated "
+        "'<region>:<template>[:<port>]' (e.g. 'us-east-1:?.abc.us-east-1.rds.amazonaws.com,"
+        "us-west-2:?.def.us-west-2.rds.amazonaws.com'). With a global database dialect "
+        "(global-aurora-pg / global-aurora-mysql) the topology then lists the instances of "
+        "every region (needed by gdb_failover and gdb_rw); unset: the cluster connected to "
+        "only, as an Aurora cluster. See docs/global-database.md.",
+    )
+)
 TOPOLOGY_REFRESH_MS = register(
     Prop(
         "topology_refresh_ms",

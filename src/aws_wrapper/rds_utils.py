@@ -38,6 +38,7 @@ from typing import NoReturn
 from .errors import PropertyError
 
 INSTANCE_HOST_PATTERN_PROPERTY = "cluster_instance_host_pattern"
+GLOBAL_HOST_PATTERNS_PROPERTY = "global_cluster_instance_host_patterns"
 
 
 class RdsUrlType(enum.Enum):
@@ -329,6 +330,54 @@ def _bad(pattern: str, reason: str) -> NoReturn:
     )
 
 
+_REGION_ONLY_RE = re.compile(_REGION)
+
+
+def is_region(text: str) -> bool:
+    """``text`` has the form of an AWS region name (``us-east-1``, ``us-gov-west-1``)."""
+    return _REGION_ONLY_RE.fullmatch(text.strip().lower()) is not None
+
+
+def parse_global_host_patterns(value: str, default_port: int) -> dict[str, tuple[str, int]]:
+    """Check the ``global_cluster_instance_host_patterns`` property: comma-separated
+    ``<region>:<template>[:<port>]`` (aws-advanced-python-wrapper's format), one per region of
+    the global database, e.g. ``us-east-1:?.abc.us-east-1.rds.amazonaws.com,us-west-2:?.def.
+    us-west-2.rds.amazonaws.com``. Each template is checked as ``cluster_instance_host_pattern``
+    is; an RDS template must name its own region. Returns ``{region: (template, port)}``.
+    Raises :class:`~aws_wrapper.errors.PropertyError` naming the property."""
+    name = GLOBAL_HOST_PATTERNS_PROPERTY
+    result: dict[str, tuple[str, int]] = {}
+    for item in value.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        region, sep, rest = item.partition(":")
+        region = region.strip().lower()
+        if not sep or not _REGION_ONLY_RE.fullmatch(region) or not rest.strip():
+            raise PropertyError(
+                f"property '{name}': {item!r} is not '<region>:<host template>[:<port>]' "
+                "(e.g. 'us-east-1:?.abc123.us-east-1.rds.amazonaws.com')",
+                name,
+            )
+        try:
+            template, port = parse_instance_host_pattern(rest, default_port)
+        except PropertyError as e:
+            reason = str(e).split(": ", 1)[-1]
+            raise PropertyError(f"property '{name}': region {region}: {reason}", name) from None
+        named = region_from_host(template.replace("?", _PROBE))
+        if named is not None and named != region:
+            raise PropertyError(
+                f"property '{name}': the template {template!r} is in {named}, not {region}",
+                name,
+            )
+        if region in result:
+            raise PropertyError(f"property '{name}': region {region} is given twice", name)
+        result[region] = (template, port)
+    if not result:
+        raise PropertyError(f"property '{name}' names no region", name)
+    return result
+
+
 def instance_host(template: str, instance_id: str) -> str:
     """The host of instance ``instance_id``: ``template`` with its ``?`` replaced."""
     if "?" not in template:
@@ -337,6 +386,7 @@ def instance_host(template: str, instance_id: str) -> str:
 
 
 __all__ = [
+    "GLOBAL_HOST_PATTERNS_PROPERTY",
     "INSTANCE_HOST_PATTERN_PROPERTY",
     "RdsUrlType",
     "classify",
@@ -345,7 +395,9 @@ __all__ = [
     "instance_host_template",
     "instance_id_from_host",
     "is_ip_address",
+    "is_region",
     "is_same_region",
+    "parse_global_host_patterns",
     "parse_instance_host_pattern",
     "rds_id",
     "reader_cluster_host",

@@ -7,10 +7,12 @@ when two rows claim it, and building instance host names from the template.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from .errors import PropertyError
 from .hostinfo import HostInfo, HostRole
+from .rds_utils import GLOBAL_HOST_PATTERNS_PROPERTY
 
 STALE_ROW_S = 300.0
 """Reader rows older than this are ignored (the writer's row never is)."""
@@ -29,6 +31,23 @@ class TopologyEntry:
     """The instance's host name when the database reports it (Multi-AZ DB clusters);
     otherwise it is made from the instance template."""
     port: int | None = None
+    region: str | None = None
+    """The instance's AWS region (a global database's topology)."""
+
+
+RegionTemplates = Mapping[str, tuple[str, int]]
+"""``{region: (instance host template, port)}`` of a global database
+(``global_cluster_instance_host_patterns``)."""
+
+
+def global_entry_from_row(row: Sequence[object]) -> TopologyEntry:
+    """``(server_id, session_id, aws_region)`` of the global instance status -> entry."""
+    host_id, session, region = [*row, None, None, None][:3]
+    return TopologyEntry(
+        host_id=str(host_id),
+        is_writer=str(session) == "MASTER_SESSION_ID",
+        region=str(region).lower() if region else None,
+    )
 
 
 def entry_from_row(row: Sequence[object]) -> TopologyEntry:
@@ -62,10 +81,15 @@ def build_hosts(
     template: str,
     port: int,
     now: datetime.datetime | None = None,
+    templates: RegionTemplates | None = None,
 ) -> list[HostInfo]:
     """Hosts from topology rows: stale reader rows dropped, one writer (the newest row among
     those claiming it; the others count as readers), writer first. Empty when no row
-    claims writer: the topology is then unusable (the caller keeps looking)."""
+    claims writer: the topology is then unusable (the caller keeps looking).
+
+    ``templates``: a global database's templates per region; a row with a region takes its
+    region's template and port (a region without one: :class:`PropertyError` naming
+    ``global_cluster_instance_host_patterns``)."""
     now = now or datetime.datetime.now(datetime.UTC)
     fresh: list[TopologyEntry] = []
     for e in entries:
@@ -88,18 +112,33 @@ def build_hosts(
         return e.last_update if e.last_update.tzinfo else e.last_update.replace(tzinfo=datetime.UTC)
 
     writer = max(writers, key=stamp)
-    hosts = [_host(writer, template, port, HostRole.WRITER)]
+    hosts = [_host(writer, template, port, HostRole.WRITER, templates)]
     seen = {writer.host_id}
     for e in fresh:
         if e.host_id in seen:
             continue
         seen.add(e.host_id)
-        hosts.append(_host(e, template, port, HostRole.READER))
+        hosts.append(_host(e, template, port, HostRole.READER, templates))
     return hosts
 
 
-def _host(e: TopologyEntry, template: str, port: int, role: HostRole) -> HostInfo:
+def _host(
+    e: TopologyEntry,
+    template: str,
+    port: int,
+    role: HostRole,
+    templates: RegionTemplates | None = None,
+) -> HostInfo:
     stamp = e.last_update.timestamp() if e.last_update is not None else None
+    if templates is not None and e.region is not None:
+        found = templates.get(e.region)
+        if found is None:
+            raise PropertyError(
+                f"property '{GLOBAL_HOST_PATTERNS_PROPERTY}' has no pattern for region "
+                f"{e.region} (instance {e.host_id}); it has: {', '.join(sorted(templates))}",
+                GLOBAL_HOST_PATTERNS_PROPERTY,
+            )
+        template, port = found
     return HostInfo(
         host=e.endpoint or instance_host(template, e.host_id),
         port=e.port or port,
@@ -107,6 +146,7 @@ def _host(e: TopologyEntry, template: str, port: int, role: HostRole) -> HostInf
         host_id=e.host_id,
         weight=max(1, int(e.lag_ms * 100 + e.cpu * 10)),
         last_update_time=stamp,
+        region=e.region,
     )
 
 

@@ -36,9 +36,10 @@ from aws_wrapper.addresses import Address, AddressBook, dns_addresses, quick_add
 from aws_wrapper.blue_green import is_old
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import TOPOLOGY_MONITORING_PREFIX, Properties
-from aws_wrapper.topology import build_hosts, writer_of
+from aws_wrapper.topology import RegionTemplates, TopologyEntry, build_hosts, writer_of
 
 from .connection_provider import close_quietly
+from .dialects import GlobalTopologyDialect
 from .monitors import BackgroundWorker, MonitorRegistry
 from .protocols import ConnectionProvider, DatabaseDialect, DriverConnection, DriverDialect
 
@@ -61,11 +62,16 @@ class ClusterTopologyMonitor(BackgroundWorker):
         refresh_s: float,
         high_refresh_s: float,
         probe_timeout_s: int,
+        templates: RegionTemplates | None = None,
     ) -> None:
         super().__init__()
         self.cluster_id = cluster_id
         self.template = template
         self.port = port
+        # a global database: the instances of every region, each named by its region's
+        # template (global_cluster_instance_host_patterns); the writer is followed across
+        # regions like within one
+        self.templates = templates if isinstance(dialect, GlobalTopologyDialect) else None
         self.dialect = dialect
         self.driver = driver
         self.provider = provider
@@ -181,6 +187,18 @@ class ClusterTopologyMonitor(BackgroundWorker):
                 return host
         return None
 
+    async def read_topology(self, conn: DriverConnection) -> list[TopologyEntry] | None:
+        """The topology rows as the instance of ``conn`` reports them (a global database's:
+        every region's instances, with their regions)."""
+        dialect = self.dialect
+        if self.templates is not None and isinstance(dialect, GlobalTopologyDialect):
+            return await dialect.global_topology(conn, self.driver)
+        return await dialect.topology(conn, self.driver)
+
+    def build(self, entries: Sequence[TopologyEntry] | None) -> list[HostInfo]:
+        """Hosts from topology rows (see :func:`aws_wrapper.topology.build_hosts`)."""
+        return build_hosts(entries or (), self.template, self.port, templates=self.templates)
+
     # -- the worker --------------------------------------------------------------------------
 
     async def _run(self) -> None:
@@ -246,14 +264,14 @@ class ClusterTopologyMonitor(BackgroundWorker):
             self._panic = True
             return
         try:
-            entries = await self.dialect.topology(self._conn, self.driver)
+            entries = await self.read_topology(self._conn)
         except Exception as e:
             if not self.driver.is_network_error(e):
                 raise
             await self._close_conn()
             self._panic = True
             return
-        hosts = build_hosts(entries or (), self.template, self.port)
+        hosts = self.build(entries)
         writer = writer_of(hosts)
         if writer is None or self._conn_host is None or writer.host_id != self._conn_host.host_id:
             # the writer moved (or is unknown): confirm it by probing
@@ -348,8 +366,8 @@ class ClusterTopologyMonitor(BackgroundWorker):
         try:
             host_id = await self.dialect.host_id(conn, self.driver)
             if not is_old(host_id or "") and not await self.dialect.is_reader(conn, self.driver):
-                entries = await self.dialect.topology(conn, self.driver)
-                hosts = build_hosts(entries or (), self.template, self.port)
+                entries = await self.read_topology(conn)
+                hosts = self.build(entries)
                 writer = writer_of(hosts)
                 if writer is not None and writer.host_id == host_id:
                     return conn, writer, hosts

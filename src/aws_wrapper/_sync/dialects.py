@@ -33,7 +33,7 @@ from aws_wrapper import custom_dialects
 from aws_wrapper.dialect_cache import remember_dialect
 from aws_wrapper.errors import ConfigurationError
 from aws_wrapper.hostinfo import HostInfo
-from aws_wrapper.topology import TopologyEntry, entry_from_row
+from aws_wrapper.topology import TopologyEntry, entry_from_row, global_entry_from_row
 
 from .protocols import DatabaseDialect, DriverConnection, DriverDialect
 
@@ -48,6 +48,29 @@ class BlueGreenDialect(Protocol):
     blue_green_grant: str
 
     def blue_green_available(self, conn: DriverConnection, driver: DriverDialect) -> bool: ...
+
+
+@runtime_checkable
+class GlobalTopologyDialect(Protocol):
+    """A dialect that can read a global database's instances with their regions."""
+
+    code: str
+
+    def global_topology(
+        self, conn: DriverConnection, driver: DriverDialect
+    ) -> list[TopologyEntry]: ...
+
+
+class _GlobalTopology:
+    """Aurora Global Database: every instance of every region, from the global instance
+    status (``server_id, session_id, aws_region``); the writer's session is
+    ``MASTER_SESSION_ID``."""
+
+    global_topology_sql = ""
+
+    def global_topology(self, conn: DriverConnection, driver: DriverDialect) -> list[TopologyEntry]:
+        rows = driver.fetch(conn, self.global_topology_sql)
+        return [global_entry_from_row(row) for row in rows]
 
 
 class _Dialect:
@@ -175,8 +198,9 @@ class AuroraPgDialect(PgDialect):
     )
 
 
-class GlobalAuroraPgDialect(AuroraPgDialect):
+class GlobalAuroraPgDialect(_GlobalTopology, AuroraPgDialect):
     code = "global-aurora-pg"
+    global_topology_sql = q.PG_GLOBAL_INSTANCES.sql
 
 
 class MysqlDialect(_Dialect):
@@ -226,8 +250,9 @@ class AuroraMysqlDialect(MysqlDialect):
     blue_green_grant = "SELECT ON mysql.rds_topology"
 
 
-class GlobalAuroraMysqlDialect(AuroraMysqlDialect):
+class GlobalAuroraMysqlDialect(_GlobalTopology, AuroraMysqlDialect):
     code = "global-aurora-mysql"
+    global_topology_sql = q.MYSQL_GLOBAL_INSTANCES.sql
 
 
 _DIALECTS: dict[str, type[_Dialect]] = {

@@ -13,12 +13,14 @@ from aws_wrapper.hostinfo import HostInfo, HostRole
 from aws_wrapper.properties import (
     CLUSTER_ID,
     CLUSTER_INSTANCE_HOST_PATTERN,
+    GLOBAL_CLUSTER_INSTANCE_HOST_PATTERNS,
     HIGH_REFRESH_RATE_MS,
     TOPOLOGY_REFRESH_MS,
     Properties,
 )
-from aws_wrapper.topology import build_hosts
+from aws_wrapper.topology import RegionTemplates
 
+from .dialects import GlobalTopologyDialect
 from .protocols import (
     ConnectionProvider,
     DatabaseDialect,
@@ -26,6 +28,19 @@ from .protocols import (
     DriverDialect,
 )
 from .topology_monitor import ClusterTopologyMonitor, monitor_for, monitor_knowing
+
+
+def global_templates(
+    dialect: DatabaseDialect, props: Properties, initial_host: HostInfo
+) -> RegionTemplates | None:
+    """The instance templates per region of a global database (the property
+    ``global_cluster_instance_host_patterns``, checked) when ``dialect`` reads a global
+    topology; None otherwise, and when the property is unset (the cluster connected to is
+    then handled as a plain Aurora cluster)."""
+    value = props.get(GLOBAL_CLUSTER_INSTANCE_HOST_PATTERNS)
+    if value is None or not isinstance(dialect, GlobalTopologyDialect):
+        return None
+    return rds_utils.parse_global_host_patterns(value, initial_host.port)
 
 
 class StaticHostListProvider:
@@ -67,8 +82,15 @@ class RdsHostListProvider:
         self.dialect = dialect
         self.driver = driver
         pattern = props.get(CLUSTER_INSTANCE_HOST_PATTERN)
+        templates = global_templates(dialect, props, initial_host)
+        self.templates = templates
         if pattern is not None:
             template, port = rds_utils.parse_instance_host_pattern(pattern, initial_host.port)
+        elif templates is not None:
+            # the region of the endpoint, else the first region's (for an instance the
+            # topology does not list yet)
+            region = rds_utils.region_from_host(initial_host.host)
+            template, port = templates.get(region or "") or next(iter(templates.values()))
         else:
             derived = rds_utils.instance_host_template(initial_host.host)
             if derived is None:
@@ -83,6 +105,12 @@ class RdsHostListProvider:
         # the writer endpoint names one cluster everywhere (a bare cluster name does not); an
         # instance endpoint belongs to the cluster whose topology has it, when one is known
         cluster_id = props.get(CLUSTER_ID) or rds_utils.writer_cluster_host(initial_host.host)
+        if templates is not None and props.get(CLUSTER_ID) is None:
+            # every endpoint of a global database (global, regional, instances) shares one
+            # monitor: its patterns name the whole global database
+            cluster_id = "global:" + ",".join(
+                f"{r}:{t}:{p}" for r, (t, p) in sorted(templates.items())
+            )
         if cluster_id is None:
             known = monitor_knowing(initial_host)
             cluster_id = known.cluster_id if known is not None else initial_host.url
@@ -103,6 +131,7 @@ class RdsHostListProvider:
                 refresh_s,
                 high_s,
                 probe_timeout_s=2,
+                templates=templates,
             ),
         )
 
@@ -117,12 +146,12 @@ class RdsHostListProvider:
         monitor's next refresh."""
         if conn is not None:
             try:
-                entries = self.dialect.topology(conn, self.driver)
+                entries = self.monitor.read_topology(conn)
             except Exception as e:
                 if not self.driver.is_network_error(e):
                     raise
             else:
-                hosts = build_hosts(entries or (), self.template, self.port)
+                hosts = self.monitor.build(entries)
                 if hosts:
                     self.monitor.learn(hosts)
                     return hosts

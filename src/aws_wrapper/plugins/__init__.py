@@ -18,6 +18,8 @@ from . import (  # noqa: F401 - each registers its plugins and declares their pr
     failover,
     fastest_response,
     federated,
+    gdb_failover,
+    gdb_rw,
     host_monitoring,
     limitless,
     read_write_splitting,

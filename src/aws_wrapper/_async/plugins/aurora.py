@@ -41,6 +41,9 @@ from ..protocols import CONNECT, ConnectCall, DriverConnection, DriverDialect, P
 logger = logging.getLogger("aws_wrapper")
 _WRITER = rds_utils.RdsUrlType.RDS_WRITER_CLUSTER
 _READER = rds_utils.RdsUrlType.RDS_READER_CLUSTER
+_GLOBAL_WRITER = rds_utils.RdsUrlType.RDS_GLOBAL_WRITER_CLUSTER
+_WRITERS = (_WRITER, _GLOBAL_WRITER)
+"""Endpoints that lead to the writer: a cluster's, and a global database's writer endpoint."""
 
 
 def topology_provider(
@@ -69,7 +72,7 @@ class StaleDnsPlugin(BasePlugin):
     ) -> DriverConnection:
         conn = await call()
         service = self.service
-        if not service.dialect.has_topology or rds_utils.classify(host.host) is not _WRITER:
+        if not service.dialect.has_topology or rds_utils.classify(host.host) not in _WRITERS:
             return conn
         if not await service.dialect.is_reader(conn, service.driver_dialect):
             return conn
@@ -105,7 +108,7 @@ class InitialConnectionPlugin(BasePlugin):
         kind = rds_utils.classify(host.host)
         if (
             not is_initial
-            or kind not in (_WRITER, _READER)
+            or kind not in (*_WRITERS, _READER)
             or not self.service.dialect.has_topology
         ):
             return await call()

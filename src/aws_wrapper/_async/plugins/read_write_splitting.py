@@ -106,7 +106,7 @@ class ReadWriteSplittingPlugin(BasePlugin):
         if cached is not None:
             await self._switch(cached)
             return
-        hosts = filter_hosts_for(self.service, await provider.refresh())
+        hosts = self._reader_hosts(filter_hosts_for(self.service, await provider.refresh()))
         avoid = replacing.url if replacing is not None else None
         readers = [h for h in hosts if h.role is HostRole.READER and h.url != avoid]
         while readers:
@@ -133,7 +133,8 @@ class ReadWriteSplittingPlugin(BasePlugin):
         cached = self._writer
         checked = self._writer = await self._checked(cached, provider, want_reader=False)
         if checked is not None:
-            await self._switch(checked)
+            if self._writer_allowed(checked[1]):
+                await self._switch(checked)
             return
         writer: HostInfo | None = None
         conn: DriverConnection | None = None
@@ -141,6 +142,8 @@ class ReadWriteSplittingPlugin(BasePlugin):
             # the cached topology first: the role check in _open catches a moved writer
             writer = writer_of(await provider.refresh())
             if writer is not None:
+                if not self._writer_allowed(writer):
+                    return
                 conn = await self._open(writer, provider, want_reader=False)
         else:
             # the writer connection was lost or its instance is no writer any more: a
@@ -152,12 +155,23 @@ class ReadWriteSplittingPlugin(BasePlugin):
                 raise ReadWriteSplittingError(
                     "the cluster's writer is unknown: cannot leave read-only"
                 )
+            if not self._writer_allowed(writer):
+                return
             conn = await self._open(writer, provider, want_reader=False)
             if conn is None:
                 raise ReadWriteSplittingError(f"could not reach the writer {writer.url}")
         assert writer is not None
         target = self._writer = (conn, writer)
         await self._switch(target)
+
+    def _reader_hosts(self, hosts: list[HostInfo]) -> list[HostInfo]:
+        """The hosts a reader is picked among (``gdb_rw``: the home region's)."""
+        return hosts
+
+    def _writer_allowed(self, writer: HostInfo) -> bool:
+        """True: switch to ``writer``; False: stay on the current connection (``gdb_rw``
+        with write forwarding); or raise :class:`ReadWriteSplittingError` (refused)."""
+        return True
 
     async def _checked(
         self,

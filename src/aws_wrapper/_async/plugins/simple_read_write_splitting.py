@@ -55,6 +55,7 @@ _ENDPOINT_RE = re.compile(
 )
 _ROLE_OF_ENDPOINT = {
     rds_utils.RdsUrlType.RDS_WRITER_CLUSTER: "writer",
+    rds_utils.RdsUrlType.RDS_GLOBAL_WRITER_CLUSTER: "writer",
     rds_utils.RdsUrlType.RDS_READER_CLUSTER: "reader",
 }
 

@@ -108,7 +108,7 @@ class ReadWriteSplittingPlugin(BasePlugin):
         if cached is not None:
             self._switch(cached)
             return
-        hosts = filter_hosts_for(self.service, provider.refresh())
+        hosts = self._reader_hosts(filter_hosts_for(self.service, provider.refresh()))
         avoid = replacing.url if replacing is not None else None
         readers = [h for h in hosts if h.role is HostRole.READER and h.url != avoid]
         while readers:
@@ -135,7 +135,8 @@ class ReadWriteSplittingPlugin(BasePlugin):
         cached = self._writer
         checked = self._writer = self._checked(cached, provider, want_reader=False)
         if checked is not None:
-            self._switch(checked)
+            if self._writer_allowed(checked[1]):
+                self._switch(checked)
             return
         writer: HostInfo | None = None
         conn: DriverConnection | None = None
@@ -143,6 +144,8 @@ class ReadWriteSplittingPlugin(BasePlugin):
             # the cached topology first: the role check in _open catches a moved writer
             writer = writer_of(provider.refresh())
             if writer is not None:
+                if not self._writer_allowed(writer):
+                    return
                 conn = self._open(writer, provider, want_reader=False)
         else:
             # the writer connection was lost or its instance is no writer any more: a
@@ -154,12 +157,23 @@ class ReadWriteSplittingPlugin(BasePlugin):
                 raise ReadWriteSplittingError(
                     "the cluster's writer is unknown: cannot leave read-only"
                 )
+            if not self._writer_allowed(writer):
+                return
             conn = self._open(writer, provider, want_reader=False)
             if conn is None:
                 raise ReadWriteSplittingError(f"could not reach the writer {writer.url}")
         assert writer is not None
         target = self._writer = (conn, writer)
         self._switch(target)
+
+    def _reader_hosts(self, hosts: list[HostInfo]) -> list[HostInfo]:
+        """The hosts a reader is picked among (``gdb_rw``: the home region's)."""
+        return hosts
+
+    def _writer_allowed(self, writer: HostInfo) -> bool:
+        """True: switch to ``writer``; False: stay on the current connection (``gdb_rw``
+        with write forwarding); or raise :class:`ReadWriteSplittingError` (refused)."""
+        return True
 
     def _checked(
         self,
