@@ -26,7 +26,7 @@ class Otel:
     reader: InMemoryMetricReader
     tracer: Any
 
-    def spans(self, name: str | None = None) -> list[ReadableSpan]:
+    def spans(self, name: str | None = None) -> list[Any]:
         found = list(self.exporter.get_finished_spans())
         return [s for s in found if name is None or s.name == name]
 
@@ -40,7 +40,8 @@ class Otel:
         for resource in data.resource_metrics:
             for scope in resource.scope_metrics:
                 for metric in scope.metrics:
-                    for point in metric.data.data_points:
+                    points: Any = metric.data.data_points
+                    for point in points:
                         value: Any = (
                             (point.count, point.sum)
                             if hasattr(point, "count")

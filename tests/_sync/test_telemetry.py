@@ -250,9 +250,11 @@ def test_failover_trace(cluster: Cluster, driver: str, crash: bool, ot: Otel) ->
         result = cluster.failover(crash=crash)
         ot.exporter.clear()
         ot.metrics()
-        with ot.tracer.start_as_current_span("app") as app:
-            with pytest.raises(aw.FailoverSuccessError):
-                conn.execute("SELECT 1")
+        with (
+            ot.tracer.start_as_current_span("app") as app,
+            pytest.raises(aw.FailoverSuccessError),
+        ):
+            conn.execute("SELECT 1")
         new_host = conn.current_host
     finally:
         conn.close()

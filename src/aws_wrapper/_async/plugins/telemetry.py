@@ -16,8 +16,8 @@ from aws_wrapper.properties import Properties
 from aws_wrapper.telemetry import (
     CONNECT_SPAN,
     DB_OPERATION,
-    DB_SYSTEM,
     DB_QUERY_TEXT,
+    DB_SYSTEM,
     ERROR_TYPE,
     METHOD,
     ConnectionTelemetry,
