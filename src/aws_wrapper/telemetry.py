@@ -381,8 +381,9 @@ def for_monitors() -> Telemetry | None:
 
 def reset() -> None:
     """Forget the settings made so far (tests)."""
-    global _monitor_telemetry, _instruments
+    global _monitor_telemetry, _instruments, _xray_checked
     _settings.clear()
+    _xray_checked = False
     _monitor_telemetry = None
     _instruments = None
 

@@ -22,6 +22,7 @@ from aws_wrapper import sync as aw
 from aws_wrapper import telemetry
 from aws_wrapper._compat import sleep, spawn
 from aws_wrapper.aws.iam import TOKENS
+from aws_wrapper.sync import PooledConnectionProvider, PoolSettings
 from aws_wrapper_devcluster import Cluster
 from tests.otel import Otel, every_value, fresh
 
@@ -220,6 +221,37 @@ def test_bad_settings_are_clear_errors(
         telemetry.reset()
 
 
+@pytest.mark.parametrize("driver", ["psycopg"])
+def test_xray_backend_checks_the_id_generator(
+    db_params: dict[str, Any],
+    ot: Otel,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """XRAY: spans through OpenTelemetry all the same; a warning once when the application's
+    tracer provider does not make X-Ray trace ids, none when it does."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.extension.aws.trace import AwsXRayIdGenerator
+    from opentelemetry.sdk.trace import TracerProvider
+
+    telemetry.reset()
+    with caplog.at_level("WARNING", logger="aws_wrapper"):
+        with aw.connect(plugins="", telemetry_traces_backend="XRAY", **TEL, **db_params) as conn:
+            (conn.execute("SELECT 1")).fetchall()
+    assert len(ot.spans("SELECT")) == 1
+    warned = [r.getMessage() for r in caplog.records if "AwsXRayIdGenerator" in r.getMessage()]
+    assert len(warned) == 1
+    caplog.clear()
+    telemetry.reset()
+    xray = TracerProvider(id_generator=AwsXRayIdGenerator())
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: xray)
+    with caplog.at_level("WARNING", logger="aws_wrapper"):
+        with aw.connect(plugins="", telemetry_traces_backend="xray", **TEL, **db_params):
+            pass
+    assert not [r for r in caplog.records if "AwsXRayIdGenerator" in r.getMessage()]
+    telemetry.reset()
+
+
 # -- the devcluster -----------------------------------------------------------------------------
 
 
@@ -327,6 +359,29 @@ def test_efm_abort_span_is_a_child_of_the_aborted_call(
     assert abort.attributes["aws_wrapper.efm.in_flight_s"] > 0.3
     assert select.status.status_code.name == "ERROR"
     assert ot.total(ot.metrics(), "aws_wrapper.efm.aborts") == 1
+
+
+@pytest.mark.parametrize("driver", ["pymysql"])
+def test_pool_wait_time(cluster: Cluster, driver: str, ot: Otel) -> None:
+    """The wrapper's own pools (MySQL) record how long a checkout waited."""
+    provider = PooledConnectionProvider(PoolSettings(max_size=1, timeout=0.3))
+    try:
+        params = {
+            **cluster.conn_params(cluster.writer),  # instance endpoints are pooled
+            **TEL,
+            "plugins": "",
+            "connection_provider": provider,
+        }
+        first = aw.connect(driver=driver, **params)
+        with pytest.raises(aw.PoolTimeoutError):
+            aw.connect(driver=driver, **params)
+        first.close()
+    finally:
+        provider.release_resources()
+    ((attrs, (count, total)),) = ot.metrics()["db.client.connection.wait_time"]
+    assert count == 1 and 0.25 < total < 5
+    assert attrs["error.type"] == "aws_wrapper.errors.PoolTimeoutError"
+    assert cluster.instance_host(cluster.writer) in attrs["db.client.connection.pool.name"]
 
 
 @pytest.mark.parametrize("driver", ["psycopg", "pymysql"])
