@@ -44,7 +44,7 @@ from aws_wrapper.plugins.failover import (
     FAILOVER_TIMEOUT_SEC,
 )
 from aws_wrapper.properties import Properties
-from aws_wrapper.telemetry import FAILOVER_SPAN, now_ns
+from aws_wrapper.telemetry import FAILOVER_SPAN, now_ns, span_of
 from aws_wrapper.topology import writer_of
 
 from ..host_list_provider import RdsHostListProvider
@@ -171,7 +171,18 @@ class FailoverPlugin(BasePlugin):
             logger.info("connect to %s failed (%s): failing over", host.url, error)
             deadline = time.monotonic() + self._timeout
             provider.monitor.report_failure(None)
-            conn, _ = self._find(provider, deadline, failed=host, cause=error)
+            with span_of(
+                self.service.telemetry,
+                FAILOVER_SPAN,
+                {
+                    FAILOVER_MODE_ATTR: self.mode,
+                    "aws_wrapper.failover.trigger": "connect",
+                    "aws_wrapper.failover.from": host.url,
+                },
+            ) as span:
+                conn, found = self._find(provider, deadline, failed=host, cause=error)
+                span.set_attribute("aws_wrapper.failover.to", found.url)
+                span.set_attribute("aws_wrapper.failover.outcome", "success")
             return conn
 
     # -- failover ----------------------------------------------------------------------------
@@ -188,6 +199,7 @@ class FailoverPlugin(BasePlugin):
         attrs: dict[str, Any] = {
             **telemetry.attributes(),
             FAILOVER_MODE_ATTR: self.mode,
+            "aws_wrapper.failover.trigger": "call",
             "aws_wrapper.failover.in_transaction": in_transaction,
             "aws_wrapper.failover.cause": f"{type(error).__module__}.{type(error).__qualname__}",
         }

@@ -24,8 +24,17 @@ from aws_wrapper.telemetry import (
     METHOD,
     ConnectionTelemetry,
     Telemetry,
+    mark_error,
     operation_name,
 )
+
+try:  # the telemetry link is only made when the API is installed (aws_wrapper.telemetry)
+    from opentelemetry.context import attach as _attach
+    from opentelemetry.context import detach as _detach
+    from opentelemetry.trace import SpanKind
+    from opentelemetry.trace import set_span_in_context as _set_span_in_context
+except ImportError:  # pragma: no cover - the module is imported only with the API
+    SpanKind = None  # type: ignore[assignment,misc]
 
 from ..plugin import BasePlugin
 from ..protocols import CONNECT, Call, ConnectCall, DriverConnection, PluginService
@@ -36,6 +45,8 @@ _FIXED_OPERATIONS = {
     "Cursor.callproc": "CALL",
 }
 _STATEMENTS = frozenset({"Cursor.execute", "Cursor.executemany"})
+_MAX_SETS = 256  # attribute sets kept per connection (by statement text)
+_CLIENT = SpanKind.CLIENT if SpanKind is not None else None
 
 
 def _is_mariadb(conn: DriverConnection) -> bool:
@@ -68,6 +79,8 @@ class TelemetryPlugin(BasePlugin):
         self.tel = tel
         self.telemetry = ConnectionTelemetry(tel, service)
         service.telemetry = self.telemetry
+        self._attrs: dict[str, Any] | None = None
+        self._sets: dict[tuple[str, Any], tuple[str, dict[str, Any], dict[str, Any]]] = {}
 
     def connect(
         self, host: HostInfo, props: Properties, is_initial: bool, call: ConnectCall
@@ -101,38 +114,67 @@ class TelemetryPlugin(BasePlugin):
         telemetry = self.telemetry
         tel = self.tel
         attrs = telemetry.attributes()
-        if method in _STATEMENTS:
-            query = args[0] if args else None
-            operation = operation_name(query)
-            extra: dict[str, Any] = {METHOD: method}
-            if operation is not None:
-                extra[DB_OPERATION] = operation
-            if tel.query_text and isinstance(query, str):
-                extra[DB_QUERY_TEXT] = query
-        else:
-            operation = _FIXED_OPERATIONS.get(method)
-            extra = {METHOD: method, DB_OPERATION: operation} if operation else {METHOD: method}
+        if attrs is not self._attrs:  # a new host (or dialect): new attribute sets
+            self._attrs = attrs
+            self._sets = {}
+        query = args[0] if method in _STATEMENTS and args else None
+        key = (method, query) if type(query) is str else (method, None)
+        found = self._sets.get(key)
+        if found is None:
+            found = self._attribute_sets(method, query, attrs)
+        name, span_attrs, metric = found
         instruments = tel.instruments
-        start = time.perf_counter()
-        error: str | None = None
+        if tel.toplevel:  # a trace of its own, linked to the caller's span: the general way
+            scope: Any = tel.span(name, span_attrs, client=True, top=True)
+            span = scope.__enter__()
+            token = None
+        else:  # nested (the common case): the span made current by hand, cheaper
+            scope = None
+            span = tel.tracer.start_span(name, kind=_CLIENT, attributes=span_attrs)
+            token = _attach(_set_span_in_context(span))
+        previous = telemetry.call_span
+        telemetry.call_span = span
+        begin = time.perf_counter()
         try:
-            with tel.span(
-                operation or attrs["db.system.name"], {**attrs, **extra}, client=True, top=True
-            ) as span:
-                previous = telemetry.call_span
-                telemetry.call_span = span
-                try:
-                    return call()
-                finally:
-                    telemetry.call_span = previous
+            return call()
         except BaseException as e:
-            error = f"{type(e).__module__}.{type(e).__qualname__}"
+            if instruments is not None:
+                kind = type(e)
+                metric = {**metric, ERROR_TYPE: f"{kind.__module__}.{kind.__qualname__}"}
+            if scope is not None:
+                scope.__exit__(type(e), e, e.__traceback__)
+                scope = None
+            else:
+                mark_error(span, e)
             raise
         finally:
             if instruments is not None:
-                metric = {**attrs}
-                if operation is not None:
-                    metric[DB_OPERATION] = operation
-                if error is not None:
-                    metric[ERROR_TYPE] = error
-                instruments.operation_duration.record(time.perf_counter() - start, metric)
+                instruments.operation_duration.record(time.perf_counter() - begin, metric)
+            telemetry.call_span = previous
+            if scope is not None:
+                scope.__exit__(None, None, None)
+            elif token is not None:
+                _detach(token)
+                span.end()
+
+    def _attribute_sets(
+        self, method: str, query: Any, attrs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        """The span name, span attributes and metric attributes of a call (kept for the
+        connection's host: an application runs few distinct statements, as a rule)."""
+        if method in _STATEMENTS:
+            operation = operation_name(query)
+        else:
+            operation = _FIXED_OPERATIONS.get(method)
+        extra: dict[str, Any] = {METHOD: method}
+        if operation is not None:
+            extra[DB_OPERATION] = operation
+        if self.tel.query_text and isinstance(query, str):
+            extra[DB_QUERY_TEXT] = query
+        metric = {**attrs, DB_OPERATION: operation} if operation is not None else attrs
+        found = (operation or attrs[DB_SYSTEM], {**attrs, **extra}, metric)
+        if type(query) is str or query is None:
+            if len(self._sets) >= _MAX_SETS:
+                self._sets.clear()
+            self._sets[(method, query)] = found
+        return found
