@@ -390,6 +390,7 @@ def test_read_write_switch_spans(cluster: Cluster, driver: str, ot: Otel) -> Non
         with aw.connect(
             driver=driver,
             plugins="read_write_splitting,failover_v2",
+            topology_refresh_ms=200,
             **TEL,
             **cluster.conn_params(),
         ) as conn:
@@ -397,6 +398,11 @@ def test_read_write_switch_spans(cluster: Cluster, driver: str, ot: Otel) -> Non
             conn.set_read_only(True)
             reader = conn.current_host
             conn.set_read_only(False)
+            # the topology monitor's rounds (monitor work: roots of their own)
+            refreshes = wait_for_spans(ot, "aws_wrapper.topology.refresh", 5.0)
+    assert refreshes and all(s.parent is None for s in refreshes)
+    clusters = {s.attributes["aws_wrapper.cluster_id"] for s in refreshes}
+    assert len(clusters) == 1 and all(clusters)
     assert writer is not None and reader is not None and reader.url != writer.url
     to_reader, to_writer = sorted(
         ot.spans("aws_wrapper.read_write.switch"), key=lambda s: s.start_time or 0
