@@ -22,6 +22,7 @@ from aws_wrapper import telemetry
 from aws_wrapper._compat import arun_blocking, asleep, aspawn
 from aws_wrapper.aio import AsyncPooledConnectionProvider, PoolSettings
 from aws_wrapper.aws.iam import TOKENS
+from aws_wrapper.blue_green import Phase
 from aws_wrapper_devcluster import Cluster
 from tests.otel import Otel, every_value, fresh
 
@@ -453,3 +454,31 @@ async def test_iam_token_fetch_span_without_the_token(
     values = [v for s in ot.spans() for v in every_value(s)]
     for secret in ("X-Amz-Signature", "X-Amz-Credential", fake_aws_env["AWS_SECRET_ACCESS_KEY"]):
         assert not any(secret in v for v in values), secret
+
+
+@pytest.mark.parametrize("driver", ["psycopg"])
+async def test_blue_green_phase_spans(cluster: Cluster, driver: str, ot: Otel) -> None:
+    """Each phase change the bg provider sees is a point span of its own (monitor work)."""
+    from .test_blue_green import fed, feed
+
+    _, conn, provider = await fed(cluster, driver, **TEL)
+    try:
+        for phase in (Phase.PREPARATION, Phase.IN_PROGRESS, Phase.POST):
+            feed(provider, phase)
+    finally:
+        await conn.close()
+    spans = sorted(ot.spans("aws_wrapper.blue_green.phase"), key=lambda s: s.start_time or 0)
+    seen = [
+        (
+            s.attributes["aws_wrapper.blue_green.previous_phase"],
+            s.attributes["aws_wrapper.blue_green.phase"],
+        )
+        for s in spans
+    ]
+    assert seen[-3:] == [
+        ("CREATED", "PREPARATION"),
+        ("PREPARATION", "IN_PROGRESS"),
+        ("IN_PROGRESS", "POST"),
+    ]
+    assert all(s.parent is None for s in spans)
+    assert {s.attributes["aws_wrapper.blue_green.id"] for s in spans} == {provider.bg_id}
