@@ -118,8 +118,9 @@ class TelemetryPlugin(BasePlugin):
             self._attrs = attrs
             self._sets = {}
         query = args[0] if method in _STATEMENTS and args else None
-        key = (method, query) if type(query) is str else (method, None)
-        found = self._sets.get(key)
+        # kept by statement text (a str, or none); other queries (bytes, psycopg's
+        # sql.Composed) are looked at anew each time
+        found = self._sets.get((method, query)) if query is None or type(query) is str else None
         if found is None:
             found = self._attribute_sets(method, query, attrs)
         name, span_attrs, metric = found
