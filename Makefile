@@ -26,7 +26,7 @@ $(DEMO_STAMP): pyproject.toml devcluster/pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	@echo "installing the library with its drivers and the devcluster into $(VENV) ..."
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --disable-pip-version-check --progress-bar off -e '.[psycopg,pymysql,aiomysql]' -e ./devcluster
+	$(PY) -m pip install --disable-pip-version-check --progress-bar off -e '.[psycopg,pymysql,aiomysql,telemetry]' opentelemetry-sdk -e ./devcluster
 	$(PY) -c 'import aws_wrapper, aws_wrapper_devcluster, psycopg, pymysql, aiomysql'
 	touch $(DEMO_STAMP)
 
@@ -65,7 +65,7 @@ bench-wrapper: $(STAMP)  ## aws_wrapper alone, in detail: per-call overhead, fai
 	$(PY) bench/efm.py --engine both
 	$(PY) bench/read_write.py --engine both
 
-demo: $(DEMO_STAMP)  ## start a local Aurora-like cluster, fail its writer over under a sync and an async app, report what each saw (DEMO_ARGS='--engine mysql --crash')
+demo: $(DEMO_STAMP)  ## start a local Aurora-like cluster, fail its writer over under a sync and an async app, report what each saw (DEMO_ARGS='--engine mysql --crash --trace failover.jsonl')
 	$(PY) examples/demo.py $(DEMO_ARGS)
 
 clean:  ## remove caches (not .venv)

@@ -7,6 +7,10 @@ applications against the cluster endpoint through the wrapper with ``failover_v2
 blocking, one asyncio — each committing a write every 20 ms, fails the writer over, and reports
 how long each application could not write and where it ended up. Everything it starts is
 stopped at the end.
+
+``--trace FILE``: the apps run with ``enable_telemetry``; every span goes to FILE (one JSON
+object a line, the OpenTelemetry SDK's format) and the failover of each app is printed as a
+tree (needs ``pip install aws-wrapper[telemetry] opentelemetry-sdk``; see docs/telemetry.md).
 """
 
 from __future__ import annotations
@@ -135,11 +139,81 @@ def summary(reports: list[Report], new_writer: str) -> list[str]:
     return lines
 
 
+def start_tracing(path: str) -> Any:
+    """An SDK tracer provider writing every span to ``path`` (JSON lines) and keeping them in
+    memory for :func:`print_failovers`; None when the SDK is not installed."""
+    try:
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+            InMemorySpanExporter,
+        )
+    except ImportError:
+        say("--trace needs OpenTelemetry: pip install 'aws-wrapper[telemetry]' opentelemetry-sdk")
+        return None
+    out = open(path, "w")  # noqa: SIM115 - open for the whole run
+    provider = TracerProvider()
+    provider.add_span_processor(
+        SimpleSpanProcessor(
+            ConsoleSpanExporter(out=out, formatter=lambda s: s.to_json(indent=None) + "\n")
+        )
+    )
+    memory = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    trace.set_tracer_provider(provider)
+    return memory
+
+
+def print_failovers(memory: Any) -> None:
+    """Each failover span with the call it ran in and what it did, as a tree."""
+    spans = list(memory.get_finished_spans())
+    children: dict[int, list[Any]] = {}
+    for s in spans:
+        if s.parent is not None:
+            children.setdefault(s.parent.span_id, []).append(s)
+    by_id = {s.context.span_id: s for s in spans}
+
+    def show(span: Any, depth: int) -> None:
+        attrs = dict(span.attributes or {})
+        ms = ((span.end_time or 0) - (span.start_time or 0)) / 1e6
+        keys = (
+            "server.address",
+            "aws_wrapper.failover.mode",
+            "aws_wrapper.failover.outcome",
+            "aws_wrapper.failover.from",
+            "aws_wrapper.failover.to",
+            "error.type",
+        )
+        detail = "  ".join(f"{k.rsplit('.', 1)[-1]}={attrs[k]}" for k in keys if k in attrs)
+        say(f"  {'  ' * depth}{span.name}  {ms:.1f} ms  {detail}")
+        for child in sorted(children.get(span.context.span_id, []), key=lambda c: c.start_time):
+            show(child, depth + 1)
+
+    failovers = [s for s in spans if s.name == "aws_wrapper.failover"]
+    if not failovers:
+        say("trace: no failover span (no app met the failover)")
+    for failover in failovers:
+        call = by_id.get(failover.parent.span_id) if failover.parent is not None else None
+        say(f"trace {format(failover.context.trace_id, '032x')}:")
+        show(call or failover, 0)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engine", choices=["postgresql", "mysql"], default="postgresql")
     parser.add_argument("--crash", action="store_true", help="kill the writer (default: stop)")
+    parser.add_argument(
+        "--trace",
+        metavar="FILE",
+        help="telemetry on: write every span to FILE (JSON lines) and print the failovers",
+    )
     args = parser.parse_args(argv)
+    memory = None
+    if args.trace:
+        memory = start_tracing(args.trace)
+        if memory is None:
+            return 2
     engine = args.engine
     sync_driver, async_driver = (
         ("psycopg", "psycopg")
@@ -166,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
                 else "CREATE TABLE IF NOT EXISTS demo_writes "
                 "(id INT AUTO_INCREMENT PRIMARY KEY, app VARCHAR(10))"
             )
+        if memory is not None:
+            params = {**params, "enable_telemetry": True}
         stop = threading.Event()
         reports = [Report("sync app "), Report("async app")]
         threads = [
@@ -199,6 +275,9 @@ def main(argv: list[str] | None = None) -> int:
             )
         for line in summary(reports, result["new_writer"]):
             say(line)
+        if memory is not None:
+            print_failovers(memory)
+            say(f"every span: {args.trace} (one JSON object a line)")
     finally:
         say("stopping the devcluster")
         cluster.down()

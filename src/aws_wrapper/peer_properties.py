@@ -11,10 +11,10 @@ Three kinds:
 * **mapped** onto a property of ours in other units (``failover_cluster_topology_refresh_rate_sec``
   sets ``cluster_topology_high_refresh_rate_ms``) or under another name
   (``initial_connection_host_selector_strategy``);
-* **accepted with a notice**: the peer's features aws_wrapper does not have (global database
-  plugins, telemetry, the host availability strategy, failover v1's
-  tuning), checked for their type and otherwise ignored, with one INFO line per process and
-  property saying what applies instead.
+* **accepted with a notice**: the peer's features aws_wrapper does not have (two global
+  database properties, the host availability strategy, failover v1's tuning), checked for
+  their type and otherwise ignored, with one INFO line per process and property saying what
+  applies instead.
 
 Imported by :mod:`aws_wrapper.properties`, so these names are known wherever properties are.
 """
@@ -301,20 +301,75 @@ HOST_AVAILABILITY_STRATEGY_INITIAL_BACKOFF_TIME = _ignored(
     maximum=DAY_S,
 )
 
-_TELEMETRY = (
-    "aws_wrapper has no telemetry (traces, metrics); its logger 'aws_wrapper' reports "
-    "connects, failovers and monitor events."
+# telemetry (docs/telemetry.md; read by aws_wrapper.telemetry): the peer's names and meanings
+_BACKENDS = "OTLP (OpenTelemetry), XRAY (OpenTelemetry with AWS X-Ray trace ids), NONE"
+ENABLE_TELEMETRY: Prop[bool] = register(
+    Prop(
+        "enable_telemetry",
+        bool,
+        False,
+        "OpenTelemetry traces and metrics of connects, calls, failovers, EFM aborts, "
+        "read/write switches, token fetches, topology and blue/green events (needs "
+        "'pip install aws-wrapper[telemetry]'; spans go to the application's tracer provider).",
+    )
 )
-TELEMETRY_PROPERTIES = (
-    _ignored("enable_telemetry", bool, False, "Telemetry on.", _TELEMETRY),
-    _ignored("telemetry_submit_toplevel", bool, False, "Telemetry: top-level traces.", _TELEMETRY),
-    _ignored("telemetry_traces_backend", _OptStr, None, "Telemetry: traces backend.", _TELEMETRY),
-    _ignored("telemetry_metrics_backend", _OptStr, None, "Telemetry: metrics backend.", _TELEMETRY),
-    _ignored(
+TELEMETRY_SUBMIT_TOPLEVEL: Prop[bool] = register(
+    Prop(
+        "telemetry_submit_toplevel",
+        bool,
+        False,
+        "Telemetry: connect and call spans start traces of their own (linked to the "
+        "application's current span) instead of nesting under it.",
+    )
+)
+TELEMETRY_TRACES_BACKEND: Prop[str | None] = register(
+    Prop(
+        "telemetry_traces_backend",
+        _OptStr,
+        None,
+        f"Telemetry: where traces go: {_BACKENDS} (unset: OTLP).",
+    )
+)
+TELEMETRY_METRICS_BACKEND: Prop[str | None] = register(
+    Prop(
+        "telemetry_metrics_backend",
+        _OptStr,
+        None,
+        "Telemetry: where metrics go: OTLP or XRAY (both: the OpenTelemetry metrics API; X-Ray "
+        "has no metrics of its own), NONE (unset: OTLP).",
+    )
+)
+TELEMETRY_FAILOVER_ADDITIONAL_TOP_TRACE: Prop[bool] = register(
+    Prop(
         "telemetry_failover_additional_top_trace",
         bool,
         False,
-        "Telemetry: an extra top-level failover trace.",
-        _TELEMETRY,
-    ),
+        "Telemetry: each failover span is also sent as the root of a trace of its own "
+        "('copy: aws_wrapper.failover', linked to the original).",
+    )
+)
+# aws_wrapper's own telemetry settings
+TELEMETRY_PLUGIN_SPANS: Prop[bool] = register(
+    Prop(
+        "telemetry_plugin_spans",
+        bool,
+        False,
+        "Telemetry: a nested span per plugin around each call (the peer always makes them; "
+        "here only when asked: they cost per call).",
+    )
+)
+TELEMETRY_QUERY_TEXT: Prop[bool] = register(
+    Prop(
+        "telemetry_query_text",
+        bool,
+        False,
+        "Telemetry: call spans carry the statement text (db.query.text; its parameters never).",
+    )
+)
+TELEMETRY_PROPERTIES = (
+    ENABLE_TELEMETRY,
+    TELEMETRY_SUBMIT_TOPLEVEL,
+    TELEMETRY_TRACES_BACKEND,
+    TELEMETRY_METRICS_BACKEND,
+    TELEMETRY_FAILOVER_ADDITIONAL_TOP_TRACE,
 )

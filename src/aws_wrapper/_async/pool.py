@@ -18,6 +18,7 @@ from time import monotonic
 
 from aws_wrapper._compat import AEvent, AThreadLock, await_event
 from aws_wrapper.errors import PoolTimeoutError
+from aws_wrapper.telemetry import record_pool_wait
 
 from .connection_provider import close_quietly
 from .protocols import DriverConnection, DriverDialect
@@ -92,15 +93,18 @@ class AsyncSimplePool:
             if open_new:
                 return await self._open()
             assert waiter is not None
-            left = deadline - monotonic()
+            waited_from = monotonic()
+            left = deadline - waited_from
             if left <= 0 or not await await_event(waiter, left):
                 with self._lock:
                     if waiter in self._waiters:
                         self._waiters.remove(waiter)
+                record_pool_wait(self.name, monotonic() - waited_from, timed_out=True)
                 raise PoolTimeoutError(
                     f"no connection of the pool {self.name} came free within {wait:g} s "
                     f"(max_size {self.max_size})"
                 )
+            record_pool_wait(self.name, monotonic() - waited_from)
 
     async def _open(self) -> DriverConnection:
         try:

@@ -7,13 +7,16 @@ selector, ...) can be plugged in; nothing in the wrapper checks for concrete cla
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from aws_wrapper._compat import AResult
 from aws_wrapper.hostinfo import HostInfo, HostRole
 from aws_wrapper.pooling import PoolSettings
 from aws_wrapper.properties import Properties
 from aws_wrapper.topology import TopologyEntry
+
+if TYPE_CHECKING:
+    from aws_wrapper.telemetry import ConnectionTelemetry
 
 DriverConnection = Any
 """A connection object of the underlying driver (psycopg, PyMySQL, ...)."""
@@ -311,6 +314,9 @@ class PluginService(Protocol):
     initial_host: HostInfo
     lost: bool
     """The current connection is broken (aborted); it is replaced at the next call."""
+    telemetry: ConnectionTelemetry | None
+    """The connection's telemetry (None: ``enable_telemetry`` is off); for spans of rare
+    events (``aws_wrapper.telemetry.span_of``), never read on the per-call path."""
 
     @property
     def current_connection(self) -> DriverConnection | None: ...

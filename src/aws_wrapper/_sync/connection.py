@@ -13,7 +13,7 @@ from time import monotonic
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar, overload
 
-from aws_wrapper import errors, rds_utils
+from aws_wrapper import errors, rds_utils, telemetry
 from aws_wrapper._compat import AssignedBool, Result
 from aws_wrapper._forwarding import forwarding_class, names_of
 from aws_wrapper.dialect_cache import known_dialect
@@ -212,7 +212,14 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
         )
         specs = parse_plugin_codes(props)
         plugins = build_plugins(specs, service, props)
+        tel = telemetry.from_properties(props)
+        if tel is not None:  # the outermost link; none at all when telemetry is off
+            from .plugins.telemetry import TelemetryPlugin
+
+            plugins.insert(0, TelemetryPlugin(service, props, tel))
         service.set_plugins(plugins)
+        if tel is not None and tel.plugin_spans:
+            service.manager.plugin_spans = tel
         try:
             conn = service.manager.connect(host, props, True, partial(service._open, host, props))
         except AwsWrapperError:

@@ -98,13 +98,30 @@ def subscribes(plugin: Plugin, method: str, network: frozenset[str]) -> bool:
     )
 
 
-def _build_chain(method: str, plugins: Sequence[Plugin]) -> Chain | None:
+def _spanned(plugin: Plugin, tel: Any) -> Callable[..., Result[Any]]:
+    """``plugin.execute`` inside a span of its own (``telemetry_plugin_spans``)."""
+    execute = plugin.execute
+    name = "aws_wrapper.plugin." + type(plugin).__name__
+    attributes = {"aws_wrapper.plugin": type(plugin).__name__}
+
+    def run(method: str, target: object, args: tuple[Any, ...], call: Call) -> Any:
+        with tel.span(name, {**attributes, "aws_wrapper.method": method}):
+            return execute(method, target, args, call)
+
+    return run
+
+
+def _build_chain(method: str, plugins: Sequence[Plugin], tel: Any = None) -> Chain | None:
     if not plugins:
         return None
+    executes = [
+        p.execute if tel is None or getattr(p, "is_telemetry", False) else _spanned(p, tel)
+        for p in plugins
+    ]
     if len(plugins) == 1:
-        return partial(plugins[0].execute, method)
-    first = plugins[0].execute
-    rest = tuple(p.execute for p in reversed(plugins[1:]))
+        return partial(executes[0], method)
+    first = executes[0]
+    rest = tuple(reversed(executes[1:]))
 
     def many(target: object, args: tuple[Any, ...], call: Call) -> Any:
         for execute in rest:
@@ -140,7 +157,7 @@ INLINE = frozenset(
 class PluginManager:
     """Holds one connection's plugins and the chains built from them."""
 
-    __slots__ = ("_chains", "_network", "plugins", "stamper")
+    __slots__ = ("_chains", "_network", "plugin_spans", "plugins", "stamper")
 
     def __init__(self, plugins: Sequence[Plugin], network_methods: frozenset[str]) -> None:
         self.plugins: tuple[Plugin, ...] = tuple(plugins)
@@ -150,6 +167,8 @@ class PluginManager:
         # a topology), so no chain is built before that
         self._chains: dict[str, Chain | None] = {}
         self.stamper: Any = next((p for p in plugins if getattr(p, "stamps_calls", False)), None)
+        # telemetry_plugin_spans: the Telemetry whose spans wrap each plugin of the chains
+        self.plugin_spans: Any = None
 
     def _all_subscribers(self, method: str) -> list[Plugin]:
         return [p for p in self.plugins if subscribes(p, method, self._network)]
@@ -181,7 +200,9 @@ class PluginManager:
         try:
             return self._chains[method]
         except KeyError:
-            chain = self._chains[method] = _build_chain(method, self.subscribers(method))
+            chain = self._chains[method] = _build_chain(
+                method, self.subscribers(method), self.plugin_spans
+            )
             return chain
 
     def execute(self, method: str, target: object, args: tuple[Any, ...], call: Call) -> Any:

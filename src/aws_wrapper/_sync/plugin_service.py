@@ -36,6 +36,8 @@ from .protocols import (
 )
 
 if TYPE_CHECKING:
+    from aws_wrapper.telemetry import ConnectionTelemetry
+
     from .cursor import HotPath
 
 logger = logging.getLogger("aws_wrapper")
@@ -102,6 +104,8 @@ class PluginServiceImpl:
         # the connection's hot-path state, whose ``live`` (conn while not lost) is kept in
         # step here (set by the wrapper connection)
         self.hot: HotPath | None = None
+        # set by the telemetry chain link when enable_telemetry is on
+        self.telemetry: ConnectionTelemetry | None = None
         self._host: HostInfo | None = None
         self._hosts: Sequence[HostInfo] = (initial_host,)
 

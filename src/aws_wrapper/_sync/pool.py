@@ -20,6 +20,7 @@ from time import monotonic
 
 from aws_wrapper._compat import Event, ThreadLock
 from aws_wrapper.errors import PoolTimeoutError
+from aws_wrapper.telemetry import record_pool_wait
 
 from .connection_provider import close_quietly
 from .protocols import DriverConnection, DriverDialect
@@ -94,15 +95,18 @@ class SimplePool:
             if open_new:
                 return self._open()
             assert waiter is not None
-            left = deadline - monotonic()
+            waited_from = monotonic()
+            left = deadline - waited_from
             if left <= 0 or not waiter.wait(left):
                 with self._lock:
                     if waiter in self._waiters:
                         self._waiters.remove(waiter)
+                record_pool_wait(self.name, monotonic() - waited_from, timed_out=True)
                 raise PoolTimeoutError(
                     f"no connection of the pool {self.name} came free within {wait:g} s "
                     f"(max_size {self.max_size})"
                 )
+            record_pool_wait(self.name, monotonic() - waited_from)
 
     def _open(self) -> DriverConnection:
         try:

@@ -25,6 +25,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from aws_wrapper import telemetry
 from aws_wrapper._compat import (
     Event,
     ThreadLock,
@@ -35,6 +36,7 @@ from aws_wrapper.addresses import Address, AddressBook, dns_addresses, quick_add
 from aws_wrapper.blue_green import is_old
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import TOPOLOGY_MONITORING_PREFIX, Properties
+from aws_wrapper.telemetry import CLUSTER_ID, TOPOLOGY_PANIC_SPAN, TOPOLOGY_REFRESH_SPAN
 from aws_wrapper.topology import RegionTemplates, TopologyEntry, build_hosts, writer_of
 
 from .connection_provider import close_quietly
@@ -85,6 +87,9 @@ class ClusterTopologyMonitor(BackgroundWorker):
         self.version = 0
         self._changed = Event()
         self._panic = True  # until a writer is confirmed
+        self._panic_span: Any = None  # telemetry: the span of the panic mode under way
+        self._panic_links: list[Any] = []
+        self._panic_from = 0
         self._conn: DriverConnection | None = None
         self._conn_host: HostInfo | None = None
         self._lock = ThreadLock()
@@ -138,6 +143,11 @@ class ClusterTopologyMonitor(BackgroundWorker):
         """A connection to ``host`` failed: if it was the writer, look for a new one now."""
         if host is None or (self.hosts and writer_of(self.hosts) == host) or not self.hosts:
             self._panic = True
+            tel = telemetry.for_monitors()
+            if tel is not None:  # the failover (or call) that reported it: linked from panic
+                link = tel.link_to_current()
+                if link is not None:
+                    self._panic_links.append(link)
             self._wake.set()
 
     def wait_for_topology(
@@ -203,13 +213,20 @@ class ClusterTopologyMonitor(BackgroundWorker):
                 started = time.monotonic()
                 try:
                     if self._panic:
+                        if self._panic_span is None:
+                            self._panic_began()
                         self._panic_round()
                     else:
-                        self._normal_round()
+                        with telemetry.monitor_span(
+                            TOPOLOGY_REFRESH_SPAN, {CLUSTER_ID: self.cluster_id}
+                        ):
+                            self._normal_round()
                 except Exception as e:  # keep monitoring whatever happens
                     logger.warning("topology monitor %s: %s", self.cluster_id, e)
                     self._close_conn()
                     self._panic = True
+                if self._panic_span is not None and not self._panic:
+                    self._panic_ended()
                 self._refresh_book()
                 # rounds start every interval (a slow round does not push the next one back)
                 interval = self.high_refresh_s if self._panic else self.refresh_s
@@ -218,9 +235,31 @@ class ClusterTopologyMonitor(BackgroundWorker):
                     self._wake.wait(pause)
                 self._wake.clear()
         finally:
+            if self._panic_span is not None:
+                self._panic_ended()
             self._close_conn()
             self._close_probe_conns()
             self._drop_found()
+
+    def _panic_began(self) -> None:
+        """Telemetry: a span for the panic mode starting (a root, linked to the spans that
+        reported the failure), ended when a writer is confirmed."""
+        tel = telemetry.for_monitors()
+        if tel is None or not tel.traces:
+            return
+        links, self._panic_links = self._panic_links, []
+        self._panic_from = self.probes
+        self._panic_span = tel.start_root(
+            TOPOLOGY_PANIC_SPAN, {CLUSTER_ID: self.cluster_id}, links or None
+        )
+
+    def _panic_ended(self) -> None:
+        span, self._panic_span = self._panic_span, None
+        writer = writer_of(self.hosts) if not self._panic else None
+        if writer is not None:
+            span.set_attribute("aws_wrapper.topology.writer", writer.url)
+        span.set_attribute("aws_wrapper.topology.rounds", self.probes - self._panic_from)
+        span.end()
 
     def _refresh_book(self) -> None:
         """Resolve the instance host names into a new address book when the topology changed

@@ -46,6 +46,7 @@ from aws_wrapper.plugins.auth import (
     SECRETS_MANAGER_USERNAME_KEY,
 )
 from aws_wrapper.properties import Properties
+from aws_wrapper.telemetry import TOKEN_FETCH_SPAN, span_of
 
 from ..auth import FETCH_LOCKS
 from ..plugin import BasePlugin
@@ -97,8 +98,17 @@ class IamTokenSource:
             async with FETCH_LOCKS(("credentials", self.owner)):
                 token = TOKENS.lookup(key)  # signed meanwhile by a concurrent connect?
                 if token is None:
-                    creds = await (credentials or self.credentials)(target.region)
-                    token = TOKENS.sign(key, target, creds, self.expiration)
+                    with span_of(
+                        self.service.telemetry,
+                        TOKEN_FETCH_SPAN,
+                        {
+                            "aws_wrapper.auth.kind": "iam_token",
+                            "aws_wrapper.auth.region": target.region,
+                            "aws_wrapper.auth.target": f"{target.host}:{target.port}",
+                        },
+                    ):
+                        creds = await (credentials or self.credentials)(target.region)
+                        token = TOKENS.sign(key, target, creds, self.expiration)
         driver = self.service.driver_dialect
         if self.ca_file is None:
             params = driver.token_login_params(props.driver, None)
@@ -218,7 +228,15 @@ class SecretsManagerPlugin(BasePlugin):
             async with FETCH_LOCKS(("secret", self.key)):
                 found = SECRETS.get(self.key, self.max_age)  # read meanwhile?
                 if found is None:
-                    found = await self._fetch()
+                    with span_of(
+                        self.service.telemetry,
+                        TOKEN_FETCH_SPAN,
+                        {
+                            "aws_wrapper.auth.kind": "secret",
+                            "aws_wrapper.auth.region": self.region,
+                        },
+                    ):
+                        found = await self._fetch()
         user, password = found
         return props.copy(driver={"user": user, "password": password})
 

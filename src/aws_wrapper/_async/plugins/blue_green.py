@@ -29,6 +29,7 @@ import time
 from functools import partial
 from typing import Any
 
+from aws_wrapper import telemetry
 from aws_wrapper._compat import AEvent, AThreadLock, arun_blocking, await_event
 from aws_wrapper.addresses import dns_addresses, quick_addresses
 from aws_wrapper.blue_green import (
@@ -69,6 +70,7 @@ from aws_wrapper.plugins.blue_green import (
 from aws_wrapper.properties import Properties
 from aws_wrapper.rds_utils import RdsUrlType, classify
 from aws_wrapper.resolver import PINNED_ADDRESS
+from aws_wrapper.telemetry import BLUE_GREEN_PHASE_SPAN
 
 from ..dialects import BlueGreenDialect
 from ..monitors import HostConnectionWorker, MonitorRegistry
@@ -377,6 +379,15 @@ class BlueGreenStatusProvider:
             changed, self._changed = self._changed, AEvent()
         changed.set()
         if routing.phase is not previous.phase:
+            with telemetry.monitor_span(
+                BLUE_GREEN_PHASE_SPAN,
+                {
+                    "aws_wrapper.blue_green.id": self.bg_id,
+                    "aws_wrapper.blue_green.phase": routing.phase.name,
+                    "aws_wrapper.blue_green.previous_phase": previous.phase.name,
+                },
+            ):
+                pass  # a point in time: the phase changed
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug(
                     "blue/green deployment '%s': phase %s (was %s)",

@@ -57,6 +57,7 @@ from aws_wrapper.plugins.federated import (
     SSL_SECURE,
 )
 from aws_wrapper.properties import Prop, Properties
+from aws_wrapper.telemetry import TOKEN_FETCH_SPAN, span_of
 
 from ..auth import FETCH_LOCKS
 from ..plugin import BasePlugin
@@ -176,7 +177,12 @@ class _SamlPlugin(BasePlugin):
             creds = SAML_CREDENTIALS.get(self.cred_key)
             if creds is not None:
                 return creds
-            return await self._sign_in_for_credentials(region)
+            with span_of(
+                self.service.telemetry,
+                TOKEN_FETCH_SPAN,
+                {"aws_wrapper.auth.kind": "saml", "aws_wrapper.auth.region": region},
+            ):
+                return await self._sign_in_for_credentials(region)
 
     async def _sign_in_for_credentials(self, region: str) -> AwsCredentials:
         assertion = await self._assertion()

@@ -38,6 +38,7 @@ from aws_wrapper.plugins.host_monitoring import (
     MONITORING_PREFIX,
 )
 from aws_wrapper.properties import Properties
+from aws_wrapper.telemetry import EFM_ABORT_SPAN, SERVER_ADDRESS
 
 from ..monitors import HostConnectionWorker, MonitorRegistry
 from ..plugin import BasePlugin
@@ -290,7 +291,21 @@ class HostMonitoringPlugin(BasePlugin):
         """Called by the monitor (another task or thread): break the call in flight."""
         conn = self._conn
         if conn is not None and self.since is not None:
-            self.service.driver_dialect.abort(conn)
+            telemetry = self.service.telemetry
+            if telemetry is None:
+                self.service.driver_dialect.abort(conn)
+                return
+            # the span of the aborted call (set by the telemetry link) is the parent
+            tel = telemetry.tel
+            if tel.instruments is not None:
+                tel.instruments.efm_aborts.add(
+                    1, {SERVER_ADDRESS: telemetry.attributes()[SERVER_ADDRESS]}
+                )
+            extra = {
+                "aws_wrapper.efm.in_flight_s": max(0.0, time.monotonic() - (self.since or 0.0))
+            }
+            with telemetry.span(EFM_ABORT_SPAN, extra, parent=telemetry.call_span):
+                self.service.driver_dialect.abort(conn)
 
     def notify_connection_changed(self, old: DriverConnection | None, new: HostInfo) -> None:
         self._conn = self.service.current_connection

@@ -48,6 +48,7 @@ from aws_wrapper.plugins.auth import (
     SECRETS_MANAGER_USERNAME_KEY,
 )
 from aws_wrapper.properties import Properties
+from aws_wrapper.telemetry import TOKEN_FETCH_SPAN, span_of
 
 from ..auth import FETCH_LOCKS
 from ..plugin import BasePlugin
@@ -99,8 +100,17 @@ class IamTokenSource:
             with FETCH_LOCKS(("credentials", self.owner)):
                 token = TOKENS.lookup(key)  # signed meanwhile by a concurrent connect?
                 if token is None:
-                    creds = (credentials or self.credentials)(target.region)
-                    token = TOKENS.sign(key, target, creds, self.expiration)
+                    with span_of(
+                        self.service.telemetry,
+                        TOKEN_FETCH_SPAN,
+                        {
+                            "aws_wrapper.auth.kind": "iam_token",
+                            "aws_wrapper.auth.region": target.region,
+                            "aws_wrapper.auth.target": f"{target.host}:{target.port}",
+                        },
+                    ):
+                        creds = (credentials or self.credentials)(target.region)
+                        token = TOKENS.sign(key, target, creds, self.expiration)
         driver = self.service.driver_dialect
         if self.ca_file is None:
             params = driver.token_login_params(props.driver, None)
@@ -220,7 +230,15 @@ class SecretsManagerPlugin(BasePlugin):
             with FETCH_LOCKS(("secret", self.key)):
                 found = SECRETS.get(self.key, self.max_age)  # read meanwhile?
                 if found is None:
-                    found = self._fetch()
+                    with span_of(
+                        self.service.telemetry,
+                        TOKEN_FETCH_SPAN,
+                        {
+                            "aws_wrapper.auth.kind": "secret",
+                            "aws_wrapper.auth.region": self.region,
+                        },
+                    ):
+                        found = self._fetch()
         user, password = found
         return props.copy(driver={"user": user, "password": password})
 

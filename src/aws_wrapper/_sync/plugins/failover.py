@@ -44,6 +44,7 @@ from aws_wrapper.plugins.failover import (
     FAILOVER_TIMEOUT_SEC,
 )
 from aws_wrapper.properties import Properties
+from aws_wrapper.telemetry import FAILOVER_SPAN, now_ns, span_of
 from aws_wrapper.topology import writer_of
 
 from ..host_list_provider import RdsHostListProvider
@@ -64,6 +65,9 @@ STRICT_WRITER = "strict_writer"
 STRICT_READER = "strict_reader"
 READER_OR_WRITER = "reader_or_writer"
 
+
+FAILOVER_MODE_ATTR = "aws_wrapper.failover.mode"
+_OUTCOMES = (FailoverSuccessError, TransactionResolutionUnknownError)
 
 _ACTIVE = frozenset({NETWORK_METHODS, CONNECT})
 _CONNECT_ONLY = frozenset({CONNECT})
@@ -167,13 +171,79 @@ class FailoverPlugin(BasePlugin):
             logger.info("connect to %s failed (%s): failing over", host.url, error)
             deadline = time.monotonic() + self._timeout
             provider.monitor.report_failure(None)
-            conn, _ = self._find(provider, deadline, failed=host, cause=error)
+            with span_of(
+                self.service.telemetry,
+                FAILOVER_SPAN,
+                {
+                    FAILOVER_MODE_ATTR: self.mode,
+                    "aws_wrapper.failover.trigger": "connect",
+                    "aws_wrapper.failover.from": host.url,
+                },
+            ) as span:
+                conn, found = self._find(provider, deadline, failed=host, cause=error)
+                span.set_attribute("aws_wrapper.failover.to", found.url)
+                span.set_attribute("aws_wrapper.failover.outcome", "success")
             return conn
 
     # -- failover ----------------------------------------------------------------------------
 
     def _failover(
         self, provider: RdsHostListProvider, in_transaction: bool, error: BaseException
+    ) -> None:
+        telemetry = self.service.telemetry
+        if telemetry is None:
+            self._fail_over(provider, in_transaction, error, None)
+            return
+        tel = telemetry.tel
+        old = self.service.current_host
+        attrs: dict[str, Any] = {
+            **telemetry.attributes(),
+            FAILOVER_MODE_ATTR: self.mode,
+            "aws_wrapper.failover.trigger": "call",
+            "aws_wrapper.failover.in_transaction": in_transaction,
+            "aws_wrapper.failover.cause": f"{type(error).__module__}.{type(error).__qualname__}",
+        }
+        if old is not None:
+            attrs["aws_wrapper.failover.from"] = old.url
+        instruments = tel.instruments
+        metric = {"aws_wrapper.failover.mode": self.mode}
+        if instruments is not None:
+            instruments.failover_attempts.add(1, metric)
+        start = now_ns()
+        outcome = "failed"
+        span: Any = None
+        try:
+            with tel.span(FAILOVER_SPAN, attrs, ok=_OUTCOMES) as span:
+                try:
+                    self._fail_over(provider, in_transaction, error, span)
+                except TransactionResolutionUnknownError:
+                    outcome = "transaction_resolution_unknown"
+                    raise
+                except FailoverSuccessError:
+                    outcome = "success"
+                    raise
+                finally:
+                    attrs["aws_wrapper.failover.outcome"] = outcome
+                    attrs["aws_wrapper.failover.duration_s"] = (now_ns() - start) / 1e9
+                    new = self.service.current_host
+                    if outcome != "failed" and new is not None:
+                        attrs["aws_wrapper.failover.to"] = new.url
+                    span.set_attributes(attrs)
+        finally:
+            if instruments is not None:
+                if outcome == "failed":
+                    instruments.failover_failures.add(1, metric)
+                else:
+                    instruments.failover_successes.add(1, metric)
+            if tel.failover_top and span is not None and tel.traces:
+                tel.copy_as_top(FAILOVER_SPAN, span, attrs, start)
+
+    def _fail_over(
+        self,
+        provider: RdsHostListProvider,
+        in_transaction: bool,
+        error: BaseException,
+        span: Any,
     ) -> None:
         started = time.monotonic()
         old_conn = self.service.current_connection
@@ -185,6 +255,9 @@ class FailoverPlugin(BasePlugin):
         if old_host is not None:
             self.service.connection_provider.invalidate(old_host)
         conn, host = self._find(provider, started + self._timeout, failed=old_host, cause=error)
+        if span is not None:
+            span.set_attribute("aws_wrapper.failover.to", host.url)
+            span.set_attribute("aws_wrapper.failover.to_role", host.role.value)
         self.service.set_current_connection(conn, host)  # releases conn if it fails
         if old_conn is not None:
             self.service.release_connection(old_conn, reusable=False)

@@ -36,6 +36,7 @@ from aws_wrapper.plugins.read_write_splitting import (
     READER_HOST_SELECTOR_STRATEGY,
 )
 from aws_wrapper.properties import Properties
+from aws_wrapper.telemetry import RW_SWITCH_SPAN, SERVER_ADDRESS, SERVER_PORT
 from aws_wrapper.topology import writer_of
 
 from ..host_list_provider import RdsHostListProvider
@@ -285,8 +286,23 @@ def switch_read_only(service: PluginService, read_only: bool, switch: Call, call
         raise ReadWriteSplittingError(
             "cannot switch read_only inside a transaction: commit or roll back first"
         )
+    telemetry = service.telemetry
     try:
-        switch()
+        if telemetry is None:
+            switch()
+        else:
+            before = service.current_host
+            extra: dict[str, Any] = {"aws_wrapper.read_only": read_only}
+            if before is not None:
+                extra["aws_wrapper.switch.from"] = before.url
+            with telemetry.span(RW_SWITCH_SPAN, extra) as span:
+                switch()
+                after = service.current_host
+                if after is not None:
+                    span.set_attribute("aws_wrapper.switch.to", after.url)
+                    span.set_attribute("aws_wrapper.switch.to_role", after.role.value)
+                    span.set_attribute(SERVER_ADDRESS, after.host)
+                    span.set_attribute(SERVER_PORT, after.port)
     except AwsWrapperError:
         raise
     except Exception as e:
