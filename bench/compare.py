@@ -32,6 +32,9 @@ devclusters, in interleaved rounds (the order of the variants rotates every roun
    through a DB shard group endpoint of a devcluster whose transaction routers report
    different loads: connect time and how the connections spread over the routers, the raw
    driver (Route 53's round robin) against both wrappers' ``limitless`` plugins.
+10. telemetry (only when asked for: ``--scenario 10``, ~2 min): scenario 1's paired rounds for
+   psycopg on a plain PostgreSQL, aws_wrapper with telemetry off and on, without and with the
+   OpenTelemetry SDK set up in the process.
 
 Each implementation runs in a worker subprocess (``bench/workers``): raw drivers and aws_wrapper
 in the project's venv, aws-advanced-python-wrapper in its own venv (``.bench-venv/peer``,
@@ -109,10 +112,11 @@ SCENARIOS = {
     7: "blue/green switchover",
     8: "Global Database: cross-region switchover",
     9: "Limitless: connect cost and spread over transaction routers",
+    10: "telemetry: cost per call, off and on",
 }
 DEFAULT_SCENARIOS = (1, 2, 3, 4, 5, 6)
-"""What runs without ``--scenario``: 7 (~6 min), 8 (~3 min) and 9 (~2 min) are asked for by
-name."""
+"""What runs without ``--scenario``: 7 (~6 min), 8 (~3 min), 9 (~1 min) and 10 (~2 min) are
+asked for by name."""
 IMPLS = ("raw", "ours", "peer")
 SYNC = ("raw-sync", "ours-sync", "peer-sync")
 ASYNC = ("raw-async", "ours-aio", "peer-aio")
@@ -1022,25 +1026,25 @@ class Run:
 
     # -- 1. per-call overhead ------------------------------------------------------------------
 
+    @staticmethod
+    def _s1_columns() -> tuple[str, ...]:
+        return (
+            "server",
+            "driver",
+            "world",
+            "pattern",
+            "variant",
+            "raw us/call",
+            "us/call",
+            "elapsed over raw us/call [q1, q3]",
+            "own CPU us/call [q1, q3]",
+            "vs raw [q1, q3]",
+            f"cost <= {OWN_COST_TARGET_US:g} us",
+        )
+
     def scenario_1(self) -> Table:
         sizes = self.opts.sizes
-        table = Table(
-            1,
-            SCENARIOS[1],
-            [
-                "server",
-                "driver",
-                "world",
-                "pattern",
-                "variant",
-                "raw us/call",
-                "us/call",
-                "elapsed over raw us/call [q1, q3]",
-                "own CPU us/call [q1, q3]",
-                "vs raw [q1, q3]",
-                f"cost <= {OWN_COST_TARGET_US:g} us",
-            ],
-        )
+        table = Table(1, SCENARIOS[1], list(self._s1_columns()))
         pinner = Pinner(self.opts.pin)
         batch = (
             f"{sizes.calls} calls"
@@ -1147,7 +1151,11 @@ class Run:
         ws: dict[str, Worker],
         extra: list[int],
         results: list[PairResult],
+        variants: dict[str, tuple[dict[str, Any], str]] | None = None,
     ) -> None:
+        """One cell's paired rounds. ``variants``: instead of aws_wrapper with the default
+        plugins, with none and the peer, these aws_wrapper variants (name -> (properties,
+        label)), the reused and new cursor patterns only (scenario 10)."""
         sizes = self.opts.sizes
         raw_v, ours_v, peer_v = (
             ("raw-sync", "ours-sync", "peer-sync")
@@ -1155,19 +1163,24 @@ class Run:
             else ("raw-async", "ours-aio", "peer-aio")
         )
         who_variant: dict[str, tuple[str, dict[str, Any]]] = {"raw": (raw_v, {})}
-        if ours_v in self.opts.variants:
-            who_variant["ours"] = (ours_v, {})
-            who_variant["none"] = (ours_v, {"plugins": ""})
-        if peer_v in self.opts.variants and "peer" in ws:
-            who_variant["peer"] = (peer_v, props_for(peer_v, {}, cluster))
-        rows = self.opts.rows and cluster is None
-        cell_target = {**target, "driver": driver}
-        cell = f"{place} {DRIVER_LABEL[driver]} {world}"
         label = {
             "ours": LABEL[ours_v],
             "none": f'{LABEL[ours_v]} plugins=""',
             "peer": LABEL[peer_v],
         }
+        if variants is not None:
+            for who, (props, text) in variants.items():
+                who_variant[who] = (ours_v, props)
+                label[who] = f"{LABEL[ours_v]} {text}"
+        else:
+            if ours_v in self.opts.variants:
+                who_variant["ours"] = (ours_v, {})
+                who_variant["none"] = (ours_v, {"plugins": ""})
+            if peer_v in self.opts.variants and "peer" in ws:
+                who_variant["peer"] = (peer_v, props_for(peer_v, {}, cluster))
+        rows = self.opts.rows and cluster is None and variants is None
+        cell_target = {**target, "driver": driver}
+        cell = f"{place} {DRIVER_LABEL[driver]} {world}"
         opened: dict[str, tuple[Worker, int]] = {}
         failed: dict[str, str] = {}
         # Each wrapper variant first opens and closes one connection of the cell's kind: the
@@ -1218,7 +1231,7 @@ class Run:
                 )
             else:
                 self.note_once(table, f"{cell} {label[who]}: could not connect: {error[:300]}")
-        whos = [who for who in ("ours", "none", "peer") if who in opened]
+        whos = [who for who in who_variant if who != "raw" and who in opened]
         all_workers = [w.pid for w in ws.values()]
 
         def timed(who: str, pattern: str, n: int) -> tuple[float, float]:
@@ -2707,6 +2720,92 @@ class Run:
                 table.verdicts.append(f"{world}: " + "; ".join(parts))
         return table
 
+    # -- scenario 10 -----------------------------------------------------------------------------
+
+    def scenario_10(self) -> Table:
+        sizes = self.opts.sizes
+        table = Table(10, SCENARIOS[10], list(self._s1_columns()))
+        table.setup = (
+            "Paired rounds as in scenario 1 (the same columns and measures), psycopg on a plain "
+            f"local PostgreSQL, {sizes.pair_rounds} rounds per cell, aws_wrapper with the "
+            "default plugins: telemetry off (the default), and `enable_telemetry=true` with "
+            "no OpenTelemetry SDK in the process (the API's no-op tracer: what an application "
+            "that installed the extra but configured nothing pays), in one worker process; "
+            "then, in a worker process whose OpenTelemetry SDK is set up (a TracerProvider "
+            "with a BatchSpanProcessor whose exporter drops the spans, and a MeterProvider "
+            "with an in-memory reader: production's span path without the network), telemetry "
+            "off again and on. Each variant's figures are against the raw driver measured "
+            "beside it (*own CPU* and *elapsed over raw*), so on - off is what telemetry adds."
+        )
+        server = self.servers.pg()
+        target = server_target(server)
+        pinner = Pinner(self.opts.pin)
+        results: list[PairResult] = []
+        phases: list[tuple[str, bool, dict[str, tuple[dict[str, Any], str]]]] = [
+            (
+                "no SDK",
+                False,
+                {
+                    "off": ({}, "telemetry off"),
+                    "on-api": ({"enable_telemetry": True}, "telemetry on, no SDK"),
+                },
+            ),
+            (
+                "SDK",
+                True,
+                {
+                    "off-sdk": ({}, "telemetry off, SDK set up"),
+                    "on-sdk": ({"enable_telemetry": True}, "telemetry on, SDK"),
+                },
+            ),
+        ]
+        log("10. telemetry cost per call, psycopg, plain PostgreSQL")
+        for name, sdk, variants in phases:
+            with self.workers(None, ["ours"]) as ws:
+                if sdk:
+                    got = ws["ours"].call("otel_sdk", timeout=60)
+                    log(f"  OpenTelemetry SDK {got.get('sdk')} set up in the worker")
+                for world in ("sync", "async"):
+                    try:
+                        self._per_call_cell(
+                            table,
+                            pinner,
+                            f"PostgreSQL, {name}",
+                            target,
+                            None,
+                            "psycopg",
+                            world,
+                            ws,
+                            [],
+                            results,
+                            variants,
+                        )
+                    except WorkerError as e:
+                        log(f"  psycopg {world} ({name}): FAILED: {e}")
+                        self.note_once(table, f"psycopg {world} ({name}): failed: {str(e)[:300]}")
+                    finally:
+                        pinner.restore()
+                        with contextlib.suppress(Exception):
+                            ws["ours"].call("close_all", timeout=60)
+        by = {(x.who, x.world, x.pattern): x for x in results}
+        for world in ("sync", "async"):
+            for pattern in ("reused", "new"):
+                parts = []
+                for off, on, what in (("off", "on-api", "no SDK"), ("off-sdk", "on-sdk", "SDK")):
+                    a, b = by.get((off, world, pattern)), by.get((on, world, pattern))
+                    if a is None or b is None:
+                        continue
+                    parts.append(
+                        f"{what} +{median(b.cpu_diffs) - median(a.cpu_diffs):.1f} us CPU, "
+                        f"+{median(b.diffs) - median(a.diffs):.1f} us elapsed"
+                    )
+                if parts:
+                    table.verdicts.append(
+                        f"telemetry on - off, psycopg {world}, {PATTERN_LABEL[pattern]}: "
+                        + "; ".join(parts)
+                    )
+        return table
+
     # -- everything ----------------------------------------------------------------------------
 
     def run(self) -> int:
@@ -2720,6 +2819,7 @@ class Run:
             7: self.scenario_7,
             8: self.scenario_8,
             9: self.scenario_9,
+            10: self.scenario_10,
         }
         try:
             if any(worker_kind(v) == "peer" for v in self.opts.variants):
@@ -3040,8 +3140,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="append",
         metavar="N[,N...]",
         help="run only these scenarios (repeatable; default 1-6: scenarios 7, the blue/green "
-        "switchover, ~6 min, 8, the cross-region switchover, ~3 min, and 9, limitless, ~2 "
-        "min, run only when named, e.g. --scenario 7,8,9)",
+        "switchover, ~6 min, 8, the cross-region switchover, ~3 min, 9, limitless, ~1 min, "
+        "and 10, telemetry, ~2 min, run only when named, e.g. --scenario 7,8,9,10)",
     )
     parser.add_argument(
         "--only",

@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import faulthandler
 import gc
+import importlib.metadata
 import inspect
 import json
 import os
@@ -36,7 +37,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -576,6 +577,30 @@ class Worker:
                 out.append(perf_ns() - start)
             return out
         return self.run_async(connect_loop_async(v, target, props, n), 300)
+
+    def cmd_otel_sdk(self) -> dict[str, Any]:
+        """Set up the OpenTelemetry SDK as the process's providers (scenario 10): traces
+        through a BatchSpanProcessor to an exporter that drops them, metrics to an in-memory
+        reader. Once per process (OpenTelemetry's global providers are set once)."""
+        from opentelemetry import metrics, trace
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+        from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+        from opentelemetry.sdk.trace.export import (
+            BatchSpanProcessor,
+            SpanExporter,
+            SpanExportResult,
+        )
+
+        class Drop(SpanExporter):
+            def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+                return SpanExportResult.SUCCESS
+
+        provider = TracerProvider()
+        provider.add_span_processor(BatchSpanProcessor(Drop()))
+        trace.set_tracer_provider(provider)
+        metrics.set_meter_provider(MeterProvider(metric_readers=[InMemoryMetricReader()]))
+        return {"sdk": importlib.metadata.version("opentelemetry-sdk")}
 
     def cmd_hold_open(
         self, variant: str, target: dict[str, Any], props: dict[str, Any], n: int
