@@ -2193,15 +2193,17 @@ class Run:
             self._switchover_engine(table, engine, cases)
         return table
 
-    def _switchover_engine(self, table: Table, engine: str, cases: list[tuple[str, str]]) -> None:
+    def _switchover_runs(
+        self,
+        engine: str,
+        cluster: Cluster,
+        cases: list[tuple[str, str]],
+        one: Callable[[Workers, tuple[str, str], int], SwitchoverRun],
+    ) -> tuple[dict[tuple[str, str], list[SwitchoverRun]], dict[tuple[str, str], list[str]]]:
+        """Scenarios 7 and 8: ``sizes.switchovers`` rounds of ``one(workers, case, round)``
+        per case, cases in rotating order; a case that failed twice without a run is given up.
+        The runs and the failures per case."""
         sizes = self.opts.sizes
-        cluster = self.servers.cluster(engine)
-        target = cluster_target(cluster)
-        log(
-            f"7. blue/green switchover on {engine}: "
-            + ", ".join(f"{v} {p}" for v, p in cases)
-            + f", {sizes.switchovers} switchovers each"
-        )
         runs: dict[tuple[str, str], list[SwitchoverRun]] = {c: [] for c in cases}
         failures: dict[tuple[str, str], list[str]] = {c: [] for c in cases}
         ws = Workers(self.opts, self.peer_python, cluster.hosts_file)
@@ -2212,7 +2214,7 @@ class Run:
                         continue  # gave up on this variant
                     name = f"{engine} {case[0]} {case[1]} {r_ + 1}/{sizes.switchovers}"
                     try:
-                        run = self._one_switchover(ws, cluster, case, target, r_)
+                        run = one(ws, case, r_)
                     except Exception as e:  # a variant that cannot run; the others go on
                         failures[case].append(f"{type(e).__name__}: {e}")
                         log(f"  {name}: FAILED: {type(e).__name__}: {e}")
@@ -2221,6 +2223,23 @@ class Run:
                     log(f"  {name}: {run.detail}")
         finally:
             ws.close()
+        return runs, failures
+
+    def _switchover_engine(self, table: Table, engine: str, cases: list[tuple[str, str]]) -> None:
+        sizes = self.opts.sizes
+        cluster = self.servers.cluster(engine)
+        target = cluster_target(cluster)
+        log(
+            f"7. blue/green switchover on {engine}: "
+            + ", ".join(f"{v} {p}" for v, p in cases)
+            + f", {sizes.switchovers} switchovers each"
+        )
+        runs, failures = self._switchover_runs(
+            engine,
+            cluster,
+            cases,
+            lambda ws, case, r_: self._one_switchover(ws, cluster, case, target, r_),
+        )
         for case in cases:
             self._switchover_row(table, engine, case, runs[case], failures[case])
             if any(r.hung for r in runs[case]):
@@ -2309,13 +2328,15 @@ class Run:
         case: tuple[str, str],
         runs: list[SwitchoverRun],
         failures: list[str],
+        old_blue: bool = True,
     ) -> None:
+        """One row of scenario 7 (``old_blue``: with its INSERTs-on-old-blue column) or 8."""
         v, plugins = case
         row = [engine, WORLD[v], LABEL[v], plugins]
         total = len(runs) + len(failures)
         if not runs:
             why = "n/a" if v.startswith("peer") else "failed"
-            table.rows.append([*row, *([why] * 7), f"0/{total}"])
+            table.rows.append([*row, *([why] * (7 if old_blue else 6)), f"0/{total}"])
         else:
             kinds: dict[str, int] = {}
             for r in runs:
@@ -2333,7 +2354,7 @@ class Run:
                     med_worst([float(len(r.errors)) for r in runs], "{:.0f}"),
                     ", ".join(f"{k} {n}" for k, n in sorted(kinds.items(), key=lambda x: -x[1]))
                     or "none",
-                    str(sum(r.on_old_blue for r in runs)),
+                    *([str(sum(r.on_old_blue for r in runs))] if old_blue else []),
                     (f"all {acked:,}" if not missing else f"{missing:,} of {acked:,} missing")
                     + (f" ({silent} run(s) unknown)" if silent else ""),
                     med_worst([r.steady_s for r in runs], "{:.1f}", inf="never"),
@@ -2441,27 +2462,14 @@ class Run:
             + ", ".join(f"{v} {p}" for v, p in cases)
             + f", {sizes.switchovers} switchovers each"
         )
-        runs: dict[tuple[str, str], list[SwitchoverRun]] = {c: [] for c in cases}
-        failures: dict[tuple[str, str], list[str]] = {c: [] for c in cases}
-        ws = Workers(self.opts, self.peer_python, cluster.hosts_file)
-        try:
-            for r_ in range(sizes.switchovers):
-                for case in rotated(cases, r_):
-                    if len(failures[case]) >= 2 and not runs[case]:
-                        continue
-                    name = f"{engine} {case[0]} {case[1]} {r_ + 1}/{sizes.switchovers}"
-                    try:
-                        run = self._one_global_switchover(ws, cluster, case, target, r_)
-                    except Exception as e:
-                        failures[case].append(f"{type(e).__name__}: {e}")
-                        log(f"  {name}: FAILED: {type(e).__name__}: {e}")
-                        continue
-                    runs[case].append(run)
-                    log(f"  {name}: {run.detail}")
-        finally:
-            ws.close()
+        runs, failures = self._switchover_runs(
+            engine,
+            cluster,
+            cases,
+            lambda ws, case, r_: self._one_global_switchover(ws, cluster, case, target, r_),
+        )
         for case in cases:
-            self._global_row(table, engine, case, runs[case], failures[case])
+            self._switchover_row(table, engine, case, runs[case], failures[case], old_blue=False)
         for ours, peer in (("ours-sync", "peer-sync"), ("ours-aio", "peer-aio")):
             mine, theirs = runs.get((ours, S8_PLUGINS)), runs.get((peer, S8_PLUGINS))
             if mine is None or theirs is None:
@@ -2549,45 +2557,6 @@ class Run:
             .replace(": )", ")")
         )
         return run
-
-    def _global_row(
-        self,
-        table: Table,
-        engine: str,
-        case: tuple[str, str],
-        runs: list[SwitchoverRun],
-        failures: list[str],
-    ) -> None:
-        v, plugins = case
-        row = [engine, WORLD[v], LABEL[v], plugins]
-        total = len(runs) + len(failures)
-        if not runs:
-            why = "n/a" if v.startswith("peer") else "failed"
-            table.rows.append([*row, *([why] * 6), f"0/{total}"])
-        else:
-            kinds: dict[str, int] = {}
-            for r in runs:
-                for kind, count in r.kinds().items():
-                    kinds[kind] = kinds.get(kind, 0) + count
-            acked = sum(r.acked for r in runs)
-            missing = sum(r.missing for r in runs)
-            hung = sum(1 for r in runs if r.hung)
-            table.rows.append(
-                [
-                    *row,
-                    med_worst([r.held_s for r in runs], "{:.2f}"),
-                    med_worst([r.worst_s * 1000 for r in runs], "{:.0f}"),
-                    med_worst([float(len(r.errors)) for r in runs], "{:.0f}"),
-                    ", ".join(f"{k} {n}" for k, n in sorted(kinds.items(), key=lambda x: -x[1]))
-                    or "none",
-                    f"all {acked:,}" if not missing else f"{missing:,} of {acked:,} missing",
-                    med_worst([r.steady_s for r in runs], "{:.1f}", inf="never"),
-                    f"{len(runs)}/{total}" + (f", {hung} hung" if hung else ""),
-                ]
-            )
-        for f in failures[:2]:
-            what = "n/a" if v.startswith("peer") and not runs else "failed"
-            self.note_once(table, f"{engine} {LABEL[v]} {plugins}: {what}: {f[:400]}")
 
     # -- scenario 9 ------------------------------------------------------------------------------
 
