@@ -90,10 +90,15 @@ def test_driver_errors_are_ours_and_the_drivers(conn: AwsWrapperConnection) -> N
     assert isinstance(info.value, aw.Error)
     assert type(info.value).__module__ != "aws_wrapper.errors"  # the driver's class, adopted
     conn.rollback()
-    with pytest.raises(aw.ProgrammingError):
-        cur.arraysize = 0
-    with pytest.raises(aw.ProgrammingError):
-        cur.arraysize = True
+    # a native cursor's arraysize is the driver's attribute: a bad value is refused by the
+    # fetchmany() that would use it (a wrapper cursor refuses it when set), naming it
+    for bad in (0, True, "2"):
+        with pytest.raises(aw.ProgrammingError, match="arraysize must be a positive integer"):
+            cur.arraysize = bad  # type: ignore[assignment]
+            cur.execute("SELECT 1")
+            cur.fetchmany()
+        if cur.arraysize is bad:  # a native cursor: set, refused by fetchmany
+            assert len(cur.fetchmany(1)) == 1  # an explicit size does not read it
     cur.arraysize = 2
     cur.execute("SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3")
     assert len(cur.fetchmany()) == 2

@@ -55,7 +55,6 @@ class HotPath:
         "g_execute",
         "g_executemany",
         "g_rollback",
-        "in_transaction",
         "live",
         "native",
         "native_base",
@@ -66,6 +65,8 @@ class HotPath:
         "since",
         "stamp_cursor",
         "stamping",
+        "tx_open",
+        "tx_state",
     )
 
     def __init__(self, service: PluginServiceImpl) -> None:
@@ -118,9 +119,15 @@ class HotPath:
         self.g_cursor: Any = guard("Connection.cursor")
         self.g_commit: Any = guard("Connection.commit")
         self.g_rollback: Any = guard("Connection.rollback")
-        # whether a transaction is open (read before a guarded call: a guard's answer
-        # depends on it, and a failed call may leave the driver unable to tell)
-        self.in_transaction: Callable[[Any], bool] = self.driver.in_transaction
+        # whether a transaction is open, read before a guarded call (a guard's answer
+        # depends on it, and a failed call may leave the driver unable to tell): the
+        # driver's raw state (tx_state), made a bool (tx_open) only when the call failed
+        # (see DriverDialect.in_transaction)
+        state = getattr(self.driver, "transaction_state", None)
+        self.tx_state: Callable[[Any], Any] = state or self.driver.in_transaction
+        self.tx_open: Callable[[Any], bool] = (
+            getattr(self.driver, "transaction_open", bool) if state is not None else bool
+        )
         # native cursors (see aws_wrapper._async.native_cursor) for plain cursor() calls,
         # where the driver has them and no plugin hooks a cursor method (those have the
         # guards and the stamp, not the chains): made by cursor() itself (native), or by the
@@ -219,7 +226,7 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
                     pass  # it belonged to a connection that is gone
             args, kwargs = self._args
             guard = hot.g_cursor
-            in_transaction = guard is not None and hot.in_transaction(raw)
+            tx = guard is not None and hot.tx_state(raw)
             stamping = hot.stamp_cursor
             if stamping:
                 hot.since = monotonic()
@@ -236,7 +243,7 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
                 if stamping:
                     hot.since = None
                 if guard is not None and isinstance(e, Exception):
-                    await conn._guarded(guard, "Connection.cursor", e, in_transaction, raw)
+                    await conn._guarded(guard, "Connection.cursor", e, tx, raw)
                 raise
             if stamping:
                 hot.since = None
@@ -271,7 +278,7 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
         cur = await self._renew() if owner is not hot.live or owner is None else self._cur
         chain = hot.ch_execute
         guard = hot.g_execute
-        in_transaction = guard is not None and hot.in_transaction(self._owner)
+        tx = guard is not None and hot.tx_state(self._owner)
         stamping = hot.stamping
         if stamping:
             hot.since = monotonic()
@@ -287,7 +294,7 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
             if stamping:
                 hot.since = None
             if guard is not None and isinstance(e, Exception):
-                await self._conn._guarded(guard, "Cursor.execute", e, in_transaction, self._owner)
+                await self._conn._guarded(guard, "Cursor.execute", e, tx, self._owner)
             self._conn._failed(e, self._owner)
             raise
         if stamping:
@@ -300,7 +307,7 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
         cur = await self._renew() if owner is not hot.live or owner is None else self._cur
         chain = hot.ch_executemany
         guard = hot.g_executemany
-        in_transaction = guard is not None and hot.in_transaction(self._owner)
+        tx = guard is not None and hot.tx_state(self._owner)
         stamping = hot.stamping
         if stamping:
             hot.since = monotonic()
@@ -314,9 +321,7 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
             if stamping:
                 hot.since = None
             if guard is not None and isinstance(e, Exception):
-                await self._conn._guarded(
-                    guard, "Cursor.executemany", e, in_transaction, self._owner
-                )
+                await self._conn._guarded(guard, "Cursor.executemany", e, tx, self._owner)
             self._conn._failed(e, self._owner)
             raise
         if stamping:

@@ -14,6 +14,10 @@ What differs from a wrapper cursor holding a driver cursor, by design:
 * after the connection was replaced (a failover, a read/write switch) or lost, the cursor's
   next ``execute`` binds the same object to the current driver connection (the driver's
   ``__init__`` on it again: its results are gone anyway), keeping its ``arraysize``;
+* ``arraysize`` is the driver's own attribute: a value that is not a positive integer is
+  refused by the ``fetchmany()`` that would use it (a wrapper cursor refuses it when set),
+  since a check on setting it would cost every cursor a call (the driver's ``__init__`` sets
+  it);
 * ``driver_cursor`` is the cursor itself; the driver's other public names are its own.
 
 Such cursors are instances of :class:`AsyncAwsWrapperCursor` (a virtual subclass) and of the
@@ -98,7 +102,12 @@ def _make_native_class(base: type) -> type:
     d_nextset = getattr(base, "nextset", None)
     d_callproc = getattr(base, "callproc", None)
     d_close = base.close  # type: ignore[attr-defined]
-    d_arraysize = getattr(base, "arraysize", None)  # a slot, or set on its objects
+    # whether the driver's execute or close calls its nextset (PyMySQL's and aiomysql's
+    # do), which this class overrides: they then run "busy", the override passing through
+    reentrant = d_nextset is not None and any(
+        "nextset" in getattr(getattr(f, "__code__", None), "co_names", ("nextset",))
+        for f in (d_execute, d_close)
+    )
 
     async def execute(self: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
         if self._aws_busy:
@@ -110,11 +119,12 @@ def _make_native_class(base: type) -> type:
         if owner is not hot.live:
             owner = await _rebind(self, d_init)
         guard = hot.g_execute
-        in_transaction = guard is not None and hot.in_transaction(owner)
+        tx = guard is not None and hot.tx_state(owner)
         stamping = hot.stamping
         if stamping:
             hot.since = monotonic()
-        self._aws_busy = True
+        if reentrant:
+            self._aws_busy = True
         try:
             if kwargs:
                 await d_execute(self, query, params, **kwargs)
@@ -125,10 +135,11 @@ def _make_native_class(base: type) -> type:
             if stamping:
                 hot.since = None
             if guard is not None and isinstance(e, Exception):
-                await self._aws_conn._guarded(guard, "Cursor.execute", e, in_transaction, owner)
+                await self._aws_conn._guarded(guard, "Cursor.execute", e, tx, owner)
             self._aws_conn._failed(e, owner)
             raise
-        self._aws_busy = False
+        if reentrant:
+            self._aws_busy = False
         if stamping:
             hot.since = None
         return self
@@ -139,7 +150,7 @@ def _make_native_class(base: type) -> type:
         if owner is not hot.live:
             owner = await _rebind(self, d_init)
         guard = hot.g_executemany
-        in_transaction = guard is not None and hot.in_transaction(owner)
+        tx = guard is not None and hot.tx_state(owner)
         stamping = hot.stamping
         if stamping:
             hot.since = monotonic()
@@ -152,7 +163,7 @@ def _make_native_class(base: type) -> type:
                 hot.since = None
             if guard is not None and isinstance(e, Exception):
                 conn = self._aws_conn
-                await conn._guarded(guard, "Cursor.executemany", e, in_transaction, owner)
+                await conn._guarded(guard, "Cursor.executemany", e, tx, owner)
             self._aws_conn._failed(e, owner)
             raise
         self._aws_busy = False
@@ -174,6 +185,12 @@ def _make_native_class(base: type) -> type:
         owner = self._aws_owner
         if owner is None:
             raise ConnectionClosedError("the cursor is closed")
+        if size is None:
+            # arraysize is the driver's own attribute (set by its __init__ on every cursor:
+            # a property checking it there would cost every cursor a call): checked here
+            arraysize = self.arraysize
+            if type(arraysize) is not int or arraysize < 1:
+                raise ProgrammingError(f"arraysize must be a positive integer, got {arraysize!r}")
         try:
             rows = await (d_fetchmany(self) if size is None else d_fetchmany(self, size))
         except BaseException as e:
@@ -229,7 +246,8 @@ def _make_native_class(base: type) -> type:
         if owner is None:
             return
         hot = self._aws_hot
-        self._aws_busy = True  # (the MySQL drivers' close reads the rest of the results)
+        if reentrant:  # (PyMySQL's and aiomysql's close read the rest of the results)
+            self._aws_busy = True
         try:
             await d_close(self)
         except Exception as e:
@@ -237,32 +255,13 @@ def _make_native_class(base: type) -> type:
                 self._aws_conn._failed(e, owner)
                 raise
         finally:
-            self._aws_busy = False
+            if reentrant:
+                self._aws_busy = False
             if owner is hot.live or hot.closed:
                 self._aws_owner = None
             # else: a connection that was replaced closing its cursors (mysql-connector
             # does), not the application: the cursor moves to the current connection at its
             # next call, as it would have without this
-
-    if d_arraysize is not None and hasattr(d_arraysize, "__set__"):  # a slot (psycopg)
-
-        def get_arraysize(self: Any) -> int:
-            return int(d_arraysize.__get__(self))
-
-        def set_arraysize(self: Any, value: int) -> None:
-            if type(value) is not int or value < 1:  # (the driver's __init__ sets it)
-                raise ProgrammingError(f"arraysize must be a positive integer, got {value!r}")
-            d_arraysize.__set__(self, value)
-
-    else:  # an attribute its objects hold (the MySQL drivers): kept in a slot of ours
-
-        def get_arraysize(self: Any) -> int:
-            return int(self._aws_arraysize)
-
-        def set_arraysize(self: Any, value: int) -> None:
-            if type(value) is not int or value < 1:
-                raise ProgrammingError(f"arraysize must be a positive integer, got {value!r}")
-            self._aws_arraysize = value
 
     def setinputsizes(self: Any, sizes: Any) -> None:
         return None
@@ -287,7 +286,7 @@ def _make_native_class(base: type) -> type:
         return f"<{AsyncAwsWrapperCursor.__name__} {state} on {self._aws_conn!r}>"
 
     namespace: dict[str, Any] = {
-        "__slots__": ("_aws_arraysize", "_aws_busy", "_aws_conn", "_aws_hot", "_aws_owner"),
+        "__slots__": ("_aws_busy", "_aws_conn", "_aws_hot", "_aws_owner"),
         "__module__": AsyncAwsWrapperCursor.__module__,
         "__qualname__": AsyncAwsWrapperCursor.__qualname__,
         "__doc__": AsyncAwsWrapperCursor.__doc__,
@@ -299,7 +298,6 @@ def _make_native_class(base: type) -> type:
         "nextset": nextset,
         "callproc": callproc,
         "close": close,
-        "arraysize": property(get_arraysize, set_arraysize),
         "setinputsizes": setinputsizes,
         "setoutputsize": setoutputsize,
         "driver_cursor": property(driver_cursor),

@@ -291,14 +291,15 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
         guard: Any,
         method: str,
         error: Exception,
-        in_transaction: bool,
+        tx: Any,
         raw: DriverConnection | None,
     ) -> None:
         """The except path of a call whose guard plugin runs inline (see
         ``plugin_manager.INLINE``): what the guard raises instead of ``error`` (a failover's
-        outcome) leaves as the call's error; when it returns, ``error`` does."""
+        outcome) leaves as the call's error; when it returns, ``error`` does. ``tx``: the
+        driver's transaction state read before the call (``HotPath.tx_state``)."""
         try:
-            guard.call_failed(method, error, in_transaction)
+            guard.call_failed(method, error, self._hot.tx_open(tx))
         except BaseException as e:
             self._failed(e, raw)
             raise
@@ -426,9 +427,11 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
         """A new cursor; arguments go to the driver's ``cursor()`` (psycopg's
         ``row_factory=``, PyMySQL's and aiomysql's cursor class, mysql-connector's
         ``dictionary=True``, ...)."""
+        if args or kwargs:
+            return self._new_cursor(args, kwargs)
         hot = self._hot
         native = hot.native
-        if native is not None and not args and not kwargs:
+        if native is not None:
             # the common case, kept short (a cursor per statement is common: PEP 249 style,
             # SQLAlchemy): an object of the driver's own cursor class, subclassed (see
             # aws_wrapper._sync.native_cursor)
@@ -439,10 +442,28 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
             made._aws_owner = raw
             made._aws_busy = False
             return made  # type: ignore[no-any-return]
-        if hot.native_made is not None and not args and not kwargs:
-            return self._native_made()
         raw = hot.live
-        if hot.plain_cursor and raw is not None and not args and not kwargs and not hot.closed:
+        native = hot.native_made
+        if native is not None:
+            # the driver's own cursor() makes the native cursor: a round trip (stamped)
+            stamping = hot.stamp_cursor
+            if stamping:
+                hot.since = monotonic()
+            try:
+                made = raw.cursor(cursor_class=native)
+            except Exception:
+                made = None  # the first call makes it anew, recovering and reporting as calls do
+            if stamping:
+                hot.since = None
+            kind: Any = type(made)  # (a check mypy would narrow made to object by)
+            if kind is not native:  # none made (or the driver made another kind)
+                return self._new_cursor((), {})
+            made._aws_hot = hot
+            made._aws_conn = self
+            made._aws_owner = raw
+            made._aws_busy = False
+            return made  # type: ignore[no-any-return]
+        if hot.plain_cursor and raw is not None and not hot.closed:
             # the driver makes cursors without I/O and nothing watches it
             try:
                 cur = raw.cursor()
@@ -459,30 +480,6 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
             new._closed = False
             return new
         return self._new_cursor(args, kwargs)
-
-    def _native_made(self) -> AwsWrapperCursor[Any, Query, Params]:
-        """``cursor()`` without arguments where the driver's own ``cursor()`` makes native
-        cursors (see HotPath.native_made): a round trip, stamped."""
-        hot = self._hot
-        raw = hot.live
-        native = hot.native_made
-        stamping = hot.stamp_cursor
-        if stamping:
-            hot.since = monotonic()
-        try:
-            made: Any = raw.cursor(cursor_class=native)
-        except Exception:
-            made = None  # the first call makes it anew, recovering and reporting as calls do
-        if stamping:
-            hot.since = None
-        kind: Any = type(made)  # (a check mypy would narrow made to object by)
-        if kind is not native:  # none made (or the driver made another kind)
-            return self._new_cursor((), {})
-        made._aws_hot = hot
-        made._aws_conn = self
-        made._aws_owner = raw
-        made._aws_busy = False
-        return made  # type: ignore[no-any-return]
 
     def _new_cursor(
         self, args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -563,7 +560,7 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
         except BaseException as e:
             self._failed(e, raw)
             raise
-        in_transaction = guard is not None and hot.in_transaction(raw)
+        tx = guard is not None and hot.tx_state(raw)
         stamping = hot.stamping
         if stamping:
             hot.since = monotonic()
@@ -576,7 +573,7 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
             if stamping:
                 hot.since = None
             if guard is not None and isinstance(e, Exception):
-                self._guarded(guard, method, e, in_transaction, raw)
+                self._guarded(guard, method, e, tx, raw)
             self._failed(e, raw)
             raise
         if stamping:

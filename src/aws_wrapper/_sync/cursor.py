@@ -57,7 +57,6 @@ class HotPath:
         "g_execute",
         "g_executemany",
         "g_rollback",
-        "in_transaction",
         "live",
         "native",
         "native_base",
@@ -68,6 +67,8 @@ class HotPath:
         "since",
         "stamp_cursor",
         "stamping",
+        "tx_open",
+        "tx_state",
     )
 
     def __init__(self, service: PluginServiceImpl) -> None:
@@ -120,9 +121,15 @@ class HotPath:
         self.g_cursor: Any = guard("Connection.cursor")
         self.g_commit: Any = guard("Connection.commit")
         self.g_rollback: Any = guard("Connection.rollback")
-        # whether a transaction is open (read before a guarded call: a guard's answer
-        # depends on it, and a failed call may leave the driver unable to tell)
-        self.in_transaction: Callable[[Any], bool] = self.driver.in_transaction
+        # whether a transaction is open, read before a guarded call (a guard's answer
+        # depends on it, and a failed call may leave the driver unable to tell): the
+        # driver's raw state (tx_state), made a bool (tx_open) only when the call failed
+        # (see DriverDialect.in_transaction)
+        state = getattr(self.driver, "transaction_state", None)
+        self.tx_state: Callable[[Any], Any] = state or self.driver.in_transaction
+        self.tx_open: Callable[[Any], bool] = (
+            getattr(self.driver, "transaction_open", bool) if state is not None else bool
+        )
         # native cursors (see aws_wrapper._sync.native_cursor) for plain cursor() calls,
         # where the driver has them and no plugin hooks a cursor method (those have the
         # guards and the stamp, not the chains): made by cursor() itself (native), or by the
@@ -221,7 +228,7 @@ class AwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
                     pass  # it belonged to a connection that is gone
             args, kwargs = self._args
             guard = hot.g_cursor
-            in_transaction = guard is not None and hot.in_transaction(raw)
+            tx = guard is not None and hot.tx_state(raw)
             stamping = hot.stamp_cursor
             if stamping:
                 hot.since = monotonic()
@@ -238,7 +245,7 @@ class AwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
                 if stamping:
                     hot.since = None
                 if guard is not None and isinstance(e, Exception):
-                    conn._guarded(guard, "Connection.cursor", e, in_transaction, raw)
+                    conn._guarded(guard, "Connection.cursor", e, tx, raw)
                 raise
             if stamping:
                 hot.since = None
@@ -273,7 +280,7 @@ class AwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
         cur = self._renew() if owner is not hot.live or owner is None else self._cur
         chain = hot.ch_execute
         guard = hot.g_execute
-        in_transaction = guard is not None and hot.in_transaction(self._owner)
+        tx = guard is not None and hot.tx_state(self._owner)
         stamping = hot.stamping
         if stamping:
             hot.since = monotonic()
@@ -289,7 +296,7 @@ class AwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
             if stamping:
                 hot.since = None
             if guard is not None and isinstance(e, Exception):
-                self._conn._guarded(guard, "Cursor.execute", e, in_transaction, self._owner)
+                self._conn._guarded(guard, "Cursor.execute", e, tx, self._owner)
             self._conn._failed(e, self._owner)
             raise
         if stamping:
@@ -302,7 +309,7 @@ class AwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
         cur = self._renew() if owner is not hot.live or owner is None else self._cur
         chain = hot.ch_executemany
         guard = hot.g_executemany
-        in_transaction = guard is not None and hot.in_transaction(self._owner)
+        tx = guard is not None and hot.tx_state(self._owner)
         stamping = hot.stamping
         if stamping:
             hot.since = monotonic()
@@ -316,7 +323,7 @@ class AwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
             if stamping:
                 hot.since = None
             if guard is not None and isinstance(e, Exception):
-                self._conn._guarded(guard, "Cursor.executemany", e, in_transaction, self._owner)
+                self._conn._guarded(guard, "Cursor.executemany", e, tx, self._owner)
             self._conn._failed(e, self._owner)
             raise
         if stamping:

@@ -16,6 +16,10 @@ What differs from a wrapper cursor holding a driver cursor, by design:
 * after the connection was replaced (a failover, a read/write switch) or lost, the cursor's
   next ``execute`` binds the same object to the current driver connection (the driver's
   ``__init__`` on it again: its results are gone anyway), keeping its ``arraysize``;
+* ``arraysize`` is the driver's own attribute: a value that is not a positive integer is
+  refused by the ``fetchmany()`` that would use it (a wrapper cursor refuses it when set),
+  since a check on setting it would cost every cursor a call (the driver's ``__init__`` sets
+  it);
 * ``driver_cursor`` is the cursor itself; the driver's other public names are its own.
 
 Such cursors are instances of :class:`AwsWrapperCursor` (a virtual subclass) and of the
@@ -100,7 +104,12 @@ def _make_native_class(base: type) -> type:
     d_nextset = getattr(base, "nextset", None)
     d_callproc = getattr(base, "callproc", None)
     d_close = base.close  # type: ignore[attr-defined]
-    d_arraysize = getattr(base, "arraysize", None)  # a slot, or set on its objects
+    # whether the driver's execute or close calls its nextset (PyMySQL's and aiomysql's
+    # do), which this class overrides: they then run "busy", the override passing through
+    reentrant = d_nextset is not None and any(
+        "nextset" in getattr(getattr(f, "__code__", None), "co_names", ("nextset",))
+        for f in (d_execute, d_close)
+    )
 
     def execute(self: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
         if self._aws_busy:
@@ -112,11 +121,12 @@ def _make_native_class(base: type) -> type:
         if owner is not hot.live:
             owner = _rebind(self, d_init)
         guard = hot.g_execute
-        in_transaction = guard is not None and hot.in_transaction(owner)
+        tx = guard is not None and hot.tx_state(owner)
         stamping = hot.stamping
         if stamping:
             hot.since = monotonic()
-        self._aws_busy = True
+        if reentrant:
+            self._aws_busy = True
         try:
             if kwargs:
                 d_execute(self, query, params, **kwargs)
@@ -127,10 +137,11 @@ def _make_native_class(base: type) -> type:
             if stamping:
                 hot.since = None
             if guard is not None and isinstance(e, Exception):
-                self._aws_conn._guarded(guard, "Cursor.execute", e, in_transaction, owner)
+                self._aws_conn._guarded(guard, "Cursor.execute", e, tx, owner)
             self._aws_conn._failed(e, owner)
             raise
-        self._aws_busy = False
+        if reentrant:
+            self._aws_busy = False
         if stamping:
             hot.since = None
         return self
@@ -141,7 +152,7 @@ def _make_native_class(base: type) -> type:
         if owner is not hot.live:
             owner = _rebind(self, d_init)
         guard = hot.g_executemany
-        in_transaction = guard is not None and hot.in_transaction(owner)
+        tx = guard is not None and hot.tx_state(owner)
         stamping = hot.stamping
         if stamping:
             hot.since = monotonic()
@@ -154,7 +165,7 @@ def _make_native_class(base: type) -> type:
                 hot.since = None
             if guard is not None and isinstance(e, Exception):
                 conn = self._aws_conn
-                conn._guarded(guard, "Cursor.executemany", e, in_transaction, owner)
+                conn._guarded(guard, "Cursor.executemany", e, tx, owner)
             self._aws_conn._failed(e, owner)
             raise
         self._aws_busy = False
@@ -176,6 +187,12 @@ def _make_native_class(base: type) -> type:
         owner = self._aws_owner
         if owner is None:
             raise ConnectionClosedError("the cursor is closed")
+        if size is None:
+            # arraysize is the driver's own attribute (set by its __init__ on every cursor:
+            # a property checking it there would cost every cursor a call): checked here
+            arraysize = self.arraysize
+            if type(arraysize) is not int or arraysize < 1:
+                raise ProgrammingError(f"arraysize must be a positive integer, got {arraysize!r}")
         try:
             rows = d_fetchmany(self) if size is None else d_fetchmany(self, size)
         except BaseException as e:
@@ -231,7 +248,8 @@ def _make_native_class(base: type) -> type:
         if owner is None:
             return
         hot = self._aws_hot
-        self._aws_busy = True  # (the MySQL drivers' close reads the rest of the results)
+        if reentrant:  # (PyMySQL's and aiomysql's close read the rest of the results)
+            self._aws_busy = True
         try:
             d_close(self)
         except Exception as e:
@@ -239,32 +257,13 @@ def _make_native_class(base: type) -> type:
                 self._aws_conn._failed(e, owner)
                 raise
         finally:
-            self._aws_busy = False
+            if reentrant:
+                self._aws_busy = False
             if owner is hot.live or hot.closed:
                 self._aws_owner = None
             # else: a connection that was replaced closing its cursors (mysql-connector
             # does), not the application: the cursor moves to the current connection at its
             # next call, as it would have without this
-
-    if d_arraysize is not None and hasattr(d_arraysize, "__set__"):  # a slot (psycopg)
-
-        def get_arraysize(self: Any) -> int:
-            return int(d_arraysize.__get__(self))
-
-        def set_arraysize(self: Any, value: int) -> None:
-            if type(value) is not int or value < 1:  # (the driver's __init__ sets it)
-                raise ProgrammingError(f"arraysize must be a positive integer, got {value!r}")
-            d_arraysize.__set__(self, value)
-
-    else:  # an attribute its objects hold (the MySQL drivers): kept in a slot of ours
-
-        def get_arraysize(self: Any) -> int:
-            return int(self._aws_arraysize)
-
-        def set_arraysize(self: Any, value: int) -> None:
-            if type(value) is not int or value < 1:
-                raise ProgrammingError(f"arraysize must be a positive integer, got {value!r}")
-            self._aws_arraysize = value
 
     def setinputsizes(self: Any, sizes: Any) -> None:
         return None
@@ -289,7 +288,7 @@ def _make_native_class(base: type) -> type:
         return f"<{AwsWrapperCursor.__name__} {state} on {self._aws_conn!r}>"
 
     namespace: dict[str, Any] = {
-        "__slots__": ("_aws_arraysize", "_aws_busy", "_aws_conn", "_aws_hot", "_aws_owner"),
+        "__slots__": ("_aws_busy", "_aws_conn", "_aws_hot", "_aws_owner"),
         "__module__": AwsWrapperCursor.__module__,
         "__qualname__": AwsWrapperCursor.__qualname__,
         "__doc__": AwsWrapperCursor.__doc__,
@@ -301,7 +300,6 @@ def _make_native_class(base: type) -> type:
         "nextset": nextset,
         "callproc": callproc,
         "close": close,
-        "arraysize": property(get_arraysize, set_arraysize),
         "setinputsizes": setinputsizes,
         "setoutputsize": setoutputsize,
         "driver_cursor": property(driver_cursor),

@@ -104,7 +104,14 @@ class DriverDialect(Protocol):
         ...
 
     def in_transaction(self, conn: DriverConnection) -> bool:
-        """True when a transaction is open (no I/O: from the driver's protocol state)."""
+        """True when a transaction is open (no I/O: from the driver's protocol state).
+
+        The hot paths read it before every call a guard plugin watches (see
+        ``plugin_manager.INLINE``). A dialect may make that read cheaper with two attributes
+        (both optional, together): ``transaction_state(conn)``, a C-level callable (an
+        ``operator.attrgetter``) returning the driver's raw state, and
+        ``transaction_open(state) -> bool``, called only when the call failed.
+        """
         ...
 
     def ping(self, conn: DriverConnection) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Mapping
+from operator import attrgetter
 from typing import Any
 
 from mysql.connector import errors as mc_errors
@@ -85,6 +86,10 @@ class MysqlConnectorDialectBase(MySQLDialectBase):
 
     def in_transaction(self, conn: Any) -> bool:
         return bool(conn.in_transaction)
+
+    # read before every guarded call (see DriverDialect.in_transaction): no frame of ours
+    transaction_state = staticmethod(attrgetter("in_transaction"))
+    transaction_open = staticmethod(bool)
 
     def is_network_error(self, error: BaseException) -> bool:
         if isinstance(error, SOCKET_ERRORS):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from operator import attrgetter
 from time import monotonic
 from typing import Any
 
@@ -161,9 +162,16 @@ class PsycopgDialectBase:
         return bool(conn.read_only)
 
     def in_transaction(self, conn: Any) -> bool:
-        # pgconn, not conn.info (a new object on every access): this runs on every call.
+        # pgconn, not conn.info (a new object on every access).
         # UNKNOWN: the connection is broken, and a broken connection holds no transaction
         return conn.pgconn.transaction_status not in _NO_TRANSACTION
+
+    # read before every guarded call (see DriverDialect.in_transaction): no frame of ours
+    transaction_state = staticmethod(attrgetter("pgconn.transaction_status"))
+
+    @staticmethod
+    def transaction_open(state: Any) -> bool:
+        return state not in _NO_TRANSACTION
 
     def is_network_error(self, error: BaseException) -> bool:
         if isinstance(error, SOCKET_ERRORS):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 import pymysql
@@ -73,6 +74,13 @@ class PyMySQLDialectBase(MySQLDialectBase):
 
     def in_transaction(self, conn: Any) -> bool:
         return bool(conn.server_status & SERVER_STATUS.SERVER_STATUS_IN_TRANS)
+
+    # read before every guarded call (see DriverDialect.in_transaction): no frame of ours
+    transaction_state = staticmethod(attrgetter("server_status"))
+
+    @staticmethod
+    def transaction_open(state: Any) -> bool:
+        return bool(state & SERVER_STATUS.SERVER_STATUS_IN_TRANS)
 
     def is_network_error(self, error: BaseException) -> bool:
         if isinstance(error, SOCKET_ERRORS):
