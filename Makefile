@@ -51,7 +51,7 @@ typecheck: $(STAMP)  ## mypy --strict on both trees, tests, tools, bench, exampl
 pytest: $(STAMP)  ## only the tests (tests/ and devcluster/tests/)
 	$(PY) -m pytest -q
 
-test: check-generated lint typecheck pytest  ## everything CI checks: generated code, ruff, mypy --strict, every test (~15 min on 2 cores)
+test: check-generated lint typecheck pytest  ## everything CI checks: generated code, ruff, mypy --strict, every test (~20 min on 2 cores)
 
 sqla-suite: $(STAMP)  ## SQLAlchemy's dialect compliance suite on our 5 dialects and the stock ones, ~4 min (SUITE=psycopg,pymysql; SQLA_ARGS='--only ours -- -k Reflection')
 	$(PY) tools/sqla_suite.py $(if $(SUITE),--suite $(SUITE)) $(SQLA_ARGS)

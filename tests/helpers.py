@@ -17,8 +17,14 @@ T = TypeVar("T")
 
 def live_workers(prefix: str = "aws-wrapper") -> list[str]:
     """Names of the wrapper's background workers still alive: tasks of the running event loop
-    (asyncio) and threads (blocking code)."""
-    names = [t.name for t in threading.enumerate() if t.name.startswith(prefix)]
+    (asyncio) and threads (blocking code). Not the alarm thread of ``_compat.await_event``:
+    no monitor's, it holds the deadlines of every loop's waits, and the module's
+    ``release_resources()`` ends it when none is left (tests/test_await_event.py)."""
+    names = [
+        t.name
+        for t in threading.enumerate()
+        if t.name.startswith(prefix) and t.name != "aws-wrapper-alarms"
+    ]
     try:
         tasks = asyncio.all_tasks()
     except RuntimeError:  # no running loop: the blocking world

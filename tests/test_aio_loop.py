@@ -206,3 +206,31 @@ def test_the_offload_pool_works_in_a_forked_child() -> None:
         os._exit(0 if signal_ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+async def test_monitors_keep_no_timer_in_the_loop(devcluster_pg: Any) -> None:
+    """The monitors of a connection with the default plugins on a cluster (topology,
+    host_monitoring_v2) wait between their checks without a timer in the application's loop:
+    one there would sit under every timer the driver makes (psycopg makes one per wait for
+    its socket) and cost each of them comparisons (issue 16, see _compat.await_event)."""
+    loop = asyncio.get_running_loop()
+    try:
+        async with await aw.connect(driver="psycopg", **devcluster_pg.conn_params()) as conn:
+            for _ in range(200):
+                cur = conn.cursor()
+                await cur.execute("SELECT 1")
+                assert await cur.fetchone() == (1,)
+                await cur.close()
+            monitors = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            assert monitors, "no monitor task: the test would prove nothing"
+            # sampled over a second: a check in progress may hold a timer for a moment (its
+            # read timeout); a wait between checks would be there in every sample
+            seen: dict[asyncio.TimerHandle, int] = {}
+            for _ in range(20):
+                await asyncio.sleep(0.05)
+                for h in loop._scheduled:  # type: ignore[attr-defined]
+                    if not h.cancelled():
+                        seen[h] = seen.get(h, 0) + 1
+            assert [h for h, n in seen.items() if n > 10] == [], seen
+    finally:
+        await aw.release_resources()

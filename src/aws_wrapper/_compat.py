@@ -18,7 +18,9 @@ concept                async                           sync
 ``AWorker``/``aspawn`` ``asyncio.Task``                daemon ``threading.Thread``
 ``agather``            ``asyncio.gather``              threads, concurrently
 ``amonitor_scope``     the running loop                the process
-``await_event``        ``wait_for(event.wait(), t)``   ``event.wait(t)`` (unwrapped)
+``await_event``        ``event.wait()``, its deadline  ``event.wait(t)`` (unwrapped)
+                       in an alarm thread (no timer
+                       in the loop's heap)
 ``arun_blocking``      a bounded thread pool           a direct call (unwrapped)
 ``AResult[T]``         ``Awaitable[T]``                ``T``
 ``AAssignedBool``      ``Never`` (no assignment:         ``bool``
@@ -31,6 +33,7 @@ concept                async                           sync
 from __future__ import annotations
 
 import asyncio
+import heapq
 import os
 import threading
 import time
@@ -101,15 +104,133 @@ class AThreadLock:
 
 
 async def await_event(event: asyncio.Event, timeout: float | None) -> bool:
-    """Wait for ``event`` at most ``timeout`` seconds; True if it was set."""
+    """Wait for ``event`` at most ``timeout`` seconds; True if it was set.
+
+    The deadline is kept off the loop's timer heap (see ``_Alarms``): a monitor waits here
+    between its checks, for seconds, and a timer waiting that long in the heap costs every
+    timer the application's code makes meanwhile comparisons in Python (psycopg makes one per
+    wait for its socket: a loop with a monitor's timer in it paid +12 to +48 bytecodes per
+    statement, issue 16)."""
     if event.is_set():
         return True
+    if timeout is None:
+        await event.wait()
+        return True
+    if timeout <= 0:
+        return False
     try:
-        async with asyncio.timeout(timeout):
-            await event.wait()
+        async with asyncio.timeout(None) as scope:
+            alarm = _ALARMS.add(time.monotonic() + timeout, scope)
+            try:
+                await event.wait()
+            finally:
+                alarm[2] = None  # done: the alarm does nothing when it goes off
     except TimeoutError:
         return event.is_set()
     return True
+
+
+def _expire(alarm: list[Any]) -> None:
+    """On the waiting task's loop, at its deadline: end its wait (unless it ended already)."""
+    scope = alarm[2]
+    if scope is not None:
+        alarm[2] = None
+        scope.reschedule(asyncio.get_running_loop().time())  # times out at once
+
+
+class _Alarms:
+    """The deadlines of ``await_event`` waits, kept in one daemon thread per process instead of
+    the waiting loop's timer heap. At a deadline the thread hands the wait's end to its loop
+    (``call_soon_threadsafe``); a wait that ended before its deadline just marks its alarm
+    done. The thread starts on first use and ends after a minute without alarms, or at once
+    when ``release_resources()`` leaves none (``stop_if_idle``)."""
+
+    IDLE_S = 60.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._heap: list[tuple[float, int, list[Any]]] = []  # (deadline, seq, alarm)
+        self._seq = 0
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    def add(self, deadline: float, scope: asyncio.Timeout) -> list[Any]:
+        """An alarm ending ``scope`` (entered, on the running loop) at ``deadline``
+        (time.monotonic()): ``[loop, deadline, scope]``; ``alarm[2] = None`` cancels it."""
+        alarm: list[Any] = [asyncio.get_running_loop(), deadline, scope]
+        with self._lock:
+            self._seq += 1
+            self._stopping = False
+            heap = self._heap
+            if self._seq % 64 == 0 and len(heap) > 64:  # drop the waits that ended
+                heap[:] = [e for e in heap if e[2][2] is not None]
+                heapq.heapify(heap)
+            heapq.heappush(heap, (deadline, self._seq, alarm))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="aws-wrapper-alarms", daemon=True
+                )
+                self._thread.start()
+            elif heap[0][2] is alarm:
+                self._changed.notify()  # sooner than what the thread waits for
+        return alarm
+
+    def _run(self) -> None:
+        heap = self._heap
+        with self._lock:
+            while True:
+                if not heap:
+                    if (self._stopping or not self._changed.wait(self.IDLE_S)) and not heap:
+                        self._thread = None
+                        self._stopping = False
+                        return
+                    continue
+                deadline, _, alarm = heap[0]
+                wait = deadline - time.monotonic()
+                if alarm[2] is not None and wait > 0:
+                    self._changed.wait(wait)
+                    continue
+                heapq.heappop(heap)
+                if alarm[2] is not None:
+                    try:
+                        alarm[0].call_soon_threadsafe(_expire, alarm)
+                    except RuntimeError:  # its loop is closed: nothing waits any more
+                        pass
+
+    def stop_if_idle(self) -> threading.Thread | None:
+        """End the thread now if no wait has a live alarm (it keeps going otherwise): the
+        thread told to end (to wait for), or None."""
+        with self._lock:
+            heap = self._heap
+            heap[:] = [e for e in heap if e[2][2] is not None]
+            heapq.heapify(heap)
+            thread = self._thread
+            if thread is None or heap:
+                return None
+            self._stopping = True
+            self._changed.notify()
+            return thread
+
+
+_ALARMS = _Alarms()
+
+
+async def astop_idle_alarms() -> None:
+    """For ``release_resources()``: the alarm thread ends if no wait of any loop needs it."""
+    thread = _ALARMS.stop_if_idle()
+    deadline = time.monotonic() + 1.0
+    while thread is not None and thread.is_alive() and time.monotonic() < deadline:
+        await asyncio.sleep(0.002)
+
+
+def _new_alarms_after_fork() -> None:
+    """A forked child has no alarm thread (and its parent's waits are not its own)."""
+    global _ALARMS
+    _ALARMS = _Alarms()
+
+
+os.register_at_fork(after_in_child=_new_alarms_after_fork)
 
 
 class AWorker:

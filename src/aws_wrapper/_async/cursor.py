@@ -171,6 +171,7 @@ class HotPath:
     def close(self) -> None:
         """The application closed the connection."""
         self.closed = True
+        self.plain_cursor = False
         self.native = None
         self.native_made = None
 
@@ -194,20 +195,20 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
     (:mod:`aws_wrapper._async.native_cursor`).
     """
 
-    __slots__ = ("_args", "_arraysize", "_closed", "_conn", "_cur", "_hot", "_owner")
+    __slots__ = ("_args", "_arraysize", "_conn", "_cur", "_hot", "_owner")
 
     # set by Connection.cursor() (which makes cursors without an __init__ to call)
     _conn: AsyncAwsWrapperConnection[Any, Any, Any]
     _hot: HotPath  # the connection's (read on every call)
-    _args: tuple[tuple[Any, ...], dict[str, Any]]  # for the driver's cursor()
+    _args: tuple[tuple[Any, ...], dict[str, Any]] | None  # for the driver's cursor(); None: closed
     _cur: Any  # the driver cursor (None: not made yet)
     _owner: Any  # the driver connection self._cur belongs to (None: none yet, or closed)
     _arraysize: int | None  # set by the application: kept across renewals
-    _closed: bool
 
     async def _renew(self) -> Any:
         """A driver cursor on the current driver connection (replacing a lost one first)."""
-        if self._closed:
+        made_with = self._args
+        if made_with is None:
             raise ConnectionClosedError("the cursor is closed")
         conn = self._conn
         hot = self._hot
@@ -224,7 +225,7 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
                     await old.close()
                 except Exception:
                     pass  # it belonged to a connection that is gone
-            args, kwargs = self._args
+            args, kwargs = made_with
             guard = hot.g_cursor
             tx = guard is not None and hot.tx_state(raw)
             stamping = hot.stamp_cursor
@@ -330,7 +331,7 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
 
     async def fetchone(self) -> Row | None:
         cur = self._cur
-        if cur is None or self._owner is None:
+        if self._owner is None:  # (none made yet, or closed)
             self._no_results()
         chain = self._hot.ch_fetchone
         row: Row | None
@@ -343,7 +344,7 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
 
     async def fetchmany(self, size: int | None = None) -> list[Row]:
         cur = self._cur
-        if cur is None or self._owner is None:
+        if self._owner is None:  # (none made yet, or closed)
             self._no_results()
         chain = self._hot.ch_fetchmany
         try:
@@ -359,7 +360,7 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
 
     async def fetchall(self) -> list[Row]:
         cur = self._cur
-        if cur is None or self._owner is None:
+        if self._owner is None:  # (none made yet, or closed)
             self._no_results()
         chain = self._hot.ch_fetchall
         try:
@@ -389,7 +390,7 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
 
     async def nextset(self) -> bool | None:
         cur = self._cur
-        if cur is None or self._owner is None:
+        if self._owner is None:  # (none made yet, or closed)
             self._no_results()
         if not hasattr(cur, "nextset"):
             raise UnsupportedOperationError(f"{self._conn._driver.code} has no nextset()")
@@ -405,22 +406,20 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
     async def close(self) -> None:
         """Close the cursor. Like the drivers' cursors, it keeps ``description``, ``rowcount``
         and ``lastrowid`` of its last call."""
-        if self._closed:
-            return
-        self._closed = True
-        cur, owner = self._cur, self._owner
-        if cur is None:
+        owner = self._owner
+        self._args = None
+        if owner is None:  # none made yet, or closed
             return
         self._owner = None
-        if owner is self._hot.live and owner is not None:  # else: its connection is gone
+        if owner is self._hot.live:  # else: its connection is gone
             try:
-                await cur.close()
+                await self._cur.close()
             except Exception as e:
                 self._conn._failed(e, owner)
                 raise
 
     def _no_results(self) -> NoReturn:
-        if self._closed:
+        if self._args is None:
             raise ConnectionClosedError("the cursor is closed")
         raise ProgrammingError("no results: execute a query first")
 
@@ -438,7 +437,7 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
 
     @property
     def closed(self) -> bool:
-        return self._closed
+        return self._args is None
 
     @property
     def arraysize(self) -> int:
@@ -492,7 +491,7 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
         def __getattr__(self, name: str) -> Any: ...
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else "open"
+        state = "closed" if self._args is None else "open"
         return f"<{type(self).__name__} {state} on {self._conn!r}>"
 
 

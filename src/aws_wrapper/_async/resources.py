@@ -5,7 +5,7 @@ from __future__ import annotations
 import weakref
 from typing import Protocol
 
-from aws_wrapper._compat import amonitor_scope
+from aws_wrapper._compat import AIO, amonitor_scope
 from aws_wrapper.forking import at_fork_in_child, bury
 
 
@@ -41,3 +41,7 @@ async def release_resources() -> None:
         if owner is scope:
             await resource.release_resources()
             _resources.pop(resource, None)
+    if AIO:  # the monitors' waits had their deadlines in the alarm thread (_compat.await_event)
+        from aws_wrapper._compat import astop_idle_alarms
+
+        await astop_idle_alarms()

@@ -463,11 +463,12 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
             made._aws_owner = raw
             made._aws_busy = False
             return made  # type: ignore[no-any-return]
-        if hot.plain_cursor and raw is not None and not hot.closed:
-            # the driver makes cursors without I/O and nothing watches it
+        if hot.plain_cursor:
+            # the driver makes cursors without I/O and nothing watches it (False once the
+            # connection is closed)
             try:
                 cur = raw.cursor()
-            except Exception:
+            except Exception:  # (raw None: the connection is lost, which _new_cursor handles)
                 return self._new_cursor(args, kwargs)
             kind = hot.cursor_kind
             new = kind[1]() if type(cur) is kind[0] else cursor_class(hot, cur)()
@@ -477,7 +478,6 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
             new._cur = cur
             new._owner = raw
             new._arraysize = None
-            new._closed = False
             return new
         return self._new_cursor(args, kwargs)
 
@@ -520,7 +520,6 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
         new._cur = cur
         new._owner = raw if cur is not None else None
         new._arraysize = None
-        new._closed = False
         return new
 
     def execute(
