@@ -56,7 +56,7 @@ test: check-generated lint typecheck pytest  ## everything CI checks: generated 
 sqla-suite: $(STAMP)  ## SQLAlchemy's dialect compliance suite on our 5 dialects and the stock ones, ~4 min (SUITE=psycopg,pymysql; SQLA_ARGS='--only ours -- -k Reflection')
 	$(PY) tools/sqla_suite.py $(if $(SUITE),--suite $(SUITE)) $(SQLA_ARGS)
 
-bench: $(STAMP)  ## aws_wrapper vs aws-advanced-python-wrapper 3.1.0 vs raw drivers, 6 scenarios, ~10 min (a 7th, the blue/green switchover, ~6 min: SCENARIO=7; an 8th, the cross-region switchover, ~3 min: SCENARIO=8; a 9th, limitless connects, ~1 min: SCENARIO=9; a 10th, telemetry off/on, ~2 min: SCENARIO=10); writes docs/benchmarks.md (SCENARIO=3, BENCH_ARGS=--quick)
+bench: $(STAMP)  ## aws_wrapper vs aws-advanced-python-wrapper 3.1.0 vs raw drivers, 6 scenarios, ~17 min (a 7th, the blue/green switchover, ~6 min: SCENARIO=7; an 8th, the cross-region switchover, ~3 min: SCENARIO=8; a 9th, limitless connects, ~1 min: SCENARIO=9; a 10th, telemetry off/on, ~2 min: SCENARIO=10); writes docs/benchmarks.md (SCENARIO=3, BENCH_ARGS=--quick)
 	$(PY) bench/compare.py $(if $(SCENARIO),--scenario $(SCENARIO)) $(BENCH_ARGS)
 
 bench-wrapper: $(STAMP)  ## aws_wrapper alone, in detail: per-call overhead, failover, dead-host detection, read_only switch with/without pools
