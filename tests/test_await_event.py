@@ -41,6 +41,10 @@ async def test_the_deadline() -> None:
     assert 0.19 <= took < 1.0, took
     assert await await_event(event, 0) is False
     assert await await_event(event, -1) is False
+    # a zero timeout still lets the loop run (a monitor's loop must not spin it)
+    asyncio.get_running_loop().call_soon(event.set)
+    assert await await_event(event, 0) is True
+    event.clear()
     event.set()
     assert await await_event(event, 0) is True  # set: no wait at all
     assert await await_event(event, None) is True

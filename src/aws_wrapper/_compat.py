@@ -117,7 +117,8 @@ async def await_event(event: asyncio.Event, timeout: float | None) -> bool:
         await event.wait()
         return True
     if timeout <= 0:
-        return False
+        await asyncio.sleep(0)  # a wait, if a short one: a caller's loop never spins the loop
+        return event.is_set()
     try:
         async with asyncio.timeout(None) as scope:
             alarm = _ALARMS.add(time.monotonic() + timeout, scope)
