@@ -7,6 +7,7 @@ import asyncio
 import importlib.util
 import subprocess
 import sys
+import time
 import uuid
 from functools import partial
 from pathlib import Path
@@ -76,6 +77,13 @@ async def test_app_reads_on_readers_and_survives_a_failover(cluster: Cluster) ->
         assert (await client.get("/writer")).json() == {"instance": result["new_writer"]}
         page = await example.wait_for_notes(client, ids)
         assert ids <= {n["id"] for n in page["notes"]}
+        # reads go back to a reader once one is up again: the old writer restarts as a reader,
+        # which can take longer than the 3.5 s above on a loaded machine (while none is up,
+        # the read-only session reads on the writer)
+        deadline = time.monotonic() + 15
+        while page["served_by"] == result["new_writer"] and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            page = await example.wait_for_notes(client, ids)
         assert page["served_by"] != result["new_writer"]
 
 
