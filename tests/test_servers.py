@@ -265,3 +265,15 @@ def test_mysql_connector_aio_works_without_server_tls() -> None:
 
     with MariaDBServer(tls=False) as server:
         assert asyncio.run(query(server.conn_params())) == (1,)
+
+
+def test_free_port_is_below_the_ephemeral_range_and_bindable() -> None:
+    """A server port is never one the kernel may give a client socket meanwhile (the
+    devcluster's green instances once lost theirs to a connect() between pick and bind)."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    ports = {free_port() for _ in range(20)}
+    assert all(1024 <= p < low for p in ports), (sorted(ports), low)
+    assert len(ports) > 1  # random, not one fixed port
+    for port in ports:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", port))

@@ -26,6 +26,7 @@ import contextlib
 import fcntl
 import os
 import pwd
+import random
 import re
 import shutil
 import signal
@@ -105,13 +106,37 @@ class _PortInUseError(ServerStartError):
     pass
 
 
+def _ephemeral_low() -> int:
+    """The lowest port the kernel hands to sockets bound to port 0 (client sockets)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """Return a TCP port on ``host`` that was free a moment ago."""
+    """Return a TCP port on ``host`` that was free a moment ago.
+
+    The port is picked at random below the kernel's ephemeral range: a port from that range
+    (what binding port 0 gives) can be taken by any client socket's connect() before the
+    server binds it, which a test run opening thousands of connections does often."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    high = _ephemeral_low()
+    low = max(1024, high - 16384)
+    rng = random.SystemRandom()
+    for _ in range(64 if high - low >= 256 else 0):
+        port = rng.randrange(low, high)
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+        chosen: int = sock.getsockname()[1]
+        return chosen
 
 
 # --------------------------------------------------------------------------- requirements
