@@ -272,6 +272,9 @@ class Sizes:
     """Scenario 1: the length of a raw batch (a pair is two batches back to back)."""
     pair_rounds: int
     """Scenario 1: paired rounds per cell (``SELECT 1``; the 1,000-row fetch: half as many)."""
+    slices: int
+    """Scenario 1: each round's two batches are timed interleaved, in this many slices each
+    (at least 5 calls per slice); 1: back to back."""
     rounds: int
     """Interleaved rounds of scenarios 2 and 5."""
     connects: int
@@ -299,6 +302,9 @@ FULL = Sizes(
     # batches (docs/benchmarks.md, issue 16), which the verdict against 2.5 us needs
     batch_ms=100.0,
     pair_rounds=20,
+    # ~5 ms slices: the per-round CPU differences spread about a third as wide as with two
+    # 100 ms batches back to back (PyMySQL new cursor: interquartile range 1.5-1.8 us -> 0.6)
+    slices=20,
     rounds=15,
     connects=8,
     runs=5,
@@ -314,6 +320,7 @@ QUICK = Sizes(
     calls=0,
     batch_ms=5.0,
     pair_rounds=8,
+    slices=1,
     rounds=4,
     connects=4,
     runs=2,
@@ -1053,6 +1060,14 @@ class Run:
             if sizes.calls
             else f"as many calls as the raw driver makes in ~{sizes.batch_ms:g} ms"
         )
+        interleave = (
+            f"timed interleaved in {sizes.slices} slices (the one that goes first rotating "
+            "from slice to slice and from round to round), so that both share the machine's "
+            "slower swings; aws-advanced-python-wrapper, in a worker process of its own, "
+            "back to back (which goes first alternates)"
+            if sizes.slices > 1
+            else "back to back (which goes first alternates)"
+        )
         rows = (
             f"; *1,000 rows* (execute + fetchall on the reused cursor, plain servers only, "
             f"{max(4, sizes.pair_rounds // 2)} rounds)"
@@ -1062,8 +1077,8 @@ class Run:
         table.setup = (
             "Paired rounds. Per cell (server, driver, world, pattern), "
             f"{sizes.pair_rounds} rounds; in each round, for each wrapper variant, a batch of "
-            "the raw driver and a batch of the variant back to back on connections already "
-            f"open (which goes first alternates), {batch} each, garbage collector off. "
+            "the raw driver and a batch of the variant on connections already open, "
+            f"{batch} each, garbage collector off, {interleave}. "
             "*elapsed over raw*: the median over the rounds of (variant - raw) per call in "
             "elapsed time, with its interquartile range over the rounds [q1, q3]; *own CPU*: "
             "the same in CPU time of the thread making the calls (the client side alone: the "
@@ -1244,6 +1259,34 @@ class Run:
             ns, cpu = w.call("time", key=who, query=query, n=n, pattern=pat, timeout=600)
             return float(ns) / n / 1000, float(cpu) / n / 1000
 
+        def interleaved(
+            who: str, pattern: str, n: int, first: int
+        ) -> dict[str, tuple[float, float]]:
+            """The raw driver and ``who`` timed interleaved in one worker (cmd_pair): about
+            ``n`` calls each, in slices; (elapsed, client CPU) per call, microseconds."""
+            (w, raw_backend), backend = opened["raw"], opened[who][1]
+            pinner.timed(
+                [w.pid, *extra], [p for p in all_workers if p != w.pid], [raw_backend, backend]
+            )
+            query, pat = ("rows", "reused") if pattern == "rows" else ("select1", pattern)
+            slices = max(1, min(sizes.slices, n // 5))
+            per = max(1, n // slices)
+            got = w.call(
+                "pair",
+                keys=["raw", who],
+                query=query,
+                n=per,
+                pattern=pat,
+                slices=slices,
+                first=first,
+                timeout=600,
+            )
+            calls = per * slices
+            return {
+                x: (float(ns) / calls / 1000, float(cpu) / calls / 1000)
+                for x, (ns, cpu) in zip(["raw", who], got, strict=True)
+            }
+
         calls: dict[str, int] = {}
         broken: set[str] = set()
         for pattern in patterns:
@@ -1282,17 +1325,18 @@ class Run:
                         continue
                     # which goes first alternates from round to round for each variant (by
                     # its fixed index: with the rotation's i, a variant's parity never moved)
-                    order = ["raw", who] if (r_ + whos.index(who)) % 2 == 0 else [who, "raw"]
+                    first = (r_ + whos.index(who)) % 2
                     got: dict[str, tuple[float, float]] = {}
-                    for x in order:
-                        try:
-                            got[x] = timed(x, pattern, n)
-                        except WorkerError as e:
-                            if x == "raw":
-                                raise
-                            broken.add(who)
-                            self.note_once(table, f"{cell} {label[who]}: failed: {str(e)[:300]}")
-                            break
+                    try:
+                        if opened[who][0] is opened["raw"][0]:
+                            got = interleaved(who, pattern, n, first)
+                        else:  # (the peer has a worker of its own) back to back
+                            for x in ["raw", who] if first == 0 else [who, "raw"]:
+                                got[x] = timed(x, pattern, n)
+                    except WorkerError as e:
+                        timed("raw", pattern, 1)  # raises when the raw driver is what failed
+                        broken.add(who)
+                        self.note_once(table, f"{cell} {label[who]}: failed: {str(e)[:300]}")
                     if len(got) == 2:
                         pairs.setdefault((pattern, who), []).append((got["raw"][0], got[who][0]))
                         cpu_pairs.setdefault((pattern, who), []).append(
@@ -3200,6 +3244,7 @@ def options(args: argparse.Namespace) -> Options:
         calls=args.calls or base.calls,
         batch_ms=base.batch_ms,
         pair_rounds=args.rounds or base.pair_rounds,
+        slices=base.slices,
         rounds=args.rounds or base.rounds,
         connects=base.connects,
         runs=args.runs or base.runs,

@@ -561,6 +561,25 @@ class Worker:
             return timed_sync(s, query, n, pattern)
         return self.run_async(timed_async(s, query, n, pattern))
 
+    def cmd_pair(
+        self, keys: list[str], query: str, n: int, pattern: str, slices: int, first: int = 0
+    ) -> list[tuple[int, int]]:
+        """The sessions of ``keys`` timed interleaved (garbage collector off throughout):
+        ``slices`` times, ``n`` calls on each in turn (which goes first rotates from slice to
+        slice, from ``keys[first]``). Per key, the summed elapsed and CPU nanoseconds (see
+        :meth:`cmd_time`). Slices of a few milliseconds give every session the same share
+        of the machine's slower swings (frequency, neighbours, the server's state), which
+        one batch each of ~100 ms, back to back, did not: the per-round differences spread
+        about a third as wide."""
+        sessions = [self.sessions[k] for k in keys]
+        if pattern not in PATTERNS or (pattern == "new" and query != "select1"):
+            raise BenchError(f"no timed loop for {query!r} with pattern {pattern!r}")
+        if len({isinstance(s.variant, SyncVariant) for s in sessions}) != 1:
+            raise BenchError("pair: the sessions are not all of one world")
+        if isinstance(sessions[0].variant, SyncVariant):
+            return paired_sync(sessions, query, n, pattern, slices, first)
+        return self.run_async(paired_async(sessions, query, n, pattern, slices, first))
+
     # -- connect overhead ------------------------------------------------------------------------
 
     def cmd_connect_loop(
@@ -1183,68 +1202,115 @@ def timed_sync(s: Session, query: str, n: int, pattern: str = "reused") -> tuple
     (see :meth:`Worker.cmd_time`): (elapsed, CPU time of this thread), nanoseconds."""
     gc_quiet()
     try:
-        if pattern == "new":
-            conn = s.conn
-            start, cpu = perf_ns(), cpu_ns()
-            for _ in range(n):
-                cur = conn.cursor()
-                cur.execute(SELECT_ONE)
-                cur.fetchone()
-                cur.close()
-            return perf_ns() - start, cpu_ns() - cpu
-        cur = s.cur
-        if query == "select1":
-            start, cpu = perf_ns(), cpu_ns()
-            for _ in range(n):
-                cur.execute(SELECT_ONE)
-                cur.fetchone()
-            return perf_ns() - start, cpu_ns() - cpu
-        sql = s.rows_query
-        start, cpu = perf_ns(), cpu_ns()
-        for _ in range(n):
-            cur.execute(sql)
-            cur.fetchall()
-        return perf_ns() - start, cpu_ns() - cpu
+        return loop_sync(s, query, n, pattern)
     finally:
         gc.enable()
+
+
+def paired_sync(
+    sessions: Sequence[Session], query: str, n: int, pattern: str, slices: int, first: int
+) -> list[tuple[int, int]]:
+    """Interleaved timed loops (see :meth:`Worker.cmd_pair`), blocking world."""
+    gc_quiet()
+    try:
+        totals = [(0, 0)] * len(sessions)
+        for i in slice_orders(len(sessions), slices, first):
+            ns, cpu = loop_sync(sessions[i], query, n, pattern)
+            totals[i] = (totals[i][0] + ns, totals[i][1] + cpu)
+        return totals
+    finally:
+        gc.enable()
+
+
+def slice_orders(count: int, slices: int, first: int) -> list[int]:
+    """The session indexes in the order of the timed loops: ``slices`` times each of
+    ``count`` sessions, the one that goes first rotating from slice to slice (from
+    ``first``)."""
+    return [(first + k + j) % count for k in range(slices) for j in range(count)]
+
+
+def loop_sync(s: Session, query: str, n: int, pattern: str) -> tuple[int, int]:
+    """One timed loop (the caller has the garbage collector off)."""
+    if pattern == "new":
+        conn = s.conn
+        start, cpu = perf_ns(), cpu_ns()
+        for _ in range(n):
+            cur = conn.cursor()
+            cur.execute(SELECT_ONE)
+            cur.fetchone()
+            cur.close()
+        return perf_ns() - start, cpu_ns() - cpu
+    cur = s.cur
+    if query == "select1":
+        start, cpu = perf_ns(), cpu_ns()
+        for _ in range(n):
+            cur.execute(SELECT_ONE)
+            cur.fetchone()
+        return perf_ns() - start, cpu_ns() - cpu
+    sql = s.rows_query
+    start, cpu = perf_ns(), cpu_ns()
+    for _ in range(n):
+        cur.execute(sql)
+        cur.fetchall()
+    return perf_ns() - start, cpu_ns() - cpu
 
 
 async def timed_async(s: Session, query: str, n: int, pattern: str = "reused") -> tuple[int, int]:
     """The timed loop of scenario 1 in the async world (on the worker's event loop)."""
     gc_quiet()
     try:
-        if pattern == "new":
-            conn = s.conn
-            if s.cursor_awaitable:  # aiomysql, mysql.connector.aio: ``await conn.cursor()``
-                start, cpu = perf_ns(), cpu_ns()
-                for _ in range(n):
-                    cur = await conn.cursor()
-                    await cur.execute(SELECT_ONE)
-                    await cur.fetchone()
-                    await cur.close()
-                return perf_ns() - start, cpu_ns() - cpu
+        return await loop_async(s, query, n, pattern)
+    finally:
+        gc.enable()
+
+
+async def paired_async(
+    sessions: Sequence[Session], query: str, n: int, pattern: str, slices: int, first: int
+) -> list[tuple[int, int]]:
+    """Interleaved timed loops (see :meth:`Worker.cmd_pair`), async world."""
+    gc_quiet()
+    try:
+        totals = [(0, 0)] * len(sessions)
+        for i in slice_orders(len(sessions), slices, first):
+            ns, cpu = await loop_async(sessions[i], query, n, pattern)
+            totals[i] = (totals[i][0] + ns, totals[i][1] + cpu)
+        return totals
+    finally:
+        gc.enable()
+
+
+async def loop_async(s: Session, query: str, n: int, pattern: str) -> tuple[int, int]:
+    """One timed loop on the worker's event loop (the caller has the collector off)."""
+    if pattern == "new":
+        conn = s.conn
+        if s.cursor_awaitable:  # aiomysql, mysql.connector.aio: ``await conn.cursor()``
             start, cpu = perf_ns(), cpu_ns()
             for _ in range(n):
-                cur = conn.cursor()
+                cur = await conn.cursor()
                 await cur.execute(SELECT_ONE)
                 await cur.fetchone()
                 await cur.close()
             return perf_ns() - start, cpu_ns() - cpu
-        cur = s.cur
-        if query == "select1":
-            start, cpu = perf_ns(), cpu_ns()
-            for _ in range(n):
-                await cur.execute(SELECT_ONE)
-                await cur.fetchone()
-            return perf_ns() - start, cpu_ns() - cpu
-        sql = s.rows_query
         start, cpu = perf_ns(), cpu_ns()
         for _ in range(n):
-            await cur.execute(sql)
-            await cur.fetchall()
+            cur = conn.cursor()
+            await cur.execute(SELECT_ONE)
+            await cur.fetchone()
+            await cur.close()
         return perf_ns() - start, cpu_ns() - cpu
-    finally:
-        gc.enable()
+    cur = s.cur
+    if query == "select1":
+        start, cpu = perf_ns(), cpu_ns()
+        for _ in range(n):
+            await cur.execute(SELECT_ONE)
+            await cur.fetchone()
+        return perf_ns() - start, cpu_ns() - cpu
+    sql = s.rows_query
+    start, cpu = perf_ns(), cpu_ns()
+    for _ in range(n):
+        await cur.execute(sql)
+        await cur.fetchall()
+    return perf_ns() - start, cpu_ns() - cpu
 
 
 async def connect_loop_async(
