@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from aws_wrapper import aio as aw
+from aws_wrapper._async.cursor import AsyncAwsWrapperCursor, _LeanCursor
 from aws_wrapper._async.plugins.timing import ExecuteTimePlugin
 from aws_wrapper._async.protocols import NETWORK_METHODS, Call, ConnectCall, PluginService
 from aws_wrapper._compat import AIO
@@ -105,6 +106,39 @@ async def test_no_plugins_means_no_chains(driver: str, db_params: dict[str, Any]
         assert hot.ch_cursor is None
         cur = await conn.execute("SELECT 1")
         assert await cur.fetchone() == (1,)
+
+
+async def test_cursor_classes_follow_the_chains(driver: str, db_params: dict[str, Any]) -> None:
+    """Where no plugin hooks a cursor call, wrapper cursors skip the chain lookups
+    (_LeanCursor); where one does, their calls go through it. Either way they show as
+    wrapper cursors."""
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = {}
+    if driver == "psycopg":  # arguments: a wrapper cursor, never a native one
+        from psycopg.rows import tuple_row
+
+        kwargs = {"row_factory": tuple_row}
+    elif driver == "aiomysql":
+        import aiomysql
+
+        args = (aiomysql.cursors.Cursor,)
+    else:
+        kwargs = {"buffered": True}
+    for plugins, lean in (("", True), ("test_recorder", False)):
+        async with await aw.connect(driver=driver, plugins=plugins, **db_params) as conn:
+            assert conn._hot.lean is lean
+            EVENTS.clear()
+            cur = conn.cursor(*args, **kwargs)
+            await cur.execute("SELECT 1")
+            assert await cur.fetchone() == (1,)
+            await cur.execute("SELECT 2")
+            assert await cur.fetchall() == [(2,)]
+            assert isinstance(cur, _LeanCursor) is lean
+            assert isinstance(cur, AsyncAwsWrapperCursor)
+            assert type(cur).__name__ == AsyncAwsWrapperCursor.__name__
+            assert repr(cur).startswith(f"<{AsyncAwsWrapperCursor.__name__} open")
+            assert ("rec", "Cursor.execute SELECT 2") in EVENTS or lean
+            await cur.close()
 
 
 async def test_subscribed_methods_only(driver: str, db_params: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from aws_wrapper import sync as aw
+from aws_wrapper._sync.cursor import AwsWrapperCursor, _LeanCursor
 from aws_wrapper._sync.plugins.timing import ExecuteTimePlugin
 from aws_wrapper._sync.protocols import NETWORK_METHODS, Call, ConnectCall, PluginService
 from aws_wrapper.hostinfo import HostInfo
@@ -106,6 +107,39 @@ def test_no_plugins_means_no_chains(driver: str, db_params: dict[str, Any]) -> N
         assert hot.ch_cursor is None
         cur = conn.execute("SELECT 1")
         assert cur.fetchone() == (1,)
+
+
+def test_cursor_classes_follow_the_chains(driver: str, db_params: dict[str, Any]) -> None:
+    """Where no plugin hooks a cursor call, wrapper cursors skip the chain lookups
+    (_LeanCursor); where one does, their calls go through it. Either way they show as
+    wrapper cursors."""
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = {}
+    if driver == "psycopg":  # arguments: a wrapper cursor, never a native one
+        from psycopg.rows import tuple_row
+
+        kwargs = {"row_factory": tuple_row}
+    elif driver == "pymysql":
+        import pymysql
+
+        args = (pymysql.cursors.Cursor,)
+    else:
+        kwargs = {"buffered": True}
+    for plugins, lean in (("", True), ("test_recorder", False)):
+        with aw.connect(driver=driver, plugins=plugins, **db_params) as conn:
+            assert conn._hot.lean is lean
+            EVENTS.clear()
+            cur = conn.cursor(*args, **kwargs)
+            cur.execute("SELECT 1")
+            assert cur.fetchone() == (1,)
+            cur.execute("SELECT 2")
+            assert cur.fetchall() == [(2,)]
+            assert isinstance(cur, _LeanCursor) is lean
+            assert isinstance(cur, AwsWrapperCursor)
+            assert type(cur).__name__ == AwsWrapperCursor.__name__
+            assert repr(cur).startswith(f"<{AwsWrapperCursor.__name__} open")
+            assert ("rec", "Cursor.execute SELECT 2") in EVENTS or lean
+            cur.close()
 
 
 def test_subscribed_methods_only(driver: str, db_params: dict[str, Any]) -> None:

@@ -34,7 +34,7 @@ from aws_wrapper.properties import (
 from aws_wrapper.typing import Params, Query, Row
 
 from .connection_provider import DIRECT, checked_provider
-from .cursor import NO_ARGS, AsyncAwsWrapperCursor, HotPath, PassThroughCursor, cursor_class
+from .cursor import NO_ARGS, PASS_THROUGH, AsyncAwsWrapperCursor, HotPath, cursor_class
 from .dialects import detect, dialect_for
 from .host_list_provider import RdsHostListProvider, StaticHostListProvider
 from .plugin_manager import build_plugins
@@ -446,6 +446,23 @@ class AsyncAwsWrapperConnection(Generic[Row, Query, Params]):
         if args or kwargs:
             return self._new_cursor(args, kwargs)
         hot = self._hot
+        if hot.plain_cursor:
+            # the driver makes cursors without I/O, nothing watches it and there are no
+            # native cursors (False once the connection is closed)
+            raw = hot.live
+            try:
+                cur = raw.cursor()
+            except Exception:  # (raw None: the connection is lost, which _new_cursor handles)
+                return self._new_cursor(args, kwargs)
+            kind = hot.cursor_kind
+            new = kind[1]() if type(cur) is kind[0] else cursor_class(hot, cur)()
+            new._conn = self
+            new._hot = hot
+            new._args = NO_ARGS
+            new._cur = cur
+            new._owner = raw
+            new._arraysize = None
+            return new
         native = hot.native
         if native is not None:
             # the common case, kept short (a cursor per statement is common: PEP 249 style,
@@ -471,30 +488,14 @@ class AsyncAwsWrapperConnection(Generic[Row, Query, Params]):
                 made = None  # the first call makes it anew, recovering and reporting as calls do
             if stamping:
                 hot.since = None
-            kind: Any = type(made)  # (a check mypy would narrow made to object by)
-            if kind is not native:  # none made (or the driver made another kind)
+            made_kind: Any = type(made)  # (a check mypy would narrow made to object by)
+            if made_kind is not native:  # none made (or the driver made another kind)
                 return self._new_cursor((), {})
             made._aws_hot = hot
             made._aws_conn = self
             made._aws_owner = raw
             made._aws_busy = False
             return made  # type: ignore[no-any-return]
-        if hot.plain_cursor:
-            # the driver makes cursors without I/O and nothing watches it (False once the
-            # connection is closed)
-            try:
-                cur = raw.cursor()
-            except Exception:  # (raw None: the connection is lost, which _new_cursor handles)
-                return self._new_cursor(args, kwargs)
-            kind = hot.cursor_kind
-            new = kind[1]() if type(cur) is kind[0] else cursor_class(hot, cur)()
-            new._conn = self
-            new._hot = hot
-            new._args = NO_ARGS
-            new._cur = cur
-            new._owner = raw
-            new._arraysize = None
-            return new
         return self._new_cursor(args, kwargs)
 
     def _new_cursor(
@@ -526,7 +527,7 @@ class AsyncAwsWrapperConnection(Generic[Row, Query, Params]):
         # made here, with no __init__ to call; its class forwards the driver cursor's names
         # (cursor_class)
         if cur is None:
-            new = PassThroughCursor()
+            new = PASS_THROUGH[hot.lean]()
         else:
             kind = hot.cursor_kind
             new = kind[1]() if type(cur) is kind[0] else cursor_class(hot, cur)()
