@@ -154,6 +154,34 @@ def test_transaction_block(conn: AwsWrapperConnection, table: str) -> None:
     assert count(conn, table) == 2
 
 
+def test_transaction_state_read_before_guarded_calls(
+    conn: AwsWrapperConnection, table: str, driver: str
+) -> None:
+    """What the hot paths read before a call a guard watches (HotPath.tx_state, made a bool
+    by tx_open) follows the driver's transaction; for MySQL Connector/Python's pure-Python
+    connections it is their flag itself (no property frame per call)."""
+    from aws_wrapper.drivers.mysql_connector import _IN_TRANSACTION_FLAG
+
+    hot = conn._hot
+    raw = conn.driver_connection
+
+    def open_now() -> bool:
+        return hot.tx_open(hot.tx_state(raw))
+
+    if driver == "mysql-connector" and type(raw).__module__.startswith("mysql.connector."):
+        pure = not type(raw).__module__.endswith("connection_cext")
+        assert (hot.tx_state is _IN_TRANSACTION_FLAG) is pure
+    assert not open_now()
+    conn.execute(f"INSERT INTO {table} VALUES (1, 'a')")
+    assert open_now() and conn.in_transaction
+    conn.commit()
+    assert not open_now()
+    conn.execute(f"INSERT INTO {table} VALUES (2, 'b')")
+    assert open_now()
+    conn.rollback()
+    assert not open_now()
+
+
 def test_abort_from_another_worker(conn: AwsWrapperConnection, driver: str) -> None:
     """A call blocked on the server is broken by abort() from another task/thread, cleanly."""
 

@@ -137,6 +137,9 @@ class HotPath:
         # driver's raw state (tx_state), made a bool (tx_open) only when the call failed
         # (see DriverDialect.in_transaction)
         state = getattr(self.driver, "transaction_state", None)
+        state_for = getattr(self.driver, "transaction_state_for", None)
+        if state_for is not None and self.live is not None:
+            state = state_for(self.live)
         self.tx_state: Callable[[Any], Any] = state or self.driver.in_transaction
         self.tx_open: Callable[[Any], bool] = (
             getattr(self.driver, "transaction_open", bool) if state is not None else bool

@@ -110,7 +110,9 @@ class DriverDialect(Protocol):
         ``plugin_manager.INLINE``). A dialect may make that read cheaper with two attributes
         (both optional, together): ``transaction_state(conn)``, a C-level callable (an
         ``operator.attrgetter``) returning the driver's raw state, and
-        ``transaction_open(state) -> bool``, called only when the call failed.
+        ``transaction_open(state) -> bool``, called only when the call failed; and a third,
+        ``transaction_state_for(conn)``, where the cheapest read depends on the kind of
+        connection (asked once per wrapper connection, for its first driver connection).
         """
         ...
 

@@ -25,6 +25,11 @@ from ._base import (
     peer_network,
 )
 
+_PURE_CONNECTION_MODULES = frozenset(
+    {"mysql.connector.connection", "mysql.connector.aio.connection"}
+)
+_IN_TRANSACTION_FLAG = attrgetter("_in_transaction")
+
 _PARAMS = frozenset(DEFAULT_CONFIGURATION) | frozenset(CNX_POOL_ARGS) | {"option_files"}
 _NETWORK_TEXT = ("Connection not available", "Lost connection", "gone away", "Broken pipe")
 
@@ -90,6 +95,16 @@ class MysqlConnectorDialectBase(MySQLDialectBase):
     # read before every guarded call (see DriverDialect.in_transaction): no frame of ours
     transaction_state = staticmethod(attrgetter("in_transaction"))
     transaction_open = staticmethod(bool)
+
+    @staticmethod
+    def transaction_state_for(conn: Any) -> Any:
+        """``transaction_state`` for ``conn``: the pure-Python connections (blocking and
+        asyncio) keep the flag in ``_in_transaction``, read with no Python frame (their
+        ``in_transaction`` property is one); the C extension's connection has its own
+        (a property asking its C part), read through ``in_transaction``."""
+        if type(conn).__module__ in _PURE_CONNECTION_MODULES and hasattr(conn, "_in_transaction"):
+            return _IN_TRANSACTION_FLAG
+        return attrgetter("in_transaction")
 
     def is_network_error(self, error: BaseException) -> bool:
         if isinstance(error, SOCKET_ERRORS):
