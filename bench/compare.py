@@ -269,7 +269,8 @@ class Sizes:
     """Scenario 1: calls per timed batch; 0: chosen per cell so that a raw batch takes
     ``batch_ms``."""
     batch_ms: float
-    """Scenario 1: the length of a raw batch (a pair is two batches back to back)."""
+    """Scenario 1: the length of a raw batch (a pair is two batches, timed interleaved in
+    ``slices``)."""
     pair_rounds: int
     """Scenario 1: paired rounds per cell (``SELECT 1``; the 1,000-row fetch: half as many)."""
     slices: int
