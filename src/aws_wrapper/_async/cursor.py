@@ -309,11 +309,7 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
             else:
                 await chain(self, (query, params), partial(cur.execute, query, params, **kwargs))
         except BaseException as e:
-            if stamping:
-                hot.since = None
-            if guard is not None and isinstance(e, Exception):
-                await self._conn._guarded(guard, "Cursor.execute", e, tx, self._owner)
-            self._conn._failed(e, self._owner)
+            await self._call_failed(e, "Cursor.execute", guard, tx, stamping)
             raise
         if stamping:
             hot.since = None
@@ -336,15 +332,23 @@ class AsyncAwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
                 call = partial(cur.executemany, query, params_seq, **kwargs)
                 await chain(self, (query, params_seq), call)
         except BaseException as e:
-            if stamping:
-                hot.since = None
-            if guard is not None and isinstance(e, Exception):
-                await self._conn._guarded(guard, "Cursor.executemany", e, tx, self._owner)
-            self._conn._failed(e, self._owner)
+            await self._call_failed(e, "Cursor.executemany", guard, tx, stamping)
             raise
         if stamping:
             hot.since = None
         return self
+
+    async def _call_failed(
+        self, e: BaseException, method: str, guard: Any, tx: Any, stamping: bool
+    ) -> None:
+        """After a failed execute or executemany (before the caller re-raises): the stamp
+        cleared, the guard's turn (failover_v2 may raise an error of its own instead), and
+        the connection told (see AsyncAwsWrapperConnection._failed)."""
+        if stamping:
+            self._hot.since = None
+        if guard is not None and isinstance(e, Exception):
+            await self._conn._guarded(guard, method, e, tx, self._owner)
+        self._conn._failed(e, self._owner)
 
     async def fetchone(self) -> Row | None:
         cur = self._cur
@@ -537,11 +541,7 @@ class _LeanCursor(AsyncAwsWrapperCursor[Row, Query, Params]):
             else:
                 await cur.execute(query, params)
         except BaseException as e:
-            if stamping:
-                hot.since = None
-            if guard is not None and isinstance(e, Exception):
-                await self._conn._guarded(guard, "Cursor.execute", e, tx, self._owner)
-            self._conn._failed(e, self._owner)
+            await self._call_failed(e, "Cursor.execute", guard, tx, stamping)
             raise
         if stamping:
             hot.since = None

@@ -311,11 +311,7 @@ class AwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
             else:
                 chain(self, (query, params), partial(cur.execute, query, params, **kwargs))
         except BaseException as e:
-            if stamping:
-                hot.since = None
-            if guard is not None and isinstance(e, Exception):
-                self._conn._guarded(guard, "Cursor.execute", e, tx, self._owner)
-            self._conn._failed(e, self._owner)
+            self._call_failed(e, "Cursor.execute", guard, tx, stamping)
             raise
         if stamping:
             hot.since = None
@@ -338,15 +334,23 @@ class AwsWrapperCursor(Generic[Row, Query, Params], metaclass=ABCMeta):
                 call = partial(cur.executemany, query, params_seq, **kwargs)
                 chain(self, (query, params_seq), call)
         except BaseException as e:
-            if stamping:
-                hot.since = None
-            if guard is not None and isinstance(e, Exception):
-                self._conn._guarded(guard, "Cursor.executemany", e, tx, self._owner)
-            self._conn._failed(e, self._owner)
+            self._call_failed(e, "Cursor.executemany", guard, tx, stamping)
             raise
         if stamping:
             hot.since = None
         return self
+
+    def _call_failed(
+        self, e: BaseException, method: str, guard: Any, tx: Any, stamping: bool
+    ) -> None:
+        """After a failed execute or executemany (before the caller re-raises): the stamp
+        cleared, the guard's turn (failover_v2 may raise an error of its own instead), and
+        the connection told (see AwsWrapperConnection._failed)."""
+        if stamping:
+            self._hot.since = None
+        if guard is not None and isinstance(e, Exception):
+            self._conn._guarded(guard, method, e, tx, self._owner)
+        self._conn._failed(e, self._owner)
 
     def fetchone(self) -> Row | None:
         cur = self._cur
@@ -539,11 +543,7 @@ class _LeanCursor(AwsWrapperCursor[Row, Query, Params]):
             else:
                 cur.execute(query, params)
         except BaseException as e:
-            if stamping:
-                hot.since = None
-            if guard is not None and isinstance(e, Exception):
-                self._conn._guarded(guard, "Cursor.execute", e, tx, self._owner)
-            self._conn._failed(e, self._owner)
+            self._call_failed(e, "Cursor.execute", guard, tx, stamping)
             raise
         if stamping:
             hot.since = None
