@@ -109,6 +109,43 @@ async def test_driver_errors_are_ours_and_the_drivers(conn: AsyncAwsWrapperConne
     await cur.close()
 
 
+async def test_a_cursor_while_a_result_is_left_unread(
+    conn: AsyncAwsWrapperConnection, driver: str
+) -> None:
+    """cursor() does what the driver's does: the MySQL Connector/Python connections (results
+    unbuffered by default) refuse a statement while another cursor's result is unread,
+    which the wrapper reports at the new cursor's first call, as an error of ours and of the
+    driver's class; the others go on. Once the result is read, the same cursor works. The
+    blocking driver's native cursors are made as its cursor() makes them, without calling it
+    (the pure-Python connection's; see native_cursor_maker)."""
+    if not AIO:  # noqa: SIM102 (the generator keeps a plain `if not AIO:` block)
+        if driver == "mysql-connector":
+            from aws_wrapper.drivers.mysql_connector import _make_pure_cursor
+
+            make: Any = conn._hot.native_make
+            pure = not type(conn.driver_connection).__module__.endswith("connection_cext")
+            assert isinstance(make, partial) and (make.func is _make_pure_cursor) is pure
+    await conn.set_autocommit(True)
+    first = conn.cursor()
+    await first.execute("SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3")
+    assert await first.fetchone() == (1,)
+    second = conn.cursor()
+    refused = driver == "mysql-connector"
+    if refused:
+        with pytest.raises(aw.InternalError, match="Unread result") as info:
+            await second.execute("SELECT 4")
+        assert isinstance(info.value, aw.Error)
+        assert type(info.value).__module__ != "aws_wrapper.errors"  # the driver's class
+        assert await first.fetchall() == [(2,), (3,)]
+    await second.execute("SELECT 4")
+    assert await second.fetchall() == [(4,)]
+    if not refused:
+        assert await first.fetchall() == [(2,), (3,)]
+    await first.close()
+    await second.close()
+    assert conn._hot.since is None
+
+
 async def test_executemany_and_its_own_execute_calls(
     conn: AsyncAwsWrapperConnection, driver: str
 ) -> None:

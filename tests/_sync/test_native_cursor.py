@@ -11,6 +11,7 @@ Written once as async code: tests/_sync/test_native_cursor.py is generated from 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pytest
@@ -105,6 +106,40 @@ def test_driver_errors_are_ours_and_the_drivers(conn: AwsWrapperConnection) -> N
     assert cur.arraysize == 2
     assert len(cur.fetchall()) == 1
     cur.close()
+
+
+def test_a_cursor_while_a_result_is_left_unread(conn: AwsWrapperConnection, driver: str) -> None:
+    """cursor() does what the driver's does: the MySQL Connector/Python connections (results
+    unbuffered by default) refuse a statement while another cursor's result is unread,
+    which the wrapper reports at the new cursor's first call, as an error of ours and of the
+    driver's class; the others go on. Once the result is read, the same cursor works. The
+    blocking driver's native cursors are made as its cursor() makes them, without calling it
+    (the pure-Python connection's; see native_cursor_maker)."""
+    if driver == "mysql-connector":
+        from aws_wrapper.drivers.mysql_connector import _make_pure_cursor
+
+        make: Any = conn._hot.native_make
+        pure = not type(conn.driver_connection).__module__.endswith("connection_cext")
+        assert isinstance(make, partial) and (make.func is _make_pure_cursor) is pure
+    conn.set_autocommit(True)
+    first = conn.cursor()
+    first.execute("SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3")
+    assert first.fetchone() == (1,)
+    second = conn.cursor()
+    refused = driver == "mysql-connector"
+    if refused:
+        with pytest.raises(aw.InternalError, match="Unread result") as info:
+            second.execute("SELECT 4")
+        assert isinstance(info.value, aw.Error)
+        assert type(info.value).__module__ != "aws_wrapper.errors"  # the driver's class
+        assert first.fetchall() == [(2,), (3,)]
+    second.execute("SELECT 4")
+    assert second.fetchall() == [(4,)]
+    if not refused:
+        assert first.fetchall() == [(2,), (3,)]
+    first.close()
+    second.close()
+    assert conn._hot.since is None
 
 
 def test_executemany_and_its_own_execute_calls(conn: AwsWrapperConnection, driver: str) -> None:

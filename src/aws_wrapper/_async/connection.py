@@ -476,20 +476,20 @@ class AsyncAwsWrapperConnection(Generic[Row, Query, Params]):
             made._aws_busy = False
             return made  # type: ignore[no-any-return]
         raw = hot.live
-        native = hot.native_made
-        if native is not None:
-            # the driver's own cursor() makes the native cursor: a round trip (stamped)
+        make = hot.native_make
+        if make is not None:
+            # made as the driver's own cursor() makes it: a round trip (stamped)
             stamping = hot.stamp_cursor
             if stamping:
                 hot.since = monotonic()
             try:
-                made = raw.cursor(cursor_class=native)
+                made = make(raw)
             except Exception:
                 made = None  # the first call makes it anew, recovering and reporting as calls do
             if stamping:
                 hot.since = None
             made_kind: Any = type(made)  # (a check mypy would narrow made to object by)
-            if made_kind is not native:  # none made (or the driver made another kind)
+            if made_kind is not hot.native_made:  # none made (or another kind: rebound)
                 return self._new_cursor((), {})
             made._aws_hot = hot
             made._aws_conn = self

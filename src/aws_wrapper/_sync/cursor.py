@@ -62,6 +62,7 @@ class HotPath:
         "native",
         "native_base",
         "native_made",
+        "native_make",
         "native_through_driver",
         "plain_cursor",
         "service",
@@ -165,6 +166,9 @@ class HotPath:
         )
         self.native: type | None = None
         self.native_made: type | None = None
+        # (native_made's) how to make one on the current connection: the dialect's
+        # native_cursor_maker(conn, cls), which makes it as the driver's cursor() does
+        self.native_make: Callable[[Any], Any] | None = None
         self.bind(self.live)
 
     def bind(self, conn: Any) -> None:
@@ -179,7 +183,9 @@ class HotPath:
             base = native_base(conn)
             native = None if base is None else native_class(base)
         if self.native_through_driver:
+            driver: Any = self.driver  # (a dialect with native_through_cursor has the maker)
             self.native_made = native
+            self.native_make = None if native is None else driver.native_cursor_maker(conn, native)
         else:
             self.native = native
         self.plain_cursor = (
@@ -193,6 +199,7 @@ class HotPath:
         self.plain_cursor = False
         self.native = None
         self.native_made = None
+        self.native_make = None
 
 
 NO_ARGS: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})

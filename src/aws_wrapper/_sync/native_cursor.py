@@ -24,7 +24,11 @@ What differs from a wrapper cursor holding a driver cursor, by design:
 
 Such cursors are instances of :class:`AwsWrapperCursor` (a virtual subclass) and of the
 driver's cursor class. A driver dialect opts in with ``native_cursor_base(conn)``: the class
-to subclass, whose objects are made as ``cls(conn)`` without I/O (psycopg). Drivers whose
+to subclass, whose objects are made as ``cls(conn)`` without I/O (psycopg); or, where the
+driver's ``cursor()`` is a round trip (blocking MySQL Connector/Python pings the server), with
+that and ``native_through_cursor = True`` and ``native_cursor_maker(conn, cls)``: a callable
+making one on a connection as the driver's ``cursor(cursor_class=cls)`` does, the round trip
+included (host-monitoring stamped, like a call). Drivers whose
 cursors cannot be subclassed so (PyMySQL keeps its driver connection in the public
 ``connection`` attribute, which PEP 249 gives the wrapper) keep wrapper cursors.
 """

@@ -6,7 +6,8 @@ error classification. The dialects themselves are ``aws_wrapper._async.drivers.m
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from operator import attrgetter
 from typing import Any
 
@@ -29,6 +30,29 @@ _PURE_CONNECTION_MODULES = frozenset(
     {"mysql.connector.connection", "mysql.connector.aio.connection"}
 )
 _IN_TRANSACTION_FLAG = attrgetter("_in_transaction")
+
+# What the blocking pure-Python connection's cursor() refers to (its code's global and attribute
+# names), as of mysql-connector-python 9.0 to 26.10, besides its cursor classes (MySQLCursor*):
+# with no arguments but a cursor class, it handles a result left unread, pings the server
+# (is_connected), and makes the cursor as cursor_class(conn) (see native_cursor_maker).
+_KNOWN_CURSOR_NAMES = frozenset(
+    {
+        "InterfaceError",
+        "KeyError",
+        "OperationalError",
+        "ProgrammingError",
+        "ValueError",
+        "_buffered",
+        "_raw",
+        "handle_unread_result",
+        "int",
+        "is_connected",
+        "isinstance",
+        "issubclass",
+        "join",
+        "range",
+    }
+)
 
 _PARAMS = frozenset(DEFAULT_CONFIGURATION) | frozenset(CNX_POOL_ARGS) | {"option_files"}
 _NETWORK_TEXT = ("Connection not available", "Lost connection", "gone away", "Broken pipe")
@@ -123,3 +147,35 @@ class MysqlConnectorDialectBase(MySQLDialectBase):
 
     def is_login_error(self, error: BaseException) -> bool:
         return isinstance(error, mc_errors.Error) and mysql_errno(error) in MYSQL_LOGIN_ERRNOS
+
+
+def native_cursor_maker(conn: Any, cls: type) -> Callable[[Any], Any]:
+    """How the blocking dialect's ``cursor()`` makes native cursors of class ``cls`` (see
+    ``aws_wrapper._async.native_cursor``) on driver connections like ``conn``: a callable
+    taking the connection. For the pure-Python connection, whose ``cursor()`` is known to
+    handle a result left unread, ping the server and make ``cls(conn)`` when given just a
+    cursor class (checked on its code: ``_KNOWN_CURSOR_NAMES``), that, done here without the
+    argument checks (the class is ours) nor the ABC ``issubclass`` frame; through the driver's
+    ``cursor(cursor_class=cls)`` otherwise (the C extension, a subclass overriding
+    ``cursor()``, a driver version whose ``cursor()`` does more)."""
+    kind = type(conn)
+    if _pure_cursor(kind.cursor):
+        return partial(_make_pure_cursor, cls)
+    return partial(kind.cursor, cursor_class=cls)
+
+
+def _pure_cursor(cursor: Any) -> bool:
+    from mysql.connector.connection import MySQLConnection
+
+    if cursor is not MySQLConnection.cursor:
+        return False
+    names = frozenset(getattr(getattr(cursor, "__code__", None), "co_names", ("?",)))
+    return all(n in _KNOWN_CURSOR_NAMES or n.startswith("MySQLCursor") for n in names)
+
+
+def _make_pure_cursor(cls: type, conn: Any) -> Any:
+    """``conn.cursor(cursor_class=cls)`` of the pure-Python connection, as it does it."""
+    conn.handle_unread_result()
+    if not conn.is_connected():
+        raise mc_errors.OperationalError("MySQL Connection not available")
+    return cls(conn)

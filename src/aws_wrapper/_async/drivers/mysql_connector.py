@@ -22,7 +22,11 @@ from aws_wrapper.drivers._base import (
     set_keepalive,
     shutdown_socket,
 )
-from aws_wrapper.drivers.mysql_connector import CLOSE_ERRORS, MysqlConnectorDialectBase
+from aws_wrapper.drivers.mysql_connector import (
+    CLOSE_ERRORS,
+    MysqlConnectorDialectBase,
+    native_cursor_maker,
+)
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import Properties
 
@@ -69,9 +73,10 @@ class MysqlConnectorAioDialect(MySQLCalls, MysqlConnectorDialectBase):
             return kinds.MySQLCursorBuffered if buffered else kinds.MySQLCursor
 
     else:
-        # the blocking cursor() pings the server: native cursors are made through it
-        # (cursor_class=), so the round trip stays where the driver has it
+        # the blocking cursor() pings the server: native cursors are made as it makes them
+        # (native_cursor_maker), so the round trip stays where the driver has it
         native_through_cursor = True
+        native_cursor_maker = staticmethod(native_cursor_maker)
 
         def native_cursor_base(self, conn: Any) -> type | None:
             """The class native wrapper cursors of ``conn`` subclass (see
