@@ -141,6 +141,8 @@ as it depends on how fast the server answers."""
 CONNECT_TARGET = 1.10
 """Scenario 2: aws_wrapper connect / raw connect."""
 FAILOVER_TARGET = 2.0
+SCALE_SETTLE_S = 0.05
+"""Scenario 6: seconds between opening a worker's gate and counting (its tasks resume)."""
 SCALE_TARGET = 0.95
 """Scenario 6: aws_wrapper.aio throughput / raw psycopg async throughput, at least."""
 S1_CELLS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -286,9 +288,12 @@ class Sizes:
     """Toggles per variant per round (scenario 5); requests: a quarter."""
     connections: int
     """Concurrent connections (scenario 6)."""
-    scale_windows: int
-    """Rounds of alternating load windows (scenario 6)."""
-    scale_window_s: float
+    scale_rounds: int
+    """Rounds of scenario 6: in each, both workers load the same time, interleaved."""
+    scale_slices: int
+    """Load slices per worker per round (scenario 6), interleaved with the other worker's."""
+    scale_slice_s: float
+    """Seconds counted per load slice (scenario 6), after a short settle."""
     switchovers: int
     """Blue/green switchovers per variant and engine (scenario 7)."""
     limitless_connects: int
@@ -311,8 +316,13 @@ FULL = Sizes(
     runs=5,
     rw_ops=20,
     connections=1000,
-    scale_windows=4,
-    scale_window_s=2.0,
+    # 6 rounds of 8 x 0.5 s interleaved slices per worker: both share the host's slower swings,
+    # and a round's 4 s per worker average over the collector's pauses (up to ~50 ms each);
+    # 4 rounds of one 2 s window each, back to back, gave per-round ratios of 0.86-1.14 in one
+    # run, and 8 rounds of 4 slices [q1, q3] ranges of +-0.04-0.05 against +-0.01-0.02 now
+    scale_rounds=6,
+    scale_slices=8,
+    scale_slice_s=0.5,
     switchovers=2,
     limitless_connects=100,
     limitless_rounds=3,
@@ -327,8 +337,9 @@ QUICK = Sizes(
     runs=2,
     rw_ops=8,
     connections=200,
-    scale_windows=2,
-    scale_window_s=1.0,
+    scale_rounds=2,
+    scale_slices=2,
+    scale_slice_s=0.25,
     switchovers=1,
     limitless_connects=40,
     limitless_rounds=1,
@@ -950,6 +961,14 @@ def server_target(server: PostgresServer | MariaDBServer) -> dict[str, Any]:
         "password": p["password"],
         "database": p.get("dbname", p.get("database")),
     }
+
+
+def seen_values(values: set[int]) -> str:
+    """The values a count took over a scenario's slices: each, or their range when many."""
+    ordered = sorted(values)
+    if len(ordered) > 3:
+        return f"{ordered[0]}-{ordered[-1]}"
+    return "/".join(str(v) for v in ordered)
 
 
 def cluster_target(cluster: Cluster, endpoint: str = "cluster") -> dict[str, Any]:
@@ -1989,11 +2008,15 @@ class Run:
             f"devcluster's Python proxy would be the bottleneck; max_connections="
             f"{self.servers.max_connections}); default plugins. One phase per wrapper: the "
             "wrapper and raw psycopg each in a fresh worker process, both holding their "
-            f"connections (opened 50 at a time), then {sizes.scale_windows} rounds of "
-            f"alternating load windows ({sizes.scale_window_s:.0f} s each after 0.5 s of "
-            "warm-up; one process loads while the other idles), order rotating; throughput is "
-            "the median over the windows; *vs raw*: per round, the wrapper's window over the raw "
-            "one's, the median of those ratios [q1, q3]; verdict: *met* when q1 >= the target, "
+            "connections (opened 50 at a time), each with a task that runs the loop while its "
+            f"worker's gate is open; then {sizes.scale_rounds} rounds, in each of which the two "
+            f"workers load in turn, {sizes.scale_slices} slices each, interleaved (A B B A ..., "
+            "who goes first rotating), a slice counting the calls of "
+            f"{sizes.scale_slice_s:g} s after {SCALE_SETTLE_S:g} s of settling and ending "
+            "once every task has finished its call (one process loads while the other idles); "
+            "throughput is the median over the rounds of the calls per second of a worker's "
+            "slices; *vs raw*: per round, the wrapper's over the raw one's, the median of "
+            "those ratios [q1, q3]; verdict: *met* when q1 >= the target, "
             "*MISSED* when q3 < it, *undecided* when [q1, q3] straddles it. Peak RSS per "
             "connection: the process's peak RSS "
             "(VmHWM, reset before opening) minus its RSS before opening, over the connections. "
@@ -2109,53 +2132,73 @@ class Run:
             threads: dict[str, set[int]] = {v: set() for v in variants}
             monitors: dict[str, list[int]] = {v: [] for v in variants}
             idle_cpu: dict[str, list[float]] = {v: [] for v in variants}
-            gcs: dict[str, list[float]] = {v: [] for v in variants}
+            gc_ns: dict[str, int] = {v: 0 for v in variants}
+            load_s: dict[str, float] = {v: 0.0 for v in variants}
+            collections: dict[str, int] = {v: 0 for v in variants}
             objects: dict[str, int] = {}
-            for r_ in range(sizes.scale_windows):
-                for v in rotated(variants, r_ + phase):
-                    idle = [x for x in variants if x != v]
-                    cpu0 = {x: cpu_seconds(workers[x].pid) for x in idle}
-                    wall0 = time.monotonic()
-                    counted: list[int] = []
+            for w in workers.values():
+                w.call("scale_start", timeout=120)
+            for r_ in range(sizes.scale_rounds):
+                calls: dict[str, float] = {v: 0.0 for v in variants}
+                secs: dict[str, float] = {v: 0.0 for v in variants}
+                for k in range(sizes.scale_slices):
+                    for v in rotated(variants, r_ + phase + k):
+                        idle = [x for x in variants if x != v]
+                        cpu0 = {x: cpu_seconds(workers[x].pid) for x in idle}
+                        wall0 = time.monotonic()
+                        counted: list[int] = []
 
-                    def count(counted: list[int] = counted) -> None:
-                        with contextlib.suppress(Exception):
-                            counted.append(client_backends(server) - held)
+                        def count(counted: list[int] = counted) -> None:
+                            with contextlib.suppress(Exception):
+                                counted.append(client_backends(server) - held)
 
-                    timer = threading.Timer(0.5 + sizes.scale_window_s / 2, count)
-                    timer.start()
-                    try:
-                        run = workers[v].call(
-                            "scale_run",
-                            warm_s=0.5,
-                            windows=1,
-                            window_s=sizes.scale_window_s,
-                            timeout=600,
+                        # the server's backends counted mid-slice, once per round
+                        timer = (
+                            threading.Timer(SCALE_SETTLE_S + sizes.scale_slice_s / 2, count)
+                            if k == 0
+                            else None
                         )
-                    finally:
-                        timer.join()
-                    wall = time.monotonic() - wall0
-                    for x in idle:
-                        idle_cpu[x].append(100 * (cpu_seconds(workers[x].pid) - cpu0[x]) / wall)
-                    if run["load_error_count"]:
-                        raise BenchError(
-                            f"{v}: {run['load_error_count']} connections failed under load, e.g. "
-                            + "; ".join(run["load_errors"][:2])
-                        )
-                    qps[v] += [float(q) for q in run["qps"]]
-                    gcs[v].append(float(run["gc_pct"]))
-                    objects[v] = int(run["objects"])
-                    peak[v] = max(peak[v], int(run["peak_rss_kb"]))
-                    tasks[v].add(int(run["extra_tasks"]))
-                    threads[v].add(int(run["extra_threads"]))
-                    monitors[v] += counted
+                        if timer is not None:
+                            timer.start()
+                        try:
+                            run = workers[v].call(
+                                "scale_slice",
+                                settle_s=SCALE_SETTLE_S,
+                                slice_s=sizes.scale_slice_s,
+                                timeout=300,
+                            )
+                        finally:
+                            if timer is not None:
+                                timer.join()
+                        wall = time.monotonic() - wall0
+                        for x in idle:
+                            idle_cpu[x].append(100 * (cpu_seconds(workers[x].pid) - cpu0[x]) / wall)
+                        if run["load_error_count"]:
+                            raise BenchError(
+                                f"{v}: {run['load_error_count']} connections failed under load, "
+                                "e.g. " + "; ".join(run["load_errors"][:2])
+                            )
+                        calls[v] += float(run["calls"])
+                        secs[v] += float(run["elapsed"])
+                        gc_ns[v] += int(run["gc_ns"])
+                        collections[v] += int(run["gc_collections"])
+                        objects[v] = int(run["objects"])
+                        peak[v] = max(peak[v], int(run["peak_rss_kb"]))
+                        tasks[v].add(int(run["extra_tasks"]))
+                        threads[v].add(int(run["extra_threads"]))
+                        monitors[v] += counted
+                for v in variants:
+                    qps[v].append(calls[v] / secs[v])
+                    load_s[v] += secs[v]
                 log(
-                    f"  round {r_ + 1}/{sizes.scale_windows} SELECT 1/s: "
+                    f"  round {r_ + 1}/{sizes.scale_rounds} SELECT 1/s: "
                     + ", ".join(f"{v} {qps[v][-1]:,.0f}" for v in variants)
                     + " (monitor connections during the load: "
                     + ", ".join(f"{v} {monitors[v][-1] if monitors[v] else '?'}" for v in variants)
                     + ")"
                 )
+            for w in workers.values():
+                w.call("scale_stop", timeout=180)
             for v in variants:
                 mons = sorted(set(monitors[v]))
                 out[v] = {
@@ -2163,12 +2206,12 @@ class Run:
                     "kib": (peak[v] - int(opened[v]["base_rss_kb"])) / n,
                     "monitors": "/".join(str(m) for m in mons) or "?",
                     "monitor_max": max(mons) if mons else -1,
-                    "tasks": "/".join(str(t) for t in sorted(tasks[v])),
-                    "threads": "/".join(str(t) for t in sorted(threads[v])),
+                    "tasks": seen_values(tasks[v]),
+                    "threads": seen_values(threads[v]),
                     "open_s": float(opened[v]["open_s"]),
                     "plugins": str(opened[v]["plugins"]),
                     "idle_cpu": median(idle_cpu[v]),
-                    "gc_pct": median(gcs[v]),
+                    "gc_pct": 100 * gc_ns[v] / 1e9 / load_s[v] if load_s[v] else 0.0,
                     "objects": objects.get(v, 0),
                 }
                 log(
@@ -2177,7 +2220,7 @@ class Run:
                     f"{out[v]['monitors']}, extra tasks {out[v]['tasks']}, extra threads "
                     f"{out[v]['threads']}, CPU while idle {out[v]['idle_cpu']:.1f}% of a core, "
                     f"{out[v]['gc_pct']:.1f}% of the load's time in the garbage collector "
-                    f"({out[v]['objects']:,} objects tracked)"
+                    f"({collections[v]} collections; {out[v]['objects']:,} objects tracked)"
                 )
             for w in workers.values():
                 w.call("scale_close", timeout=600)
@@ -3251,8 +3294,9 @@ def options(args: argparse.Namespace) -> Options:
         runs=args.runs or base.runs,
         rw_ops=base.rw_ops,
         connections=args.connections or base.connections,
-        scale_windows=base.scale_windows,
-        scale_window_s=base.scale_window_s,
+        scale_rounds=base.scale_rounds,
+        scale_slices=base.scale_slices,
+        scale_slice_s=base.scale_slice_s,
         switchovers=args.runs or base.switchovers,
         limitless_connects=base.limitless_connects,
         limitless_rounds=args.rounds or base.limitless_rounds,

@@ -395,6 +395,8 @@ class Worker:
         self.scale_running = False
         self.scale_tasks: list[asyncio.Task[None]] = []
         self.scale_errors: list[str] = []
+        self.scale_gate = asyncio.Event()
+        self.scale_parked = 0
 
     def variant(self, name: str) -> Variant:
         try:
@@ -1110,15 +1112,50 @@ class Worker:
         await asyncio.gather(*(one() for _ in range(n)))
         return len(self.scale_conns), failovers
 
-    def cmd_scale_run(self, warm_s: float, windows: int, window_s: float) -> dict[str, Any]:
-        """Every connection runs SELECT 1 (execute + fetchone) in a loop, each in its own
-        task; after ``warm_s``, count the completed calls in ``windows`` windows."""
-        return self.run_async(self._scale_run(warm_s, windows, window_s), 900)
+    def cmd_scale_start(self) -> None:
+        """Every connection gets a task running SELECT 1 (execute + fetchone) in a loop while
+        the gate is open (see ``scale_slice``); they start parked."""
+        self.run_async(self._scale_start(), 60)
 
-    async def _scale_run(self, warm_s: float, windows: int, window_s: float) -> dict[str, Any]:
+    async def _scale_start(self) -> None:
+        self.scale_gate = asyncio.Event()
         self.scale_running = True
         self.scale_count = 0
-        gc_ns = [0, 0]  # time in the garbage collector, collections (during the windows)
+        self.scale_parked = 0
+
+        async def load(cur: Any) -> None:
+            gate = self.scale_gate
+            while self.scale_running:
+                if not gate.is_set():
+                    self.scale_parked += 1
+                    try:
+                        await gate.wait()
+                    finally:
+                        self.scale_parked -= 1
+                    continue
+                await cur.execute(SELECT_ONE)
+                await cur.fetchone()
+                self.scale_count += 1
+
+        self.scale_tasks = [asyncio.create_task(load(cur)) for _, cur in self.scale_conns]
+        await self._scale_park(30.0)
+
+    async def _scale_park(self, limit_s: float) -> None:
+        """Wait until every load task is parked (its call in flight finished)."""
+        deadline = time.monotonic() + limit_s
+        while self.scale_parked < len(self.scale_tasks) and time.monotonic() < deadline:
+            if all(t.done() for t in self.scale_tasks):
+                break
+            await asyncio.sleep(0.002)
+
+    def cmd_scale_slice(self, settle_s: float, slice_s: float) -> dict[str, Any]:
+        """Open the gate: the load runs; after ``settle_s``, count the completed calls for
+        ``slice_s``; close the gate and return once every task is parked (the process is
+        then idle while the other worker's slice runs)."""
+        return self.run_async(self._scale_slice(settle_s, slice_s), 300)
+
+    async def _scale_slice(self, settle_s: float, slice_s: float) -> dict[str, Any]:
+        gc_ns = [0, 0]  # time in the garbage collector, collections (during the slice)
         gc_started = [0]
         measuring = [False]
 
@@ -1131,44 +1168,45 @@ class Worker:
                 gc_ns[0] += perf_ns() - gc_started[0]
                 gc_ns[1] += 1
 
-        async def load(cur: Any) -> None:
-            while self.scale_running:
-                await cur.execute(SELECT_ONE)
-                await cur.fetchone()
-                self.scale_count += 1
-
-        self.scale_tasks = [asyncio.create_task(load(cur)) for _, cur in self.scale_conns]
-        await asyncio.sleep(warm_s)
-        qps = []
+        self.scale_gate.set()
+        await asyncio.sleep(settle_s)
         gc.callbacks.append(gc_timer)
         measuring[0] = True
-        started = time.perf_counter()
         try:
-            for _ in range(windows):
-                c0, t0 = self.scale_count, time.perf_counter()
-                await asyncio.sleep(window_s)
-                qps.append((self.scale_count - c0) / (time.perf_counter() - t0))
+            c0, t0 = self.scale_count, time.perf_counter()
+            await asyncio.sleep(slice_s)
+            calls, elapsed = self.scale_count - c0, time.perf_counter() - t0
         finally:
             measuring[0] = False
             gc.callbacks.remove(gc_timer)
-        elapsed = time.perf_counter() - started
         tasks = len(asyncio.all_tasks())
         threads = threading.active_count()
-        self.scale_running = False
-        done, _ = await asyncio.wait(self.scale_tasks, timeout=60)
-        failed = [t.exception() for t in done if not t.cancelled() and t.exception() is not None]
+        self.scale_gate.clear()
+        await self._scale_park(30.0)
+        failed = [t.exception() for t in self.scale_tasks if t.done() and not t.cancelled()]
+        failed = [e for e in failed if e is not None]
         return {
-            "qps": qps,
+            "calls": calls,
+            "elapsed": elapsed,
             "extra_tasks": tasks - len(self.scale_tasks) - 1,
             "extra_threads": threads - self.base_threads,
             "peak_rss_kb": proc_status_kb("VmHWM"),
-            "rss_kb": proc_status_kb("VmRSS"),
             "load_errors": [f"{type(e).__name__}: {e}" for e in failed[:3]],
             "load_error_count": len(failed),
-            "gc_pct": 100 * gc_ns[0] / 1e9 / elapsed,
+            "gc_ns": gc_ns[0],
             "gc_collections": gc_ns[1],
             "objects": len(gc.get_objects()),
         }
+
+    def cmd_scale_stop(self) -> None:
+        self.run_async(self._scale_stop(), 120)
+
+    async def _scale_stop(self) -> None:
+        self.scale_running = False
+        self.scale_gate.set()
+        if self.scale_tasks:
+            await asyncio.wait(self.scale_tasks, timeout=60)
+        self.scale_tasks = []
 
     def cmd_scale_close(self) -> None:
         v = self.scale_variant
