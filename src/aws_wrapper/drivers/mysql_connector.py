@@ -32,11 +32,14 @@ _PURE_CONNECTION_MODULES = frozenset(
 _IN_TRANSACTION_FLAG = attrgetter("_in_transaction")
 
 # What the blocking pure-Python connection's cursor() refers to (its code's global and attribute
-# names), as of mysql-connector-python 9.0 to 26.10, besides its cursor classes (MySQLCursor*):
-# with no arguments but a cursor class, it handles a result left unread, pings the server
-# (is_connected), and makes the cursor as cursor_class(conn) (see native_cursor_maker).
+# names) in mysql-connector-python 9.0 and 26.10 (both read), besides its cursor classes
+# (MySQLCursor*): with no arguments but a cursor class, both handle a result left unread, ping
+# the server (is_connected), and make the cursor as cursor_class(conn) (see native_cursor_maker);
+# the other names serve its other arguments (9.0's named_tuple warning, 26.10's timeouts).
 _KNOWN_CURSOR_NAMES = frozenset(
     {
+        "__name__",
+        "raise_warning_against_deprecated_cursor_class",
         "InterfaceError",
         "KeyError",
         "OperationalError",
