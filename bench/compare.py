@@ -316,12 +316,13 @@ FULL = Sizes(
     runs=5,
     rw_ops=20,
     connections=1000,
-    # 6 rounds of 8 x 0.5 s interleaved slices per worker: both share the host's slower swings,
-    # and a round's 4 s per worker average over the collector's pauses (up to ~50 ms each);
-    # 4 rounds of one 2 s window each, back to back, gave per-round ratios of 0.86-1.14 in one
-    # run, and 8 rounds of 4 slices [q1, q3] ranges of +-0.04-0.05 against +-0.01-0.02 now
-    scale_rounds=6,
-    scale_slices=8,
+    # 8 rounds of 12 x 0.5 s interleaved slices per worker: both share the host's slower
+    # swings, and a round's 6 s per worker average over the collector's pauses (up to ~60 ms
+    # each); 4 rounds of one 2 s window each, back to back, gave per-round ratios of 0.86-1.14
+    # in one run, 8 rounds of 4 slices [q1, q3] ranges of +-0.04-0.05, 6 rounds of 8 slices
+    # +-0.01-0.02 on a quiet host but +-0.03 on a busy one (slices varying +-10-14%)
+    scale_rounds=8,
+    scale_slices=12,
     scale_slice_s=0.5,
     switchovers=2,
     limitless_connects=100,

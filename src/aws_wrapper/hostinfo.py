@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 
 class HostRole(enum.Enum):
@@ -33,7 +33,7 @@ class HostInfo:
     weight: int = 100
     host_id: str | None = None
     last_update_time: float | None = None
-    aliases: frozenset[str] = field(default_factory=frozenset)
+    aliases: frozenset[str] = frozenset()  # (one empty set shared by every HostInfo)
     region: str | None = None
     """The AWS region of the instance when the topology says (Global Database), else None."""
 

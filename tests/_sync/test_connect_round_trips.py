@@ -235,3 +235,37 @@ def test_an_instance_endpoint_of_a_known_cluster_makes_no_query(
         assert host is not None and host.host_id == reader and host.role is HostRole.READER
     finally:
         conn.close()
+
+
+def test_connections_to_an_endpoint_share_what_holds_no_state_of_theirs(
+    driver: str, db_params: dict[str, Any]
+) -> None:
+    """The driver dialect, the database dialect, the plain server's host list provider and the
+    host a connection starts from are one object per endpoint, not one per connection: each
+    object a connection holds is one more for the garbage collector to walk on every full
+    collection (1,000 async connections, issue 16). Its own state stays its own."""
+    first = aw.connect(driver=driver, **db_params)
+    second = aw.connect(driver=driver, **db_params)
+    try:
+        one, two = first._service, second._service
+        assert first.driver_dialect is second.driver_dialect
+        assert one.dialect is two.dialect
+        assert one.host_list_provider is two.host_list_provider
+        assert one.initial_host is two.initial_host
+        assert one.current_host is two.current_host
+        assert first._hot.cursor_kind is second._hot.cursor_kind
+        # what is a connection's own is not shared
+        assert one.session is not two.session
+        assert first._hot is not second._hot
+        assert one.manager.plugins[0] is not two.manager.plugins[0]
+        # and a connection to another endpoint (another port: the same server) has its own
+        other = aw.connect(driver=driver, **{**db_params, "host": "localhost"})
+        try:
+            assert other._service.host_list_provider is not one.host_list_provider
+            assert other._service.initial_host.host == "localhost"
+            assert other.driver_dialect is first.driver_dialect
+        finally:
+            other.close()
+    finally:
+        first.close()
+        second.close()

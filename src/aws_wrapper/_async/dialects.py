@@ -329,6 +329,18 @@ _ENGINE_DEFAULT = {"postgresql": "pg", "mysql": "mysql"}
 _AURORA_GUESS = {"postgresql": "aurora-pg", "mysql": "aurora-mysql"}
 
 
+_INSTANCES: dict[type[_Dialect], _Dialect] = {}
+
+
+def _shared(cls: type[_Dialect]) -> _Dialect:
+    """The one object of our dialect class ``cls`` (they hold no state: class attributes
+    only), rather than one per connection for the garbage collector to walk."""
+    dialect = _INSTANCES.get(cls)
+    if dialect is None:
+        dialect = _INSTANCES[cls] = cls()
+    return dialect
+
+
 def dialect_codes() -> list[str]:
     return sorted(_DIALECTS)
 
@@ -349,7 +361,7 @@ def dialect_for(
         )
     if code is None:
         guess = _AURORA_GUESS if host_is_rds_cluster else _ENGINE_DEFAULT
-        return _DIALECTS[guess[driver.engine]]()
+        return _shared(_DIALECTS[guess[driver.engine]])
     cls = _DIALECTS.get(code)
     if cls is None:
         raise ConfigurationError(
@@ -361,7 +373,7 @@ def dialect_for(
             f"property 'wrapper_dialect': '{code}' is a {cls.engine} dialect and does not fit "
             f"the {driver.code} driver"
         )
-    return cls()
+    return _shared(cls)
 
 
 async def detect(conn: DriverConnection, driver: DriverDialect, host: HostInfo) -> DatabaseDialect:
@@ -375,7 +387,7 @@ async def detect(conn: DriverConnection, driver: DriverDialect, host: HostInfo) 
         _detect_pg(conn, driver) if driver.engine == "postgresql" else _detect_mysql(conn, driver)
     )
     remember_dialect(host.host, host.port, driver.engine, code)
-    return _DIALECTS[code]()
+    return _shared(_DIALECTS[code])
 
 
 async def _detect_pg(conn: DriverConnection, driver: DriverDialect) -> str:

@@ -42,7 +42,8 @@ def global_templates(
 
 
 class StaticHostListProvider:
-    """One host, taken as the writer. Used for plain databases and as the starting point."""
+    """One host, taken as the writer. Used for plain databases and as the starting point.
+    It holds no state of a connection: :func:`static_provider` gives one per host."""
 
     def __init__(self, host: HostInfo) -> None:
         self._hosts = (host.with_role(HostRole.WRITER),)
@@ -59,6 +60,20 @@ class StaticHostListProvider:
 
     async def release_resources(self) -> None:
         return None
+
+
+_STATIC: dict[HostInfo, StaticHostListProvider] = {}
+
+
+def static_provider(host: HostInfo) -> StaticHostListProvider:
+    """The StaticHostListProvider of ``host``, one per host (rather than one per connection,
+    with its tuple and writer HostInfo, for the garbage collector to walk)."""
+    provider = _STATIC.get(host)
+    if provider is None:
+        if len(_STATIC) >= 256:
+            _STATIC.clear()
+        provider = _STATIC[host] = StaticHostListProvider(host)
+    return provider
 
 
 class RdsHostListProvider:

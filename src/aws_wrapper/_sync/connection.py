@@ -38,7 +38,7 @@ from aws_wrapper.typing import Params, Query, Row
 from .connection_provider import DIRECT, checked_provider
 from .cursor import NO_ARGS, PASS_THROUGH, AwsWrapperCursor, HotPath, cursor_class
 from .dialects import detect, dialect_for
-from .host_list_provider import RdsHostListProvider, StaticHostListProvider
+from .host_list_provider import RdsHostListProvider, static_provider
 from .plugin_manager import build_plugins
 from .plugin_service import PluginServiceImpl
 from .pooled_connection_provider import get_connection_provider
@@ -206,7 +206,7 @@ class AwsWrapperConnection(Generic[Row, Query, Params]):
             props,
             driver,
             dialect,
-            StaticHostListProvider(host),
+            static_provider(host),
             provider,
             host,
         )

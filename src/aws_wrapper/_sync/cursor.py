@@ -11,7 +11,7 @@ from functools import partial
 from operator import attrgetter
 from time import monotonic
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, NoReturn, Self
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, Self, TypeAlias
 
 from aws_wrapper._forwarding import forwarding_class, names_of
 from aws_wrapper.errors import ConnectionClosedError, ProgrammingError, UnsupportedOperationError
@@ -110,10 +110,7 @@ class HotPath:
         ) == (None,) * 5
         # (driver cursor class, the wrapper cursor class for it) last seen (cursor_class()):
         # one attribute, so that a thread sharing the connection never reads half of it
-        self.cursor_kind: tuple[type | None, type[AwsWrapperCursor[Any, Any, Any]]] = (
-            None,
-            PASS_THROUGH[self.lean],
-        )
+        self.cursor_kind: CursorKind = NO_KIND[self.lean]
         # host_monitoring_v2 only needs "in flight since": the hot paths write it here, and
         # the plugin reads it from here; failover_v2 only acts when a call fails: the hot
         # paths call it from their except (see plugin_manager.INLINE)
@@ -158,11 +155,11 @@ class HotPath:
             self.ch_fetchall,
         )
         self.native_through_driver = bool(getattr(self.driver, "native_through_cursor", False))
-        self.native_base: Callable[[Any], type | None] | None = (
-            getattr(self.driver, "native_cursor_base", None)
-            if (self.native_through_driver or not self.stamp_cursor)
+        # whether bind() asks the dialect's native_cursor_base(conn) for the class to subclass
+        self.native_base = (
+            hasattr(self.driver, "native_cursor_base")
+            and (self.native_through_driver or not self.stamp_cursor)
             and chained == (None,) * len(chained)
-            else None
         )
         self.native: type | None = None
         self.native_made: type | None = None
@@ -175,17 +172,17 @@ class HotPath:
         """``conn`` is the current driver connection (None: it is lost). ``native`` /
         ``native_made``: the class of the native cursors to make on it (None: none, or no
         connection)."""
-        native_base = self.native_base
         native = None
-        if conn is not None and native_base is not None and not self.closed:
+        if conn is not None and self.native_base and not self.closed:
             from .native_cursor import native_class  # it builds on this module
 
-            base = native_base(conn)
+            driver: Any = self.driver  # (native_base: it has native_cursor_base)
+            base = driver.native_cursor_base(conn)
             native = None if base is None else native_class(base)
         if self.native_through_driver:
-            driver: Any = self.driver  # (a dialect with native_through_cursor has the maker)
+            maker: Any = self.driver  # (a dialect with native_through_cursor has the maker)
             self.native_made = native
-            self.native_make = None if native is None else driver.native_cursor_maker(conn, native)
+            self.native_make = None if native is None else maker.native_cursor_maker(conn, native)
         else:
             self.native = native
         self.plain_cursor = (
@@ -608,7 +605,15 @@ PASS_THROUGH: dict[bool, type[AwsWrapperCursor[Any, Any, Any]]] = {
     False: PassThroughCursor,
     True: forwarding_class(_LeanCursor, None, _DRIVER_CURSOR),
 }
+
 """PassThroughCursor, and its like for ``HotPath.lean`` connections (by ``lean``)."""
+
+CursorKind: TypeAlias = tuple[type | None, type[AwsWrapperCursor[Any, Any, Any]]]
+"""(driver cursor class, the wrapper cursor class for it): ``HotPath.cursor_kind``."""
+
+NO_KIND: dict[bool, CursorKind] = {lean: (None, cls) for lean, cls in PASS_THROUGH.items()}
+"""``HotPath.cursor_kind`` before any driver cursor was seen (shared: not one tuple per
+connection)."""
 
 _CLASSES: dict[tuple[type, bool], type[AwsWrapperCursor[Any, Any, Any]]] = {}
 

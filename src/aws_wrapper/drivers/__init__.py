@@ -19,6 +19,7 @@ naming the extra that installs it.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import logging
@@ -324,6 +325,12 @@ def _custom_dialect(target: Callable[..., Any] | str | None, aio: bool) -> Any:
     return custom
 
 
+_SHARED: dict[tuple[Any, Callable[..., Any]], Any] = {}
+"""Our driver dialects, one per (class, connect function): they hold no state of a
+connection, and one object per connection would be one more (with its bound methods) for
+the garbage collector to walk on every full collection (1,000 async connections, issue 16)."""
+
+
 def _dialect(target: Callable[..., Any] | str | None, override: str | None, aio: bool) -> Any:
     custom = _custom_dialect(target, aio)
     if custom is not None:
@@ -332,7 +339,15 @@ def _dialect(target: Callable[..., Any] | str | None, override: str | None, aio:
     cls = driver.load(face.dialect)
     if func is None:
         func = cast("Callable[..., Any]", driver.load(f"{face.module}:{face.connect}"))
-    return cls(func)
+    try:
+        return _SHARED[cls, func]
+    except (KeyError, TypeError):  # (TypeError: a connect function that cannot be hashed)
+        dialect = cls(func)
+        if len(_SHARED) >= 64:  # connect functions made anew per call (lambdas): no hoard
+            _SHARED.clear()
+        with contextlib.suppress(TypeError):
+            _SHARED[cls, func] = dialect
+        return dialect
 
 
 def adriver_dialect_for(

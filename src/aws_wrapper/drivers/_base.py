@@ -301,7 +301,21 @@ def host_from(params: Mapping[str, Any], default_port: int, host_key: str = "hos
     port = _port_number(raw_port)
     if not 0 < port < 65536:
         raise ConfigurationError(f"property 'port' must be between 1 and 65535, got {port}")
-    return HostInfo(host, port)
+    return starting_host(host, port)
+
+
+_STARTING: dict[tuple[str, int], HostInfo] = {}
+
+
+def starting_host(host: str, port: int) -> HostInfo:
+    """``HostInfo(host, port)``, one object per endpoint: every connection to it starts from
+    the same (immutable) one instead of one of its own for the garbage collector to walk."""
+    info = _STARTING.get((host, port))
+    if info is None:
+        if len(_STARTING) >= 256:  # (an application making up endpoints: no hoard)
+            _STARTING.clear()
+        info = _STARTING[host, port] = HostInfo(host, port)
+    return info
 
 
 # ---------------------------------------------------------------------------------------------
