@@ -1985,6 +1985,8 @@ class Run:
         target = server_target(server)
         n = sizes.connections
         wrappers = self.variants(("ours-aio", "peer-aio"))
+        peer_rounds = max(2, sizes.scale_rounds // 2)
+        peer_slices = max(2, sizes.scale_slices // 3)
         table = Table(
             6,
             SCENARIOS[6] if n == 1000 else f"scale: {n:,} async connections",
@@ -2025,12 +2027,20 @@ class Run:
             "the connections opened, counted during the wrapper's load. Extra tasks / threads: "
             "beyond one task per connection and the worker's own, during the load. CPU while "
             "idle: the process's CPU time while the other one loads (its connections open, no "
-            "calls), in % of one core: what the wrapper's background work costs."
+            "calls), in % of one core: what the wrapper's background work costs. "
+            f"aws-advanced-python-wrapper's phase has {peer_rounds} rounds of {peer_slices} "
+            "slices: no target depends on it, and its slices take ~4 x as long (its polling "
+            "tasks)."
         )
         log(f"6. scale: {n} async connections: raw-async vs {', '.join(wrappers)}")
         for phase, v in enumerate(wrappers):
+            rounds, slices = (
+                (sizes.scale_rounds, sizes.scale_slices)
+                if v == "ours-aio"
+                else (peer_rounds, peer_slices)
+            )
             try:
-                res = self._scale_phase(server, target, ["raw-async", v], n, phase)
+                res = self._scale_phase(server, target, ["raw-async", v], n, phase, rounds, slices)
             except BenchError as e:
                 log(f"  {v}: FAILED: {e}")
                 table.rows.append([LABEL[v], "failed", *[""] * 9])
@@ -2090,8 +2100,11 @@ class Run:
         variants: list[str],
         n: int,
         phase: int,
+        rounds: int,
+        slices: int,
     ) -> dict[str, dict[str, Any]]:
-        """Both variants' workers hold ``n`` connections; load windows alternate."""
+        """Both variants' workers hold ``n`` connections; load slices alternate (``rounds``
+        rounds of ``slices`` slices per worker)."""
         sizes = self.opts.sizes
         ws = Workers(self.opts, self.peer_python, None)
         out: dict[str, dict[str, Any]] = {}
@@ -2139,10 +2152,10 @@ class Run:
             objects: dict[str, int] = {}
             for w in workers.values():
                 w.call("scale_start", timeout=120)
-            for r_ in range(sizes.scale_rounds):
+            for r_ in range(rounds):
                 calls: dict[str, float] = {v: 0.0 for v in variants}
                 secs: dict[str, float] = {v: 0.0 for v in variants}
-                for k in range(sizes.scale_slices):
+                for k in range(slices):
                     for v in rotated(variants, r_ + phase + k):
                         idle = [x for x in variants if x != v]
                         cpu0 = {x: cpu_seconds(workers[x].pid) for x in idle}
@@ -2192,7 +2205,7 @@ class Run:
                     qps[v].append(calls[v] / secs[v])
                     load_s[v] += secs[v]
                 log(
-                    f"  round {r_ + 1}/{sizes.scale_rounds} SELECT 1/s: "
+                    f"  round {r_ + 1}/{rounds} SELECT 1/s: "
                     + ", ".join(f"{v} {qps[v][-1]:,.0f}" for v in variants)
                     + " (monitor connections during the load: "
                     + ", ".join(f"{v} {monitors[v][-1] if monitors[v] else '?'}" for v in variants)
