@@ -11,6 +11,7 @@ Written once as async code: tests/_sync/test_native_cursor.py is generated from 
 
 from __future__ import annotations
 
+import sys
 from functools import partial
 from typing import Any
 
@@ -106,6 +107,55 @@ def test_driver_errors_are_ours_and_the_drivers(conn: AwsWrapperConnection) -> N
     assert cur.arraysize == 2
     assert len(cur.fetchall()) == 1
     cur.close()
+
+
+def test_psycopg_execute_is_done_by_the_native_cursor(
+    driver: str, db_params: dict[str, Any]
+) -> None:
+    """Over psycopg's own execute (its connection's lock and wait around its cursor's
+    _execute_gen, see native_cursor._INLINE_EXECUTE), a native cursor does that itself, a
+    coroutine less per statement: the installed psycopg must still match, or the fast way is
+    lost. A cursor class with an execute of its own keeps it, and keywords go through it."""
+    if driver != "psycopg":
+        pytest.skip("psycopg's execute only")
+    with aw.connect(driver=driver, autocommit=True, **db_params) as conn:
+        base = driver_cursor_class(conn)
+        own = base.execute.__code__  # type: ignore[attr-defined]
+        started: list[str] = []
+
+        def profile(frame: Any, event: str, arg: Any) -> None:
+            if event == "call" and frame.f_code is own:
+                started.append("execute")
+
+        cur = conn.cursor()
+        assert type(cur)._aws_inline_execute  # type: ignore[attr-defined]
+        sys.setprofile(profile)
+        try:
+            assert (cur.execute("SELECT %s", (7,))).fetchone() == (7,)
+            with pytest.raises(aw.ProgrammingError) as info:  # errors as ever
+                cur.execute("SELECT * FROM no_such_table_here")
+            assert isinstance(info.value, aw.Error)
+            assert started == []  # the driver's execute never ran
+            assert (cur.execute("SELECT 1", prepare=False)).fetchone() == (1,)
+            assert started  # keywords: the driver's (a coroutine: "call" at each resume)
+        finally:
+            sys.setprofile(None)
+        cur.close()
+
+        calls: list[str] = []
+
+        class Counting(base):  # type: ignore[misc, valid-type]
+            def execute(self, *args: Any, **kwargs: Any) -> Any:
+                calls.append("execute")
+                return super().execute(*args, **kwargs)
+
+    with aw.connect(driver=driver, autocommit=True, cursor_factory=Counting, **db_params) as conn:
+        mine = conn.cursor()
+        assert isinstance(mine, Counting)
+        assert not type(mine)._aws_inline_execute
+        assert (mine.execute("SELECT 2")).fetchone() == (2,)
+        assert calls == ["execute"]
+        mine.close()
 
 
 def test_a_cursor_while_a_result_is_left_unread(conn: AwsWrapperConnection, driver: str) -> None:
