@@ -603,7 +603,6 @@ PASS_THROUGH: dict[bool, type[AsyncAwsWrapperCursor[Any, Any, Any]]] = {
     False: PassThroughCursor,
     True: forwarding_class(_LeanCursor, None, _DRIVER_CURSOR),
 }
-
 """PassThroughCursor, and its like for ``HotPath.lean`` connections (by ``lean``)."""
 
 CursorKind: TypeAlias = tuple[type | None, type[AsyncAwsWrapperCursor[Any, Any, Any]]]
