@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from aws_wrapper import aio as aw
-from aws_wrapper.aio import AsyncAwsWrapperConnection
+from aws_wrapper.aio import AsyncAwsWrapperConnection, AsyncPooledConnectionProvider, PoolSettings
+from aws_wrapper.properties import parse_properties
 from aws_wrapper_devcluster import Cluster
 from tests.drivers import ENGINES
 
@@ -157,3 +158,49 @@ async def test_cancelled_during_failover(request: pytest.FixtureRequest, driver:
     finally:
         await loop.run_in_executor(None, cluster.heal)
         await conn.close()
+
+
+async def test_release_cancelled_mid_reset_frees_the_pool_slot(
+    request: pytest.FixtureRequest, driver: str
+) -> None:
+    """Giving a pooled connection back resets it with round trips; cut short, the connection
+    is closed and leaves the pool, its slot free: the next checkout (max_size 1) gets a new
+    connection at once, not a pool timeout."""
+    cluster = cluster_of(request, driver)
+    provider = AsyncPooledConnectionProvider(PoolSettings(max_size=1, timeout=3.0))
+    loop = asyncio.get_running_loop()
+    conn = await aw.connect(
+        driver=driver,
+        plugins="read_write_splitting",
+        connection_provider=provider,
+        **cluster.conn_params(),
+    )
+    try:
+        await conn.set_read_only(True)
+        reader, dialect = conn.current_host, conn.driver_dialect
+    finally:
+        await conn.close()
+    assert reader is not None and reader.host_id is not None
+    target = dialect.parse_target("", cluster.conn_params())
+    props = parse_properties(target, dialect.driver_params(), dialect.code)
+    raw = await provider.connect(reader, props, dialect)
+    await dialect.set_read_only(raw, True)  # the reset must undo these: round trips
+    cur = await dialect.cursor(raw)
+    await cur.execute("SELECT 1")
+    await cur.fetchall()
+    await loop.run_in_executor(None, partial(cluster.latency, reader.host_id, 1500))
+    try:
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(provider.release(raw, dialect), 0.3)
+    finally:
+        await loop.run_in_executor(None, partial(cluster.heal, reader.host_id))
+    assert dialect.is_closed(raw)
+    again = await provider.connect(reader, props, dialect)
+    try:
+        assert again is not raw
+        assert dialect.get_read_only(again) is False
+        cur = await dialect.cursor(again)
+        await cur.execute("SELECT 2")
+        assert (await cur.fetchall())[0][0] == 2
+    finally:
+        await provider.release(again, dialect)

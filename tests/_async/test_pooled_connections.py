@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from aws_wrapper import aio as aw
+from aws_wrapper._async.pooled_connection_provider import default_pool_key
 from aws_wrapper._compat import agather, arun_blocking
 from aws_wrapper.aio import AsyncAwsWrapperConnection, AsyncPooledConnectionProvider, PoolSettings
 from aws_wrapper.hostinfo import HostInfo
@@ -128,6 +129,28 @@ async def test_returned_connections_are_reset(
         assert dialect.in_transaction(again) is False
     finally:
         await provider.release(again, dialect)
+
+
+async def test_a_connection_given_back_is_idle_when_release_returns(
+    cluster: Cluster, driver: str, provider: AsyncPooledConnectionProvider
+) -> None:
+    """The reset happens in the release, not in a pool worker later: a checkout right after
+    finds the connection, and no second server connection is opened for it."""
+    async with await connect(cluster, driver, provider) as conn:
+        await conn.set_read_only(True)
+        reader = conn.current_host
+        dialect = conn.driver_dialect
+    assert reader is not None
+    props = _props_of(cluster, dialect)
+    first = await provider.connect(reader, props, dialect)
+    for _ in range(3):
+        await dialect.set_read_only(first, True)  # something the release must undo
+        await provider.release(first, dialect)
+        assert provider.pool_stats()[default_pool_key(reader, props)] == (1, 1)  # back, idle
+        again = await provider.connect(reader, props, dialect)
+        assert again is first
+        assert dialect.get_read_only(again) is False
+    await provider.release(first, dialect)
 
 
 def _props_of(cluster: Cluster, dialect: Any) -> Any:

@@ -113,9 +113,9 @@ def test_psycopg_execute_is_done_by_the_native_cursor(
     driver: str, db_params: dict[str, Any]
 ) -> None:
     """Over psycopg's own execute (its connection's lock and wait around its cursor's
-    _execute_gen, see native_cursor._INLINE_EXECUTE), a native cursor does that itself, a
-    coroutine less per statement: the installed psycopg must still match, or the fast way is
-    lost. A cursor class with an execute of its own keeps it, and keywords go through it."""
+    _execute_gen, see aws_wrapper.drivers.psycopg.INLINE_EXECUTE), a native cursor does that
+    itself, a coroutine less per statement: the installed psycopg must still match, or the fast
+    way is lost. A cursor class with an execute of its own keeps it, and keywords go through it."""
     if driver != "psycopg":
         pytest.skip("psycopg's execute only")
     with aw.connect(driver=driver, autocommit=True, **db_params) as conn:

@@ -13,6 +13,7 @@ import pytest
 
 from aws_wrapper import sync as aw
 from aws_wrapper._compat import gather
+from aws_wrapper._sync.pooled_connection_provider import default_pool_key
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import parse_properties
 from aws_wrapper.sync import AwsWrapperConnection, PooledConnectionProvider, PoolSettings
@@ -125,6 +126,28 @@ def test_returned_connections_are_reset(
         assert dialect.in_transaction(again) is False
     finally:
         provider.release(again, dialect)
+
+
+def test_a_connection_given_back_is_idle_when_release_returns(
+    cluster: Cluster, driver: str, provider: PooledConnectionProvider
+) -> None:
+    """The reset happens in the release, not in a pool worker later: a checkout right after
+    finds the connection, and no second server connection is opened for it."""
+    with connect(cluster, driver, provider) as conn:
+        conn.set_read_only(True)
+        reader = conn.current_host
+        dialect = conn.driver_dialect
+    assert reader is not None
+    props = _props_of(cluster, dialect)
+    first = provider.connect(reader, props, dialect)
+    for _ in range(3):
+        dialect.set_read_only(first, True)  # something the release must undo
+        provider.release(first, dialect)
+        assert provider.pool_stats()[default_pool_key(reader, props)] == (1, 1)  # back, idle
+        again = provider.connect(reader, props, dialect)
+        assert again is first
+        assert dialect.get_read_only(again) is False
+    provider.release(first, dialect)
 
 
 def _props_of(cluster: Cluster, dialect: Any) -> Any:

@@ -28,6 +28,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from aws_wrapper import aurora_queries as q
 from aws_wrapper import custom_dialects
+from aws_wrapper._interned import Interned
 from aws_wrapper.dialect_cache import remember_dialect
 from aws_wrapper.errors import ConfigurationError
 from aws_wrapper.hostinfo import HostInfo
@@ -329,16 +330,17 @@ _ENGINE_DEFAULT = {"postgresql": "pg", "mysql": "mysql"}
 _AURORA_GUESS = {"postgresql": "aurora-pg", "mysql": "aurora-mysql"}
 
 
-_INSTANCES: dict[type[_Dialect], _Dialect] = {}
+_INSTANCES: Interned[type[_Dialect], _Dialect] = Interned(64)
 
 
 def _shared(cls: type[_Dialect]) -> _Dialect:
     """The one object of our dialect class ``cls`` (they hold no state: class attributes
-    only), rather than one per connection for the garbage collector to walk."""
-    dialect = _INSTANCES.get(cls)
-    if dialect is None:
-        dialect = _INSTANCES[cls] = cls()
-    return dialect
+    only), rather than one per connection (see aws_wrapper._interned)."""
+    return _INSTANCES.get(cls, _make)
+
+
+def _make(cls: type[_Dialect]) -> _Dialect:
+    return cls()
 
 
 def dialect_codes() -> list[str]:

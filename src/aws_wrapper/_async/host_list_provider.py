@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aws_wrapper import rds_utils
+from aws_wrapper._interned import Interned
 from aws_wrapper.addresses import peer_address
 from aws_wrapper.errors import ConfigurationError
 from aws_wrapper.hostinfo import HostInfo, HostRole
@@ -62,18 +63,13 @@ class StaticHostListProvider:
         return None
 
 
-_STATIC: dict[HostInfo, StaticHostListProvider] = {}
+_STATIC: Interned[HostInfo, StaticHostListProvider] = Interned(256)
 
 
 def static_provider(host: HostInfo) -> StaticHostListProvider:
-    """The StaticHostListProvider of ``host``, one per host (rather than one per connection,
-    with its tuple and writer HostInfo, for the garbage collector to walk)."""
-    provider = _STATIC.get(host)
-    if provider is None:
-        if len(_STATIC) >= 256:
-            _STATIC.clear()
-        provider = _STATIC[host] = StaticHostListProvider(host)
-    return provider
+    """The StaticHostListProvider of ``host``, one per host rather than one per connection,
+    with its tuple and writer HostInfo (see aws_wrapper._interned)."""
+    return _STATIC.get(host, StaticHostListProvider)
 
 
 class RdsHostListProvider:

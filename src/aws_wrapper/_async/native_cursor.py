@@ -96,27 +96,12 @@ def _is_closed(cur: Any) -> bool:
     return cur._aws_owner is None
 
 
-_INLINE_EXECUTE = (
-    ("_conn", "lock", "wait", "_execute_gen", "e", "_NO_TRACEBACK", "with_traceback"),
-    ("self", "query", "params", "prepare", "binary"),
-)
-"""The names and first arguments of psycopg's ``(Async)Cursor.execute``, which is
-``with self._conn.lock: self._conn.wait(self._execute_gen(query, params, ...))`` (its errors
-re-raised without a traceback). A native cursor over a driver execute with exactly these does
-the same itself when called without keywords: one coroutine (and frame) less per statement,
-an object less alive while the statement runs for the garbage collector's young generations
-to walk (issue 16, 1,000 async connections)."""
+def _inlines(d_execute: Any) -> bool:
+    if not str(getattr(d_execute, "__module__", "")).startswith("psycopg."):
+        return False
+    from aws_wrapper.drivers.psycopg import inlines_execute  # (psycopg's code: it is there)
 
-
-def _inlines_execute(d_execute: Any) -> bool:
-    """Whether ``d_execute`` is psycopg's execute as :data:`_INLINE_EXECUTE` describes it."""
-    code = getattr(d_execute, "__code__", None)
-    return (
-        code is not None
-        and str(getattr(d_execute, "__module__", "")).startswith("psycopg.")
-        and code.co_names == _INLINE_EXECUTE[0]
-        and code.co_varnames[: len(_INLINE_EXECUTE[1])] == _INLINE_EXECUTE[1]
-    )
+    return inlines_execute(d_execute)
 
 
 def _make_native_class(base: type) -> type:
@@ -135,7 +120,7 @@ def _make_native_class(base: type) -> type:
         "nextset" in getattr(getattr(f, "__code__", None), "co_names", ("nextset",))
         for f in (d_execute, d_close)
     )
-    inline = not reentrant and _inlines_execute(d_execute)
+    inline = not reentrant and _inlines(d_execute)
 
     async def execute(self: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
         if self._aws_busy:
@@ -156,7 +141,7 @@ def _make_native_class(base: type) -> type:
         try:
             if kwargs:
                 await d_execute(self, query, params, **kwargs)
-            elif inline:  # the driver's execute, done here (see _INLINE_EXECUTE)
+            elif inline:  # the driver's execute, done here (see INLINE_EXECUTE)
                 async with owner.lock:
                     await owner.wait(self._execute_gen(query, params))
             else:

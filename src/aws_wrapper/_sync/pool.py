@@ -136,26 +136,33 @@ class SimplePool:
         now = monotonic()
         born, autocommit = self._born.get(id(conn), (now, False))
         keep = reusable and not self._closed and now - born <= self.max_lifetime
-        if keep and not driver.is_closed(conn):
-            try:  # back to the state it was opened in
-                if driver.in_transaction(conn):
-                    driver.rollback(conn)
-                if driver.get_read_only(conn):
-                    driver.set_read_only(conn, False)
-                if driver.get_autocommit(conn) != autocommit:
-                    driver.set_autocommit(conn, autocommit)
-            except Exception:
-                keep = False
-        else:
-            keep = False
-        with self._lock:
-            if keep:
-                self._idle.append((conn, now))
-            else:
-                self._forget(conn)
-        if not keep:
-            close_quietly(self._driver, conn)
-        self._wake()
+        keep = keep and not driver.is_closed(conn)
+        reset = False
+        try:
+            reset = keep and self._reset(conn, autocommit)
+        finally:  # cancelled mid-reset too: the connection leaves or rejoins the pool
+            with self._lock:
+                if reset:
+                    self._idle.append((conn, now))
+                else:
+                    self._forget(conn)
+            if not reset:  # a reset cut short leaves it mid-protocol: abort it
+                close_quietly(driver, conn, abort=keep)
+            self._wake()
+
+    def _reset(self, conn: DriverConnection, autocommit: bool) -> bool:
+        """Back to the state it was opened in; False when that fails."""
+        driver = self._driver
+        try:
+            if driver.in_transaction(conn):
+                driver.rollback(conn)
+            if driver.get_read_only(conn):
+                driver.set_read_only(conn, False)
+            if driver.get_autocommit(conn) != autocommit:
+                driver.set_autocommit(conn, autocommit)
+        except Exception:
+            return False
+        return True
 
     def _forget(self, conn: DriverConnection) -> None:
         """Lock held: ``conn`` no longer counts against the pool's size."""

@@ -19,7 +19,6 @@ naming the extra that installs it.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import inspect
 import logging
@@ -29,6 +28,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
 
 from aws_wrapper import custom_dialects
+from aws_wrapper._interned import Interned
 from aws_wrapper.errors import UnsupportedDriverError
 
 if TYPE_CHECKING:
@@ -325,10 +325,9 @@ def _custom_dialect(target: Callable[..., Any] | str | None, aio: bool) -> Any:
     return custom
 
 
-_SHARED: dict[tuple[Any, Callable[..., Any]], Any] = {}
+_SHARED: Interned[tuple[Any, Callable[..., Any]], Any] = Interned(64)
 """Our driver dialects, one per (class, connect function): they hold no state of a
-connection, and one object per connection would be one more (with its bound methods) for
-the garbage collector to walk on every full collection (1,000 async connections, issue 16)."""
+connection (see aws_wrapper._interned)."""
 
 
 def _dialect(target: Callable[..., Any] | str | None, override: str | None, aio: bool) -> Any:
@@ -339,15 +338,12 @@ def _dialect(target: Callable[..., Any] | str | None, override: str | None, aio:
     cls = driver.load(face.dialect)
     if func is None:
         func = cast("Callable[..., Any]", driver.load(f"{face.module}:{face.connect}"))
-    try:
-        return _SHARED[cls, func]
-    except (KeyError, TypeError):  # (TypeError: a connect function that cannot be hashed)
-        dialect = cls(func)
-        if len(_SHARED) >= 64:  # connect functions made anew per call (lambdas): no hoard
-            _SHARED.clear()
-        with contextlib.suppress(TypeError):
-            _SHARED[cls, func] = dialect
-        return dialect
+    return _SHARED.get((cls, func), _new_dialect)
+
+
+def _new_dialect(key: tuple[Any, Callable[..., Any]]) -> Any:
+    cls, func = key
+    return cls(func)
 
 
 def adriver_dialect_for(

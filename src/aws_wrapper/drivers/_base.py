@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from aws_wrapper._interned import Interned
 from aws_wrapper.errors import ConfigurationError
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.peer_properties import (
@@ -304,18 +305,17 @@ def host_from(params: Mapping[str, Any], default_port: int, host_key: str = "hos
     return starting_host(host, port)
 
 
-_STARTING: dict[tuple[str, int], HostInfo] = {}
+_STARTING: Interned[tuple[str, int], HostInfo] = Interned(256)
 
 
 def starting_host(host: str, port: int) -> HostInfo:
     """``HostInfo(host, port)``, one object per endpoint: every connection to it starts from
-    the same (immutable) one instead of one of its own for the garbage collector to walk."""
-    info = _STARTING.get((host, port))
-    if info is None:
-        if len(_STARTING) >= 256:  # (an application making up endpoints: no hoard)
-            _STARTING.clear()
-        info = _STARTING[host, port] = HostInfo(host, port)
-    return info
+    the same (immutable) one (see aws_wrapper._interned)."""
+    return _STARTING.get((host, port), _new_host)
+
+
+def _new_host(key: tuple[str, int]) -> HostInfo:
+    return HostInfo(*key)
 
 
 # ---------------------------------------------------------------------------------------------

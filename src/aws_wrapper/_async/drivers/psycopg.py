@@ -8,6 +8,7 @@ from time import monotonic
 from typing import Any
 
 import psycopg
+from psycopg.pq import TransactionStatus
 from psycopg.rows import tuple_row
 
 from aws_wrapper.drivers._base import isolation_level, quote_ident
@@ -119,17 +120,30 @@ class AsyncPsycopgPool(PsycopgPoolBase):
         self.name = name
         self._kwargs = kwargs
         self._settings = settings
-        self._pool = pool_class(**pool_args(name, _Recording, kwargs, settings, self._reset))
+        self._pool = pool_class(**pool_args(name, _Recording, kwargs, settings))
         self._opened = False
 
-    async def _reset(self, conn: Any) -> None:
-        autocommit = bool(self._kwargs().get("autocommit", False))  # as opened
-        if conn.autocommit != autocommit:
-            await conn.set_autocommit(autocommit)
-        if conn.read_only is not None:
-            await conn.set_read_only(None)
-        if conn.isolation_level is not None:
-            await conn.set_isolation_level(None)
+    async def _reset(self, conn: Any) -> bool:
+        """Back to the state it was opened in (psycopg_pool's rollback, then our resets), here
+        rather than in the pool's reset callback: with one, psycopg_pool gives the connection
+        back in a worker task, and a ``getconn`` right after the return finds no idle
+        connection and opens another. False when the connection cannot be reused."""
+        status = conn.info.transaction_status
+        if status == TransactionStatus.ACTIVE:  # given back mid-query
+            return False
+        try:
+            if status != TransactionStatus.IDLE:
+                await conn.rollback()
+            autocommit = bool(self._kwargs().get("autocommit", False))  # as opened
+            if conn.autocommit != autocommit:
+                await conn.set_autocommit(autocommit)
+            if conn.read_only is not None:
+                await conn.set_read_only(None)
+            if conn.isolation_level is not None:
+                await conn.set_isolation_level(None)
+        except Exception:
+            return False
+        return bool(conn.info.transaction_status == TransactionStatus.IDLE)
 
     async def getconn(self, timeout: float | None = None) -> Any:
         from psycopg_pool import PoolTimeout
@@ -152,9 +166,13 @@ class AsyncPsycopgPool(PsycopgPoolBase):
                     raise pool_timeout_error(self.name, wait, self._settings.max_size) from None
 
     async def putconn(self, conn: Any, *, reusable: bool = True) -> None:
-        if not reusable and not conn.closed:
-            await conn.close()  # a closed connection is discarded by the pool
-        await self._pool.putconn(conn)
+        reset = False
+        try:
+            reset = reusable and not conn.closed and await self._reset(conn)
+        finally:  # cancelled mid-reset too: the pool gets it back (a closed one frees its slot)
+            if not reset and not conn.closed:
+                await conn.close()  # the pool discards a closed connection
+            await self._pool.putconn(conn)
 
     async def close(self) -> None:
         if self._opened:

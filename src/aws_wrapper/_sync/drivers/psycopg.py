@@ -10,6 +10,7 @@ from time import monotonic
 from typing import Any
 
 import psycopg
+from psycopg.pq import TransactionStatus
 from psycopg.rows import tuple_row
 
 from aws_wrapper.drivers._base import isolation_level, quote_ident
@@ -121,17 +122,30 @@ class PsycopgPool(PsycopgPoolBase):
         self.name = name
         self._kwargs = kwargs
         self._settings = settings
-        self._pool = pool_class(**pool_args(name, _Recording, kwargs, settings, self._reset))
+        self._pool = pool_class(**pool_args(name, _Recording, kwargs, settings))
         self._opened = False
 
-    def _reset(self, conn: Any) -> None:
-        autocommit = bool(self._kwargs().get("autocommit", False))  # as opened
-        if conn.autocommit != autocommit:
-            conn.set_autocommit(autocommit)
-        if conn.read_only is not None:
-            conn.set_read_only(None)
-        if conn.isolation_level is not None:
-            conn.set_isolation_level(None)
+    def _reset(self, conn: Any) -> bool:
+        """Back to the state it was opened in (psycopg_pool's rollback, then our resets), here
+        rather than in the pool's reset callback: with one, psycopg_pool gives the connection
+        back in a worker task, and a ``getconn`` right after the return finds no idle
+        connection and opens another. False when the connection cannot be reused."""
+        status = conn.info.transaction_status
+        if status == TransactionStatus.ACTIVE:  # given back mid-query
+            return False
+        try:
+            if status != TransactionStatus.IDLE:
+                conn.rollback()
+            autocommit = bool(self._kwargs().get("autocommit", False))  # as opened
+            if conn.autocommit != autocommit:
+                conn.set_autocommit(autocommit)
+            if conn.read_only is not None:
+                conn.set_read_only(None)
+            if conn.isolation_level is not None:
+                conn.set_isolation_level(None)
+        except Exception:
+            return False
+        return bool(conn.info.transaction_status == TransactionStatus.IDLE)
 
     def getconn(self, timeout: float | None = None) -> Any:
         from psycopg_pool import PoolTimeout
@@ -154,9 +168,13 @@ class PsycopgPool(PsycopgPoolBase):
                     raise pool_timeout_error(self.name, wait, self._settings.max_size) from None
 
     def putconn(self, conn: Any, *, reusable: bool = True) -> None:
-        if not reusable and not conn.closed:
-            conn.close()  # a closed connection is discarded by the pool
-        self._pool.putconn(conn)
+        reset = False
+        try:
+            reset = reusable and not conn.closed and self._reset(conn)
+        finally:  # cancelled mid-reset too: the pool gets it back (a closed one frees its slot)
+            if not reset and not conn.closed:
+                conn.close()  # the pool discards a closed connection
+            self._pool.putconn(conn)
 
     def close(self) -> None:
         if self._opened:
