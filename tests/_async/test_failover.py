@@ -17,6 +17,7 @@ from aws_wrapper import aio as aw
 from aws_wrapper._async.topology_monitor import monitors
 from aws_wrapper._compat import AIO, agather, arun_blocking, asleep, aspawn
 from aws_wrapper.aio import AsyncAwsWrapperConnection
+from aws_wrapper.topology import writer_of
 from aws_wrapper_devcluster import Cluster
 from tests.helpers import first, live_workers
 
@@ -238,6 +239,39 @@ async def test_failover_failed_error_after_the_timeout(
         assert "failover_timeout_sec" in str(info.value)
         assert writer in cluster.instance_ids
     finally:
+        await arun_blocking(cluster.heal)
+        await conn.close()
+
+
+async def test_a_probe_slower_than_its_round_still_finds_the_writer(
+    cluster: Cluster, driver: str
+) -> None:
+    """Panic mode probes every instance in rounds; a probe that outlives its round (the writer
+    answering more slowly than a round lasts: farther away, loaded) must still count. Here
+    every probe of the writer takes several rounds (100 ms each way on each of its round
+    trips, rounds of 0.5 s): were its find dropped with its round, the monitor would never
+    leave panic mode."""
+    conn = await connect(cluster, driver)
+    (monitor,) = [m for m in monitors() if cluster.name in m.cluster_id]
+    try:
+        for _ in range(100):  # the monitor connects in the background
+            if monitor.has_connection:
+                break
+            await asleep(0.05)
+        assert monitor.has_connection and not monitor.in_panic()
+        monitor.probe_timeout_s = 0  # rounds wait 0.5 s for their probes
+        await arun_blocking(partial(cluster.latency, cluster.writer, 100))
+        start = time.monotonic()
+        monitor.report_failure(None)
+        assert monitor.in_panic()
+        while monitor.in_panic() and time.monotonic() - start < 20:
+            await asleep(0.05)
+        assert not monitor.in_panic(), "the writer's slow probe was never adopted"
+        writer = writer_of(monitor.hosts)
+        assert writer is not None and writer.host_id == cluster.writer
+        assert monitor.probes >= 2  # the find outlived the round that started it
+    finally:
+        monitor.probe_timeout_s = 2
         await arun_blocking(cluster.heal)
         await conn.close()
 

@@ -19,6 +19,7 @@ from aws_wrapper import sync as aw
 from aws_wrapper._compat import gather, sleep, spawn
 from aws_wrapper._sync.topology_monitor import monitors
 from aws_wrapper.sync import AwsWrapperConnection
+from aws_wrapper.topology import writer_of
 from aws_wrapper_devcluster import Cluster
 from tests.helpers import first, live_workers
 
@@ -238,6 +239,39 @@ def test_failover_failed_error_after_the_timeout(cluster: Cluster, driver: str, 
         assert "failover_timeout_sec" in str(info.value)
         assert writer in cluster.instance_ids
     finally:
+        cluster.heal()
+        conn.close()
+
+
+def test_a_probe_slower_than_its_round_still_finds_the_writer(
+    cluster: Cluster, driver: str
+) -> None:
+    """Panic mode probes every instance in rounds; a probe that outlives its round (the writer
+    answering more slowly than a round lasts: farther away, loaded) must still count. Here
+    every probe of the writer takes several rounds (100 ms each way on each of its round
+    trips, rounds of 0.5 s): were its find dropped with its round, the monitor would never
+    leave panic mode."""
+    conn = connect(cluster, driver)
+    (monitor,) = [m for m in monitors() if cluster.name in m.cluster_id]
+    try:
+        for _ in range(100):  # the monitor connects in the background
+            if monitor.has_connection:
+                break
+            sleep(0.05)
+        assert monitor.has_connection and not monitor.in_panic()
+        monitor.probe_timeout_s = 0  # rounds wait 0.5 s for their probes
+        cluster.latency(cluster.writer, 100)
+        start = time.monotonic()
+        monitor.report_failure(None)
+        assert monitor.in_panic()
+        while monitor.in_panic() and time.monotonic() - start < 20:
+            sleep(0.05)
+        assert not monitor.in_panic(), "the writer's slow probe was never adopted"
+        writer = writer_of(monitor.hosts)
+        assert writer is not None and writer.host_id == cluster.writer
+        assert monitor.probes >= 2  # the find outlived the round that started it
+    finally:
+        monitor.probe_timeout_s = 2
         cluster.heal()
         conn.close()
 
