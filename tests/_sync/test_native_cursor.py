@@ -11,7 +11,9 @@ Written once as async code: tests/_sync/test_native_cursor.py is generated from 
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 from functools import partial
 from typing import Any
 
@@ -135,6 +137,9 @@ def test_psycopg_execute_is_done_by_the_native_cursor(
             with pytest.raises(aw.ProgrammingError) as info:  # errors as ever
                 cur.execute("SELECT * FROM no_such_table_here")
             assert isinstance(info.value, aw.Error)
+            # and, as psycopg's execute raises them, without the frames of its internals
+            frames = traceback.extract_tb(info.value.__traceback__)
+            assert not [f for f in frames if f"{os.sep}psycopg{os.sep}" in f.filename], frames
             assert started == []  # the driver's execute never ran
             assert (cur.execute("SELECT 1", prepare=False)).fetchone() == (1,)
             assert started  # keywords: the driver's (a coroutine: "call" at each resume)

@@ -96,12 +96,15 @@ def _is_closed(cur: Any) -> bool:
     return cur._aws_owner is None
 
 
-def _inlines(d_execute: Any) -> bool:
+def _inlined_errors(d_execute: Any) -> tuple[type[BaseException], ...] | None:
+    """When the driver's execute can be done inline (psycopg's, see
+    ``aws_wrapper.drivers.psycopg.INLINE_EXECUTE``), the errors it re-raises without their
+    traceback (its internals), as psycopg's execute does; else None."""
     if not str(getattr(d_execute, "__module__", "")).startswith("psycopg."):
-        return False
-    from aws_wrapper.drivers.psycopg import inlines_execute  # (psycopg's code: it is there)
+        return None
+    from aws_wrapper.drivers.psycopg import inlined_errors  # (psycopg's code: it is there)
 
-    return inlines_execute(d_execute)
+    return inlined_errors(d_execute)
 
 
 def _make_native_class(base: type) -> type:
@@ -120,7 +123,9 @@ def _make_native_class(base: type) -> type:
         "nextset" in getattr(getattr(f, "__code__", None), "co_names", ("nextset",))
         for f in (d_execute, d_close)
     )
-    inline = not reentrant and _inlines(d_execute)
+    inlined = None if reentrant else _inlined_errors(d_execute)
+    inline = inlined is not None
+    no_traceback = inlined or ()
 
     async def execute(self: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
         if self._aws_busy:
@@ -153,6 +158,8 @@ def _make_native_class(base: type) -> type:
             if guard is not None and isinstance(e, Exception):
                 await self._aws_conn._guarded(guard, "Cursor.execute", e, tx, owner)
             self._aws_conn._failed(e, owner)
+            if inline and not kwargs and isinstance(e, no_traceback):  # (as psycopg does)
+                raise e.with_traceback(None)
             raise
         if reentrant:
             self._aws_busy = False

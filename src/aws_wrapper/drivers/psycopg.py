@@ -207,15 +207,21 @@ an object less alive while the statement runs for the garbage collector's young 
 to walk (issue 16, 1,000 async connections)."""
 
 
-def inlines_execute(d_execute: Any) -> bool:
-    """Whether ``d_execute`` is psycopg's execute as :data:`INLINE_EXECUTE` describes it."""
+def inlined_errors(d_execute: Any) -> tuple[type[BaseException], ...] | None:
+    """When ``d_execute`` is psycopg's execute as :data:`INLINE_EXECUTE` describes it, the
+    errors it re-raises without a traceback (psycopg's ``_NO_TRACEBACK``); else None."""
     code = getattr(d_execute, "__code__", None)
-    return (
-        code is not None
-        and str(getattr(d_execute, "__module__", "")).startswith("psycopg.")
-        and code.co_names == INLINE_EXECUTE[0]
-        and code.co_varnames[: len(INLINE_EXECUTE[1])] == INLINE_EXECUTE[1]
-    )
+    if (
+        code is None
+        or not str(getattr(d_execute, "__module__", "")).startswith("psycopg.")
+        or code.co_names != INLINE_EXECUTE[0]
+        or code.co_varnames[: len(INLINE_EXECUTE[1])] != INLINE_EXECUTE[1]
+    ):
+        return None
+    errors = getattr(psycopg.errors, "_NO_TRACEBACK", None)
+    if not isinstance(errors, tuple):
+        return None  # a psycopg that reads a name of it we do not know: no inlining
+    return errors
 
 
 # -- internal pools (psycopg_pool) -----------------------------------------------------------
