@@ -33,11 +33,13 @@ cursors cannot be subclassed so (PyMySQL keeps its driver connection in the publ
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
+from aws_wrapper._compat import AIO
 from aws_wrapper._forwarding import attributes_set_by
 from aws_wrapper.errors import ConnectionClosedError, ProgrammingError, UnsupportedOperationError
 
@@ -105,6 +107,33 @@ def _inlined_errors(d_execute: Any) -> tuple[type[BaseException], ...] | None:
     from aws_wrapper.drivers.psycopg import inlined_errors  # (psycopg's code: it is there)
 
     return inlined_errors(d_execute)
+
+
+if AIO:
+
+    def _makes_done_futures(d_fetchone: Any) -> bool:
+        """Whether the driver's fetchone makes its row at once, returning it in a future that
+        is already done: aiomysql's buffered cursors do (a plain function, not a coroutine)."""
+        return getattr(d_fetchone, "__module__", None) == "aiomysql.cursors" and not (
+            inspect.iscoroutinefunction(d_fetchone)
+        )
+
+    def _fetchone_now(d_fetchone: Any) -> Callable[[Any], Any]:
+        """A native cursor's fetchone over such a driver fetchone: its future handed on as it
+        is (errors, raised at the call, reported as the coroutine version reports them),
+        without a coroutine of ours around it."""
+
+        def fetchone(self: Any) -> Any:
+            owner = self._aws_owner
+            if owner is None:  # closed (the MySQL drivers' fetch methods do not check)
+                raise ConnectionClosedError("the cursor is closed")
+            try:
+                return d_fetchone(self)
+            except BaseException as e:
+                self._aws_conn._failed(e, owner)
+                raise
+
+        return fetchone
 
 
 def _make_native_class(base: type) -> type:
@@ -232,10 +261,14 @@ def _make_native_class(base: type) -> type:
             raise
         return rows if type(rows) is list else list(rows)
 
-    async def nextset(self: Any) -> bool | None:
-        if self._aws_busy:  # the driver's own execute or close (the MySQL drivers')
-            more: bool | None = await d_nextset(self)  # type: ignore[misc]
-            return more
+    def nextset(self: Any) -> Any:
+        if self._aws_busy:
+            # the driver's own execute or close (the MySQL drivers') gets the driver's nextset
+            # as it is, with no call of ours around it; the application's goes through ours
+            return d_nextset(self)  # type: ignore[misc]
+        return _nextset(self)
+
+    async def _nextset(self: Any) -> bool | None:
         conn = self._aws_conn
         if d_nextset is None:
             raise UnsupportedOperationError(f"{conn._driver.code} has no nextset()")
@@ -329,6 +362,9 @@ def _make_native_class(base: type) -> type:
         "__anext__": __anext__,
         "__repr__": __repr__,
     }
+    if AIO:  # noqa: SIM102 (the generator drops an `if AIO:` block whole)
+        if _makes_done_futures(d_fetchone):
+            namespace["fetchone"] = _fetchone_now(d_fetchone)
     if not hasattr(base, "closed"):
         namespace["closed"] = property(_is_closed)
     if not hasattr(base, "lastrowid") and "lastrowid" not in attributes_set_by(base):

@@ -234,10 +234,14 @@ def _make_native_class(base: type) -> type:
             raise
         return rows if type(rows) is list else list(rows)
 
-    def nextset(self: Any) -> bool | None:
-        if self._aws_busy:  # the driver's own execute or close (the MySQL drivers')
-            more: bool | None = d_nextset(self)  # type: ignore[misc]
-            return more
+    def nextset(self: Any) -> Any:
+        if self._aws_busy:
+            # the driver's own execute or close (the MySQL drivers') gets the driver's nextset
+            # as it is, with no call of ours around it; the application's goes through ours
+            return d_nextset(self)  # type: ignore[misc]
+        return _nextset(self)
+
+    def _nextset(self: Any) -> bool | None:
         conn = self._aws_conn
         if d_nextset is None:
             raise UnsupportedOperationError(f"{conn._driver.code} has no nextset()")
