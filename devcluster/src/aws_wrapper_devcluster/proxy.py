@@ -278,7 +278,11 @@ class _Pipe:
         elif item is _Mark.EOF:
             self.delivered_eof = True
             if tr.can_write_eof():
-                tr.write_eof()
+                try:
+                    tr.write_eof()
+                except OSError:  # (ENOTCONN: its peer is gone already) nothing to half-close
+                    self.conn.close(reset=True)
+                    return
                 self.conn.check_done()
             else:
                 self.conn.close(reset=False)
