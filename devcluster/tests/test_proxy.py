@@ -517,6 +517,49 @@ async def test_latency_delays_each_direction_in_order(
     writer.close()
 
 
+async def test_heal_delivering_an_end_of_stream_to_a_reset_server_resets_the_client(
+    make_proxy: ProxyFactory,
+) -> None:
+    """A client's end of stream held by latency, delivered at the heal to a server side
+    whose peer has reset meanwhile (unnoticed: a side that got its end of stream reads no
+    more), finds nothing to half-close (ENOTCONN): that connection is reset, and the heal
+    goes on instead of failing."""
+    go_away = asyncio.Event()
+
+    async def half_close_then_reset(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write_eof()
+        await go_away.wait()
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
+
+    server = await asyncio.start_server(half_close_then_reset, "127.0.0.1", 0)
+    try:
+        p = await make_proxy(server.sockets[0].getsockname()[1])
+        reader, writer = await open_conn(p)
+        assert await asyncio.wait_for(reader.read(), 2) == b""  # the server's end of stream
+        go_away.set()
+        await asyncio.sleep(0.2)  # its reset reaches the proxy, which reads that side no more
+        assert p.active_connections == 1
+
+        p.set_fault(Fault(FaultKind.LATENCY, 10_000))
+        writer.write_eof()  # held by the latency
+        await asyncio.sleep(0.1)
+        p.set_fault(HEALTHY)  # delivers it: ENOTCONN
+
+        await until(lambda: p.active_connections == 0)
+        writer.close()
+        go_away.clear()  # the proxy still serves new connections
+        reader, writer = await open_conn(p)
+        assert await asyncio.wait_for(reader.read(), 2) == b""
+        go_away.set()
+        writer.close()
+        await until(lambda: p.active_connections == 0)
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
 # --------------------------------------------------------------------------- stop
 
 

@@ -98,12 +98,12 @@ def _is_closed(cur: Any) -> bool:
     return cur._aws_owner is None
 
 
-def _inlined_errors(d_execute: Any) -> tuple[type[BaseException], ...] | None:
+def _inlined_errors(d_execute: Any) -> tuple[type[BaseException], ...]:
     """When the driver's execute can be done inline (psycopg's, see
     ``aws_wrapper.drivers.psycopg.INLINE_EXECUTE``), the errors it re-raises without their
-    traceback (its internals), as psycopg's execute does; else None."""
+    traceback (its internals), as psycopg's execute does; else an empty tuple: no inlining."""
     if not str(getattr(d_execute, "__module__", "")).startswith("psycopg."):
-        return None
+        return ()  # (not psycopg's: psycopg is not imported for it)
     from aws_wrapper.drivers.psycopg import inlined_errors  # (psycopg's code: it is there)
 
     return inlined_errors(d_execute)
@@ -125,9 +125,9 @@ def _make_native_class(base: type) -> type:
         "nextset" in getattr(getattr(f, "__code__", None), "co_names", ("nextset",))
         for f in (d_execute, d_close)
     )
-    inlined = None if reentrant else _inlined_errors(d_execute)
-    inline = inlined is not None
-    no_traceback = inlined or ()
+    # the errors the driver's execute, done here, re-raises without their traceback; empty
+    # when it is not done here
+    inlined = () if reentrant else _inlined_errors(d_execute)
 
     def execute(self: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
         if self._aws_busy:
@@ -148,7 +148,7 @@ def _make_native_class(base: type) -> type:
         try:
             if kwargs:
                 d_execute(self, query, params, **kwargs)
-            elif inline:  # the driver's execute, done here (see INLINE_EXECUTE)
+            elif inlined:  # the driver's execute, done here (see INLINE_EXECUTE)
                 with owner.lock:
                     owner.wait(self._execute_gen(query, params))
             else:
@@ -160,7 +160,7 @@ def _make_native_class(base: type) -> type:
             if guard is not None and isinstance(e, Exception):
                 self._aws_conn._guarded(guard, "Cursor.execute", e, tx, owner)
             self._aws_conn._failed(e, owner)
-            if inline and not kwargs and isinstance(e, no_traceback):  # (as psycopg does)
+            if not kwargs and isinstance(e, inlined):  # (as psycopg's execute does)
                 raise e.with_traceback(None)
             raise
         if reentrant:
@@ -316,7 +316,7 @@ def _make_native_class(base: type) -> type:
 
     namespace: dict[str, Any] = {
         "__slots__": ("_aws_busy", "_aws_conn", "_aws_hot", "_aws_owner"),
-        "_aws_inline_execute": inline,
+        "_aws_inline_execute": bool(inlined),
         "__module__": AwsWrapperCursor.__module__,
         "__qualname__": AwsWrapperCursor.__qualname__,
         "__doc__": AwsWrapperCursor.__doc__,

@@ -207,9 +207,10 @@ an object less alive while the statement runs for the garbage collector's young 
 to walk (issue 16, 1,000 async connections)."""
 
 
-def inlined_errors(d_execute: Any) -> tuple[type[BaseException], ...] | None:
+def inlined_errors(d_execute: Any) -> tuple[type[BaseException], ...]:
     """When ``d_execute`` is psycopg's execute as :data:`INLINE_EXECUTE` describes it, the
-    errors it re-raises without a traceback (psycopg's ``_NO_TRACEBACK``); else None."""
+    errors it re-raises without a traceback (psycopg's ``_NO_TRACEBACK``); else an empty
+    tuple: no inlining."""
     code = getattr(d_execute, "__code__", None)
     if (
         code is None
@@ -217,10 +218,10 @@ def inlined_errors(d_execute: Any) -> tuple[type[BaseException], ...] | None:
         or code.co_names != INLINE_EXECUTE[0]
         or code.co_varnames[: len(INLINE_EXECUTE[1])] != INLINE_EXECUTE[1]
     ):
-        return None
+        return ()
     errors = getattr(psycopg.errors, "_NO_TRACEBACK", None)
     if not isinstance(errors, tuple):
-        return None  # a psycopg that reads a name of it we do not know: no inlining
+        return ()  # a psycopg that reads a name of it we do not know: no inlining
     return errors
 
 
