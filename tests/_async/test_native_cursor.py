@@ -24,12 +24,10 @@ from aws_wrapper_devcluster import Cluster
 
 from .cluster import instance_of
 
-NATIVE = {"psycopg", "mysql-connector"}
-"""The drivers whose plain cursors are native: not PyMySQL (see the aiomysql/PyMySQL
-dialect's native_cursor_base). Blocking mysql-connector's are made by its own cursor(),
-which pings the server."""
-if AIO:
-    NATIVE.add("aiomysql")
+NATIVE = {"psycopg", "mysql-connector", "aiomysql"}
+"""The drivers whose plain cursors are native: all (PyMySQL's with a cursor class whose code
+aws_wrapper.drivers.pymysql.native_pymysql_base accepts). Blocking mysql-connector's are
+made by its own cursor(), which pings the server."""
 
 
 def native(conn: AsyncAwsWrapperConnection, driver: str) -> bool:
@@ -73,6 +71,59 @@ async def test_a_plain_cursor_is_the_drivers_own(
     with pytest.raises((aw.InterfaceError, aw.ProgrammingError)) as info:
         await cur.execute("SELECT 1")  # closed: an error of ours (the MySQL drivers say
     assert isinstance(info.value, aw.Error)  # ProgrammingError, as they do themselves)
+
+
+async def test_a_cursors_connection_is_the_wrapper(
+    conn: AsyncAwsWrapperConnection, driver: str
+) -> None:
+    """PEP 249's ``cursor.connection`` is the wrapper connection on native cursors as on
+    wrapper cursors, before and after close, but for psycopg's native ones: psycopg's own code
+    (its adaptation context, COPY) reads the driver connection there."""
+    cur = conn.cursor()
+    expected: Any = conn.driver_connection if driver == "psycopg" else conn
+    assert cur.connection is expected
+    await cur.execute("SELECT 1")
+    assert await cur.fetchone() == (1,)
+    await cur.close()
+    assert cur.connection is expected
+
+
+async def test_pymysql_cursor_classes(driver: str, db_params: dict[str, Any]) -> None:
+    """Over PyMySQL, cursors of the connection's cursor class are native when its code is as
+    aws_wrapper.drivers.pymysql reads it (Cursor, DictCursor) and wrapper cursors otherwise
+    (SSCursor: its close reads the driver connection from `connection`); aiomysql's are all
+    native. Either way ``connection`` is the wrapper's, results and closing are the driver's,
+    and a closed cursor refuses with an error of ours."""
+    if driver != "aiomysql":
+        pytest.skip("PyMySQL's and aiomysql's cursor classes")
+    from aiomysql import cursors
+
+    for name in ("Cursor", "DictCursor", "SSCursor"):
+        cls = getattr(cursors, name)
+        async with await aw.connect(
+            driver=driver, cursorclass=cls, autocommit=True, **db_params
+        ) as conn:
+            cur = conn.cursor()
+            assert isinstance(cur.driver_cursor, cls)
+            native_expected = name != "SSCursor"
+            if AIO:
+                native_expected = True  # aiomysql's classes all are
+            assert (cur.driver_cursor is cur) == native_expected, name
+            assert cur.connection is conn
+            for _ in range(2):
+                await cur.execute("SELECT 1 AS one UNION ALL SELECT 2")
+                row = await cur.fetchone()
+                assert row == ({"one": 1} if name == "DictCursor" else (1,)), name
+            await cur.close()  # with a row left unread
+            await cur.close()
+            with pytest.raises(aw.Error) as info:
+                await cur.execute("SELECT 1")
+            assert isinstance(info.value, (aw.InterfaceError, aw.ProgrammingError))
+            again = conn.cursor()  # the connection goes on
+            await again.execute("SELECT %s + %s AS three", (1, 2))
+            row = await again.fetchone()
+            assert row == ({"three": 3} if name == "DictCursor" else (3,)), name
+            await again.close()
 
 
 async def test_a_plugin_hooking_cursor_calls_gets_wrapper_cursors(

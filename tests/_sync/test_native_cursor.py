@@ -25,10 +25,10 @@ from aws_wrapper_devcluster import Cluster
 
 from .cluster import instance_of
 
-NATIVE = {"psycopg", "mysql-connector"}
-"""The drivers whose plain cursors are native: not PyMySQL (see the aiomysql/PyMySQL
-dialect's native_cursor_base). Blocking mysql-connector's are made by its own cursor(),
-which pings the server."""
+NATIVE = {"psycopg", "mysql-connector", "pymysql"}
+"""The drivers whose plain cursors are native: all (PyMySQL's with a cursor class whose code
+aws_wrapper.drivers.pymysql.native_pymysql_base accepts). Blocking mysql-connector's are
+made by its own cursor(), which pings the server."""
 
 
 def native(conn: AwsWrapperConnection, driver: str) -> bool:
@@ -72,6 +72,53 @@ def test_a_plain_cursor_is_the_drivers_own(
     with pytest.raises((aw.InterfaceError, aw.ProgrammingError)) as info:
         cur.execute("SELECT 1")  # closed: an error of ours (the MySQL drivers say
     assert isinstance(info.value, aw.Error)  # ProgrammingError, as they do themselves)
+
+
+def test_a_cursors_connection_is_the_wrapper(conn: AwsWrapperConnection, driver: str) -> None:
+    """PEP 249's ``cursor.connection`` is the wrapper connection on native cursors as on
+    wrapper cursors, before and after close, but for psycopg's native ones: psycopg's own code
+    (its adaptation context, COPY) reads the driver connection there."""
+    cur = conn.cursor()
+    expected: Any = conn.driver_connection if driver == "psycopg" else conn
+    assert cur.connection is expected
+    cur.execute("SELECT 1")
+    assert cur.fetchone() == (1,)
+    cur.close()
+    assert cur.connection is expected
+
+
+def test_pymysql_cursor_classes(driver: str, db_params: dict[str, Any]) -> None:
+    """Over PyMySQL, cursors of the connection's cursor class are native when its code is as
+    aws_wrapper.drivers.pymysql reads it (Cursor, DictCursor) and wrapper cursors otherwise
+    (SSCursor: its close reads the driver connection from `connection`); aiomysql's are all
+    native. Either way ``connection`` is the wrapper's, results and closing are the driver's,
+    and a closed cursor refuses with an error of ours."""
+    if driver != "pymysql":
+        pytest.skip("PyMySQL's and aiomysql's cursor classes")
+    from pymysql import cursors
+
+    for name in ("Cursor", "DictCursor", "SSCursor"):
+        cls = getattr(cursors, name)
+        with aw.connect(driver=driver, cursorclass=cls, autocommit=True, **db_params) as conn:
+            cur = conn.cursor()
+            assert isinstance(cur.driver_cursor, cls)
+            native_expected = name != "SSCursor"
+            assert (cur.driver_cursor is cur) == native_expected, name
+            assert cur.connection is conn
+            for _ in range(2):
+                cur.execute("SELECT 1 AS one UNION ALL SELECT 2")
+                row = cur.fetchone()
+                assert row == ({"one": 1} if name == "DictCursor" else (1,)), name
+            cur.close()  # with a row left unread
+            cur.close()
+            with pytest.raises(aw.Error) as info:
+                cur.execute("SELECT 1")
+            assert isinstance(info.value, (aw.InterfaceError, aw.ProgrammingError))
+            again = conn.cursor()  # the connection goes on
+            again.execute("SELECT %s + %s AS three", (1, 2))
+            row = again.fetchone()
+            assert row == ({"three": 3} if name == "DictCursor" else (3,)), name
+            again.close()
 
 
 def test_a_plugin_hooking_cursor_calls_gets_wrapper_cursors(

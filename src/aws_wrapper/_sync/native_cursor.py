@@ -20,7 +20,9 @@ What differs from a wrapper cursor holding a driver cursor, by design:
   refused by the ``fetchmany()`` that would use it (a wrapper cursor refuses it when set),
   since a check on setting it would cost every cursor a call (the driver's ``__init__`` sets
   it);
-* ``driver_cursor`` is the cursor itself; the driver's other public names are its own.
+* ``driver_cursor`` is the cursor itself; the driver's other public names are its own, but
+  ``connection``, the wrapper connection as a wrapper cursor's is (PEP 249), except over
+  psycopg, whose own code reads its driver connection there.
 
 Such cursors are instances of :class:`AwsWrapperCursor` (a virtual subclass) and of the
 driver's cursor class. A driver dialect opts in with ``native_cursor_base(conn)``: the class
@@ -28,19 +30,21 @@ to subclass, whose objects are made as ``cls(conn)`` without I/O (psycopg); or, 
 driver's ``cursor()`` is a round trip (blocking MySQL Connector/Python pings the server), with
 that and ``native_through_cursor = True`` and ``native_cursor_maker(conn, cls)``: a callable
 making one on a connection as the driver's ``cursor(cursor_class=cls)`` does, the round trip
-included (host-monitoring stamped, like a call). Drivers whose
-cursors cannot be subclassed so (PyMySQL keeps its driver connection in the public
-``connection`` attribute, which PEP 249 gives the wrapper) keep wrapper cursors.
+included (host-monitoring stamped, like a call). PyMySQL keeps its driver connection in the
+cursor's ``connection`` attribute and its execute and close call nextset (which the native
+class overrides): over its cursor classes whose code is as ``aws_wrapper.drivers.pymysql``
+reads it, the native class keeps that connection in a slot of its own and runs PyMySQL's
+execute and close as written there; other classes (``SSCursor``) keep wrapper cursors.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
+from operator import attrgetter
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
-from aws_wrapper._forwarding import attributes_set_by
 from aws_wrapper.errors import ConnectionClosedError, ProgrammingError, UnsupportedOperationError
 
 from .cursor import AwsWrapperCursor, call_function
@@ -109,16 +113,39 @@ def _inlined_errors(d_execute: Any) -> tuple[type[BaseException], ...]:
     return inlined_errors(d_execute)
 
 
+def _keeps_driver_connection(base: type) -> bool:
+    """Whether the driver's own code reads its cursors' ``connection`` (psycopg's adaptation
+    context and COPY take the driver connection from there): a native class over ``base``
+    then leaves that attribute the driver's. Elsewhere it is the wrapper connection, as a
+    wrapper cursor's is (PEP 249)."""
+    return any(str(k.__module__).startswith("psycopg") for k in base.__mro__)
+
+
+def _pymysql_parts(base: type) -> dict[str, Any]:
+    """Over PyMySQL's cursors (see ``aws_wrapper.drivers.pymysql``): its execute, close and
+    _get_db as the native class runs them, PyMySQL's connection in the slot ``_aws_db``;
+    empty for any other class."""
+    if not any(str(k.__module__).startswith("pymysql.") for k in base.__mro__):
+        return {}
+    from aws_wrapper.drivers.pymysql import native_pymysql_base, native_pymysql_parts
+
+    return native_pymysql_parts(base) if native_pymysql_base(base) else {}
+
+
 def _make_native_class(base: type) -> type:
+    # the driver's methods this class runs as the driver's own; over PyMySQL, its execute
+    # and close as aws_wrapper.drivers.pymysql writes them (they keep its connection apart)
+    parts: dict[str, Any] = {}
+    parts = _pymysql_parts(base)
     d_init: Callable[[Any, Any], None] = base.__init__  # type: ignore[misc]
-    d_execute = base.execute  # type: ignore[attr-defined]
+    d_execute = parts.get("execute") or base.execute  # type: ignore[attr-defined]
     d_executemany = base.executemany  # type: ignore[attr-defined]
     d_fetchone = base.fetchone  # type: ignore[attr-defined]
     d_fetchmany = base.fetchmany  # type: ignore[attr-defined]
     d_fetchall = base.fetchall  # type: ignore[attr-defined]
     d_nextset = getattr(base, "nextset", None)
     d_callproc = getattr(base, "callproc", None)
-    d_close = base.close  # type: ignore[attr-defined]
+    d_close = parts.get("close") or base.close  # type: ignore[attr-defined]
     # whether the driver's execute or close calls its nextset (PyMySQL's and aiomysql's
     # do), which this class overrides: they then run "busy", the override passing through
     reentrant = d_nextset is not None and any(
@@ -314,8 +341,9 @@ def _make_native_class(base: type) -> type:
         state = "closed" if _is_closed(self) else "open"
         return f"<{AwsWrapperCursor.__name__} {state} on {self._aws_conn!r}>"
 
+    slots = ("_aws_busy", "_aws_conn", "_aws_hot", "_aws_owner")
     namespace: dict[str, Any] = {
-        "__slots__": ("_aws_busy", "_aws_conn", "_aws_hot", "_aws_owner"),
+        "__slots__": (*slots, "_aws_db") if parts else slots,
         "_aws_inline_execute": bool(inlined),
         "__module__": AwsWrapperCursor.__module__,
         "__qualname__": AwsWrapperCursor.__qualname__,
@@ -335,8 +363,20 @@ def _make_native_class(base: type) -> type:
         "__next__": __next__,
         "__repr__": __repr__,
     }
+    if "_get_db" in parts:
+        namespace["_get_db"] = parts["_get_db"]
+    if not parts and not _keeps_driver_connection(base):
+        namespace["connection"] = property(attrgetter("_aws_conn"))  # (the wrapper's)
     if not hasattr(base, "closed"):
         namespace["closed"] = property(_is_closed)
-    if not hasattr(base, "lastrowid") and "lastrowid" not in attributes_set_by(base):
-        namespace["lastrowid"] = property(lambda self: None)
-    return type(AwsWrapperCursor.__name__, (base,), namespace)
+    if not hasattr(base, "lastrowid"):
+        # None until the driver's code sets its own (PyMySQL's does from its first execute
+        # on): a class attribute, which that shadows
+        namespace["lastrowid"] = None
+    cls = type(AwsWrapperCursor.__name__, (base,), namespace)
+    if parts:
+        # PyMySQL's __init__ sets `connection`: that goes to the slot, with no frame of ours
+        cls.connection = property(  # type: ignore[attr-defined]
+            attrgetter("_aws_conn"), cls.__dict__["_aws_db"].__set__
+        )
+    return cls

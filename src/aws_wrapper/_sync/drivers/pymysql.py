@@ -19,7 +19,12 @@ from aws_wrapper.drivers._base import (
     set_keepalive,
     shutdown_socket,
 )
-from aws_wrapper.drivers.pymysql import CLOSE_ERRORS, PyMySQLDialectBase, signature_params
+from aws_wrapper.drivers.pymysql import (
+    CLOSE_ERRORS,
+    PyMySQLDialectBase,
+    native_pymysql_base,
+    signature_params,
+)
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import Properties
 
@@ -70,6 +75,22 @@ class PyMySQLDialect(MySQLCalls, PyMySQLDialectBase):
     def is_closed(self, conn: Any) -> bool:
         # aiomysql tells `closed`, PyMySQL `open`
         return not conn.open
+
+    def native_cursor_base(self, conn: Any) -> type | None:
+        """The class native wrapper cursors of ``conn`` subclass (see
+        ``aws_wrapper._sync.native_cursor``): the connection's cursor class, made as
+        ``cls(conn)`` without I/O, as its ``cursor()`` does. Over PyMySQL, only a class whose
+        code ``aws_wrapper.drivers.pymysql.native_pymysql_base`` accepts (PyMySQL's Cursor and
+        DictCursor, not its unbuffered SSCursor): the native class runs its execute and close
+        itself, keeping PyMySQL's connection apart from the public ``connection``."""
+        if getattr(conn, "_echo", False):  # aiomysql's cursor() passes echo on: not cls(conn)
+            return None
+        factory = getattr(conn, "cursorclass", None)
+        if not (isinstance(factory, type) and issubclass(factory, TupleCursor)):
+            return None
+        if not native_pymysql_base(factory):
+            return None
+        return factory
 
     def set_autocommit(self, conn: Any, value: bool) -> None:
         conn.autocommit(value)
