@@ -137,6 +137,13 @@ def connect_outcome(address: tuple[str, int], timeout: float = 1.0) -> str:
         return "refused"
 
 
+def reset_stream(writer: asyncio.StreamWriter) -> None:
+    """Close ``writer``'s connection with a reset (RST), not an end of stream."""
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
 async def until(predicate: Callable[[], bool], timeout: float = 2.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -222,9 +229,7 @@ async def test_server_reset_reaches_client_as_reset(make_proxy: ProxyFactory) ->
         await reader.readexactly(4)
         writer.write(b"last")
         await writer.drain()
-        sock = writer.get_extra_info("socket")
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        writer.transport.abort()
+        reset_stream(writer)
 
     server = await asyncio.start_server(reset, "127.0.0.1", 0)
     try:
@@ -529,9 +534,7 @@ async def test_heal_delivering_an_end_of_stream_to_a_reset_server_resets_the_cli
     async def half_close_then_reset(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write_eof()
         await go_away.wait()
-        sock = writer.get_extra_info("socket")
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        writer.transport.abort()
+        reset_stream(writer)
 
     server = await asyncio.start_server(half_close_then_reset, "127.0.0.1", 0)
     try:
