@@ -15,6 +15,7 @@ import pymysql
 import pymysql.cursors
 from pymysql.constants import SERVER_STATUS
 
+from aws_wrapper._interned import Interned
 from aws_wrapper.hostinfo import HostInfo
 from aws_wrapper.properties import Properties, notice_once
 
@@ -136,10 +137,18 @@ def _names_connection(code: Any) -> bool:
     )
 
 
+_ACCEPTED: Interned[type, bool] = Interned(64)
+
+
 def native_pymysql_base(cls: Any) -> bool:
-    """Whether PyMySQL cursors of class ``cls`` can be native cursors: see above."""
+    """Whether PyMySQL cursors of class ``cls`` can be native cursors: see above (read once
+    per class: every connection asks)."""
     if not (isinstance(cls, type) and issubclass(cls, _CURSOR)):
         return False
+    return _ACCEPTED.get(cls, _reads_as_expected)
+
+
+def _reads_as_expected(cls: type) -> bool:
     for name, (names, varnames) in _SHAPES.items():
         method = getattr(cls, name, None)
         code = getattr(method, "__code__", None)
